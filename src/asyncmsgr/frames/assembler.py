@@ -1,0 +1,536 @@
+"""msgr2 frame assembly and disassembly: rev0/rev1 x crc/secure.
+
+Layouts (wire-protocol.md §5.2, Ceph ``frames_v2.cc``); ``L[i]`` are the segment
+lengths, ``P[i]`` the lengths padded to 16, ``n`` the number of segments (trailing
+empty segments are dropped, at least one remains):
+
+=============  ================================================================
+rev1 crc       preamble(32); seg0 + le32 crc (only if L0 > 0); seg1..; epilogue
+               (13: late_status + 3 crcs) only if n > 1
+rev0 crc       preamble(32); seg0..seg3; epilogue (17: late_flags + 4 crcs)
+rev1 secure    GCM[preamble + first 48 bytes of seg0, padded] (96 with tag);
+               GCM[rest of seg0] if P0 > 48; GCM[seg1.. padded + epilogue(16)]
+               if n > 1
+rev0 secure    one GCM message over preamble + padded segments + epilogue(16)
+=============  ================================================================
+
+Preamble crcs use seed 0, segment crcs seed 0xFFFFFFFF (an empty segment inside
+``n`` has crc 0xFFFFFFFF). Receiving is three calls: :meth:`disassemble_preamble`
+on :attr:`preamble_onwire_len` bytes (preamble crc, segment count, tag and
+per-segment caps are all checked here, before anything is allocated for the
+body), then :meth:`body_onwire_len` to learn how many bytes follow, then
+:meth:`disassemble_segments` on exactly those bytes. Output chunks of
+:meth:`assemble` are suitable for ``writelines``/``sendmsg``: big segments are
+passed through without being copied in crc mode.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from asyncmsgr.crypto.onwire import GCM_TAG_LEN, GcmRx, GcmTx
+from asyncmsgr.errors import (
+    BadFrameStructure,
+    BadPreambleCrc,
+    BadSegmentCrc,
+    DecodeError,
+    FrameTooLarge,
+    UnknownTag,
+)
+from asyncmsgr.frames.v2 import DEFAULT_ALIGNMENT, Tag
+from asyncmsgr.types import Buffer
+from asyncmsgr.wire.buffer import as_view
+from asyncmsgr.wire.crc32c import SEGMENT_SEED, ceph_crc32c
+
+MAX_NUM_SEGMENTS = 4
+PREAMBLE_LEN = 32
+PREAMBLE_CRC_OFFSET = 28
+INLINE_LEN = 48  # FRAME_PREAMBLE_INLINE_SIZE
+CRC_LEN = 4
+CRYPTO_BLOCK = 16
+EPILOGUE_CRC_REV0_LEN = 17
+EPILOGUE_CRC_REV1_LEN = 13
+EPILOGUE_SECURE_LEN = 16
+SECURE_PREAMBLE_REV1_LEN = PREAMBLE_LEN + INLINE_LEN + GCM_TAG_LEN  # 96
+
+LATE_STATUS_COMPLETE = 0x0E
+LATE_STATUS_ABORTED = 0x01
+LATE_STATUS_MASK = 0x0F
+LATE_FLAG_ABORTED = 0x01  # rev0
+
+_PREAMBLE = struct.Struct("<BBIHIHIHIHBBI")
+_U32 = struct.Struct("<I")
+_EPI_REV1 = struct.Struct("<BIII")
+_EPI_REV0 = struct.Struct("<BIIII")
+_ZERO48 = bytes(INLINE_LEN)
+_EPI_SECURE = bytes([LATE_STATUS_COMPLETE]) + bytes(EPILOGUE_SECURE_LEN - 1)
+_EPI_SECURE_REV0 = bytes(EPILOGUE_SECURE_LEN)
+_FIRST_TAG = 1
+_LAST_TAG = max(Tag)
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+def padded_len(n: int) -> int:
+    """``n`` rounded up to the 16-byte cipher block."""
+    return (n + CRYPTO_BLOCK - 1) & ~(CRYPTO_BLOCK - 1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrameLimits:
+    """Caps on segment lengths, checked on the preamble before any allocation.
+
+    The defaults are the kernel client's caps (control, front and middle
+    16 MiB, data 64 MiB). :meth:`pre_auth` is the much smaller set used until
+    authentication completes.
+    """
+
+    control: int = 16 * MiB
+    """Any segment of a control frame (and MESSAGE segment 0)."""
+    front: int = 16 * MiB
+    """MESSAGE front."""
+    middle: int = 16 * MiB
+    """MESSAGE middle."""
+    data: int = 64 * MiB
+    """MESSAGE data."""
+
+    @classmethod
+    def pre_auth(cls, cap: int = 64 * KiB) -> FrameLimits:
+        """Limits for frames received before authentication completes."""
+        return cls(control=cap, front=cap, middle=cap, data=cap)
+
+    def cap(self, tag: int, index: int) -> int:
+        """The cap of segment ``index`` of a frame with ``tag``."""
+        if tag == Tag.MESSAGE:
+            return (self.control, self.front, self.middle, self.data)[index]
+        return self.control
+
+
+@dataclass(frozen=True, slots=True)
+class Preamble:
+    """A verified preamble; ``inline`` is the decrypted start of seg0 (rev1 secure)."""
+
+    tag: int
+    lengths: tuple[int, ...]
+    alignments: tuple[int, ...]
+    flags: int = 0
+    inline: bytes = b""
+
+    @property
+    def num_segments(self) -> int:
+        """Segments in the frame (1..4)."""
+        return len(self.lengths)
+
+
+def _last_nonempty(segments: Sequence[Buffer]) -> int:
+    for i in range(len(segments) - 1, -1, -1):
+        if len(segments[i]):
+            return i + 1
+    return 1
+
+
+class FrameAssembler:
+    """Per-connection msgr2 frame codec.
+
+    ``rev1`` selects msgr2.1 (set from the peer banner). Secure mode is on in a
+    direction once :meth:`set_tx` / :meth:`set_rx` installed a GCM handler
+    (right after AUTH_DONE). ``limits`` may be replaced when authentication ends.
+    """
+
+    __slots__ = ("limits", "rev1", "rx", "tx")
+
+    def __init__(self, *, rev1: bool = True, limits: FrameLimits | None = None,
+                 tx: GcmTx | None = None, rx: GcmRx | None = None) -> None:
+        self.rev1 = rev1
+        self.limits = limits if limits is not None else FrameLimits()
+        self.tx = tx
+        self.rx = rx
+
+    def set_tx(self, tx: GcmTx | None) -> None:
+        """Encrypt frames sent from now on (None: back to crc mode)."""
+        self.tx = tx
+
+    def set_rx(self, rx: GcmRx | None) -> None:
+        """Decrypt frames received from now on."""
+        self.rx = rx
+
+    # -- sending -----------------------------------------------------------------------
+
+    def assemble(self, tag: int, segments: Sequence[Buffer],
+                 alignments: Sequence[int] = (DEFAULT_ALIGNMENT,)) -> list[Buffer]:
+        """Encode one frame as a list of chunks to write in order.
+
+        ``segments`` holds 1..4 buffers; missing alignments default to 8.
+        Raises NonceExhausted in secure mode when the counter would repeat.
+        """
+        if not 1 <= len(segments) <= MAX_NUM_SEGMENTS:
+            raise BadFrameStructure(f"a frame has 1..4 segments, got {len(segments)}")
+        n = _last_nonempty(segments)
+        lens = [len(segments[i]) for i in range(n)]
+        aligns = [alignments[i] if i < len(alignments) else DEFAULT_ALIGNMENT
+                  for i in range(n)]
+        preamble = self._preamble(tag, lens, aligns)
+        if self.tx is None:
+            if self.rev1:
+                return self._crc_rev1(preamble, segments, lens, n)
+            return self._crc_rev0(preamble, segments, n)
+        if self.rev1:
+            return self._secure_rev1(self.tx, preamble, segments, lens, n)
+        return self._secure_rev0(self.tx, preamble, segments, lens, n)
+
+    @staticmethod
+    def _preamble(tag: int, lens: list[int], aligns: list[int]) -> bytearray:
+        l4 = lens + [0] * (MAX_NUM_SEGMENTS - len(lens))
+        a4 = aligns + [0] * (MAX_NUM_SEGMENTS - len(aligns))
+        buf = bytearray(PREAMBLE_LEN)
+        try:
+            _PREAMBLE.pack_into(buf, 0, tag, len(lens), l4[0], a4[0], l4[1], a4[1],
+                                l4[2], a4[2], l4[3], a4[3], 0, 0, 0)
+        except struct.error as exc:
+            raise BadFrameStructure(f"frame field out of range: {exc}") from exc
+        _U32.pack_into(buf, PREAMBLE_CRC_OFFSET, ceph_crc32c(0, memoryview(buf)[:28]))
+        return buf
+
+    @staticmethod
+    def _crc_rev1(preamble: bytearray, segs: Sequence[Buffer], lens: list[int],
+                  n: int) -> list[Buffer]:
+        out: list[Buffer]
+        if lens[0]:
+            crc0 = _U32.pack(ceph_crc32c(SEGMENT_SEED, segs[0]))
+            if lens[0] <= 4096:
+                preamble += segs[0]
+                preamble += crc0
+                out = [preamble]
+            else:
+                out = [preamble, segs[0], crc0]
+        else:
+            out = [preamble]
+        if n == 1:
+            return out
+        crcs = [0, 0, 0]
+        for i in range(1, n):
+            seg = segs[i]
+            crcs[i - 1] = ceph_crc32c(SEGMENT_SEED, seg)
+            if lens[i]:
+                out.append(seg)
+        out.append(_EPI_REV1.pack(LATE_STATUS_COMPLETE, *crcs))
+        return out
+
+    @staticmethod
+    def _crc_rev0(preamble: bytearray, segs: Sequence[Buffer], n: int) -> list[Buffer]:
+        out: list[Buffer] = [preamble]
+        crcs = [0, 0, 0, 0]
+        for i in range(n):
+            crcs[i] = ceph_crc32c(SEGMENT_SEED, segs[i])
+            if len(segs[i]):
+                out.append(segs[i])
+        out.append(_EPI_REV0.pack(0, *crcs))
+        return out
+
+    @staticmethod
+    def _secure_rev1(tx: GcmTx, preamble: bytearray, segs: Sequence[Buffer],
+                     lens: list[int], n: int) -> list[Buffer]:
+        seg0 = as_view(segs[0])
+        p0 = padded_len(lens[0])
+        first = preamble
+        if p0 > INLINE_LEN:
+            first += seg0[:INLINE_LEN]
+        else:
+            first += seg0
+            first += _ZERO48[: INLINE_LEN - lens[0]]
+        out: list[Buffer] = [tx.encrypt(first)]
+        if p0 > INLINE_LEN:
+            rest = bytearray(seg0[INLINE_LEN:])
+            rest += bytes(p0 - lens[0])
+            out.append(tx.encrypt(rest))
+        if n > 1:
+            total = sum(padded_len(lens[i]) for i in range(1, n)) + EPILOGUE_SECURE_LEN
+            body = bytearray()
+            for i in range(1, n):
+                body += segs[i]
+                body += bytes(padded_len(lens[i]) - lens[i])
+            body += _EPI_SECURE
+            assert len(body) == total
+            out.append(tx.encrypt(body))
+        return out
+
+    @staticmethod
+    def _secure_rev0(tx: GcmTx, preamble: bytearray, segs: Sequence[Buffer],
+                     lens: list[int], n: int) -> list[Buffer]:
+        body = preamble
+        for i in range(n):
+            body += segs[i]
+            body += bytes(padded_len(lens[i]) - lens[i])
+        body += _EPI_SECURE_REV0
+        return [tx.encrypt(body)]
+
+    # -- receiving ---------------------------------------------------------------------
+
+    @property
+    def preamble_onwire_len(self) -> int:
+        """Bytes to read for :meth:`disassemble_preamble` (32, or 96 in rev1 secure)."""
+        if self.rx is not None and self.rev1:
+            return SECURE_PREAMBLE_REV1_LEN
+        return PREAMBLE_LEN
+
+    def disassemble_preamble(self, data: Buffer) -> Preamble:
+        """Decrypt (secure) and verify a preamble; check counts, tag and caps.
+
+        Raises BadPreambleCrc, BadFrameStructure, UnknownTag, FrameTooLarge or
+        DecryptError. Nothing is allocated from the announced lengths.
+        """
+        mv = as_view(data)
+        if len(mv) != self.preamble_onwire_len:
+            raise DecodeError(f"preamble must be {self.preamble_onwire_len} bytes")
+        inline = b""
+        if self.rx is None:
+            pre: Buffer = mv
+        elif self.rev1:
+            plain = self.rx.decrypt(mv)
+            pre, inline = plain[:PREAMBLE_LEN], bytes(plain[PREAMBLE_LEN:])
+        else:
+            pre = self.rx.stream_begin(mv)
+        (tag, nseg, l0, a0, l1, a1, l2, a2, l3, a3, flags, _reserved,
+         crc) = _PREAMBLE.unpack_from(pre, 0)
+        calc = ceph_crc32c(0, as_view(pre)[:PREAMBLE_CRC_OFFSET])
+        if calc != crc:
+            raise BadPreambleCrc(f"bad preamble crc calculated={calc:#010x} "
+                                 f"expected={crc:#010x}")
+        if not 1 <= nseg <= MAX_NUM_SEGMENTS:
+            raise BadFrameStructure(f"bad number of segments num_segments={nseg}")
+        lengths = (l0, l1, l2, l3)[:nseg]
+        if nseg > 1 and lengths[-1] == 0:
+            raise BadFrameStructure("last segment empty")
+        if flags:
+            raise BadFrameStructure(
+                f"preamble flags {flags:#x} set (compression was not negotiated)")
+        if not _FIRST_TAG <= tag <= _LAST_TAG:
+            raise UnknownTag(f"unknown msgr2 frame tag {tag}")
+        limits = self.limits
+        for i, length in enumerate(lengths):
+            cap = limits.cap(tag, i)
+            if length > cap:
+                raise FrameTooLarge(
+                    f"{Tag(tag).name} segment {i} of {length} bytes exceeds cap {cap}")
+        return Preamble(tag, lengths, (a0, a1, a2, a3)[:nseg], flags, inline)
+
+    def body_onwire_len(self, pre: Preamble) -> int:
+        """Bytes that follow the preamble on the wire for this frame."""
+        lens = pre.lengths
+        n = len(lens)
+        if self.rx is None:
+            if self.rev1:
+                total = lens[0] + CRC_LEN if lens[0] else 0
+                if n > 1:
+                    total += sum(lens[1:]) + EPILOGUE_CRC_REV1_LEN
+                return total
+            return sum(lens) + EPILOGUE_CRC_REV0_LEN
+        if self.rev1:
+            p0 = padded_len(lens[0])
+            total = p0 - INLINE_LEN + GCM_TAG_LEN if p0 > INLINE_LEN else 0
+            if n > 1:
+                total += (sum(padded_len(x) for x in lens[1:]) + EPILOGUE_SECURE_LEN
+                          + GCM_TAG_LEN)
+            return total
+        return sum(padded_len(x) for x in lens) + EPILOGUE_SECURE_LEN + GCM_TAG_LEN
+
+    def disassemble_segments(self, pre: Preamble,
+                             body: Buffer) -> tuple[memoryview, ...] | None:
+        """Verify and return the segments (views), or None if the sender aborted.
+
+        ``body`` must be exactly :meth:`body_onwire_len` bytes. Raises
+        BadSegmentCrc, BadFrameStructure (bad late status) or DecryptError.
+        """
+        mv = as_view(body)
+        if len(mv) != self.body_onwire_len(pre):
+            raise DecodeError("frame body length does not match its preamble")
+        if self.rx is None:
+            if self.rev1:
+                return self._disasm_crc_rev1(pre, mv)
+            return self._disasm_crc_rev0(pre, mv)
+        if self.rev1:
+            return self._disasm_secure_rev1(self.rx, pre, mv)
+        return self._disasm_secure_rev0(self.rx, pre, mv)
+
+    @staticmethod
+    def _check_crc(seg: memoryview, expected: int, index: int) -> None:
+        calc = ceph_crc32c(SEGMENT_SEED, seg)
+        if calc != expected:
+            raise BadSegmentCrc(f"bad segment {index} crc calculated={calc:#010x} "
+                                f"expected={expected:#010x}")
+
+    @staticmethod
+    def _late_status_complete(status: int) -> bool:
+        low = status & LATE_STATUS_MASK
+        if low not in (LATE_STATUS_COMPLETE, LATE_STATUS_ABORTED):
+            raise BadFrameStructure(f"bad late_status {status:#04x}")
+        return low == LATE_STATUS_COMPLETE
+
+    def _disasm_crc_rev1(self, pre: Preamble,
+                         mv: memoryview) -> tuple[memoryview, ...] | None:
+        lens = pre.lengths
+        segs: list[memoryview] = []
+        pos = 0
+        if lens[0]:
+            seg0 = mv[: lens[0]]
+            self._check_crc(seg0, _U32.unpack_from(mv, lens[0])[0], 0)
+            segs.append(seg0)
+            pos = lens[0] + CRC_LEN
+        else:
+            segs.append(mv[:0])
+        if len(lens) == 1:
+            return tuple(segs)
+        for length in lens[1:]:
+            segs.append(mv[pos : pos + length])
+            pos += length
+        status, *crcs = _EPI_REV1.unpack_from(mv, pos)
+        for i in range(1, len(lens)):
+            self._check_crc(segs[i], crcs[i - 1], i)
+        return tuple(segs) if self._late_status_complete(status) else None
+
+    def _disasm_crc_rev0(self, pre: Preamble,
+                         mv: memoryview) -> tuple[memoryview, ...] | None:
+        segs: list[memoryview] = []
+        pos = 0
+        for length in pre.lengths:
+            segs.append(mv[pos : pos + length])
+            pos += length
+        late_flags, *crcs = _EPI_REV0.unpack_from(mv, pos)
+        for i, seg in enumerate(segs):
+            self._check_crc(seg, crcs[i], i)
+        return None if late_flags & LATE_FLAG_ABORTED else tuple(segs)
+
+    @staticmethod
+    def _disasm_secure_rev1(rx: GcmRx, pre: Preamble,
+                            mv: memoryview) -> tuple[memoryview, ...] | None:
+        lens = pre.lengths
+        p0 = padded_len(lens[0])
+        pos = 0
+        if p0 > INLINE_LEN:
+            rest_len = p0 - INLINE_LEN + GCM_TAG_LEN
+            seg0_buf = bytearray(pre.inline)
+            seg0_buf += rx.decrypt(mv[:rest_len])
+            pos = rest_len
+            seg0 = memoryview(seg0_buf)[: lens[0]]
+        else:
+            seg0 = memoryview(pre.inline)[: lens[0]]
+        if len(lens) == 1:
+            return (seg0,)
+        plain = memoryview(rx.decrypt(mv[pos:]))
+        segs = [seg0]
+        off = 0
+        for length in lens[1:]:
+            segs.append(plain[off : off + length])
+            off += padded_len(length)
+        status = plain[off]
+        return tuple(segs) if FrameAssembler._late_status_complete(status) else None
+
+    @staticmethod
+    def _disasm_secure_rev0(rx: GcmRx, pre: Preamble,
+                            mv: memoryview) -> tuple[memoryview, ...] | None:
+        plain = memoryview(rx.stream_finish(mv[:-GCM_TAG_LEN], mv[-GCM_TAG_LEN:]))
+        segs: list[memoryview] = []
+        off = 0
+        for length in pre.lengths:
+            segs.append(plain[off : off + length])
+            off += padded_len(length)
+        return None if plain[off] & LATE_FLAG_ABORTED else tuple(segs)
+
+    def onwire_lengths(self, lengths: Sequence[int]) -> tuple[int, list[int], int]:
+        """(preamble, per-segment, epilogue) on-wire lengths, as test_frames_v2 checks.
+
+        Uses the transmit side's mode (crc unless a tx handler is installed).
+        """
+        n = len(lengths)
+        secure = self.tx is not None
+        if not secure:
+            if self.rev1:
+                segs = [lengths[0] + CRC_LEN if lengths[0] else 0, *lengths[1:]]
+                return PREAMBLE_LEN, segs, EPILOGUE_CRC_REV1_LEN if n > 1 else 0
+            return PREAMBLE_LEN, list(lengths), EPILOGUE_CRC_REV0_LEN
+        pads = [padded_len(x) for x in lengths]
+        if self.rev1:
+            p0 = pads[0]
+            seg0 = p0 - INLINE_LEN + GCM_TAG_LEN if p0 > INLINE_LEN else 0
+            epi = EPILOGUE_SECURE_LEN + GCM_TAG_LEN if n > 1 else 0
+            return SECURE_PREAMBLE_REV1_LEN, [seg0, *pads[1:]], epi
+        return PREAMBLE_LEN, pads, EPILOGUE_SECURE_LEN + GCM_TAG_LEN
+
+
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    """One frame read off a stream: verified segments and its on-wire bytes."""
+
+    tag: int
+    segments: tuple[memoryview, ...] | None
+    """None when the sender aborted the frame (late status)."""
+    raw: bytes
+    """The frame exactly as it was on the wire (for pre-auth signatures)."""
+    preamble: Preamble
+
+    @property
+    def aborted(self) -> bool:
+        """True when the sender aborted this frame."""
+        return self.segments is None
+
+
+class FrameReader:
+    """Incremental frame decoder over a byte stream that follows the banners.
+
+    ``feed`` bytes, then call ``next_frame`` until it returns None. Settings of
+    the assembler (rev1, crypto handlers, limits) may change between frames.
+    Errors leave the reader unusable, as a fault closes the connection.
+    """
+
+    __slots__ = ("_asm", "_buf", "_pre", "_pre_len")
+
+    def __init__(self, assembler: FrameAssembler) -> None:
+        self._asm = assembler
+        self._buf = bytearray()
+        self._pre: Preamble | None = None
+        self._pre_len = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet consumed."""
+        return len(self._buf)
+
+    def feed(self, data: Buffer) -> None:
+        """Append received bytes."""
+        self._buf += data
+
+    def next_frame(self) -> RawFrame | None:
+        """The next complete frame, or None until more bytes arrive."""
+        asm = self._asm
+        if self._pre is None:
+            need = asm.preamble_onwire_len
+            if len(self._buf) < need:
+                return None
+            self._pre = asm.disassemble_preamble(memoryview(self._buf)[:need])
+            self._pre_len = need
+        pre = self._pre
+        body_len = asm.body_onwire_len(pre)
+        total = self._pre_len + body_len
+        if len(self._buf) < total:
+            return None
+        raw = bytes(self._buf[:total])
+        del self._buf[:total]
+        self._pre = None
+        segs = asm.disassemble_segments(pre, memoryview(raw)[self._pre_len :])
+        return RawFrame(pre.tag, segs, raw, pre)
+
+
+__all__ = [
+    "INLINE_LEN",
+    "MAX_NUM_SEGMENTS",
+    "PREAMBLE_LEN",
+    "FrameAssembler",
+    "FrameLimits",
+    "FrameReader",
+    "Preamble",
+    "RawFrame",
+    "padded_len",
+]
