@@ -1,0 +1,5 @@
+"""``python -m asyncmsgr``."""
+
+from asyncmsgr.cli.main import entry
+
+entry()

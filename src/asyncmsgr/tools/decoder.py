@@ -1,0 +1,462 @@
+"""Offline decoder of Ceph messenger traffic (behind ``asyncmsgr decode``).
+
+For each reassembled TCP connection the protocol is detected from its banners
+(msgr2 ``ceph v2\\n`` or msgr v1 ``ceph v027``), then every frame (v2) or
+handshake step and item (v1) is decoded and every integrity check the bytes
+allow is verified: msgr2 preamble and segment crcs, msgr v1 header and footer
+crcs, and the decoding of every message whose type has a class. Messages of
+unknown types are counted by name, not failed. A secure-mode connection is
+decoded up to the point where encryption starts and then reported as such;
+without keys that is not a failure.
+
+Results are :class:`Record` lines plus a :class:`DecodeReport` summary. Checks
+that fail and streams that cannot be parsed are listed in ``errors``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from asyncmsgr.errors import (
+    AsyncmsgrError,
+    BadMessageCrc,
+    MessageDecodeError,
+    RemoteProtocolError,
+    UnknownMessageType,
+)
+from asyncmsgr.features import CEPH_FEATURE_MSG_AUTH, CEPH_MSGR2_FEATURE_REVISION_1
+from asyncmsgr.frames import v1
+from asyncmsgr.frames.assembler import (
+    FrameAssembler,
+    FrameLimits,
+    FrameReader,
+    RawFrame,
+)
+from asyncmsgr.frames.v2 import (
+    BANNER_PREFIX,
+    CON_MODE_SECURE,
+    AuthDoneFrame,
+    ClientIdentFrame,
+    Frame,
+    HelloFrame,
+    MessageFrame,
+    ServerIdentFrame,
+    Tag,
+    decode_banner_payload,
+    decode_banner_prefix,
+    decode_frame,
+    tag_name,
+)
+from asyncmsgr.message import (
+    CrcFlags,
+    FooterFlags,
+    Message,
+    MsgHeader,
+    check_footer_crcs,
+    decode_message,
+)
+from asyncmsgr.message_types import message_type_name
+from asyncmsgr.tools.pcap import HalfStream, TcpConnection, reassemble
+from asyncmsgr.types import Buffer, EntityName, entity_type_str
+
+_AUTH_REPLIES = (Tag.AUTH_BAD_METHOD, Tag.AUTH_REPLY_MORE, Tag.AUTH_DONE)
+#: Generous caps: the tool reads captures, not an adversary on a socket.
+_TOOL_LIMITS = FrameLimits(control=64 << 20, front=256 << 20, middle=256 << 20,
+                           data=1 << 30)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One output line: a frame, a v1 item or handshake step, or a note."""
+
+    conn: int
+    ts: float
+    direction: str
+    """``C`` (client to server), ``S`` (server to client) or ``-``."""
+    protocol: str
+    name: str
+    length: int
+    detail: str = ""
+    passed: int = 0
+    failed: int = 0
+
+
+@dataclass(slots=True)
+class DecodeReport:
+    """Totals over a capture; ``as_json()`` is what ``--json`` prints."""
+
+    connections: int = 0
+    frames: int = 0
+    messages: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    passed: int = 0
+    failed: int = 0
+    secure_without_keys: int = 0
+    errors: list[str] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No failed check and every stream parsed."""
+        return self.failed == 0 and not self.errors
+
+    def as_json(self) -> dict[str, object]:
+        """The summary object printed by ``asyncmsgr decode --json``."""
+        return {
+            "connections": self.connections,
+            "frames": self.frames,
+            "messages": self.messages,
+            "by_type": dict(sorted(self.by_type.items())),
+            "checks": {"passed": self.passed, "failed": self.failed},
+            "secure_without_keys": self.secure_without_keys,
+            "errors": list(self.errors),
+        }
+
+
+class _Conn:
+    """Per-connection decoding context."""
+
+    def __init__(self, report: DecodeReport, conn: TcpConnection) -> None:
+        self.report = report
+        self.conn = conn
+        self.peer_name = {"C": EntityName(0, -1), "S": EntityName(0, -1)}
+
+    def record(self, half: HalfStream, end: int, direction: str, protocol: str, name: str,
+               length: int, detail: str = "", passed: int = 0, failed: int = 0) -> None:
+        self.report.passed += passed
+        self.report.failed += failed
+        self.report.records.append(Record(self.conn.index, half.time_at(end), direction,
+                                          protocol, name, length, detail, passed, failed))
+
+    def error(self, half: HalfStream, end: int, direction: str, protocol: str,
+              text: str, *, failed_check: bool = False) -> None:
+        msg = f"connection {self.conn.index} ({self.conn.label()}) {direction}: {text}"
+        self.report.errors.append(msg)
+        self.record(half, end, direction, protocol, "ERROR", 0, text,
+                    failed=1 if failed_check else 0)
+
+    def message(self, header: MsgHeader, front: Buffer, middle: Buffer,
+                data: Buffer) -> tuple[str, int, int]:
+        """Decode a message; return (detail, passed, failed) and count it."""
+        name = message_type_name(header.type)
+        self.report.messages += 1
+        self.report.by_type[name] += 1
+        detail = (f"{name} seq={header.seq} tid={header.tid} prio={header.priority} "
+                  f"v{header.version} front={len(front)} middle={len(middle)} "
+                  f"data={len(data)}")
+        try:
+            msg = decode_message(header, front, middle, data)
+        except UnknownMessageType:
+            return detail, 0, 0
+        except MessageDecodeError as exc:
+            return f"{detail} DECODE FAILED: {exc}", 0, 1
+        return f"{detail} {_summary(msg)}".rstrip(), 1, 0
+
+
+def _summary(msg: Message) -> str:
+    fields = getattr(msg, "__dataclass_fields__", {})
+    base = set(getattr(Message, "__dataclass_fields__", {}))
+    parts = []
+    for name in fields:
+        if name in base:
+            continue
+        value = getattr(msg, name)
+        text = value.hex() if isinstance(value, bytes | bytearray) else repr(value)
+        if len(text) > 80:
+            text = text[:77] + "..."
+        parts.append(f"{name}={text}")
+    return " ".join(parts)
+
+
+# -- msgr2 -----------------------------------------------------------------------------
+
+
+def _frame_checks(asm: FrameAssembler, frame: RawFrame) -> int:
+    """How many crcs the assembler verified for this frame (crc mode)."""
+    n = frame.preamble.num_segments
+    if asm.rev1:
+        return 1 + (1 if frame.preamble.lengths[0] else 0) + (n - 1)
+    return 1 + n
+
+
+def _decode_v2(ctx: _Conn) -> None:
+    conn = ctx.conn
+    halves = {"C": conn.c2s, "S": conn.s2c}
+    banners: dict[str, tuple[int, int]] = {}
+    offsets: dict[str, int] = {}
+    for d, half in halves.items():
+        data = half.data
+        if not data:
+            continue
+        try:
+            plen = decode_banner_prefix(data)
+            if len(data) < 10 + plen:
+                ctx.error(half, len(data), d, "v2", "banner truncated")
+                continue
+            banners[d] = decode_banner_payload(memoryview(data)[10 : 10 + plen])
+        except RemoteProtocolError as exc:
+            ctx.error(half, len(data), d, "v2", f"bad banner: {exc}", failed_check=True)
+            continue
+        offsets[d] = 10 + plen
+        sup, req = banners[d]
+        ctx.record(half, 10 + plen, d, "v2", "BANNER", 10 + plen,
+                   f"supported={sup:#x} required={req:#x}")
+    if len(banners) < 2:
+        return
+    rev1 = bool(banners["C"][0] & banners["S"][0] & CEPH_MSGR2_FEATURE_REVISION_1)
+    readers: dict[str, tuple[FrameAssembler, FrameReader]] = {}
+    for d, half in halves.items():
+        asm = FrameAssembler(rev1=rev1, limits=_TOOL_LIMITS)
+        rd = FrameReader(asm)
+        rd.feed(memoryview(half.data)[offsets[d]:])
+        readers[d] = (asm, rd)
+    # Server side up to AUTH_DONE; each auth reply answers one client request.
+    auth_done: AuthDoneFrame | None = None
+    replies = 0
+    s_ok = _v2_frames(ctx, "S", halves, readers, offsets, stop_after=Tag.AUTH_DONE)
+    for frame in s_ok:
+        if isinstance(frame, AuthDoneFrame):
+            auth_done = frame
+        if frame.TAG in _AUTH_REPLIES:
+            replies += 1
+    _v2_frames(ctx, "C", halves, readers, offsets, limit=1 + replies)
+    if auth_done is None:
+        return
+    if auth_done.con_mode == CON_MODE_SECURE:
+        ctx.report.secure_without_keys += 1
+        half = halves["S"]
+        ctx.record(half, len(half.data), "-", "v2", "SECURE", 0,
+                   "msgr2 secure mode from here on; no keys given, frames not decoded")
+        return
+    _v2_frames(ctx, "S", halves, readers, offsets)
+    _v2_frames(ctx, "C", halves, readers, offsets)
+
+
+def _v2_frames(ctx: _Conn, d: str, halves: dict[str, HalfStream],
+               readers: dict[str, tuple[FrameAssembler, FrameReader]],
+               offsets: dict[str, int], *, stop_after: Tag | None = None,
+               limit: int | None = None) -> list[Frame]:
+    out: list[Frame] = []
+    if d not in readers:
+        return out  # this direction already failed
+    asm, rd = readers[d]
+    half = halves[d]
+    while limit is None or len(out) < limit:
+        try:
+            raw = rd.next_frame()
+        except AsyncmsgrError as exc:
+            ctx.error(half, offsets[d], d, "v2", f"bad frame at byte {offsets[d]}: {exc}",
+                      failed_check=True)
+            del readers[d]  # cannot resynchronise after a framing error
+            return out
+        if raw is None:
+            if rd.buffered:
+                ctx.record(half, len(half.data), d, "v2", "TRUNCATED", rd.buffered,
+                           "stream ends inside a frame (capture stopped?)")
+            return out
+        offsets[d] += len(raw.raw)
+        ctx.report.frames += 1
+        checks = _frame_checks(asm, raw)
+        name = tag_name(raw.tag)
+        if raw.segments is None:
+            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw),
+                       "aborted by sender", passed=checks)
+            continue
+        try:
+            frame = decode_frame(raw.tag, raw.segments)
+        except RemoteProtocolError as exc:
+            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw),
+                       f"payload decode failed: {exc}", passed=checks, failed=1)
+            ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {name}: {exc}")
+            continue
+        out.append(frame)
+        if isinstance(frame, MessageFrame):
+            h = frame.header
+            header = h.to_legacy(ctx.peer_name[d], len(frame.front), len(frame.middle),
+                                 len(frame.data))
+            detail, ok, bad = ctx.message(header, frame.front, frame.middle, frame.data)
+            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw),
+                       f"{detail} ack_seq={h.ack_seq}", passed=checks + ok, failed=bad)
+            if bad:
+                ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {detail}")
+        else:
+            _learn_peer(ctx, d, frame)
+            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw), _frame_detail(frame),
+                       passed=checks)
+        if stop_after is not None and raw.tag == stop_after:
+            break
+    return out
+
+
+def _learn_peer(ctx: _Conn, d: str, frame: object) -> None:
+    if isinstance(frame, HelloFrame):
+        ctx.peer_name[d] = EntityName(frame.entity_type, ctx.peer_name[d].num)
+    elif isinstance(frame, ClientIdentFrame | ServerIdentFrame):
+        ctx.peer_name[d] = EntityName(ctx.peer_name[d].type, frame.gid)
+
+
+def _frame_detail(frame: object) -> str:
+    fields = getattr(frame, "__dataclass_fields__", {})
+    parts = []
+    for name in fields:
+        value = getattr(frame, name)
+        if isinstance(value, bytes):
+            text = value.hex()
+        elif name == "entity_type":
+            text = entity_type_str(value)
+        elif isinstance(value, int) and "features" in name:
+            text = f"{value:#x}"
+        else:
+            text = str(value)
+        if len(text) > 96:
+            text = text[:93] + "..."
+        parts.append(f"{name}={text}")
+    return " ".join(parts)
+
+
+# -- msgr v1 ---------------------------------------------------------------------------
+
+
+def _decode_v1(ctx: _Conn) -> None:
+    conn = ctx.conn
+    c, s = conn.c2s, conn.s2c
+    cd, sd = c.data, s.data
+    if len(sd) < v1.SERVER_HELLO_LEN or len(cd) < v1.BANNER_LEN + 136:
+        ctx.error(s, len(sd), "-", "v1", "handshake truncated")
+        return
+    try:
+        v1.check_banner(cd)
+        server_addr, seen = v1.decode_server_hello(sd)
+        client_addr = v1.decode_legacy_addr(memoryview(cd)[v1.BANNER_LEN:])
+    except RemoteProtocolError as exc:
+        ctx.error(s, len(sd), "-", "v1", f"bad handshake: {exc}", failed_check=True)
+        return
+    ctx.record(s, v1.SERVER_HELLO_LEN, "S", "v1", "BANNER", v1.SERVER_HELLO_LEN,
+               f"server={server_addr} sees_client_as={seen}")
+    cpos = v1.BANNER_LEN + 136
+    spos = v1.SERVER_HELLO_LEN
+    ctx.record(c, cpos, "C", "v1", "BANNER", cpos, f"client={client_addr}")
+    features = 0
+    ready = False
+    while cpos + v1.CONNECT_LEN <= len(cd):
+        connect = v1.ConnectMsg.decode(memoryview(cd)[cpos:])
+        clen = v1.CONNECT_LEN + connect.authorizer_len
+        if cpos + clen > len(cd):
+            break
+        cpos += clen
+        ctx.record(c, cpos, "C", "v1", "CONNECT", clen,
+                   f"features={connect.features:#x} host_type="
+                   f"{entity_type_str(connect.host_type)} global_seq={connect.global_seq} "
+                   f"connect_seq={connect.connect_seq} proto={connect.protocol_version} "
+                   f"auth_proto={connect.authorizer_protocol} "
+                   f"authorizer={connect.authorizer_len}B flags={connect.flags}")
+        if spos + v1.CONNECT_REPLY_LEN > len(sd):
+            break
+        reply = v1.ConnectReply.decode(memoryview(sd)[spos:])
+        rlen = v1.CONNECT_REPLY_LEN + reply.authorizer_len
+        if spos + rlen > len(sd):
+            break
+        spos += rlen
+        ctx.record(s, spos, "S", "v1", f"REPLY_{v1.v1_tag_name(reply.tag)}", rlen,
+                   f"features={reply.features:#x} global_seq={reply.global_seq} "
+                   f"connect_seq={reply.connect_seq} proto={reply.protocol_version} "
+                   f"authorizer={reply.authorizer_len}B flags={reply.flags}")
+        if reply.tag == v1.V1Tag.SEQ:
+            if spos + 8 > len(sd) or cpos + 8 > len(cd):
+                break
+            acked = v1.decode_seq(memoryview(sd)[spos:])
+            in_seq = v1.decode_seq(memoryview(cd)[cpos:])
+            spos += 8
+            cpos += 8
+            ctx.record(s, spos, "S", "v1", "SEQ", 8, f"acked_seq={acked}")
+            ctx.record(c, cpos, "C", "v1", "SEQ", 8, f"in_seq={in_seq}")
+        if reply.tag in (v1.V1Tag.READY, v1.V1Tag.SEQ):
+            features = connect.features & reply.features
+            ready = True
+            break
+    if not ready:
+        return
+    old = not features & CEPH_FEATURE_MSG_AUTH
+    for d, half, pos in (("S", s, spos), ("C", c, cpos)):
+        _v1_items(ctx, d, half, pos, old)
+
+
+def _v1_items(ctx: _Conn, d: str, half: HalfStream, pos: int, old_footer: bool) -> None:
+    reader = v1.V1ItemReader(old_footer=old_footer, limits=_TOOL_LIMITS)
+    reader.feed(memoryview(half.data)[pos:])
+    while True:
+        try:
+            item = reader.next_item()
+        except BadMessageCrc as exc:
+            ctx.error(half, pos, d, "v1", f"bad message header at byte {pos}: {exc}",
+                      failed_check=True)
+            return
+        except RemoteProtocolError as exc:
+            ctx.error(half, pos, d, "v1", f"bad item at byte {pos}: {exc}",
+                      failed_check=True)
+            return
+        if item is None:
+            if reader.buffered:
+                ctx.record(half, len(half.data), d, "v1", "TRUNCATED", reader.buffered,
+                           "stream ends inside an item (capture stopped?)")
+            return
+        length = len(reader.last_raw)
+        pos += length
+        if not isinstance(item, v1.MsgItem):
+            detail = "" if isinstance(item, v1.KeepaliveItem | v1.CloseItem) else str(
+                getattr(item, "seq", getattr(item, "timestamp", "")))
+            ctx.record(half, pos, d, "v1", type(item).__name__.removesuffix("Item").upper(),
+                       length, detail)
+            continue
+        _v1_message(ctx, d, half, pos, length, item)
+
+
+def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
+                item: v1.MsgItem) -> None:
+    footer = item.footer
+    checks = 1 + 2 + (0 if footer.flags & FooterFlags.NOCRC else 1)  # header, f, m, d
+    try:
+        check_footer_crcs(footer, item.front, item.middle, item.data, CrcFlags.ALL)
+    except BadMessageCrc as exc:
+        ctx.report.messages += 1
+        ctx.error(half, pos, d, "v1", f"{message_type_name(item.header.type)}: {exc}",
+                  failed_check=True)
+        return
+    detail, ok, bad = ctx.message(item.header, item.front, item.middle, item.data)
+    sig = " signed" if footer.flags & FooterFlags.SIGNED else ""
+    ctx.record(half, pos, d, "v1", "MSG", length, f"{detail}{sig}", passed=checks + ok,
+               failed=bad)
+    if bad:
+        ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {detail}")
+
+
+# -- entry point -----------------------------------------------------------------------
+
+
+def decode_capture(data: bytes) -> DecodeReport:
+    """Decode every Ceph connection in a pcap/pcapng capture."""
+    import asyncmsgr.messages  # noqa: F401  (registers the typed messages)
+
+    report = DecodeReport()
+    for conn in reassemble(data):
+        report.connections += 1
+        ctx = _Conn(report, conn)
+        first = bytes(conn.c2s.data[:9] or conn.s2c.data[:9])
+        for half, d in ((conn.c2s, "C"), (conn.s2c, "S")):
+            if half.has_gap:
+                ctx.error(half, len(half.data), d, "-",
+                          f"missing TCP data after byte {len(half.data)}; stream cut short")
+        if not first:
+            continue
+        if first.startswith(BANNER_PREFIX[: len(first)]) and first[:8] == BANNER_PREFIX:
+            _decode_v2(ctx)
+        elif first == v1.BANNER:
+            _decode_v1(ctx)
+        else:
+            ctx.error(conn.c2s, 0, "-", "?", f"not Ceph messenger traffic: {first!r}")
+    report.records.sort(key=lambda r: (r.ts, r.conn))
+    return report
+
+
+__all__ = ["DecodeReport", "Record", "decode_capture"]

@@ -1,0 +1,310 @@
+"""Read libpcap / pcapng captures and reassemble TCP streams (no third-party code).
+
+:func:`read_packets` yields ``(timestamp, ip payload info)`` for TCP segments of
+IPv4 and IPv6 packets on the usual link types (Ethernet, Linux cooked v1/v2, BSD
+loopback, raw IP). :func:`reassemble` groups them into :class:`TcpConnection`
+objects with one :class:`HalfStream` per direction; each half-stream orders
+segments by sequence number, trims retransmitted and overlapping bytes, and
+records where gaps remain. The client is the side that sent the SYN, else the
+side with the higher port.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from bisect import bisect_left
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+LINKTYPE_NULL = 0
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_LOOP = 108
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+LINKTYPE_LINUX_SLL2 = 276
+LINKTYPE_RAW_ALT = 12
+
+_TCP_FIN = 0x01
+_TCP_SYN = 0x02
+_TCP_RST = 0x04
+_TCP_ACK = 0x10
+_SEQ_MOD = 1 << 32
+_HALF = 1 << 31
+
+
+class CaptureError(Exception):
+    """The file is not a capture we can read."""
+
+
+@dataclass(frozen=True, slots=True)
+class TcpSegment:
+    """One TCP segment from the capture."""
+
+    ts: float
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    seq: int
+    flags: int
+    payload: bytes
+
+
+def _iter_pcap(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+    magic = data[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        endian = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        endian = ">"
+    else:
+        raise CaptureError("not a pcap file")
+    nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    if len(data) < 24:
+        raise CaptureError("truncated pcap header")
+    linktype = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
+    rec = struct.Struct(endian + "IIII")
+    pos = 24
+    while pos + 16 <= len(data):
+        sec, frac, incl, _orig = rec.unpack_from(data, pos)
+        pos += 16
+        if pos + incl > len(data):
+            break  # truncated last record
+        ts = sec + frac / (1e9 if nano else 1e6)
+        yield ts, linktype, data[pos : pos + incl]
+        pos += incl
+
+
+def _iter_pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+    pos = 0
+    endian = "<"
+    interfaces: list[tuple[int, float]] = []
+    while pos + 12 <= len(data):
+        btype_raw = data[pos : pos + 4]
+        if btype_raw == b"\x0a\x0d\x0d\x0a":
+            bom = data[pos + 8 : pos + 12]
+            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+            interfaces = []
+        btype, blen = struct.unpack_from(endian + "II", data, pos)
+        if blen < 12 or pos + blen > len(data):
+            break
+        body = data[pos + 8 : pos + blen - 4]
+        if btype == 1 and len(body) >= 8:  # interface description
+            linktype = struct.unpack_from(endian + "H", body, 0)[0]
+            interfaces.append((linktype, _if_tsresol(body[8:], endian)))
+        elif btype == 6 and len(body) >= 20:  # enhanced packet
+            ifid, hi, lo, caplen, _orig = struct.unpack_from(endian + "IIIII", body, 0)
+            if ifid < len(interfaces):
+                linktype, resol = interfaces[ifid]
+                yield ((hi << 32 | lo) * resol, linktype, body[20 : 20 + caplen])
+        elif btype == 3 and len(body) >= 4 and interfaces:  # simple packet
+            linktype, _ = interfaces[0]
+            yield 0.0, linktype, body[4:]
+        pos += blen
+
+
+def _if_tsresol(options: bytes, endian: str) -> float:
+    pos = 0
+    while pos + 4 <= len(options):
+        code, length = struct.unpack_from(endian + "HH", options, pos)
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            v = options[pos + 4]
+            return 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -v
+        pos += 4 + ((length + 3) & ~3)
+    return 1e-6
+
+
+def _network_layer(linktype: int, frame: bytes) -> bytes | None:
+    if linktype == LINKTYPE_ETHERNET:
+        if len(frame) < 14:
+            return None
+        etype = struct.unpack_from(">H", frame, 12)[0]
+        off = 14
+        while etype in (0x8100, 0x88A8) and len(frame) >= off + 4:
+            etype = struct.unpack_from(">H", frame, off + 2)[0]
+            off += 4
+        return frame[off:] if etype in (0x0800, 0x86DD) else None
+    if linktype == LINKTYPE_LINUX_SLL:
+        return frame[16:] if len(frame) >= 16 else None
+    if linktype == LINKTYPE_LINUX_SLL2:
+        return frame[20:] if len(frame) >= 20 else None
+    if linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
+        return frame[4:] if len(frame) >= 4 else None
+    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_ALT, LINKTYPE_IPV4, LINKTYPE_IPV6):
+        return frame
+    return None
+
+
+def _tcp_of_ip(ip: bytes) -> tuple[str, str, bytes] | None:
+    if not ip:
+        return None
+    version = ip[0] >> 4
+    if version == 4 and len(ip) >= 20:
+        ihl = (ip[0] & 0x0F) * 4
+        total = struct.unpack_from(">H", ip, 2)[0]
+        frag = struct.unpack_from(">H", ip, 6)[0]
+        if ip[9] != 6 or frag & 0x3FFF:
+            return None  # not TCP, or a fragment
+        end = total if 0 < total <= len(ip) else len(ip)
+        return (str(ipaddress.IPv4Address(ip[12:16])), str(ipaddress.IPv4Address(ip[16:20])),
+                ip[ihl:end])
+    if version == 6 and len(ip) >= 40:
+        nxt = ip[6]
+        plen = struct.unpack_from(">H", ip, 4)[0]
+        src = str(ipaddress.IPv6Address(ip[8:24]))
+        dst = str(ipaddress.IPv6Address(ip[24:40]))
+        body = ip[40 : 40 + plen] if plen else ip[40:]
+        while nxt in (0, 43, 60) and len(body) >= 8:
+            nxt, hlen = body[0], (body[1] + 1) * 8
+            body = body[hlen:]
+        return (src, dst, body) if nxt == 6 else None
+    return None
+
+
+def read_segments(data: bytes) -> Iterator[TcpSegment]:
+    """Every TCP segment in a pcap or pcapng capture, in file order."""
+    pcapng = data[:4] == b"\x0a\x0d\x0d\x0a"
+    records = _iter_pcapng(data) if pcapng else _iter_pcap(data)
+    for ts, linktype, frame in records:
+        ip = _network_layer(linktype, frame)
+        if ip is None:
+            continue
+        got = _tcp_of_ip(ip)
+        if got is None:
+            continue
+        src, dst, tcp = got
+        if len(tcp) < 20:
+            continue
+        sport, dport, seq = struct.unpack_from(">HHI", tcp, 0)
+        doff = (tcp[12] >> 4) * 4
+        flags = tcp[13]
+        if doff < 20 or doff > len(tcp):
+            continue
+        yield TcpSegment(ts, src, sport, dst, dport, seq, flags, bytes(tcp[doff:]))
+
+
+@dataclass(slots=True)
+class HalfStream:
+    """One direction of a TCP connection, reassembled."""
+
+    data: bytearray = field(default_factory=bytearray)
+    _next: int | None = None
+    _pending: dict[int, bytes] = field(default_factory=dict)
+    _offsets: list[int] = field(default_factory=list)
+    _times: list[float] = field(default_factory=list)
+
+    @property
+    def has_gap(self) -> bool:
+        """True when bytes after a hole were seen but the hole was never filled."""
+        return bool(self._pending)
+
+    def time_at(self, offset: int) -> float:
+        """Capture time of the packet that delivered the byte before ``offset``."""
+        if not self._times:
+            return 0.0
+        i = bisect_left(self._offsets, offset)
+        return self._times[min(i, len(self._times) - 1)]
+
+    def add(self, seg: TcpSegment) -> None:
+        """Place one segment (SYN sets the start; out-of-order data waits)."""
+        if seg.flags & _TCP_SYN:
+            self._next = (seg.seq + 1) % _SEQ_MOD
+            if not seg.payload:
+                return
+            seq = (seg.seq + 1) % _SEQ_MOD
+        else:
+            seq = seg.seq
+        if not seg.payload:
+            return
+        if self._next is None:
+            self._next = seq
+        prev = self._pending.get(seq)
+        if prev is None or len(prev) < len(seg.payload):
+            self._pending[seq] = seg.payload
+        self._drain(seg.ts)
+
+    def _drain(self, ts: float) -> None:
+        assert self._next is not None
+        progress = True
+        while progress and self._pending:
+            progress = False
+            for seq in list(self._pending):
+                payload = self._pending[seq]
+                ahead = (seq - self._next) % _SEQ_MOD
+                if ahead < _HALF and ahead > 0:
+                    continue  # still in the future
+                del self._pending[seq]
+                skip = 0 if ahead == 0 else (self._next - seq) % _SEQ_MOD
+                if skip < len(payload):
+                    self.data += payload[skip:]
+                    self._next = (self._next + len(payload) - skip) % _SEQ_MOD
+                    self._offsets.append(len(self.data))
+                    self._times.append(ts)
+                progress = True
+
+
+@dataclass(slots=True)
+class TcpConnection:
+    """A TCP connection: endpoints (client first) and both half-streams."""
+
+    client: tuple[str, int]
+    server: tuple[str, int]
+    first_ts: float
+    c2s: HalfStream = field(default_factory=HalfStream)
+    s2c: HalfStream = field(default_factory=HalfStream)
+    index: int = 0
+
+    def label(self) -> str:
+        """``client -> server`` endpoint text."""
+        return f"{_ep(self.client)} -> {_ep(self.server)}"
+
+
+def _ep(ep: tuple[str, int]) -> str:
+    host, port = ep
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def reassemble(data: bytes) -> list[TcpConnection]:
+    """Group a capture's TCP segments into connections, ordered by first packet.
+
+    A new SYN on a 4-tuple whose previous connection had ended starts a new
+    connection (port reuse).
+    """
+    conns: dict[tuple[tuple[str, int], tuple[str, int]], TcpConnection] = {}
+    closed: set[tuple[tuple[str, int], tuple[str, int]]] = set()
+    order: list[TcpConnection] = []
+    for seg in read_segments(data):
+        a, b = (seg.src, seg.sport), (seg.dst, seg.dport)
+        key = (a, b) if a <= b else (b, a)
+        syn_only = seg.flags & _TCP_SYN and not seg.flags & _TCP_ACK
+        conn = conns.get(key)
+        if conn is None or (syn_only and key in closed):
+            closed.discard(key)
+            if syn_only:
+                client, server = a, b
+            elif seg.flags & _TCP_SYN:  # SYN+ACK comes from the server
+                client, server = b, a
+            else:
+                client, server = (a, b) if seg.sport > seg.dport else (b, a)
+            conn = TcpConnection(client, server, seg.ts, index=len(order))
+            conns[key] = conn
+            order.append(conn)
+        half = conn.c2s if a == conn.client else conn.s2c
+        half.add(seg)
+        if seg.flags & (_TCP_FIN | _TCP_RST):
+            closed.add(key)
+    return order
+
+
+__all__ = [
+    "CaptureError",
+    "HalfStream",
+    "TcpConnection",
+    "TcpSegment",
+    "read_segments",
+    "reassemble",
+]
