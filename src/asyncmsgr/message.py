@@ -26,7 +26,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
-from typing import ClassVar, Self, TypeVar
+from typing import ClassVar, NamedTuple, Self, TypeVar
 
 from asyncmsgr.errors import (
     BadMessageCrc,
@@ -90,9 +90,12 @@ MSG_OLD_FOOTER_LEN = _OLD_FOOTER.size  # 13
 MSG_HEADER2_LEN = _HEADER2.size  # 41
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MsgHeader:
-    """``ceph_msg_header`` (msgr v1), 53 bytes."""
+class MsgHeader(NamedTuple):
+    """``ceph_msg_header`` (msgr v1), 53 bytes.
+
+    Wire headers are NamedTuples rather than frozen dataclasses: they are built
+    once per message on the hot path, where a frozen dataclass costs ~6x more.
+    """
 
     seq: int = 0
     tid: int = 0
@@ -122,35 +125,24 @@ class MsgHeader:
     def with_crc(self) -> MsgHeader:
         """A copy whose ``crc`` is ceph_crc32c(0) of the first 49 encoded bytes."""
         raw = self.encode()
-        return _replace_header_crc(self, ceph_crc32c(0, raw[:MSG_HEADER_CRC_OFFSET]))
+        return self._replace(crc=ceph_crc32c(0, raw[:MSG_HEADER_CRC_OFFSET]))
 
     @classmethod
     def decode(cls, data: Buffer, *, check_crc: bool = True) -> MsgHeader:
         """Parse 53 bytes; with ``check_crc`` verify the header crc first."""
-        mv = as_view(data)
-        if len(mv) < MSG_HEADER_LEN:
-            raise DecodeError(f"ceph_msg_header needs {MSG_HEADER_LEN} bytes, got {len(mv)}")
+        if len(data) < MSG_HEADER_LEN:
+            raise DecodeError(f"ceph_msg_header needs {MSG_HEADER_LEN} bytes, got {len(data)}")
         (seq, tid, type_, prio, ver, flen, mlen, dlen, doff, stype, snum, compat,
-         reserved, crc) = _HEADER.unpack_from(mv, 0)
+         reserved, crc) = _HEADER.unpack_from(data, 0)
         if check_crc:
-            calc = ceph_crc32c(0, mv[:MSG_HEADER_CRC_OFFSET])
+            calc = ceph_crc32c(0, as_view(data)[:MSG_HEADER_CRC_OFFSET])
             if calc != crc:
                 raise BadMessageCrc(f"bad header crc {crc:#010x} != {calc:#010x}")
-        return cls(seq=seq, tid=tid, type=type_, priority=prio, version=ver,
-                   front_len=flen, middle_len=mlen, data_len=dlen, data_off=doff,
-                   src=EntityName(stype, snum), compat_version=compat,
-                   reserved=reserved, crc=crc)
+        return cls(seq, tid, type_, prio, ver, flen, mlen, dlen, doff,
+                   EntityName(stype, snum), compat, reserved, crc)
 
 
-def _replace_header_crc(h: MsgHeader, crc: int) -> MsgHeader:
-    return MsgHeader(seq=h.seq, tid=h.tid, type=h.type, priority=h.priority,
-                     version=h.version, front_len=h.front_len, middle_len=h.middle_len,
-                     data_len=h.data_len, data_off=h.data_off, src=h.src,
-                     compat_version=h.compat_version, reserved=h.reserved, crc=crc)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MsgFooter:
+class MsgFooter(NamedTuple):
     """``ceph_msg_footer`` (21 bytes); ``sig`` is absent from the 13-byte old footer."""
 
     front_crc: int = 0
@@ -173,19 +165,16 @@ class MsgFooter:
     @classmethod
     def decode(cls, data: Buffer, *, old: bool = False) -> MsgFooter:
         """Parse a footer (old form without ``sig`` when ``old``)."""
-        mv = as_view(data)
         need = MSG_OLD_FOOTER_LEN if old else MSG_FOOTER_LEN
-        if len(mv) < need:
-            raise DecodeError(f"ceph_msg_footer needs {need} bytes, got {len(mv)}")
+        if len(data) < need:
+            raise DecodeError(f"ceph_msg_footer needs {need} bytes, got {len(data)}")
         if old:
-            f, m, d, flags = _OLD_FOOTER.unpack_from(mv, 0)
-            return cls(front_crc=f, middle_crc=m, data_crc=d, sig=0, flags=flags)
-        f, m, d, sig, flags = _FOOTER.unpack_from(mv, 0)
-        return cls(front_crc=f, middle_crc=m, data_crc=d, sig=sig, flags=flags)
+            f, m, d, flags = _OLD_FOOTER.unpack_from(data, 0)
+            return cls(f, m, d, 0, flags)
+        return cls._make(_FOOTER.unpack_from(data, 0))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MsgHeader2:
+class MsgHeader2(NamedTuple):
     """``ceph_msg_header2`` (41 bytes), segment 0 of a msgr2 MESSAGE frame."""
 
     seq: int = 0
@@ -203,36 +192,25 @@ class MsgHeader2:
     def encode(self) -> bytes:
         """The 41 bytes."""
         try:
-            return _HEADER2.pack(
-                self.seq, self.tid, self.type, self.priority, self.version,
-                self.data_pre_padding_len, self.data_off, self.ack_seq, self.flags,
-                self.compat_version, self.reserved,
-            )
+            return _HEADER2.pack(*self)
         except struct.error as exc:
             raise EncodeError(f"ceph_msg_header2 field out of range: {exc}") from exc
 
     @classmethod
     def decode(cls, data: Buffer) -> MsgHeader2:
         """Parse exactly 41 bytes (a short or long segment 0 is an error)."""
-        mv = as_view(data)
-        if len(mv) != MSG_HEADER2_LEN:
+        if len(data) != MSG_HEADER2_LEN:
             raise DecodeError(
-                f"ceph_msg_header2 must be {MSG_HEADER2_LEN} bytes, got {len(mv)}"
+                f"ceph_msg_header2 must be {MSG_HEADER2_LEN} bytes, got {len(data)}"
             )
-        (seq, tid, type_, prio, ver, pad, doff, ack, flags, compat,
-         reserved) = _HEADER2.unpack_from(mv, 0)
-        return cls(seq=seq, tid=tid, type=type_, priority=prio, version=ver,
-                   data_pre_padding_len=pad, data_off=doff, ack_seq=ack, flags=flags,
-                   compat_version=compat, reserved=reserved)
+        return cls._make(_HEADER2.unpack_from(data, 0))
 
     def to_legacy(self, src: EntityName, front_len: int, middle_len: int,
                   data_len: int) -> MsgHeader:
         """The ``ceph_msg_header`` Ceph rebuilds on receipt (src from the connection)."""
-        return MsgHeader(seq=self.seq, tid=self.tid, type=self.type,
-                         priority=self.priority, version=self.version,
-                         front_len=front_len, middle_len=middle_len, data_len=data_len,
-                         data_off=self.data_off, src=src,
-                         compat_version=self.compat_version, reserved=self.reserved)
+        return MsgHeader(self.seq, self.tid, self.type, self.priority, self.version,
+                         front_len, middle_len, data_len, self.data_off, src,
+                         self.compat_version, self.reserved, 0)
 
 
 # -- Message ---------------------------------------------------------------------------

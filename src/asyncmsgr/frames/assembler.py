@@ -29,6 +29,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from asyncmsgr.crypto.onwire import GCM_TAG_LEN, GcmRx, GcmTx
 from asyncmsgr.errors import (
@@ -42,7 +43,7 @@ from asyncmsgr.errors import (
 from asyncmsgr.frames.v2 import DEFAULT_ALIGNMENT, Tag
 from asyncmsgr.types import Buffer
 from asyncmsgr.wire.buffer import as_view
-from asyncmsgr.wire.crc32c import SEGMENT_SEED, ceph_crc32c
+from asyncmsgr.wire.crc32c import SEGMENT_SEED, ceph_crc32c, crc32c_std
 
 MAX_NUM_SEGMENTS = 4
 PREAMBLE_LEN = 32
@@ -69,6 +70,14 @@ _EPI_SECURE = bytes([LATE_STATUS_COMPLETE]) + bytes(EPILOGUE_SECURE_LEN - 1)
 _EPI_SECURE_REV0 = bytes(EPILOGUE_SECURE_LEN)
 _FIRST_TAG = 1
 _LAST_TAG = max(Tag)
+_M = 0xFFFFFFFF
+_std = crc32c_std
+_PRE28 = struct.Struct("<BBIHIHIHIHBB")
+#: Alignment entries of a MESSAGE preamble by segment count (beyond it: zero).
+_MSG_ALIGNS = {1: (8, 0, 0, 0), 2: (8, 8, 0, 0), 3: (8, 8, 8, 0), 4: (8, 8, 8, 4096)}
+#: Memo caches of preambles are bounded; cleared when full.
+_CACHE_MAX = 512
+_EMPTY_VIEW = memoryview(b"")
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -109,15 +118,20 @@ class FrameLimits:
         return self.control
 
 
-@dataclass(frozen=True, slots=True)
-class Preamble:
-    """A verified preamble; ``inline`` is the decrypted start of seg0 (rev1 secure)."""
+class Preamble(NamedTuple):
+    """A verified preamble.
+
+    ``inline`` is the decrypted start of seg0 (rev1 secure); ``body_len`` is the
+    number of bytes that follow the preamble on the wire. A NamedTuple, not a
+    frozen dataclass: one is built per received frame.
+    """
 
     tag: int
     lengths: tuple[int, ...]
     alignments: tuple[int, ...]
     flags: int = 0
     inline: bytes = b""
+    body_len: int = 0
 
     @property
     def num_segments(self) -> int:
@@ -138,16 +152,33 @@ class FrameAssembler:
     ``rev1`` selects msgr2.1 (set from the peer banner). Secure mode is on in a
     direction once :meth:`set_tx` / :meth:`set_rx` installed a GCM handler
     (right after AUTH_DONE). ``limits`` may be replaced when authentication ends.
+
+    Crc-mode preambles are memoised (a pure function of the 32 bytes and the
+    limits), which takes most of the per-frame cost off streams of same-sized
+    messages.
     """
 
-    __slots__ = ("limits", "rev1", "rx", "tx")
+    __slots__ = ("_limits", "_msg_caps", "_rx_cache", "_tx_cache", "rev1", "rx", "tx")
 
     def __init__(self, *, rev1: bool = True, limits: FrameLimits | None = None,
                  tx: GcmTx | None = None, rx: GcmRx | None = None) -> None:
         self.rev1 = rev1
-        self.limits = limits if limits is not None else FrameLimits()
         self.tx = tx
         self.rx = rx
+        self._tx_cache: dict[tuple[int, int, int], bytes] = {}
+        self._rx_cache: dict[bytes, Preamble] = {}
+        self.limits = limits if limits is not None else FrameLimits()
+
+    @property
+    def limits(self) -> FrameLimits:
+        """Segment caps applied to received preambles."""
+        return self._limits
+
+    @limits.setter
+    def limits(self, limits: FrameLimits) -> None:
+        self._limits = limits
+        self._msg_caps = (limits.control, limits.front, limits.middle, limits.data)
+        self._rx_cache = {}
 
     def set_tx(self, tx: GcmTx | None) -> None:
         """Encrypt frames sent from now on (None: back to crc mode)."""
@@ -156,6 +187,7 @@ class FrameAssembler:
     def set_rx(self, rx: GcmRx | None) -> None:
         """Decrypt frames received from now on."""
         self.rx = rx
+        self._rx_cache = {}
 
     # -- sending -----------------------------------------------------------------------
 
@@ -180,6 +212,53 @@ class FrameAssembler:
         if self.rev1:
             return self._secure_rev1(self.tx, preamble, segments, lens, n)
         return self._secure_rev0(self.tx, preamble, segments, lens, n)
+
+    def assemble_message(self, header2: Buffer, front: Buffer = b"", middle: Buffer = b"",
+                         data: Buffer = b"") -> list[Buffer]:
+        """Encode a MESSAGE frame (``header2`` is the encoded 41-byte header).
+
+        Same output as ``assemble(Tag.MESSAGE, ...)``; the msgr2.1 crc-mode case
+        is the messenger's hot path and avoids every avoidable allocation.
+        """
+        if self.tx is not None or not self.rev1:
+            return self.assemble(Tag.MESSAGE, (header2, front, middle, data),
+                                 (8, 8, 8, 4096))
+        lf, lm, ld = len(front), len(middle), len(data)
+        key = (lf, lm, ld)
+        pre = self._tx_cache.get(key)
+        if pre is None:
+            n = 4 if ld else 3 if lm else 2 if lf else 1
+            al = _MSG_ALIGNS[n]
+            try:
+                pre28 = _PRE28.pack(Tag.MESSAGE, n, len(header2), al[0], lf, al[1], lm,
+                                    al[2], ld, al[3], 0, 0)
+            except struct.error as exc:
+                raise BadFrameStructure(f"frame field out of range: {exc}") from exc
+            pre = pre28 + _U32.pack(_std(pre28, _M) ^ _M)
+            if len(self._tx_cache) >= _CACHE_MAX:
+                self._tx_cache.clear()
+            self._tx_cache[key] = pre
+        head = pre + header2 + _U32.pack(_std(header2) ^ _M)
+        if not (lf or lm or ld):
+            return [head]
+        out: list[Buffer] = [head]
+        cf = cm = cd = _M
+        if lf:
+            cf = _std(front) ^ _M
+            out.append(front)
+        if lm or ld:
+            if lm:
+                cm = _std(middle) ^ _M
+                out.append(middle)
+            if ld:
+                cd = _std(data) ^ _M
+                out.append(data)
+            else:
+                cd = 0
+        else:
+            cm = cd = 0
+        out.append(_EPI_REV1.pack(LATE_STATUS_COMPLETE, cf, cm, cd))
+        return out
 
     @staticmethod
     def _preamble(tag: int, lens: list[int], aligns: list[int]) -> bytearray:
@@ -282,21 +361,31 @@ class FrameAssembler:
         Raises BadPreambleCrc, BadFrameStructure, UnknownTag, FrameTooLarge or
         DecryptError. Nothing is allocated from the announced lengths.
         """
+        if self.rx is None:
+            if len(data) != PREAMBLE_LEN:
+                raise DecodeError(f"preamble must be {PREAMBLE_LEN} bytes")
+            key = bytes(data)
+            hit = self._rx_cache.get(key)
+            if hit is not None:
+                return hit
+            pre = self._parse_preamble(key, b"")
+            if len(self._rx_cache) >= _CACHE_MAX:
+                self._rx_cache.clear()
+            self._rx_cache[key] = pre
+            return pre
         mv = as_view(data)
         if len(mv) != self.preamble_onwire_len:
             raise DecodeError(f"preamble must be {self.preamble_onwire_len} bytes")
-        inline = b""
-        if self.rx is None:
-            pre: Buffer = mv
-        elif self.rev1:
+        if self.rev1:
             plain = self.rx.decrypt(mv)
-            pre, inline = plain[:PREAMBLE_LEN], bytes(plain[PREAMBLE_LEN:])
-        else:
-            pre = self.rx.stream_begin(mv)
+            return self._parse_preamble(plain[:PREAMBLE_LEN], bytes(plain[PREAMBLE_LEN:]))
+        return self._parse_preamble(self.rx.stream_begin(mv), b"")
+
+    def _parse_preamble(self, pre: Buffer, inline: bytes) -> Preamble:
         (tag, nseg, l0, a0, l1, a1, l2, a2, l3, a3, flags, _reserved,
          crc) = _PREAMBLE.unpack_from(pre, 0)
-        calc = ceph_crc32c(0, as_view(pre)[:PREAMBLE_CRC_OFFSET])
-        if calc != crc:
+        if _std(pre, _M) != _M:  # crc appended: the whole block has Ceph crc 0
+            calc = ceph_crc32c(0, as_view(pre)[:PREAMBLE_CRC_OFFSET])
             raise BadPreambleCrc(f"bad preamble crc calculated={calc:#010x} "
                                  f"expected={crc:#010x}")
         if not 1 <= nseg <= MAX_NUM_SEGMENTS:
@@ -309,17 +398,15 @@ class FrameAssembler:
                 f"preamble flags {flags:#x} set (compression was not negotiated)")
         if not _FIRST_TAG <= tag <= _LAST_TAG:
             raise UnknownTag(f"unknown msgr2 frame tag {tag}")
-        limits = self.limits
+        caps = self._msg_caps if tag == Tag.MESSAGE else (self._limits.control,) * 4
         for i, length in enumerate(lengths):
-            cap = limits.cap(tag, i)
-            if length > cap:
+            if length > caps[i]:
                 raise FrameTooLarge(
-                    f"{Tag(tag).name} segment {i} of {length} bytes exceeds cap {cap}")
-        return Preamble(tag, lengths, (a0, a1, a2, a3)[:nseg], flags, inline)
+                    f"{Tag(tag).name} segment {i} of {length} bytes exceeds cap {caps[i]}")
+        return Preamble(tag, lengths, (a0, a1, a2, a3)[:nseg], flags, inline,
+                        self._body_len(lengths))
 
-    def body_onwire_len(self, pre: Preamble) -> int:
-        """Bytes that follow the preamble on the wire for this frame."""
-        lens = pre.lengths
+    def _body_len(self, lens: tuple[int, ...]) -> int:
         n = len(lens)
         if self.rx is None:
             if self.rev1:
@@ -337,6 +424,10 @@ class FrameAssembler:
             return total
         return sum(padded_len(x) for x in lens) + EPILOGUE_SECURE_LEN + GCM_TAG_LEN
 
+    def body_onwire_len(self, pre: Preamble) -> int:
+        """Bytes that follow the preamble on the wire for this frame."""
+        return pre.body_len
+
     def disassemble_segments(self, pre: Preamble,
                              body: Buffer) -> tuple[memoryview, ...] | None:
         """Verify and return the segments (views), or None if the sender aborted.
@@ -344,23 +435,22 @@ class FrameAssembler:
         ``body`` must be exactly :meth:`body_onwire_len` bytes. Raises
         BadSegmentCrc, BadFrameStructure (bad late status) or DecryptError.
         """
-        mv = as_view(body)
-        if len(mv) != self.body_onwire_len(pre):
+        mv = body if isinstance(body, memoryview) else memoryview(body)
+        if len(mv) != pre.body_len:
             raise DecodeError("frame body length does not match its preamble")
         if self.rx is None:
             if self.rev1:
-                return self._disasm_crc_rev1(pre, mv)
+                return self._disasm_crc_rev1(pre.lengths, mv)
             return self._disasm_crc_rev0(pre, mv)
         if self.rev1:
             return self._disasm_secure_rev1(self.rx, pre, mv)
         return self._disasm_secure_rev0(self.rx, pre, mv)
 
     @staticmethod
-    def _check_crc(seg: memoryview, expected: int, index: int) -> None:
+    def _bad_crc(seg: memoryview, expected: int, index: int) -> BadSegmentCrc:
         calc = ceph_crc32c(SEGMENT_SEED, seg)
-        if calc != expected:
-            raise BadSegmentCrc(f"bad segment {index} crc calculated={calc:#010x} "
-                                f"expected={expected:#010x}")
+        return BadSegmentCrc(f"bad segment {index} crc calculated={calc:#010x} "
+                             f"expected={expected:#010x}")
 
     @staticmethod
     def _late_status_complete(status: int) -> bool:
@@ -369,27 +459,39 @@ class FrameAssembler:
             raise BadFrameStructure(f"bad late_status {status:#04x}")
         return low == LATE_STATUS_COMPLETE
 
-    def _disasm_crc_rev1(self, pre: Preamble,
+    @staticmethod
+    def _disasm_crc_rev1(lens: tuple[int, ...],
                          mv: memoryview) -> tuple[memoryview, ...] | None:
-        lens = pre.lengths
-        segs: list[memoryview] = []
-        pos = 0
-        if lens[0]:
-            seg0 = mv[: lens[0]]
-            self._check_crc(seg0, _U32.unpack_from(mv, lens[0])[0], 0)
-            segs.append(seg0)
-            pos = lens[0] + CRC_LEN
+        l0 = lens[0]
+        if l0:
+            seg0 = mv[:l0]
+            if _std(mv[: l0 + CRC_LEN]) != _M:  # seg0 + its crc has Ceph crc 0
+                raise FrameAssembler._bad_crc(seg0, _U32.unpack_from(mv, l0)[0], 0)
+            pos = l0 + CRC_LEN
         else:
-            segs.append(mv[:0])
-        if len(lens) == 1:
-            return tuple(segs)
-        for length in lens[1:]:
-            segs.append(mv[pos : pos + length])
-            pos += length
-        status, *crcs = _EPI_REV1.unpack_from(mv, pos)
-        for i in range(1, len(lens)):
-            self._check_crc(segs[i], crcs[i - 1], i)
-        return tuple(segs) if self._late_status_complete(status) else None
+            seg0 = _EMPTY_VIEW
+            pos = 0
+        n = len(lens)
+        if n == 1:
+            return (seg0,)
+        status, c1, c2, c3 = _EPI_REV1.unpack_from(mv, len(mv) - EPILOGUE_CRC_REV1_LEN)
+        out = [seg0]
+        for i, expected in enumerate((c1, c2, c3)[: n - 1], 1):
+            length = lens[i]
+            if length:
+                seg = mv[pos : pos + length]
+                pos += length
+                if _std(seg) ^ _M != expected:
+                    raise FrameAssembler._bad_crc(seg, expected, i)
+            else:
+                seg = _EMPTY_VIEW
+                if expected != _M:
+                    raise FrameAssembler._bad_crc(seg, expected, i)
+            out.append(seg)
+        if status & LATE_STATUS_MASK != LATE_STATUS_COMPLETE:
+            FrameAssembler._late_status_complete(status)  # raises unless ABORTED
+            return None
+        return tuple(out)
 
     def _disasm_crc_rev0(self, pre: Preamble,
                          mv: memoryview) -> tuple[memoryview, ...] | None:
@@ -400,7 +502,8 @@ class FrameAssembler:
             pos += length
         late_flags, *crcs = _EPI_REV0.unpack_from(mv, pos)
         for i, seg in enumerate(segs):
-            self._check_crc(seg, crcs[i], i)
+            if ceph_crc32c(SEGMENT_SEED, seg) != crcs[i]:
+                raise self._bad_crc(seg, crcs[i], i)
         return None if late_flags & LATE_FLAG_ABORTED else tuple(segs)
 
     @staticmethod
@@ -512,8 +615,7 @@ class FrameReader:
             self._pre = asm.disassemble_preamble(memoryview(self._buf)[:need])
             self._pre_len = need
         pre = self._pre
-        body_len = asm.body_onwire_len(pre)
-        total = self._pre_len + body_len
+        total = self._pre_len + pre.body_len
         if len(self._buf) < total:
             return None
         raw = bytes(self._buf[:total])

@@ -21,6 +21,12 @@ from asyncmsgr.types import Buffer
 _MASK = 0xFFFFFFFF
 _std = _crc32c.crc32c
 
+#: The C library's standard (finalised) CRC-32C, for hot paths that inline the
+#: mapping: ``ceph_crc32c(0, d) == std(d, 0xFFFFFFFF) ^ 0xFFFFFFFF`` and
+#: ``ceph_crc32c(0xFFFFFFFF, d) == std(d) ^ 0xFFFFFFFF``. A buffer followed by its
+#: little-endian Ceph crc has Ceph crc 0 (so ``std(d + crc, seed^M) == M``).
+crc32c_std = _std
+
 #: Seed of msgr2 segment crcs: an empty segment has crc 0xFFFFFFFF.
 SEGMENT_SEED = 0xFFFFFFFF
 
@@ -31,4 +37,4 @@ def ceph_crc32c(seed: int, data: Buffer) -> int:
     return crc ^ _MASK
 
 
-__all__ = ["SEGMENT_SEED", "ceph_crc32c"]
+__all__ = ["SEGMENT_SEED", "ceph_crc32c", "crc32c_std"]
