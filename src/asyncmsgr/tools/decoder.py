@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import asyncmsgr.messages  # noqa: F401  (registers the typed message classes)
 from asyncmsgr.errors import (
     AsyncmsgrError,
     BadMessageCrc,
@@ -436,8 +437,6 @@ def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
 
 def decode_capture(data: bytes) -> DecodeReport:
     """Decode every Ceph connection in a pcap/pcapng capture."""
-    import asyncmsgr.messages  # noqa: F401  (registers the typed messages)
-
     report = DecodeReport()
     for conn in reassemble(data):
         report.connections += 1

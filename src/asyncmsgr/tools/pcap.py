@@ -300,6 +300,47 @@ def reassemble(data: bytes) -> list[TcpConnection]:
     return order
 
 
+def _ip_packet(seg: TcpSegment) -> bytes:
+    """A raw IPv4/IPv6 packet carrying the segment (checksums left zero)."""
+    tcp = struct.pack(">HHIIBBHHH", seg.sport, seg.dport, seg.seq, 0, 5 << 4,
+                      seg.flags, 65535, 0, 0) + seg.payload
+    src, dst = ipaddress.ip_address(seg.src), ipaddress.ip_address(seg.dst)
+    if src.version == 4:
+        return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0,
+                           src.packed, dst.packed) + tcp
+    return struct.pack(">IHBB16s16s", 6 << 28, len(tcp), 6, 64, src.packed,
+                       dst.packed) + tcp
+
+
+def write_pcap(segments: list[TcpSegment]) -> bytes:
+    """A libpcap file (LINKTYPE_RAW, microsecond stamps) holding the segments."""
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, LINKTYPE_RAW))
+    for seg in segments:
+        pkt = _ip_packet(seg)
+        sec = int(seg.ts)
+        out += struct.pack("<IIII", sec, int((seg.ts - sec) * 1e6), len(pkt), len(pkt))
+        out += pkt
+    return bytes(out)
+
+
+def write_pcapng(segments: list[TcpSegment]) -> bytes:
+    """A pcapng file (one LINKTYPE_RAW interface, microsecond stamps)."""
+
+    def block(btype: int, body: bytes) -> bytes:
+        body += bytes(-len(body) % 4)
+        n = len(body) + 12
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    out = bytearray(block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)))
+    out += block(1, struct.pack("<HHI", LINKTYPE_RAW, 0, 262144))
+    for seg in segments:
+        pkt = _ip_packet(seg)
+        us = int(seg.ts * 1e6)
+        out += block(6, struct.pack("<IIIII", 0, us >> 32, us & 0xFFFFFFFF, len(pkt),
+                                    len(pkt)) + pkt)
+    return bytes(out)
+
+
 __all__ = [
     "CaptureError",
     "HalfStream",
@@ -307,4 +348,6 @@ __all__ = [
     "TcpSegment",
     "read_segments",
     "reassemble",
+    "write_pcap",
+    "write_pcapng",
 ]
