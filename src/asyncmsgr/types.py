@@ -364,6 +364,8 @@ class EntityAddrVec:
                 out.append(addr)
                 if body.startswith(","):
                     body = body[1:]
+                    if not body:
+                        raise ValueError(f"trailing ',' in address vector {text!r}")
                 elif body:
                     raise ValueError(f"bad address vector {text!r}")
             if not out:

@@ -37,6 +37,7 @@ from asyncmsgr.errors import (
     BadPreambleCrc,
     BadSegmentCrc,
     DecodeError,
+    EncodeError,
     FrameTooLarge,
     UnknownTag,
 )
@@ -139,6 +140,11 @@ class Preamble(NamedTuple):
         return len(self.lengths)
 
 
+def _odd_view(b: Buffer) -> bool:
+    """True for a memoryview whose items are not bytes (len() is not its size)."""
+    return isinstance(b, memoryview) and b.itemsize != 1
+
+
 def _last_nonempty(segments: Sequence[Buffer]) -> int:
     for i in range(len(segments) - 1, -1, -1):
         if len(segments[i]):
@@ -158,16 +164,26 @@ class FrameAssembler:
     messages.
     """
 
-    __slots__ = ("_limits", "_msg_caps", "_rx_cache", "_tx_cache", "rev1", "rx", "tx")
+    __slots__ = ("_limits", "_msg_caps", "_rev1", "_rx_cache", "_tx_cache", "rx", "tx")
 
     def __init__(self, *, rev1: bool = True, limits: FrameLimits | None = None,
                  tx: GcmTx | None = None, rx: GcmRx | None = None) -> None:
-        self.rev1 = rev1
         self.tx = tx
         self.rx = rx
         self._tx_cache: dict[tuple[int, int, int], bytes] = {}
         self._rx_cache: dict[bytes, Preamble] = {}
+        self._rev1 = rev1
         self.limits = limits if limits is not None else FrameLimits()
+
+    @property
+    def rev1(self) -> bool:
+        """msgr2.1 framing (else msgr2.0)."""
+        return self._rev1
+
+    @rev1.setter
+    def rev1(self, rev1: bool) -> None:
+        self._rev1 = rev1
+        self._rx_cache = {}
 
     @property
     def limits(self) -> FrameLimits:
@@ -199,7 +215,8 @@ class FrameAssembler:
         Raises NonceExhausted in secure mode when the counter would repeat.
         """
         if not 1 <= len(segments) <= MAX_NUM_SEGMENTS:
-            raise BadFrameStructure(f"a frame has 1..4 segments, got {len(segments)}")
+            raise EncodeError(f"a frame has 1..4 segments, got {len(segments)}")
+        segments = [as_view(s) if isinstance(s, memoryview) else s for s in segments]
         n = _last_nonempty(segments)
         lens = [len(segments[i]) for i in range(n)]
         aligns = [alignments[i] if i < len(alignments) else DEFAULT_ALIGNMENT
@@ -220,7 +237,8 @@ class FrameAssembler:
         Same output as ``assemble(Tag.MESSAGE, ...)``; the msgr2.1 crc-mode case
         is the messenger's hot path and avoids every avoidable allocation.
         """
-        if self.tx is not None or not self.rev1:
+        if (self.tx is not None or not self._rev1 or not header2
+                or _odd_view(front) or _odd_view(middle) or _odd_view(data)):
             return self.assemble(Tag.MESSAGE, (header2, front, middle, data),
                                  (8, 8, 8, 4096))
         lf, lm, ld = len(front), len(middle), len(data)
@@ -269,7 +287,7 @@ class FrameAssembler:
             _PREAMBLE.pack_into(buf, 0, tag, len(lens), l4[0], a4[0], l4[1], a4[1],
                                 l4[2], a4[2], l4[3], a4[3], 0, 0, 0)
         except struct.error as exc:
-            raise BadFrameStructure(f"frame field out of range: {exc}") from exc
+            raise EncodeError(f"frame field out of range: {exc}") from exc
         _U32.pack_into(buf, PREAMBLE_CRC_OFFSET, ceph_crc32c(0, memoryview(buf)[:28]))
         return buf
 
@@ -612,7 +630,9 @@ class FrameReader:
             need = asm.preamble_onwire_len
             if len(self._buf) < need:
                 return None
-            self._pre = asm.disassemble_preamble(memoryview(self._buf)[:need])
+            # a copy (32 or 96 bytes): a view would pin the bytearray while an
+            # exception's traceback is alive, and feed() would raise BufferError
+            self._pre = asm.disassemble_preamble(bytes(memoryview(self._buf)[:need]))
             self._pre_len = need
         pre = self._pre
         total = self._pre_len + pre.body_len
