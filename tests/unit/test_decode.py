@@ -22,8 +22,7 @@ from asyncmsgr.tools.pcap import (
     write_pcapng,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-CAPTURES = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "captures"
+CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 
 # file -> (connections, frames, messages, secure_without_keys, by_type)
 EXPECTED: dict[str, tuple[int, int, int, int, dict[str, int]]] = {
@@ -46,11 +45,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, dict[str, int]]] = {
 
 
 def _capture(name: str) -> bytes:
-    for base in (DATA, CAPTURES):
-        path = base / name
-        if path.exists():
-            return path.read_bytes()
-    pytest.skip(f"{name}: shared captures not present at {CAPTURES}")
+    return (CAPTURES / name).read_bytes()
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -68,7 +63,7 @@ def test_decode_real_captures(name: str) -> None:
 
 
 def test_cli_json_and_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
-    status = main(["decode", str(DATA / "v2-crc-cephx-status.pcap"), "--json"])
+    status = main(["decode", str(CAPTURES / "v2-crc-cephx-status.pcap"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert status == 0
     assert set(out) >= {"connections", "frames", "messages", "by_type", "checks"}
@@ -80,7 +75,7 @@ def test_cli_json_and_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_text_lists_every_frame(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["decode", str(DATA / "v1-monpair-authorizer-signed.pcap")]) == 0
+    assert main(["decode", str(CAPTURES / "v1-monpair-authorizer-signed.pcap")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert sum(" MSG " in line for line in lines) == 85
     assert sum(" ACK " in line for line in lines) == 80
@@ -111,7 +106,7 @@ def _flip_payload_byte(data: bytes, marker: bytes) -> bytes:
 def test_corrupted_message_fails_the_run(tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     # flip a bit inside the "status" command text of an MMonCommand front
-    bad = _flip_payload_byte((DATA / "v2-crc-cephx-status.pcap").read_bytes(), b'"prefix')
+    bad = _flip_payload_byte((CAPTURES / "v2-crc-cephx-status.pcap").read_bytes(), b'"prefix')
     path = tmp_path / "bad.pcap"
     path.write_bytes(bad)
     assert main(["decode", str(path), "--json"]) == 1
@@ -121,14 +116,14 @@ def test_corrupted_message_fails_the_run(tmp_path: Path,
 
 
 def test_corrupted_v1_message_fails() -> None:
-    data = (DATA / "v1-monpair-authorizer-signed.pcap").read_bytes()
+    data = (CAPTURES / "v1-monpair-authorizer-signed.pcap").read_bytes()
     report = decode_capture(_flip_payload_byte(data, b"\x5a\x1d\x0c\x1e"))  # fsid bytes
     assert report.failed >= 1
     assert not report.ok
 
 
 def test_reassembly_handles_reordering_duplicates_and_overlap() -> None:
-    original = (DATA / "v2-crc-cephx-status.pcap").read_bytes()
+    original = (CAPTURES / "v2-crc-cephx-status.pcap").read_bytes()
     want = decode_capture(original).as_json()
     segs = list(read_segments(original))
     rng = random.Random(7)
@@ -155,13 +150,13 @@ def test_reassembly_handles_reordering_duplicates_and_overlap() -> None:
 
 
 def test_pcapng_reads_the_same() -> None:
-    original = (DATA / "v1-monpair-authorizer-signed.pcap").read_bytes()
+    original = (CAPTURES / "v1-monpair-authorizer-signed.pcap").read_bytes()
     segs = list(read_segments(original))
     assert decode_capture(write_pcapng(segs)).as_json() == decode_capture(original).as_json()
 
 
 def test_missing_tcp_data_is_reported() -> None:
-    segs = list(read_segments((DATA / "v2-crc-cephx-status.pcap").read_bytes()))
+    segs = list(read_segments((CAPTURES / "v2-crc-cephx-status.pcap").read_bytes()))
     with_data = [i for i, s in enumerate(segs) if len(s.payload) > 100]
     del segs[with_data[len(with_data) // 2]]
     report = decode_capture(write_pcap(segs))
