@@ -98,10 +98,9 @@ def bench(size: int, *, min_time: float, repeats: int) -> dict[str, float]:
 
     def decode_crc() -> MsgHeader2:
         pre = asm.disassemble_preamble(wire[:plen])
-        body = asm.body_onwire_len(pre)
-        segs = asm.disassemble_segments(pre, wire[plen : plen + body])
-        assert segs is not None
-        return MsgHeader2.decode(segs[0])
+        got = asm.disassemble_message(pre, wire[plen : plen + pre.body_len])
+        assert got is not None
+        return got[0]
 
     out["crc_encode_us"] = per_op_us(encode_crc, min_time=min_time, repeats=repeats)
     out["crc_decode_us"] = per_op_us(decode_crc, min_time=min_time, repeats=repeats)

@@ -82,6 +82,8 @@ _HEADER = struct.Struct("<QQHHHIIIHBqHHI")
 _FOOTER = struct.Struct("<IIIQB")
 _OLD_FOOTER = struct.Struct("<IIIB")
 _HEADER2 = struct.Struct("<QQHHHIHQBHH")
+#: The packed layout of ``ceph_msg_header2`` (for codecs that parse in place).
+HEADER2_STRUCT = _HEADER2
 
 MSG_HEADER_LEN = _HEADER.size  # 53
 MSG_HEADER_CRC_OFFSET = MSG_HEADER_LEN - 4  # 49
@@ -411,6 +413,7 @@ __all__ = [
     "CEPH_MSG_PRIO_HIGH",
     "CEPH_MSG_PRIO_HIGHEST",
     "CEPH_MSG_PRIO_LOW",
+    "HEADER2_STRUCT",
     "MESSAGE_TYPES",
     "MSG_FOOTER_LEN",
     "MSG_HEADER2_LEN",

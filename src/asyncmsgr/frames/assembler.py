@@ -42,6 +42,7 @@ from asyncmsgr.errors import (
     UnknownTag,
 )
 from asyncmsgr.frames.v2 import DEFAULT_ALIGNMENT, Tag
+from asyncmsgr.message import HEADER2_STRUCT, MSG_HEADER2_LEN, MsgHeader2
 from asyncmsgr.types import Buffer
 from asyncmsgr.wire.buffer import as_view
 from asyncmsgr.wire.crc32c import SEGMENT_SEED, ceph_crc32c, crc32c_std
@@ -79,6 +80,7 @@ _MSG_ALIGNS = {1: (8, 0, 0, 0), 2: (8, 8, 0, 0), 3: (8, 8, 8, 0), 4: (8, 8, 8, 4
 #: Memo caches of preambles are bounded; cleared when full.
 _CACHE_MAX = 512
 _EMPTY_VIEW = memoryview(b"")
+_tuple_new = tuple.__new__
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -463,6 +465,54 @@ class FrameAssembler:
         if self.rev1:
             return self._disasm_secure_rev1(self.rx, pre, mv)
         return self._disasm_secure_rev0(self.rx, pre, mv)
+
+    def disassemble_message(
+        self, pre: Preamble, body: Buffer
+    ) -> tuple[MsgHeader2, memoryview, memoryview, memoryview] | None:
+        """Verify a MESSAGE frame body; return (header2, front, middle, data) views.
+
+        None when the sender aborted the frame. Same checks as
+        :meth:`disassemble_segments` plus the 41-byte header2 size; the msgr2.1
+        crc-mode case parses the header in place (the receive hot path).
+        """
+        if self.rx is not None or not self._rev1 or pre.tag != Tag.MESSAGE:
+            segs = self.disassemble_segments(pre, body)
+            if segs is None:
+                return None
+            header = MsgHeader2.decode(segs[0])
+            rest = (*segs[1:], _EMPTY_VIEW, _EMPTY_VIEW, _EMPTY_VIEW)
+            return header, rest[0], rest[1], rest[2]
+        mv = body if isinstance(body, memoryview) else memoryview(body)
+        lens = pre.lengths
+        if len(mv) != pre.body_len:
+            raise DecodeError("frame body length does not match its preamble")
+        if lens[0] != MSG_HEADER2_LEN:
+            raise DecodeError(f"ceph_msg_header2 must be {MSG_HEADER2_LEN} bytes, "
+                              f"got {lens[0]}")
+        if _std(mv[: MSG_HEADER2_LEN + CRC_LEN]) != _M:
+            raise self._bad_crc(mv[:MSG_HEADER2_LEN],
+                                _U32.unpack_from(mv, MSG_HEADER2_LEN)[0], 0)
+        header = _tuple_new(MsgHeader2, HEADER2_STRUCT.unpack_from(mv, 0))
+        n = len(lens)
+        if n == 1:
+            return header, _EMPTY_VIEW, _EMPTY_VIEW, _EMPTY_VIEW
+        status, c1, c2, c3 = _EPI_REV1.unpack_from(mv, len(mv) - EPILOGUE_CRC_REV1_LEN)
+        pos = MSG_HEADER2_LEN + CRC_LEN
+        views = [_EMPTY_VIEW, _EMPTY_VIEW, _EMPTY_VIEW]
+        for i, expected in enumerate((c1, c2, c3)[: n - 1]):
+            length = lens[i + 1]
+            if length:
+                seg = mv[pos : pos + length]
+                pos += length
+                if _std(seg) ^ _M != expected:
+                    raise self._bad_crc(seg, expected, i + 1)
+                views[i] = seg
+            elif expected != _M:
+                raise self._bad_crc(_EMPTY_VIEW, expected, i + 1)
+        if status & LATE_STATUS_MASK != LATE_STATUS_COMPLETE:
+            self._late_status_complete(status)  # raises unless ABORTED
+            return None
+        return header, views[0], views[1], views[2]
 
     @staticmethod
     def _bad_crc(seg: memoryview, expected: int, index: int) -> BadSegmentCrc:
