@@ -64,6 +64,7 @@ from asyncmsgr.frames.v2 import (
 from asyncmsgr.message import MsgFooter, MsgHeader, MsgHeader2
 from asyncmsgr.types import AF_INET, AF_INET6, EntityAddr, EntityAddrVec, EntityName, UTime
 from asyncmsgr.wire.crc32c import ceph_crc32c
+from strategies import mutations
 
 MODES = ("rev0-crc", "rev0-secure", "rev1-crc", "rev1-secure")
 SECRET = bytes(range(100, 164))
@@ -299,30 +300,6 @@ def test_msg_footer_round_trip(front: int, middle: int, data: int, sig: int,
 
 
 # -- hostile input: every decoder raises only RemoteProtocolError --------------------
-
-
-@st.composite
-def mutations(draw: st.DrawFn, base: bytes) -> bytes:
-    """``base`` with one hostile edit: bit flip, truncation, insertion, a huge length."""
-    op = draw(st.sampled_from(["flip", "truncate", "insert", "huge", "random", "extend"]))
-    data = bytearray(base)
-    if op == "flip" and data:
-        i = draw(st.integers(0, len(data) - 1))
-        data[i] ^= 1 << draw(st.integers(0, 7))
-    elif op == "truncate":
-        del data[draw(st.integers(0, len(data))):]
-    elif op == "insert":
-        i = draw(st.integers(0, len(data)))
-        data[i:i] = draw(st.binary(min_size=1, max_size=8))
-    elif op == "huge" and data:
-        i = draw(st.integers(0, len(data) - 1))
-        value = draw(st.sampled_from([0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 0x1000000, 9]))
-        data[i: i + 4] = value.to_bytes(4, "little")
-    elif op == "random":
-        return draw(st.binary(max_size=200))
-    else:
-        data += draw(st.binary(min_size=1, max_size=16))
-    return bytes(data)
 
 
 @settings(max_examples=400, deadline=None)
