@@ -24,6 +24,7 @@
           HandshakeError
             BannerMismatch                not a Ceph banner, or the other protocol
             MissingFeatures               peer requires features we lack
+            AuthFailed                    authentication refused (carries -errno)
     ConnectionClosed                      we closed it
     ConnectionBroken                      the peer or the network broke it (cause chained)
     WouldBlock                            a *_nowait call that would have to wait
@@ -161,6 +162,16 @@ class MissingFeatures(HandshakeError):
         self.missing = missing
 
 
+class AuthFailed(HandshakeError):
+    """Authentication failed; ``result`` is the negative errno Ceph would report."""
+
+    error_code = 13  # EACCES
+
+    def __init__(self, message: str, result: int = -13) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 class ConnectionClosed(AsyncmsgrError):
     """The operation needs a connection that we closed (mark_down, shutdown)."""
 
@@ -175,6 +186,7 @@ class WouldBlock(AsyncmsgrError):
 
 __all__ = [
     "AsyncmsgrError",
+    "AuthFailed",
     "BadFrameStructure",
     "BadMessageCrc",
     "BadPreambleCrc",

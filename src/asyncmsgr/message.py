@@ -24,9 +24,10 @@ escapes.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import ClassVar, NamedTuple, Self, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Self, TypeVar
 
 from asyncmsgr.errors import (
     BadMessageCrc,
@@ -41,6 +42,9 @@ from asyncmsgr.message_types import message_type_name
 from asyncmsgr.types import Buffer, EntityName
 from asyncmsgr.wire.buffer import Reader, as_view
 from asyncmsgr.wire.crc32c import ceph_crc32c
+
+if TYPE_CHECKING:
+    from asyncmsgr.connection import Connection
 
 
 class Priority(IntEnum):
@@ -248,6 +252,30 @@ class Message:
     front: Buffer = _EMPTY
     middle: Buffer = _EMPTY
     data: Buffer = _EMPTY
+
+    # Runtime state, set by the messenger (not part of the wire encoding).
+    connection: Connection | None = field(default=None, repr=False)
+    """The connection the message arrived on (receive side)."""
+    recv_stamp: float = 0.0
+    """Monotonic time the messenger started reading the message."""
+    throttle_stamp: float = 0.0
+    """Monotonic time the throttles were granted."""
+    recv_complete_stamp: float = 0.0
+    """Monotonic time the message was fully read."""
+    dispatch_stamp: float = 0.0
+    """Monotonic time dispatch started."""
+    dispatch_throttle_size: int = 0
+    """Bytes held in the messenger's dispatch throttle for this message."""
+    release_hook: Callable[[], None] | None = field(default=None, repr=False)
+    """Releases the policy throttles held for this message; call once via
+    :meth:`release_throttles` when the message has been dispatched or dropped."""
+
+    def release_throttles(self) -> None:
+        """Return the policy throttle budget this message holds (idempotent)."""
+        hook = self.release_hook
+        if hook is not None:
+            self.release_hook = None
+            hook()
 
     @property
     def type(self) -> int:

@@ -1,0 +1,1 @@
+"""Authentication behind the AuthClient / AuthServer interfaces (sans-I/O)."""

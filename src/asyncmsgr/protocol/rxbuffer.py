@@ -1,0 +1,126 @@
+"""Receive buffer of a protocol machine, in ``asyncio.BufferedProtocol`` style.
+
+The I/O layer asks :meth:`RxBuffer.get_buffer` where to put the next bytes
+(``sock.recv_into(view)``) and reports how many arrived with
+:meth:`RxBuffer.buffer_updated`. Small frames are parsed in place from one
+reused bytearray (views into it are only valid until the next compaction, so
+anything handed to users is copied). A frame body larger than the threshold is
+received straight into its own bytearray, allocated only after its length was
+checked against the caps, so large payloads are never copied.
+"""
+
+from __future__ import annotations
+
+
+class RxBuffer:
+    """One reused receive buffer plus an optional dedicated large-body buffer."""
+
+    __slots__ = ("_big", "_big_fill", "_big_mv", "_buf", "_mv", "_r", "_w")
+
+    def __init__(self, size: int) -> None:
+        self._buf = bytearray(size)
+        self._mv = memoryview(self._buf)
+        self._r = 0
+        self._w = 0
+        self._big: bytearray | None = None
+        self._big_mv = memoryview(b"")
+        self._big_fill = 0
+
+    @property
+    def capacity(self) -> int:
+        """Size of the reused buffer."""
+        return len(self._buf)
+
+    @property
+    def available(self) -> int:
+        """Bytes received and not consumed (in the reused buffer)."""
+        return self._w - self._r
+
+    @property
+    def receiving_big(self) -> bool:
+        """True while a large body is being received into its own buffer."""
+        return self._big is not None
+
+    def get_buffer(self) -> memoryview:
+        """Writable view for the next ``recv_into`` (never empty)."""
+        if self._big is not None:
+            return self._big_mv[self._big_fill :]
+        if self._w == len(self._buf):
+            self.compact()
+        return self._mv[self._w :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were written into the view from :meth:`get_buffer`."""
+        if self._big is not None:
+            self._big_fill += nbytes
+        else:
+            self._w += nbytes
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Copy ``data`` in (for callers that already hold bytes; tests, proxies)."""
+        view = memoryview(data)
+        while len(view) > 0:
+            buf = self.get_buffer()
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            self.buffer_updated(n)
+            view = view[n:]
+
+    def peek(self, n: int) -> memoryview:
+        """The next ``n`` unconsumed bytes (requires ``available >= n``)."""
+        return self._mv[self._r : self._r + n]
+
+    def consume(self, n: int) -> None:
+        """Drop ``n`` bytes from the front."""
+        self._r += n
+        if self._r == self._w:
+            self._r = self._w = 0
+
+    def ensure_room(self, n: int) -> None:
+        """Make sure ``n`` bytes can be buffered contiguously (n <= capacity)."""
+        if len(self._buf) - self._r < n:
+            self.compact()
+
+    def compact(self) -> None:
+        """Move unconsumed bytes to the front (invalidates earlier views)."""
+        if self._r:
+            pending = self._w - self._r
+            self._buf[:pending] = self._buf[self._r : self._w]
+            self._r, self._w = 0, pending
+
+    def start_big(self, total: int) -> None:
+        """Receive the next ``total`` bytes into a dedicated buffer.
+
+        Bytes already buffered move over first. The caller must have checked
+        ``total`` against its caps.
+        """
+        big = bytearray(total)
+        have = min(self.available, total)
+        big[:have] = self._mv[self._r : self._r + have]
+        self.consume(have)
+        self._big = big
+        self._big_mv = memoryview(big)
+        self._big_fill = have
+
+    def big_complete(self) -> bool:
+        """True when the dedicated buffer is full."""
+        return self._big is not None and self._big_fill == len(self._big)
+
+    def take_big(self) -> bytearray:
+        """Hand over the full dedicated buffer and go back to the reused one."""
+        big = self._big
+        assert big is not None
+        self._big = None
+        self._big_mv = memoryview(b"")
+        self._big_fill = 0
+        return big
+
+    def reset(self) -> None:
+        """Forget everything buffered (a fault or a new socket)."""
+        self._r = self._w = 0
+        self._big = None
+        self._big_mv = memoryview(b"")
+        self._big_fill = 0
+
+
+__all__ = ["RxBuffer"]

@@ -1,0 +1,397 @@
+"""ProtocolV2 handshake phases: banner, HELLO, AUTH, AUTH_SIGNATURE, IDENT.
+
+Order (wire-protocol.md §5.4)::
+
+    C: banner                      S: banner
+    C: HELLO                       S: HELLO
+    C: AUTH_REQUEST                S: AUTH_REPLY_MORE | AUTH_BAD_METHOD | AUTH_DONE
+    C: AUTH_REQUEST_MORE ...       S: AUTH_DONE, AUTH_SIGNATURE   (then encrypted)
+    C: AUTH_SIGNATURE, CLIENT_IDENT | SESSION_RECONNECT
+                                   S: SERVER_IDENT | IDENT_MISSING_FEATURES | WAIT |
+                                      SESSION_RESET | SESSION_RETRY(_GLOBAL) | RECONNECT_OK
+
+``FRAME_STATES`` says in which states each frame may arrive; anything else
+faults. Interceptor step numbers are Ceph's (ceph-messenger.md §6.3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from asyncmsgr.auth.base import AuthPeer
+from asyncmsgr.crypto.onwire import SecureKeys
+from asyncmsgr.errors import AuthFailed, DecodeError, MissingFeatures
+from asyncmsgr.features import (
+    CEPH_MSGR2_FEATURE_REVISION_1,
+    CEPH_MSGR2_REQUIRED_FEATURES,
+    CEPH_MSGR2_SUPPORTED_FEATURES,
+    MSGR2_REQUIRED,
+)
+from asyncmsgr.frames.v2 import (
+    CEPH_MSG_CONNECT_LOSSY,
+    CON_MODE_SECURE,
+    AuthBadMethodFrame,
+    AuthDoneFrame,
+    AuthReplyMoreFrame,
+    AuthRequestFrame,
+    AuthRequestMoreFrame,
+    AuthSignatureFrame,
+    ClientIdentFrame,
+    HelloFrame,
+    IdentMissingFeaturesFrame,
+    ServerIdentFrame,
+    SessionReconnectFrame,
+    SessionReconnectOkFrame,
+    SessionResetFrame,
+    SessionRetryFrame,
+    SessionRetryGlobalFrame,
+    Tag,
+    WaitFrame,
+    decode_banner_payload,
+)
+from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.common import IdentDecision, State
+from asyncmsgr.types import EntityName
+
+if TYPE_CHECKING:
+    from asyncmsgr.protocol.v2 import ProtocolV2
+
+S = State
+#: In which states each frame may be received (Ceph's per-handler state checks).
+FRAME_STATES: dict[Tag, frozenset[State]] = {
+    Tag.HELLO: frozenset({S.HELLO_CONNECTING, S.HELLO_ACCEPTING}),
+    Tag.AUTH_REQUEST: frozenset({S.AUTH_ACCEPTING}),
+    Tag.AUTH_BAD_METHOD: frozenset({S.AUTH_CONNECTING}),
+    Tag.AUTH_REPLY_MORE: frozenset({S.AUTH_CONNECTING}),
+    Tag.AUTH_REQUEST_MORE: frozenset({S.AUTH_ACCEPTING_MORE}),
+    Tag.AUTH_DONE: frozenset({S.AUTH_CONNECTING}),
+    Tag.AUTH_SIGNATURE: frozenset({S.AUTH_CONNECTING_SIGN, S.AUTH_ACCEPTING_SIGN}),
+    Tag.CLIENT_IDENT: frozenset({S.SESSION_ACCEPTING}),
+    Tag.SERVER_IDENT: frozenset({S.SESSION_CONNECTING}),
+    Tag.IDENT_MISSING_FEATURES: frozenset({S.SESSION_CONNECTING}),
+    Tag.SESSION_RECONNECT: frozenset({S.SESSION_ACCEPTING}),
+    Tag.SESSION_RESET: frozenset({S.SESSION_RECONNECTING}),
+    Tag.SESSION_RETRY: frozenset({S.SESSION_RECONNECTING}),
+    Tag.SESSION_RETRY_GLOBAL: frozenset({S.SESSION_RECONNECTING}),
+    Tag.SESSION_RECONNECT_OK: frozenset({S.SESSION_RECONNECTING}),
+    Tag.WAIT: frozenset({S.SESSION_CONNECTING, S.SESSION_RECONNECTING}),
+    Tag.KEEPALIVE2: frozenset({S.READY}),
+    Tag.KEEPALIVE2_ACK: frozenset({S.READY}),
+    Tag.ACK: frozenset({S.READY}),
+}
+
+
+def _auth_peer(p: ProtocolV2) -> AuthPeer:
+    return AuthPeer(peer_type=p.peer_type, peer_addrs=p.peer_addrs,
+                    my_type=p.registry.my_name.type)
+
+# -- banner / hello ----------------------------------------------------------------
+
+def handle_banner_payload(p: ProtocolV2, payload: bytes) -> None:
+    peer_supported, peer_required = decode_banner_payload(payload)
+    if p._intercept(5 if p._state is S.BANNER_CONNECTING else 6):
+        return
+    if CEPH_MSGR2_REQUIRED_FEATURES & ~peer_supported:
+        p.stop(queue_reset=True, reason="peer lacks required msgr2 features")
+        return
+    if peer_required & ~CEPH_MSGR2_SUPPORTED_FEATURES:
+        p.stop(queue_reset=True,
+                  reason=f"peer requires msgr2 features {peer_required:#x}")
+        return
+    p._asm.rev1 = bool(peer_supported & CEPH_MSGR2_FEATURE_REVISION_1)
+    p.state = S.HELLO_CONNECTING if p._state is S.BANNER_CONNECTING \
+        else S.HELLO_ACCEPTING
+    if p._intercept(7 if p._state is S.HELLO_CONNECTING else 8):
+        return
+    p._queue_frame(HelloFrame(entity_type=p.registry.my_name.type,
+                                 peer_addr=p.target_addr))
+
+def handle_hello(p: ProtocolV2, frame: HelloFrame, now: float) -> None:
+    """HELLO: the peer's type; a client learns its own address from it."""
+    if p._state is S.HELLO_ACCEPTING:
+        p.peer_type = frame.entity_type
+        p.peer_name = EntityName(frame.entity_type, -1)
+        p.policy = p.registry.policy_for(frame.entity_type)
+        p.lossy = p.policy.lossy
+        p.state = S.AUTH_ACCEPTING
+        return
+    if p.peer_type and frame.entity_type != p.peer_type:
+        p.stop(queue_reset=True,
+                  reason=f"peer type {frame.entity_type} != expected {p.peer_type}")
+        return
+    p.peer_type = frame.entity_type
+    if p.options.learn_addr_from_peer:
+        p.registry.learned_addr(frame.peer_addr)
+    p.state = S.AUTH_CONNECTING
+    _send_auth_request(p)
+
+# -- client auth -------------------------------------------------------------------
+
+def _send_auth_request(p: ProtocolV2) -> None:
+    if p.auth_client is None:
+        raise AuthFailed("no auth client configured", -22)
+    request = p.auth_client.get_auth_request(_auth_peer(p), p.auth_meta)
+    p.auth_meta.auth_method = request.method
+    p._sent_modes = request.preferred_modes
+    if p._intercept(9):
+        return
+    p._queue_frame(AuthRequestFrame(method=request.method,
+                                       preferred_modes=request.preferred_modes,
+                                       auth_payload=request.payload))
+
+def handle_auth_bad_method(p: ProtocolV2, frame: AuthBadMethodFrame,
+                           now: float) -> None:
+    """AUTH_BAD_METHOD: let the auth client pick again, or give up."""
+    assert p.auth_client is not None
+    p.auth_meta.allowed_methods = frame.allowed_methods
+    p.auth_meta.allowed_modes = frame.allowed_modes
+    retry = p.auth_client.handle_auth_bad_method(
+        _auth_peer(p), p.auth_meta, frame.method, frame.result,
+        frame.allowed_methods, frame.allowed_modes)
+    if not retry:
+        raise AuthFailed(f"server refused auth method {frame.method} "
+                         f"(result {frame.result}, allowed {list(frame.allowed_methods)})",
+                         frame.result)
+    _send_auth_request(p)
+
+def handle_auth_reply_more(p: ProtocolV2, frame: AuthReplyMoreFrame,
+                           now: float) -> None:
+    """AUTH_REPLY_MORE: answer with AUTH_REQUEST_MORE."""
+    assert p.auth_client is not None
+    reply = p.auth_client.handle_auth_reply_more(_auth_peer(p), p.auth_meta,
+                                                    frame.auth_payload)
+    p._queue_frame(AuthRequestMoreFrame(auth_payload=reply))
+
+def handle_auth_done(p: ProtocolV2, frame: AuthDoneFrame, now: float) -> None:
+    """AUTH_DONE: install the mode, sign what we received."""
+    assert p.auth_client is not None
+    if frame.con_mode not in p._sent_modes:
+        raise AuthFailed(f"server chose connection mode {frame.con_mode}, "
+                         f"not one of ours {list(p._sent_modes)}", -22)
+    p.auth_client.handle_auth_done(_auth_peer(p), p.auth_meta,
+                                      frame.global_id, frame.con_mode,
+                                      frame.auth_payload)
+    p.auth_meta.con_mode = frame.con_mode
+    _install_crypto(p, crossed=False)
+    p.state = S.AUTH_CONNECTING_SIGN
+    p._queue_frame(AuthSignatureFrame(signature=p._own_signature()))
+
+def _install_crypto(p: ProtocolV2, *, crossed: bool) -> None:
+    if p.auth_meta.con_mode != CON_MODE_SECURE:
+        return
+    keys = SecureKeys.from_connection_secret(p.auth_meta.connection_secret,
+                                             crossed=crossed)
+    tx, rx = keys.handlers(rev1=p._asm.rev1)
+    p._asm.set_tx(tx)
+    p._asm.set_rx(rx)
+
+def handle_auth_signature(p: ProtocolV2, frame: AuthSignatureFrame,
+                          now: float) -> None:
+    """AUTH_SIGNATURE: check the peer signed what we sent; go to the session."""
+    if not p._verify_signature(frame.signature):
+        raise AuthFailed("pre-auth signature mismatch", -13)
+    if p._state is S.AUTH_ACCEPTING_SIGN:
+        p.state = S.SESSION_ACCEPTING
+        return
+    if p.session.server_cookie:
+        p.state = S.SESSION_RECONNECTING
+        _send_reconnect(p)
+    else:
+        p.state = S.SESSION_CONNECTING
+        _send_client_ident(p)
+
+# -- client session ----------------------------------------------------------------
+
+def _send_client_ident(p: ProtocolV2) -> None:
+    s = p.session
+    if not p.lossy and not s.client_cookie:
+        s.client_cookie = p.rng.randrange(1, 1 << 64)
+    flags = CEPH_MSG_CONNECT_LOSSY if p.lossy else 0
+    frame = ClientIdentFrame(
+        addrs=p.registry.my_addrs, target_addr=p.target_addr,
+        gid=p.registry.my_name.num, global_seq=s.global_seq,
+        supported_features=p.policy.features_supported,
+        required_features=p.policy.features_required | MSGR2_REQUIRED,
+        flags=flags, cookie=s.client_cookie)
+    if p._intercept(11):
+        return
+    p._queue_frame(frame)
+
+def _send_reconnect(p: ProtocolV2) -> None:
+    s = p.session
+    frame = SessionReconnectFrame(
+        addrs=p.registry.my_addrs, client_cookie=s.client_cookie,
+        server_cookie=s.server_cookie, global_seq=s.global_seq,
+        connect_seq=s.connect_seq, msg_seq=s.in_seq)
+    if p._intercept(13):
+        return
+    p._queue_frame(frame)
+
+def handle_server_ident(p: ProtocolV2, frame: ServerIdentFrame, now: float) -> None:
+    """SERVER_IDENT: the session is established."""
+    if p.target_addr not in frame.addrs:
+        raise DecodeError(f"peer identifies as {frame.addrs}, which does not include "
+                          f"{p.target_addr}")
+    s = p.session
+    s.server_cookie = frame.cookie
+    p.peer_addrs = frame.addrs
+    p.peer_name = EntityName(p.peer_type, frame.gid)
+    p.features = frame.supported_features & p.policy.features_supported
+    s.peer_global_seq = frame.global_seq
+    p.lossy = bool(frame.flags & CEPH_MSG_CONNECT_LOSSY)
+    p.backoff = 0.0
+    p._emit(ev.Connected(reconnect=False))
+    p.ready(now)
+
+def handle_ident_missing_features(p: ProtocolV2, frame: IdentMissingFeaturesFrame,
+                                  now: float) -> None:
+    """IDENT_MISSING_FEATURES: we cannot talk to this server."""
+    raise MissingFeatures(f"server requires features {frame.features:#x} we lack",
+                          frame.features)
+
+def handle_wait(p: ProtocolV2, frame: WaitFrame, now: float) -> None:
+    """WAIT: we lost a connection race; back off (max) and reconnect."""
+    p.state = S.WAIT
+    p.fault(now, "received WAIT (connection race)")
+
+def handle_session_reset(p: ProtocolV2, frame: SessionResetFrame, now: float) -> None:
+    """SESSION_RESET: start a new session (full: the peer lost everything)."""
+    s = p.session
+    if frame.full:
+        p.reset_session()
+    else:
+        s.server_cookie = s.connect_seq = s.in_seq = 0
+    p.state = S.SESSION_CONNECTING
+    _send_client_ident(p)
+
+def handle_session_retry(p: ProtocolV2, frame: SessionRetryFrame, now: float) -> None:
+    """SESSION_RETRY: reconnect with a higher connect_seq."""
+    p.session.connect_seq = frame.connect_seq + 1
+    _send_reconnect(p)
+
+def handle_session_retry_global(p: ProtocolV2, frame: SessionRetryGlobalFrame,
+                                now: float) -> None:
+    """SESSION_RETRY_GLOBAL: reconnect with a higher global_seq."""
+    p.session.global_seq = p.registry.get_global_seq(frame.global_seq)
+    _send_reconnect(p)
+
+def handle_reconnect_ok(p: ProtocolV2, frame: SessionReconnectOkFrame,
+                        now: float) -> None:
+    """SESSION_RECONNECT_OK: resumed; drop what the server already has."""
+    p.session.discard_requeued_up_to(frame.msg_seq)
+    p.backoff = 0.0
+    p._emit(ev.Connected(reconnect=True))
+    p.ready(now)
+
+# -- server auth -------------------------------------------------------------------
+
+def handle_auth_request(p: ProtocolV2, frame: AuthRequestFrame, now: float) -> None:
+    """AUTH_REQUEST: pick a mode, run the first server step."""
+    server = p.auth_server
+    if server is None:
+        raise AuthFailed("no auth server configured", -22)
+    p.auth_meta.auth_method = frame.method
+    mode = server.pick_con_mode(p.peer_type, frame.method, frame.preferred_modes)
+    if not mode:
+        _auth_bad_method(p, -95)
+        return
+    p.auth_meta.con_mode = mode
+    _handle_auth_request(p, frame.auth_payload, more=False)
+
+def handle_auth_request_more(p: ProtocolV2, frame: AuthRequestMoreFrame,
+                             now: float) -> None:
+    """AUTH_REQUEST_MORE: the next server step."""
+    _handle_auth_request(p, frame.auth_payload, more=True)
+
+def _auth_bad_method(p: ProtocolV2, result: int) -> None:
+    assert p.auth_server is not None
+    methods, modes = p.auth_server.get_supported_auth_methods(p.peer_type)
+    p.state = S.AUTH_ACCEPTING
+    p._queue_frame(AuthBadMethodFrame(method=p.auth_meta.auth_method,
+                                         result=result, allowed_methods=methods,
+                                         allowed_modes=modes))
+
+def _handle_auth_request(p: ProtocolV2, payload: bytes, *, more: bool) -> None:
+    assert p.auth_server is not None
+    try:
+        reply = p.auth_server.handle_auth_request(
+            _auth_peer(p), p.auth_meta, more, p.auth_meta.auth_method,
+            payload)
+    except AuthFailed as exc:
+        if exc.result == -16:  # EBUSY: kick the client, it may come back later
+            raise
+        _auth_bad_method(p, exc.result)
+        return
+    if not reply.done:
+        p.state = S.AUTH_ACCEPTING_MORE
+        p._queue_frame(AuthReplyMoreFrame(auth_payload=reply.payload))
+        return
+    if p._intercept(10):
+        return
+    p.state = S.AUTH_ACCEPTING_SIGN
+    p._queue_frame(AuthDoneFrame(global_id=reply.global_id,
+                                    con_mode=p.auth_meta.con_mode,
+                                    auth_payload=reply.payload))
+    _install_crypto(p, crossed=True)
+    p._queue_frame(AuthSignatureFrame(signature=p._own_signature()))
+
+# -- server session ----------------------------------------------------------------
+
+def handle_client_ident(p: ProtocolV2, frame: ClientIdentFrame, now: float) -> None:
+    """CLIENT_IDENT: check who the client is, resolve races, send SERVER_IDENT."""
+    if not frame.addrs.addrs or (frame.addrs.addrs[0].family == 0
+                                 and not frame.addrs.addrs[0].ip):
+        raise DecodeError("client_ident with empty addrs")
+    if frame.target_addr not in p.registry.my_addrs:
+        raise DecodeError(f"peer is trying to reach {frame.target_addr}, which is not "
+                          f"us ({p.registry.my_addrs})")
+    p.peer_addrs = frame.addrs
+    p.peer_name = EntityName(p.peer_type, frame.gid)
+    s = p.session
+    s.client_cookie = frame.cookie
+    missing = (p.policy.features_required | MSGR2_REQUIRED) & \
+        ~frame.supported_features
+    if missing:
+        p._queue_frame(IdentMissingFeaturesFrame(features=missing))
+        return
+    p.features = frame.supported_features & p.policy.features_supported
+    s.peer_global_seq = frame.global_seq
+    decision = p.registry.handle_client_ident(p.owner, frame, frame.addrs)
+    if decision is IdentDecision.WAIT:
+        p._queue_frame(WaitFrame())
+        return
+    if decision is IdentDecision.STALE:
+        p.stop(queue_reset=True, reason="stale connection")
+        return
+    _send_server_ident(p, now)
+
+def _send_server_ident(p: ProtocolV2, now: float) -> None:
+    s = p.session
+    s.discard_requeued_up_to(0)
+    s.in_seq = 0
+    if not p.lossy:
+        s.server_cookie = p.rng.randrange(1, 1 << 64)
+    flags = CEPH_MSG_CONNECT_LOSSY if p.lossy else 0
+    gs = p.registry.get_global_seq()
+    frame = ServerIdentFrame(
+        addrs=p.registry.my_addrs, gid=p.registry.my_name.num, global_seq=gs,
+        supported_features=p.policy.features_supported,
+        required_features=p.policy.features_required | MSGR2_REQUIRED,
+        flags=flags, cookie=s.server_cookie)
+    if not p.registry.accept_conn(p.owner, p.peer_addrs):
+        p.fault(now, "another connection owns this peer address")
+        return
+    p._emit(ev.Accepted(reconnect=False))
+    if p._intercept(12):
+        return
+    p._queue_frame(frame)
+    p.ready(now)
+
+def handle_reconnect(p: ProtocolV2, frame: SessionReconnectFrame, now: float) -> None:
+    """SESSION_RECONNECT: without a session to resume, tell the client to reset."""
+    p.peer_addrs = frame.addrs
+    p.session.peer_global_seq = frame.global_seq
+    p._queue_frame(SessionResetFrame(full=True))
+
+
+__all__ = ["FRAME_STATES"]

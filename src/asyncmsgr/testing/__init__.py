@@ -1,0 +1,1 @@
+"""Test helpers shipped with the package: sans-I/O protocol pairs, fakes."""
