@@ -24,9 +24,9 @@ escapes.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, NamedTuple, Self, TypeVar
 
 from asyncmsgr.errors import (
