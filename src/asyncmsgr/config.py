@@ -1,0 +1,590 @@
+"""Messenger configuration: Ceph's ``ms_*`` options, with their Pacific defaults.
+
+:class:`MessengerConfig` is a frozen, keyword-only dataclass whose field names are
+Ceph's option names, so a ``ceph.conf`` section, ``ceph config`` output or a
+``--ms_async_op_threads=2`` argument maps onto it directly
+(:meth:`MessengerConfig.from_ceph_options`, :func:`parse_config_args`). Defaults
+are those of Pacific 16.2.15 (``src/common/options.cc``), see ceph-messenger.md §7
+and faults-and-bad-input.md §1.1. RDMA and DPDK options are left out: asyncmsgr
+only has the posix stack.
+
+Options that exist only in asyncmsgr use the ``asyncmsgr_`` prefix; the ``ms_``
+prefix is kept for options Ceph has. ``ms_inject_network_congestion`` is
+post-Pacific but included for fault injection.
+
+Rules:
+
+* Every field is validated when the object is built (type and range), so a
+  ``MessengerConfig`` that exists is valid. Errors raise :class:`ConfigError`.
+* Text values are converted by the field's type (see :func:`convert_value`):
+
+  - ``bool``: ``true/false/yes/no/on/off/1/0``, case-insensitive;
+  - ``int``: an optional sign, decimal digits, then an optional unit made of
+    ``K``, ``M``, ``G`` or ``T`` (any case) optionally followed by ``i``, then an
+    optional ``B``/``b``; each letter step multiplies by 1024 (binary units for
+    every integer option, unlike Ceph's decimal ``strict_si_cast`` for non-size
+    options). ``"100M"``, ``"100Mi"``, ``"100MiB"`` and ``"100MB"`` all mean
+    ``100 * 2**20``; ``"512B"`` means 512; whitespace around is allowed;
+  - ``float``: Python's ``float()`` of the text, finite only;
+  - ``str``: the text itself.
+
+* Option names accept ``-`` or ``_`` (and spaces, as in ``ceph.conf``) between
+  words; a leading ``--`` is stripped.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import inspect
+import itertools
+import math
+import os
+import re
+import shlex
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Self
+
+from asyncmsgr.errors import AsyncmsgrError
+from asyncmsgr.types import EntityType
+
+MiB = 1 << 20
+
+#: A value given for an option: text (converted by the field type) or a Python value.
+OptionValue = str | int | float | bool
+
+
+class ConfigError(AsyncmsgrError, ValueError):
+    """An unknown option, a value of the wrong type or outside its range."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MessengerConfig:
+    """Messenger options, named and defaulted as in Ceph Pacific 16.2.15.
+
+    Build with keywords, :meth:`from_ceph_options` or :func:`parse_config_args`;
+    derive with :meth:`replace`. Invalid values raise :class:`ConfigError`.
+    """
+
+    # --- messenger type and stack -------------------------------------------------
+    ms_type: str = "async+posix"
+    """Messenger and transport type; asyncmsgr implements ``async+posix`` only."""
+    ms_public_type: str = ""
+    """Messenger type on the public network (empty means ``ms_type``)."""
+    ms_cluster_type: str = ""
+    """Messenger type on the cluster network (empty means ``ms_type``)."""
+    ms_async_op_threads: int = 3
+    """Number of worker threads (event loops) of the network stack, 1 to 24."""
+    ms_async_reap_threshold: int = 5
+    """Number of closed connections that triggers a reap of dead connections."""
+
+    # --- binding -----------------------------------------------------------------
+    ms_bind_ipv4: bool = True
+    """Bind IPv4 addresses."""
+    ms_bind_ipv6: bool = False
+    """Bind IPv6 addresses."""
+    ms_bind_prefer_ipv4: bool = False
+    """Prefer IPv4 when both families are bound and an address must be chosen."""
+    ms_bind_msgr1: bool = True
+    """Daemons bind a msgr v1 (legacy) address."""
+    ms_bind_msgr2: bool = True
+    """Daemons bind a msgr2 address."""
+    ms_bind_port_min: int = 6800
+    """Lowest port scanned when binding to port 0."""
+    ms_bind_port_max: int = 7300
+    """Highest port scanned when binding to port 0 (7568 after Pacific)."""
+    ms_bind_retry_count: int = 3
+    """Number of bind attempts when the address is in use."""
+    ms_bind_retry_delay: float = 5.0
+    """Seconds between bind attempts."""
+    ms_bind_before_connect: bool = False
+    """Bind the local address before connecting (``client_bind``)."""
+
+    # --- TCP ---------------------------------------------------------------------
+    ms_tcp_nodelay: bool = True
+    """Set TCP_NODELAY on connections."""
+    ms_tcp_rcvbuf: int = 0
+    """SO_RCVBUF in bytes (0 keeps the OS default)."""
+    ms_tcp_prefetch_max_size: int = 4096
+    """Largest read Ceph prefetches into its rx buffer (64 KiB after Pacific)."""
+    ms_tcp_listen_backlog: int = 512
+    """Listen backlog of listening sockets."""
+    ms_max_accept_failures: int = 4
+    """Consecutive accept() failures tolerated (Ceph aborts past it; we back off)."""
+
+    # --- connection life ---------------------------------------------------------
+    ms_initial_backoff: float = 0.2
+    """First reconnect delay in seconds; doubles on each failure."""
+    ms_max_backoff: float = 15.0
+    """Largest reconnect delay in seconds (also used right after a WAIT)."""
+    ms_connection_ready_timeout: float = 10.0
+    """Seconds a connection may take to become ready before it is faulted."""
+    ms_connection_idle_timeout: float = 900.0
+    """Seconds without traffic after which a ready connection is faulted."""
+
+    # --- dispatch ----------------------------------------------------------------
+    ms_dispatch_throttle_bytes: int = 100 * MiB
+    """Byte budget of messages received but not yet dispatched (0 = unlimited)."""
+    ms_pq_max_tokens_per_priority: int = 16 * MiB
+    """Token bucket size per priority of the dispatch PrioritizedQueue."""
+    ms_pq_min_cost: int = 65536
+    """Minimum cost charged per message by the dispatch PrioritizedQueue."""
+
+    # --- integrity and addressing ------------------------------------------------
+    ms_crc_data: bool = True
+    """Compute and check the data crc of msgr v1 messages."""
+    ms_crc_header: bool = True
+    """Compute and check the header and front/middle crcs of msgr v1 messages."""
+    ms_learn_addr_from_peer: bool = True
+    """Learn our own IP address from what the peer saw (works behind NAT)."""
+
+    # --- msgr2 connection modes (lists, preferred first) -------------------------
+    ms_cluster_mode: str = "crc secure"
+    """msgr2 modes for daemon-to-daemon connections, preferred first."""
+    ms_service_mode: str = "crc secure"
+    """msgr2 modes a daemon accepts from clients, preferred first."""
+    ms_client_mode: str = "crc secure"
+    """msgr2 modes a client asks for, preferred first."""
+    ms_mon_cluster_mode: str = "secure crc"
+    """msgr2 modes for connections between monitors, preferred first."""
+    ms_mon_service_mode: str = "secure crc"
+    """msgr2 modes a monitor accepts, preferred first."""
+    ms_mon_client_mode: str = "secure crc"
+    """msgr2 modes used when connecting to a monitor, preferred first."""
+
+    # --- assertions and debugging ------------------------------------------------
+    ms_die_on_bad_msg: bool = False
+    """Abort instead of faulting on a message that fails its crc or decode."""
+    ms_die_on_unhandled_msg: bool = False
+    """Abort on a message that no dispatcher handles."""
+    ms_die_on_old_message: bool = False
+    """Abort on a duplicate message (seq <= in_seq) although RECONNECT_SEQ is set."""
+    ms_die_on_skipped_message: bool = False
+    """Abort on a sequence gap (seq > in_seq + 1); otherwise it is only logged."""
+    ms_die_on_bug: bool = False
+    """Enable extra internal assertions (e.g. pre-auth transcript under 1 MB)."""
+    ms_dump_on_send: bool = False
+    """Hex-dump every message when it is sent."""
+    ms_dump_corrupt_message_level: int = 1
+    """Log level at which corrupt messages are hex-dumped."""
+
+    # --- fault injection ---------------------------------------------------------
+    ms_inject_socket_failures: int = 0
+    """Fail each socket read or send with probability 1/N (0 = off)."""
+    ms_inject_internal_delays: float = 0.0
+    """Seconds to sleep at race-prone points of the handshake (0 = off)."""
+    ms_inject_delay_type: str = ""
+    """Peer entity types (e.g. ``"client osd"``) whose received messages are delayed."""
+    ms_inject_delay_max: float = 1.0
+    """Largest injected delivery delay in seconds."""
+    ms_inject_delay_probability: float = 0.0
+    """Probability (0 to 1) that a message from such a peer is delayed."""
+    ms_inject_network_congestion: int = 0
+    """Sends act as EAGAIN with probability (N-1)/N (0 = off; post-Pacific)."""
+    ms_blackhole_osd: bool = False
+    """Silently drop messages to and from OSDs."""
+    ms_blackhole_mon: bool = False
+    """Silently drop messages to and from monitors."""
+    ms_blackhole_mds: bool = False
+    """Silently drop messages to and from MDSs."""
+    ms_blackhole_mgr: bool = False
+    """Silently drop messages to and from managers."""
+    ms_blackhole_client: bool = False
+    """Silently drop messages to and from clients."""
+
+    # --- authentication (not ms_*, used by the messenger) ------------------------
+    auth_cluster_required: str = "cephx"
+    """Auth methods required between daemons."""
+    auth_service_required: str = "cephx"
+    """Auth methods daemons require from clients."""
+    auth_client_required: str = "cephx, none"
+    """Auth methods a client accepts, preferred first."""
+    cephx_require_signatures: bool = False
+    """Require cephx message signatures on every connection."""
+    cephx_cluster_require_signatures: bool = False
+    """Require cephx message signatures between daemons."""
+    cephx_service_require_signatures: bool = False
+    """Require cephx message signatures from clients."""
+    cephx_sign_messages: bool = True
+    """Sign messages when the session allows it."""
+    cephx_require_version: int = 2
+    """Minimum cephx protocol version required of every peer."""
+    cephx_cluster_require_version: int = 2
+    """Minimum cephx protocol version required between daemons."""
+    cephx_service_require_version: int = 2
+    """Minimum cephx protocol version required of clients."""
+    mon_client_ping_interval: float = 10.0
+    """Seconds between MonClient keepalives to its monitor."""
+    mon_client_ping_timeout: float = 30.0
+    """Seconds without a monitor keepalive ack before the MonClient hunts."""
+
+    # --- asyncmsgr only ----------------------------------------------------------
+    asyncmsgr_embedded: bool = True
+    """Run the messenger on the caller's event loop, with no worker threads."""
+    asyncmsgr_use_uvloop: bool = False
+    """Use uvloop for the event loops the messenger creates."""
+    asyncmsgr_max_preauth_segment: int = 65536
+    """Largest frame segment accepted before authentication completes, in bytes."""
+    asyncmsgr_max_control_segment: int = 16 * MiB
+    """Largest segment of a control frame (and message header segment), in bytes."""
+    asyncmsgr_max_front_segment: int = 16 * MiB
+    """Largest message front segment, in bytes."""
+    asyncmsgr_max_middle_segment: int = 16 * MiB
+    """Largest message middle segment, in bytes."""
+    asyncmsgr_max_data_segment: int = 64 * MiB
+    """Largest message data segment, in bytes."""
+    asyncmsgr_rx_buffer_size: int = 262144
+    """Size of each socket read into the receive buffer, in bytes."""
+    asyncmsgr_large_segment_threshold: int = 65536
+    """Segments at least this long are received into their own buffer, in bytes."""
+
+    def __post_init__(self) -> None:
+        for name, kind in _field_kinds().items():
+            value = getattr(self, name)
+            checked = _check_type(name, kind, value)
+            if checked is not value:
+                object.__setattr__(self, name, checked)
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise ConfigError(f"{name}={value!r} is out of range {_range_text(low, high)}")
+        for name, kind in _field_kinds().items():
+            if kind in ("int", "float") and name not in _RANGES and getattr(self, name) < 0:
+                raise ConfigError(f"{name}={getattr(self, name)!r} must not be negative")
+        if self.ms_bind_port_min > self.ms_bind_port_max:
+            raise ConfigError(
+                f"ms_bind_port_min ({self.ms_bind_port_min}) is above "
+                f"ms_bind_port_max ({self.ms_bind_port_max})")
+        for name in _MODE_OPTIONS:
+            modes = str_list(getattr(self, name))
+            bad = [m for m in modes if m not in ("crc", "secure")]
+            if not modes or bad:
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r}: expected a list of 'crc' and 'secure'")
+
+    def replace(self, **changes: OptionValue) -> MessengerConfig:
+        """A copy with ``changes`` applied (Python values, not text).
+
+        Raises:
+            ConfigError: an unknown option name (close matches are listed), a value
+                of the wrong type or out of range.
+        """
+        kinds = _field_kinds()
+        for name in changes:
+            if name not in kinds:
+                raise ConfigError(_unknown_message(name))
+        values: dict[str, Any] = dict(changes)
+        return dataclasses.replace(self, **values)
+
+    @classmethod
+    def from_ceph_options(cls, mapping: Mapping[str, OptionValue], *,
+                          base: MessengerConfig | None = None) -> Self:
+        """Build from Ceph-style option names and values.
+
+        Names accept ``-``, ``_`` or spaces between words and a leading ``--``;
+        text values are converted by the field's type (see the module docstring),
+        Python values are type-checked. Options not given keep the value of
+        ``base`` (default: Pacific's defaults).
+
+        Raises:
+            ConfigError: unknown option (with close matches), bad value or range.
+        """
+        kinds = _field_kinds()
+        values: dict[str, Any] = {}
+        for raw_name, value in mapping.items():
+            name = normalize_option_name(raw_name)
+            if name not in kinds:
+                raise ConfigError(_unknown_message(raw_name))
+            values[name] = convert_value(name, kinds[name], value)
+        start: dict[str, Any] = base.as_dict() if base is not None else {}
+        start.update(values)
+        return cls(**start)
+
+    def as_dict(self) -> dict[str, OptionValue]:
+        """Every option and its value, in declaration order."""
+        return {name: getattr(self, name) for name in _field_kinds()}
+
+    def diff(self, other: MessengerConfig | None = None) -> dict[str, OptionValue]:
+        """Options whose value differs from ``other`` (default: the defaults)."""
+        ref = (other if other is not None else MessengerConfig()).as_dict()
+        return {k: v for k, v in self.as_dict().items() if ref[k] != v}
+
+    def is_blackhole(self, peer_type: int) -> bool:
+        """``Connection::is_blackhole()``: drop all traffic with this entity type."""
+        flag = _BLACKHOLE.get(peer_type)
+        return bool(flag and getattr(self, flag))
+
+    def inject_delay_applies(self, peer_type: int) -> bool:
+        """Whether messages from this entity type go through delayed delivery."""
+        if self.ms_inject_delay_probability <= 0 or not self.ms_inject_delay_type:
+            return False
+        try:
+            type_name = EntityType(peer_type).type_str
+        except ValueError:
+            return False
+        return type_name in str_list(self.ms_inject_delay_type)
+
+
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "ms_async_op_threads": (1, 24),
+    "ms_bind_port_min": (0, 65535),
+    "ms_bind_port_max": (0, 65535),
+    "ms_inject_delay_probability": (0.0, 1.0),
+    "ms_dump_corrupt_message_level": (None, None),
+    "cephx_require_version": (1, 2),
+    "cephx_cluster_require_version": (1, 2),
+    "cephx_service_require_version": (1, 2),
+    "asyncmsgr_max_preauth_segment": (1, None),
+    "asyncmsgr_max_control_segment": (1, None),
+    "asyncmsgr_max_front_segment": (1, None),
+    "asyncmsgr_max_middle_segment": (1, None),
+    "asyncmsgr_max_data_segment": (1, None),
+    "asyncmsgr_rx_buffer_size": (1, None),
+}
+
+_MODE_OPTIONS = (
+    "ms_cluster_mode", "ms_service_mode", "ms_client_mode",
+    "ms_mon_cluster_mode", "ms_mon_service_mode", "ms_mon_client_mode",
+)
+
+_BLACKHOLE: dict[int, str] = {
+    EntityType.OSD: "ms_blackhole_osd",
+    EntityType.MON: "ms_blackhole_mon",
+    EntityType.MDS: "ms_blackhole_mds",
+    EntityType.MGR: "ms_blackhole_mgr",
+    EntityType.CLIENT: "ms_blackhole_client",
+}
+
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+_INT_RE = re.compile(r"\s*([+-]?[0-9]+)\s*(?:([KMGTkmgt])(i)?)?([Bb])?\s*")
+_UNIT_SHIFT = {"k": 10, "m": 20, "g": 30, "t": 40}
+_STR_LIST_SPLIT = re.compile(r"[;,\s]+")
+
+
+def _range_text(low: float | None, high: float | None) -> str:
+    return f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+
+
+@cache
+def _field_kinds() -> dict[str, str]:
+    """Field name -> ``"bool" | "int" | "float" | "str"`` in declaration order."""
+    return {f.name: str(f.type) for f in dataclasses.fields(MessengerConfig)}
+
+
+def _check_type(name: str, kind: str, value: object) -> OptionValue:
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif kind == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+            if not math.isfinite(number):
+                raise ConfigError(f"{name}={value!r} must be finite")
+            return value if isinstance(value, float) else number
+    elif isinstance(value, str):
+        return value
+    raise ConfigError(f"{name} expects {kind}, got {type(value).__name__} {value!r}")
+
+
+def normalize_option_name(name: str) -> str:
+    """``--ms-async-op-threads`` -> ``ms_async_op_threads`` (no validity check)."""
+    name = name.strip()
+    if name.startswith("--"):
+        name = name[2:]
+    return name.replace("-", "_").replace(" ", "_")
+
+
+def str_list(value: str) -> list[str]:
+    """Ceph's ``get_str_list``: split on commas, semicolons and whitespace."""
+    return [item for item in _STR_LIST_SPLIT.split(value) if item]
+
+
+def parse_size(text: str) -> int:
+    """Parse an integer with an optional binary unit (see the module docstring).
+
+    Raises:
+        ValueError: text that is not a number with a known unit.
+    """
+    match = _INT_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"invalid integer {text!r}")
+    digits, unit, _i, _b = match.groups()
+    number = int(digits)
+    if unit is not None:
+        number <<= _UNIT_SHIFT[unit.lower()]
+    return number
+
+
+def parse_bool(text: str) -> bool:
+    """``true/false/yes/no/on/off/1/0``, case-insensitive; ValueError otherwise."""
+    lowered = text.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"invalid boolean {text!r} (use true/false, yes/no, on/off, 1/0)")
+
+
+def convert_value(name: str, kind: str, value: OptionValue) -> OptionValue:
+    """Convert text to ``kind``; non-text values pass through (checked later)."""
+    if not isinstance(value, str) or kind == "str":
+        return value
+    try:
+        if kind == "bool":
+            return parse_bool(value)
+        if kind == "int":
+            return parse_size(value)
+        number = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"{name}={value!r} must be finite")
+    return number
+
+
+def _unknown_message(raw_name: str) -> str:
+    name = normalize_option_name(raw_name)
+    close = difflib.get_close_matches(name, list(_field_kinds()), n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return f"unknown option {raw_name!r}{hint}"
+
+
+# --- command line ---------------------------------------------------------------
+
+_CONFIG_PREFIXES = ("ms_", "asyncmsgr_")
+
+
+def _parse_tokens(tokens: Sequence[str], out: dict[str, OptionValue]) -> tuple[
+        list[str], list[str] | None]:
+    """Consume config options from ``tokens`` up to ``--`` into ``out``.
+
+    Returns the other arguments before ``--`` and the arguments after it (None if
+    there was no ``--``).
+    """
+    kinds = _field_kinds()
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if token == "--":
+            return rest, list(tokens[i:])
+        if not token.startswith("--"):
+            rest.append(token)
+            continue
+        raw, eq, text = token[2:].partition("=")
+        name = normalize_option_name(raw)
+        negated = False
+        if name not in kinds and name.startswith("no_") and kinds.get(name[3:]) == "bool":
+            name, negated = name[3:], True
+        kind = kinds.get(name)
+        if kind is None:
+            if name.startswith(_CONFIG_PREFIXES):
+                raise ConfigError(_unknown_message("--" + raw))
+            rest.append(token)
+            continue
+        if negated:
+            if eq:
+                raise ConfigError(f"--no-{name} takes no value")
+            out[name] = False
+        elif eq:
+            out[name] = text
+        elif kind == "bool":
+            out[name] = True
+        elif i < len(tokens):
+            out[name] = tokens[i]
+            i += 1
+        else:
+            raise ConfigError(f"option --{raw} needs a value")
+    return rest, None
+
+
+def parse_config_args(argv: Sequence[str], env: Mapping[str, str] | None = None, *,
+                      base: MessengerConfig | None = None,
+                      ) -> tuple[MessengerConfig, list[str]]:
+    """Take config options out of a command line, the way Ceph's tools do.
+
+    Accepted forms: ``--ms_async_op_threads=2``, ``--ms_async_op_threads 2``,
+    ``--ms-async-op-threads 2``; for a bool option a bare ``--ms_die_on_bad_msg``
+    means true (it never consumes the next argument; use ``=false`` or
+    ``--no-ms_die_on_bad_msg`` for false). ``CEPH_ARGS`` from ``env`` (default:
+    ``os.environ``) is shlex-split and read first, so ``argv`` wins.
+
+    ``--`` ends option parsing. The remaining arguments, in order, are: the
+    non-config arguments of ``CEPH_ARGS`` before its ``--``, those of ``argv``
+    before its ``--``, then (if either had one) ``--``, the arguments after
+    ``argv``'s ``--``, and those after ``CEPH_ARGS``'s ``--``. Arguments that start
+    with ``--`` but are not config options stay in the list for the tool's own
+    parser, except names starting with ``ms_`` or ``asyncmsgr_`` that are not
+    options: those raise (a typo would otherwise be silently ignored).
+
+    Raises:
+        ConfigError: unknown ``--ms_*`` option (with close matches), missing or
+            invalid value.
+    """
+    environ = os.environ if env is None else env
+    values: dict[str, OptionValue] = {}
+    env_rest, env_after = _parse_tokens(shlex.split(environ.get("CEPH_ARGS", "")), values)
+    arg_rest, arg_after = _parse_tokens(list(argv), values)
+    remaining = env_rest + arg_rest
+    if env_after is not None or arg_after is not None:
+        remaining.append("--")
+        remaining.extend(arg_after or [])
+        remaining.extend(env_after or [])
+    return MessengerConfig.from_ceph_options(values, base=base), remaining
+
+
+# --- help ------------------------------------------------------------------------
+
+@cache
+def option_docs() -> dict[str, str]:
+    """Option name -> its one-line docstring, read from this module's source."""
+    try:
+        source = textwrap.dedent(inspect.getsource(MessengerConfig))
+    except (OSError, TypeError):  # no source available (frozen or .pyc-only install)
+        return {}
+    docs: dict[str, str] = {}
+    body = ast.parse(source).body[0]
+    assert isinstance(body, ast.ClassDef)
+    statements = body.body
+    for stmt, following in itertools.pairwise(statements):
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)):
+            docs[stmt.target.id] = " ".join(following.value.value.split())
+    return docs
+
+
+def config_help() -> str:
+    """Every option with its type, default and description, one block each."""
+    docs = option_docs()
+    defaults = MessengerConfig().as_dict()
+    lines: list[str] = []
+    for name, kind in _field_kinds().items():
+        lines.append(f"--{name} ({kind}, default {defaults[name]!r})")
+        lines.append(f"    {docs.get(name, '')}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "ConfigError",
+    "MessengerConfig",
+    "OptionValue",
+    "config_help",
+    "convert_value",
+    "normalize_option_name",
+    "option_docs",
+    "parse_bool",
+    "parse_config_args",
+    "parse_size",
+    "str_list",
+]
