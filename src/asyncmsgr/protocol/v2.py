@@ -238,6 +238,11 @@ class ProtocolV2:
         return bool(s.out_queue) or self.keepalive or bool(self.keepalive_acks) or \
             s.ack_left > 0
 
+    @property
+    def has_events(self) -> bool:
+        """True when :meth:`events_received` has something."""
+        return bool(self._events)
+
     def events_received(self) -> list[ev.Event]:
         """Events since the last call, in order."""
         out = self._events

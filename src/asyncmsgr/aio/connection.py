@@ -1,0 +1,537 @@
+"""AsyncConnection: a socket, an EventCenter and a sans-I/O protocol machine.
+
+The seed's design on asyncio: a non-blocking socket driven by the center's file
+events. Reading is ``sock.recv_into(core.get_buffer())`` (the machine owns a
+reused receive buffer and receives large segments straight into their own
+buffer); writing is ``sock.sendmsg(chunks)`` so header, front, middle and data
+go out without being joined (Python 3.11's transports join ``writelines``).
+Frames are queued and flushed once per loop iteration.
+
+Everything touching the socket or the machine runs on the owning center's
+thread; the public methods may be called from any thread and hop over with
+``dispatch_event_external`` when needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import itertools
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from asyncmsgr.aio.event_center import EVENT_READABLE, EVENT_WRITABLE, EventCenter, Worker
+from asyncmsgr.connection import Connection
+from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
+from asyncmsgr.message import Message
+from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.common import State
+from asyncmsgr.protocol.v2 import ProtocolV2
+from asyncmsgr.types import (
+    AF_INET6,
+    AddrType,
+    Buffer,
+    EntityAddr,
+    EntityAddrVec,
+    EntityName,
+    UTime,
+)
+
+if TYPE_CHECKING:
+    from asyncmsgr.messenger import Messenger
+
+logger = logging.getLogger("asyncmsgr.connection")
+
+_conn_ids = itertools.count(1)
+#: Most chunks handed to one sendmsg call (Linux IOV_MAX is 1024).
+_IOV_MAX = 512
+#: Bytes read per readable event before yielding to other connections.
+_READ_BUDGET = 4 << 20
+
+
+def sockaddr_of(addr: EntityAddr) -> tuple[object, ...]:
+    """The Python socket address tuple of an entity address."""
+    if addr.family == AF_INET6:
+        return (addr.host, addr.port, addr.flowinfo, addr.scope_id)
+    return (addr.host, addr.port)
+
+
+def addr_from_sockaddr(sa: tuple[object, ...], *, type: int = AddrType.MSGR2,
+                       nonce: int = 0) -> EntityAddr:
+    """An entity address from a ``getpeername()``/``accept()`` tuple."""
+    host = str(sa[0]).split("%", 1)[0]
+    port = sa[1]
+    assert isinstance(port, int)
+    return EntityAddr.from_host(host, port, type=type, nonce=nonce)
+
+
+class AsyncConnection(Connection):
+    """One session with a peer over msgr2 (Ceph's ``AsyncConnection``)."""
+
+    def __init__(self, messenger: Messenger, worker: Worker, core: ProtocolV2, *,
+                 anon: bool = False) -> None:
+        self.conn_id = next(_conn_ids)
+        self.msgr = messenger
+        self.worker = worker
+        self.center: EventCenter = worker.center
+        self.core = core
+        self._anon = anon
+        self._sock: socket.socket | None = None
+        self._fd = -1
+        self._pending: list[Buffer] = []
+        self._read_registered = False
+        self._write_registered = False
+        self._flush_scheduled = False
+        self._timer_id: int | None = None
+        self._timer_at: float | None = None
+        self._connect_timer: int | None = None
+        self._ack_waiters: dict[int, asyncio.Future[None]] = {}
+        self._connect_waiters: list[asyncio.Future[None]] = []
+        self._closed = False
+        self.counters = messenger.counters_for(worker)
+
+    # -- Connection API (any thread) ---------------------------------------------------
+
+    def send_message(self, m: Message) -> None:
+        """Queue ``m``; never blocks."""
+        msgr = self.msgr
+        if not m.priority:
+            m.priority = msgr.default_send_priority
+        m.src = msgr.my_name
+        self._run(lambda: self._send(m))
+
+    def send_keepalive(self) -> None:
+        """Queue a KEEPALIVE2."""
+        self._run(lambda: self._do(self.core.send_keepalive))
+
+    def mark_down(self) -> None:
+        """Close now, discarding queues, without a reset callback."""
+        self._run(lambda: self._do(lambda now: self.core.stop()))
+
+    def stop(self, *, queue_reset: bool) -> None:
+        """Close now; ``queue_reset`` delivers ``ms_handle_reset`` (``mark_down(addr)``)."""
+        self._run(lambda: self._do(lambda now: self.core.stop(queue_reset=queue_reset)))
+
+    def mark_disposable(self) -> None:
+        """Make the session lossy."""
+        def go() -> None:
+            self.core.lossy = True
+        self._run(go)
+
+    def is_connected(self) -> bool:
+        """True once the session is established and until it faults."""
+        return self.core.is_connected
+
+    @property
+    def state(self) -> State:
+        """The protocol state (Ceph's names)."""
+        return self.core.state
+
+    @property
+    def peer_type(self) -> int:
+        """The peer's entity type."""
+        return self.core.peer_type
+
+    @property
+    def peer_addrs(self) -> EntityAddrVec:
+        """The peer's addresses."""
+        return self.core.peer_addrs
+
+    @property
+    def peer_name(self) -> EntityName:
+        """``entity_name_t`` of the peer."""
+        return self.core.peer_name
+
+    @property
+    def features(self) -> int:
+        """Negotiated features."""
+        return self.core.features
+
+    @property
+    def is_loopback(self) -> bool:
+        """Never: this is a socket connection."""
+        return False
+
+    @property
+    def is_anon(self) -> bool:
+        """True for ``connect_to(..., anon=True)``."""
+        return self._anon
+
+    @property
+    def is_msgr2(self) -> bool:
+        """True: this connection speaks msgr2."""
+        return True
+
+    @property
+    def last_keepalive(self) -> UTime:
+        """When the peer last sent KEEPALIVE2 (its clock)."""
+        return self.core.last_keepalive
+
+    @property
+    def last_keepalive_ack(self) -> UTime:
+        """The stamp of the last KEEPALIVE2_ACK."""
+        return self.core.last_keepalive_ack
+
+    async def wait_acked(self, m: Message) -> None:
+        """Resolve when the peer acknowledged ``m`` (lossless sessions only).
+
+        Raises ConnectionClosed if the message was discarded (mark_down, reset)
+        and ValueError on a lossy session, which never acknowledges.
+        """
+        if self.core.lossy:
+            raise ValueError("lossy sessions do not acknowledge messages")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def register() -> None:
+            self._ack_waiters[id(m)] = fut
+            if m.seq and m not in self.core.session.sent and m not in \
+                    self.core.session.out_queue:
+                _settle(fut, None)  # acknowledged already
+        self._run(register)
+        await fut
+
+    async def wait_connected(self) -> None:
+        """Resolve once the session is established; ConnectionClosed if it closes first."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def register() -> None:
+            if self.core.is_connected:
+                _settle(fut, None)
+            elif self.core.state is State.CLOSED:
+                _settle(fut, ConnectionClosed(f"{self!r} is closed"))
+            else:
+                self._connect_waiters.append(fut)
+        self._run(register)
+        await fut
+
+    def _wake_connect_waiters(self, exc: BaseException | None) -> None:
+        waiters, self._connect_waiters = self._connect_waiters, []
+        for fut in waiters:
+            _settle_threadsafe(fut, exc)
+
+    # -- thread hopping ------------------------------------------------------------------
+
+    def _run(self, fn: Callable[[], None]) -> None:
+        if self.center.in_thread():
+            fn()
+        else:
+            self.center.dispatch_event_external(fn)
+
+    def _do(self, action: Callable[[float], None]) -> None:
+        now = time.monotonic()
+        action(now)
+        self._after_input(now)
+
+    def _send(self, m: Message) -> None:
+        now = time.monotonic()
+        self.core.send_message(m, now)
+        self._after_input(now, flush_soon=True)
+
+    # -- starting ----------------------------------------------------------------------
+
+    def start_connect(self) -> None:
+        """Client: begin connecting (on the owning thread)."""
+        def go() -> None:
+            now = time.monotonic()
+            self.core.start_connect(now)
+            self._open_socket()
+        self._run(go)
+
+    def start_accept(self, sock: socket.socket, peer: EntityAddr) -> None:
+        """Server: adopt an accepted socket (on the owning thread)."""
+        def go() -> None:
+            self._adopt(sock)
+            now = time.monotonic()
+            self.core.start_accept(now, peer)
+            self._register_read()
+            self._after_input(now)
+        self._run(go)
+
+    def _adopt(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        if self.msgr.config.ms_tcp_nodelay:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rcvbuf = self.msgr.config.ms_tcp_rcvbuf
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self._sock = sock
+        self._fd = sock.fileno()
+        self._pending = []
+
+    def _open_socket(self) -> None:
+        target = self.core.target_addr
+        family = socket.AF_INET6 if target.family == AF_INET6 else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        self._adopt(sock)
+        self.counters.inc("msgr_created_connections")
+        err = sock.connect_ex(sockaddr_of(target))
+        if err in (0, errno.EINPROGRESS, errno.EAGAIN):
+            self.center.create_file_event(self._fd, EVENT_WRITABLE, self._on_connect_ready)
+            self._write_registered = True
+            return
+        self._connect_failed(err)
+
+    def _on_connect_ready(self, fd: int) -> None:
+        sock = self._sock
+        if sock is None or fd != self._fd:
+            return
+        self.center.delete_file_event(fd, EVENT_WRITABLE)
+        self._write_registered = False
+        err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self._connect_failed(err)
+            return
+        now = time.monotonic()
+        self.core.connection_made(now)
+        self._register_read()
+        self._after_input(now)
+
+    def _connect_failed(self, err: int) -> None:
+        now = time.monotonic()
+        logger.debug("%r: connect failed: %s", self, errno.errorcode.get(err, err))
+        self._close_socket()
+        self.core.connection_failed(now, refused=err == errno.ECONNREFUSED,
+                                    reason=f"connect: {errno.errorcode.get(err, err)}")
+        self._after_input(now)
+
+    # -- socket events -----------------------------------------------------------------
+
+    def _register_read(self) -> None:
+        if not self._read_registered and self._sock is not None:
+            self.center.create_file_event(self._fd, EVENT_READABLE, self._on_readable)
+            self._read_registered = True
+
+    def _on_readable(self, fd: int) -> None:
+        sock = self._sock
+        core = self.core
+        if sock is None or fd != self._fd:
+            return
+        now = time.monotonic()
+        budget = _READ_BUDGET
+        while budget > 0 and core.wants_read and self._sock is sock:
+            try:
+                n = sock.recv_into(core.get_buffer())
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                core.connection_lost(now, f"read: {exc}")
+                break
+            if n == 0:
+                core.connection_lost(now, "peer closed the connection")
+                break
+            budget -= n
+            core.buffer_updated(n, now)
+            if core.has_events:
+                self._handle_events(now)
+        self._after_input(now)
+
+    def _on_writable(self, fd: int) -> None:
+        if fd == self._fd:
+            self._flush()
+
+    def _flush_soon(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.center.loop.call_soon(self._flush_cb)
+
+    def _flush_cb(self) -> None:
+        self._flush_scheduled = False
+        self._flush()
+
+    def _flush(self) -> None:
+        """Write what the machine has, with ``sendmsg``; arm WRITABLE if blocked."""
+        sock = self._sock
+        if sock is None:
+            return
+        core = self.core
+        now = time.monotonic()
+        pending = self._pending
+        while True:
+            if not pending:
+                if core.state is State.START_CONNECT or core.state is State.CLOSED:
+                    break
+                pending.extend(core.data_to_send(now))
+                if not pending:
+                    break
+            try:
+                sent = sock.sendmsg(pending[:_IOV_MAX])
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                self._pending = pending = []
+                core.connection_lost(now, f"write: {exc}")
+                break
+            _advance(pending, sent)
+        if pending and self._sock is sock:
+            if not self._write_registered:
+                self.center.create_file_event(self._fd, EVENT_WRITABLE, self._on_writable)
+                self._write_registered = True
+        elif self._write_registered and self._sock is sock:
+            self.center.delete_file_event(self._fd, EVENT_WRITABLE)
+            self._write_registered = False
+        if core.has_events:
+            self._handle_events(now)
+        self._arm_timer()
+
+    def _after_input(self, now: float, *, flush_soon: bool = False) -> None:
+        core = self.core
+        if core.has_events:
+            self._handle_events(now)
+        if self._sock is not None:
+            if core.wants_read:
+                self._register_read()
+            elif self._read_registered:
+                self.center.delete_file_event(self._fd, EVENT_READABLE)
+                self._read_registered = False
+            if core.has_data_to_send() or self._pending:
+                if flush_soon:
+                    self._flush_soon()
+                else:
+                    self._flush()
+        self._arm_timer()
+
+    def _close_socket(self) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        self.center.delete_file_event(self._fd, EVENT_READABLE | EVENT_WRITABLE)
+        self._read_registered = self._write_registered = False
+        self._sock = None
+        self._fd = -1
+        self._pending = []
+        with contextlib.suppress(OSError):
+            sock.close()
+
+    # -- timers --------------------------------------------------------------------------
+
+    def _arm_timer(self) -> None:
+        at = self.core.get_timer()
+        if at is None:
+            return
+        if self._timer_at is not None and self._timer_at <= at:
+            return
+        if self._timer_id is not None:
+            self.center.delete_time_event(self._timer_id)
+        self._timer_at = at
+        delay_us = max(0, int((at - time.monotonic()) * 1e6))
+        self._timer_id = self.center.create_time_event(delay_us, self._on_timer)
+
+    def _on_timer(self, _id: int) -> None:
+        self._timer_id = None
+        self._timer_at = None
+        now = time.monotonic()
+        self.core.handle_timer(now)
+        self._after_input(now)
+
+    # -- protocol events -------------------------------------------------------------
+
+    def _handle_events(self, now: float) -> None:
+        msgr = self.msgr
+        for e in self.core.events_received():
+            if isinstance(e, ev.MessageReceived):
+                msgr.deliver_received(self, e.message)
+            elif isinstance(e, ev.MessagesAcked):
+                for m in e.messages:
+                    fut = self._ack_waiters.pop(id(m), None)
+                    if fut is not None:
+                        _settle_threadsafe(fut, None)
+            elif isinstance(e, ev.CloseSocket):
+                self._close_socket()
+            elif isinstance(e, ev.NeedConnect):
+                self._schedule_connect(e.at)
+            elif isinstance(e, ev.Connected):
+                msgr.dispatch_queue.queue_connect(self)
+                msgr.chain.fast_connect(self)
+                self._wake_connect_waiters(None)
+            elif isinstance(e, ev.Accepted):
+                msgr.dispatch_queue.queue_accept(self)
+                msgr.chain.fast_accept(self)
+                self._wake_connect_waiters(None)
+            elif isinstance(e, ev.MessagesDropped):
+                self._fail_waiters(e.messages)
+            elif isinstance(e, ev.ResetSession):
+                msgr.dispatch_queue.queue_reset(self)
+            elif isinstance(e, ev.RemoteReset):
+                msgr.dispatch_queue.discard_queue(self.conn_id)
+                msgr.dispatch_queue.queue_remote_reset(self)
+            elif isinstance(e, ev.Refused):
+                msgr.dispatch_queue.queue_refused(self)
+            elif isinstance(e, ev.Stopped):
+                self._on_stopped()
+
+    def _fail_waiters(self, messages: tuple[Message, ...]) -> None:
+        for m in messages:
+            fut = self._ack_waiters.pop(id(m), None)
+            if fut is not None:
+                _settle_threadsafe(fut, ConnectionClosed("message discarded"))
+
+    def _schedule_connect(self, at: float) -> None:
+        if self._connect_timer is not None:
+            self.center.delete_time_event(self._connect_timer)
+        delay_us = max(0, int((at - time.monotonic()) * 1e6))
+
+        def fire(_id: int) -> None:
+            self._connect_timer = None
+            if self.core.state is State.START_CONNECT:
+                self._open_socket()
+        self._connect_timer = self.center.create_time_event(delay_us, fire)
+
+    def _on_stopped(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._close_socket()
+        for tid in (self._timer_id, self._connect_timer):
+            if tid is not None:
+                self.center.delete_time_event(tid)
+        self._timer_id = self._connect_timer = None
+        self._timer_at = None
+        for fut in list(self._ack_waiters.values()):
+            _settle_threadsafe(fut, ConnectionBroken("connection closed"))
+        self._ack_waiters.clear()
+        self._wake_connect_waiters(ConnectionClosed(f"{self!r} closed"))
+        self.msgr.dispatch_queue.discard_queue(self.conn_id)
+        self.msgr.unregister(self)
+
+
+def _advance(pending: list[Buffer], sent: int) -> None:
+    """Drop ``sent`` bytes from the front of the chunk list (views, no copies)."""
+    i = 0
+    while sent > 0 and i < len(pending):
+        size = len(pending[i])
+        if sent >= size:
+            sent -= size
+            i += 1
+        else:
+            pending[i] = memoryview(pending[i])[sent:]
+            sent = 0
+    del pending[:i]
+
+
+def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
+    if not fut.done():
+        if exc is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(exc)
+
+
+def _settle_threadsafe(fut: asyncio.Future[None], exc: BaseException | None) -> None:
+    loop = fut.get_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _settle(fut, exc)
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(_settle, fut, exc)
+
+
+__all__ = ["AsyncConnection", "addr_from_sockaddr", "sockaddr_of"]
