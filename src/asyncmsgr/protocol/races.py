@@ -1,0 +1,176 @@
+"""Session resolution on the accept side, as pure functions (Ceph's
+``handle_existing_connection`` and ``handle_reconnect``, ceph-messenger.md §4.5).
+
+The accepting connection describes the registered connection for the same
+peer as an :class:`ExistingView` and asks what to do; the answer is data, so
+every rule is table-tested without sockets.
+
+Address order is Ceph's: ``entity_addr_t::operator<`` is a ``memcmp`` of the
+in-memory struct (u32 type and nonce in host order, then the sockaddr union
+with a host-order family, a network-order port and the address bytes);
+:func:`addr_order_key` reproduces those bytes so asyncmsgr and Ceph daemons
+agree on who wins a race.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import Enum
+
+from asyncmsgr.types import AF_INET, AF_INET6, EntityAddr
+
+_SOCKADDR_UNION = 28
+
+
+def addr_order_key(addr: EntityAddr | None) -> bytes:
+    """Bytes whose order is Ceph's ``entity_addr_t`` order (little-endian host)."""
+    if addr is None:
+        return b""
+    head = struct.pack("<IIH", addr.type, addr.nonce, addr.family)
+    port = struct.pack(">H", addr.port)
+    if addr.family == AF_INET:
+        body = port + addr.ip
+    elif addr.family == AF_INET6:
+        body = port + struct.pack(">I", addr.flowinfo) + addr.ip + struct.pack(
+            "<I", addr.scope_id)
+    else:
+        body = b""
+    return head + body.ljust(_SOCKADDR_UNION - 2, b"\0")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExistingView:
+    """What the accept side knows about the registered connection to the peer."""
+
+    closed: bool
+    """Its protocol state is CLOSED."""
+    replacing: bool
+    """Another accepted socket is being transplanted into it right now."""
+    ready_or_standby: bool
+    """Its state is READY or STANDBY."""
+    lossy: bool
+    """Its policy is lossy."""
+    server: bool
+    """Its policy is a server policy."""
+    client_cookie: int
+    server_cookie: int
+    connect_seq: int
+    peer_global_seq: int
+    peer_addr: EntityAddr | None
+    """Its peer's msgr2 address."""
+
+
+class IdentAction(Enum):
+    """Answer to a CLIENT_IDENT."""
+
+    NEW_SESSION = "NEW_SESSION"
+    """Send SERVER_IDENT on the new connection (no usable existing session)."""
+    REPLACE_LOSSY = "REPLACE_LOSSY"
+    """Stop the existing lossy connection (reset), then NEW_SESSION."""
+    STALE = "STALE"
+    """The new connection is stale: stop it (reset)."""
+    WAIT = "WAIT"
+    """Answer WAIT (and kick the existing connection with a keepalive on a race)."""
+    REUSE = "REUSE"
+    """Move the new socket into the existing connection and continue there."""
+
+
+@dataclass(frozen=True, slots=True)
+class IdentVerdict:
+    """:func:`decide_client_ident`'s answer."""
+
+    action: IdentAction
+    reset_existing: bool = False
+    """Reset the existing session first (peer restarted and resetcheck is on)."""
+    keepalive_existing: bool = False
+    """Kick the existing connection so its own connect attempt completes."""
+
+
+def decide_client_ident(existing: ExistingView | None, *, global_seq: int, cookie: int,
+                        peer_addr: EntityAddr | None, my_addr: EntityAddr | None,
+                        resetcheck: bool) -> IdentVerdict:
+    """Ceph's ``handle_existing_connection`` for a CLIENT_IDENT.
+
+    ``global_seq``/``cookie``: from the CLIENT_IDENT; ``peer_addr``/``my_addr``:
+    msgr2 addresses for the race tie-break; ``resetcheck``: the new connection's
+    policy.
+    """
+    if existing is None or existing.closed:
+        return IdentVerdict(IdentAction.NEW_SESSION)
+    if existing.replacing:
+        return IdentVerdict(IdentAction.WAIT)
+    if existing.peer_global_seq > global_seq:
+        return IdentVerdict(IdentAction.STALE)
+    if existing.lossy:
+        return IdentVerdict(IdentAction.REPLACE_LOSSY)
+    if existing.server_cookie and existing.client_cookie and existing.client_cookie != cookie:
+        return IdentVerdict(IdentAction.REUSE, reset_existing=resetcheck)
+    if existing.client_cookie == cookie:
+        return IdentVerdict(IdentAction.REUSE)
+    if existing.ready_or_standby:
+        return IdentVerdict(IdentAction.REUSE)
+    if addr_order_key(peer_addr) < addr_order_key(my_addr) or existing.server:
+        return IdentVerdict(IdentAction.REUSE)
+    return IdentVerdict(IdentAction.WAIT, keepalive_existing=True)
+
+
+class ReconnectAction(Enum):
+    """Answer to a SESSION_RECONNECT."""
+
+    RESET = "RESET"
+    """Send SESSION_RESET(full)."""
+    RETRY_GLOBAL = "RETRY_GLOBAL"
+    """Send SESSION_RETRY_GLOBAL(value)."""
+    RETRY = "RETRY"
+    """Send SESSION_RETRY(value)."""
+    WAIT = "WAIT"
+    """Reconnect race lost by this connection: send WAIT."""
+    REUSE = "REUSE"
+    """Resume the existing session on this socket (RECONNECT_OK)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectVerdict:
+    """:func:`decide_reconnect`'s answer."""
+
+    action: ReconnectAction
+    full: bool = False
+    """For RESET: whether the client must drop its queue too."""
+    value: int = 0
+    """For RETRY / RETRY_GLOBAL: the existing connect_seq / peer_global_seq."""
+
+
+def decide_reconnect(existing: ExistingView | None, *, client_cookie: int,
+                     global_seq: int, connect_seq: int, my_addr: EntityAddr | None,
+                     resetcheck: bool) -> ReconnectVerdict:
+    """Ceph's ``handle_reconnect`` decision for a SESSION_RECONNECT."""
+    if existing is None or existing.closed:
+        return ReconnectVerdict(ReconnectAction.RESET, full=True)
+    if existing.replacing:
+        return ReconnectVerdict(ReconnectAction.RETRY_GLOBAL, value=existing.peer_global_seq)
+    if existing.client_cookie != client_cookie:
+        return ReconnectVerdict(ReconnectAction.RESET, full=resetcheck)
+    if existing.server_cookie == 0:
+        return ReconnectVerdict(ReconnectAction.RESET, full=False)
+    if existing.peer_global_seq > global_seq:
+        return ReconnectVerdict(ReconnectAction.RETRY_GLOBAL, value=existing.peer_global_seq)
+    if existing.connect_seq > connect_seq:
+        return ReconnectVerdict(ReconnectAction.RETRY, value=existing.connect_seq)
+    if existing.connect_seq == connect_seq and (
+            addr_order_key(existing.peer_addr) > addr_order_key(my_addr)
+            and not existing.server):
+        return ReconnectVerdict(ReconnectAction.WAIT)
+    return ReconnectVerdict(ReconnectAction.REUSE)
+
+
+__all__ = [
+    "ExistingView",
+    "IdentAction",
+    "IdentVerdict",
+    "ReconnectAction",
+    "ReconnectVerdict",
+    "addr_order_key",
+    "decide_client_ident",
+    "decide_reconnect",
+]
