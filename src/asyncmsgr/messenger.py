@@ -283,11 +283,16 @@ class Messenger:
 
     async def bindv(self, addrs: EntityAddrVec | str, *,
                     avoid_ports: Iterable[int] = ()) -> None:
-        """Bind every address of an addrvec (e.g. ``[v2:...,v1:...]``)."""
+        """Bind every address of an addrvec (e.g. ``[v2:...,v1:...]``).
+
+        A v1 (legacy) address is bound and listened on and published in
+        :attr:`my_addrs`, but connections accepted on it run the msgr2 machine
+        until msgr v1 is implemented: a v1 peer gets our v2 banner and the
+        connection faults with ``BannerMismatch``.
+        """
         av = EntityAddrVec.parse(addrs) if isinstance(addrs, str) else addrs
-        for a in av:
-            if a.type == AddrType.LEGACY:
-                raise NotImplementedError("msgr v1 listening comes with the v1 protocol")
+        if any(a.type == AddrType.LEGACY for a in av):
+            logger.info("%r: binding %s; its v1 address answers with msgr2 only", self, av)
         pool = self._ensure_pool()
         proc = Processor(pool.workers[0], backlog=self.config.ms_tcp_listen_backlog,
                          on_accept=self._on_accept)
@@ -444,7 +449,7 @@ class Messenger:
         with self._lock:
             if not anon:
                 existing = self._conns.get(av)
-                if existing is not None and existing.core.state is not State.CLOSED:
+                if existing is not None and not existing.marked_down:
                     return existing
             conn = self._new_connection(peer_type=peer_type, target=target, addrs=av,
                                         anon=anon)

@@ -89,9 +89,11 @@ class AsyncConnection(Connection):
         self._timer_id: int | None = None
         self._timer_at: float | None = None
         self._connect_timer: int | None = None
-        self._ack_waiters: dict[int, asyncio.Future[None]] = {}
+        self._ack_waiters: dict[int, list[asyncio.Future[None]]] = {}
+        self._acked_seq = 0
         self._connect_waiters: list[asyncio.Future[None]] = []
         self._closed = False
+        self._marked_down = False
         self.counters = messenger.counters_for(worker)
 
     # -- Connection API (any thread) ---------------------------------------------------
@@ -110,11 +112,19 @@ class AsyncConnection(Connection):
 
     def mark_down(self) -> None:
         """Close now, discarding queues, without a reset callback."""
+        self._marked_down = True
         self._run(lambda: self._do(lambda now: self.core.stop()))
 
     def stop(self, *, queue_reset: bool) -> None:
         """Close now; ``queue_reset`` delivers ``ms_handle_reset`` (``mark_down(addr)``)."""
+        self._marked_down = True
         self._run(lambda: self._do(lambda now: self.core.stop(queue_reset=queue_reset)))
+
+    @property
+    def marked_down(self) -> bool:
+        """True once :meth:`mark_down` or :meth:`stop` was called (from any thread),
+        even before the owning thread has closed the socket."""
+        return self._marked_down or self.core.state is State.CLOSED
 
     def mark_disposable(self) -> None:
         """Make the session lossy."""
@@ -123,8 +133,9 @@ class AsyncConnection(Connection):
         self._run(go)
 
     def is_connected(self) -> bool:
-        """True once the session is established and until it faults."""
-        return self.core.is_connected
+        """True once the session is established and until it faults or is marked down
+        (false as soon as :meth:`mark_down` returns, as in Ceph, whatever the thread)."""
+        return not self._marked_down and self.core.is_connected
 
     @property
     def state(self) -> State:
@@ -180,18 +191,27 @@ class AsyncConnection(Connection):
         """Resolve when the peer acknowledged ``m`` (lossless sessions only).
 
         Raises ConnectionClosed if the message was discarded (mark_down, reset)
-        and ValueError on a lossy session, which never acknowledges.
+        or the connection is closed, and ValueError on a lossy session, which
+        never acknowledges (also when the server makes the session lossy while
+        we wait).
         """
         if self.core.lossy:
             raise ValueError("lossy sessions do not acknowledge messages")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
 
-        def register() -> None:
-            self._ack_waiters[id(m)] = fut
-            if m.seq and m not in self.core.session.sent and m not in \
-                    self.core.session.out_queue:
-                _settle(fut, None)  # acknowledged already
+        def register() -> None:  # on the owning thread: settle thread-safely
+            core = self.core
+            s = core.session
+            if m.seq and m.seq <= self._acked_seq and m not in s.sent \
+                    and m not in s.out_queue:
+                _settle_threadsafe(fut, None)  # acknowledged already
+            elif core.state is State.CLOSED:
+                _settle_threadsafe(fut, ConnectionClosed(f"{self!r} is closed"))
+            elif core.lossy:
+                _settle_threadsafe(fut, ValueError("lossy sessions do not acknowledge messages"))
+            else:
+                self._ack_waiters.setdefault(id(m), []).append(fut)
         self._run(register)
         await fut
 
@@ -201,9 +221,9 @@ class AsyncConnection(Connection):
 
         def register() -> None:
             if self.core.is_connected:
-                _settle(fut, None)
+                _settle_threadsafe(fut, None)
             elif self.core.state is State.CLOSED:
-                _settle(fut, ConnectionClosed(f"{self!r} is closed"))
+                _settle_threadsafe(fut, ConnectionClosed(f"{self!r} is closed"))
             else:
                 self._connect_waiters.append(fut)
         self._run(register)
@@ -438,14 +458,17 @@ class AsyncConnection(Connection):
                 msgr.deliver_received(self, e.message)
             elif isinstance(e, ev.MessagesAcked):
                 for m in e.messages:
-                    fut = self._ack_waiters.pop(id(m), None)
-                    if fut is not None:
+                    self._acked_seq = max(self._acked_seq, m.seq)
+                    for fut in self._ack_waiters.pop(id(m), ()):
                         _settle_threadsafe(fut, None)
             elif isinstance(e, ev.CloseSocket):
                 self._close_socket()
             elif isinstance(e, ev.NeedConnect):
                 self._schedule_connect(e.at)
             elif isinstance(e, ev.Connected):
+                if self.core.lossy:  # the server decided: nothing will be acked
+                    self._fail_all_ack_waiters(
+                        ValueError("the server made the session lossy: no acks"))
                 msgr.dispatch_queue.queue_connect(self)
                 msgr.chain.fast_connect(self)
                 self._wake_connect_waiters(None)
@@ -458,6 +481,7 @@ class AsyncConnection(Connection):
             elif isinstance(e, ev.ResetSession):
                 msgr.dispatch_queue.queue_reset(self)
             elif isinstance(e, ev.RemoteReset):
+                self._acked_seq = 0  # a new session numbers from 1 again
                 msgr.dispatch_queue.discard_queue(self.conn_id)
                 msgr.dispatch_queue.queue_remote_reset(self)
             elif isinstance(e, ev.Refused):
@@ -467,9 +491,14 @@ class AsyncConnection(Connection):
 
     def _fail_waiters(self, messages: tuple[Message, ...]) -> None:
         for m in messages:
-            fut = self._ack_waiters.pop(id(m), None)
-            if fut is not None:
+            for fut in self._ack_waiters.pop(id(m), ()):
                 _settle_threadsafe(fut, ConnectionClosed("message discarded"))
+
+    def _fail_all_ack_waiters(self, exc: BaseException) -> None:
+        waiters, self._ack_waiters = self._ack_waiters, {}
+        for futs in waiters.values():
+            for fut in futs:
+                _settle_threadsafe(fut, exc)
 
     def _schedule_connect(self, at: float) -> None:
         if self._connect_timer is not None:
@@ -492,9 +521,7 @@ class AsyncConnection(Connection):
                 self.center.delete_time_event(tid)
         self._timer_id = self._connect_timer = None
         self._timer_at = None
-        for fut in list(self._ack_waiters.values()):
-            _settle_threadsafe(fut, ConnectionBroken("connection closed"))
-        self._ack_waiters.clear()
+        self._fail_all_ack_waiters(ConnectionBroken("connection closed"))
         self._wake_connect_waiters(ConnectionClosed(f"{self!r} closed"))
         self.msgr.dispatch_queue.discard_queue(self.conn_id)
         self.msgr.unregister(self)

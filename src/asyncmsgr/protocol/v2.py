@@ -41,6 +41,8 @@ from asyncmsgr.errors import (
 from asyncmsgr.features import CEPH_FEATURE_RECONNECT_SEQ
 from asyncmsgr.frames.assembler import FrameAssembler, Preamble
 from asyncmsgr.frames.v2 import (
+    BANNER_PREFIX,
+    V1_BANNER,
     AckFrame,
     ControlFrame,
     Keepalive2AckFrame,
@@ -84,6 +86,8 @@ logger = logging.getLogger("asyncmsgr.protocol")
 _BANNER_PREFIX_LEN = 10
 _THROTTLE_STATES = frozenset({State.THROTTLE_MESSAGE, State.THROTTLE_BYTES,
                               State.THROTTLE_DISPATCH_QUEUE})
+#: States in which the machine takes no bytes (no socket, or not connected yet).
+_NO_READ_STATES = frozenset({State.NONE, State.START_CONNECT, State.CLOSED})
 _MSG_FLAGS = 3  # COMPLETE | NOCRC, what Pacific sends in header2
 _EMPTY = b""
 
@@ -197,8 +201,10 @@ class ProtocolV2:
 
     @property
     def wants_read(self) -> bool:
-        """False while throttled or closed: stop reading the socket."""
-        return self._throttle_retry_at is None and self._state is not State.CLOSED
+        """False while throttled, closed, or without a connected socket (NONE,
+        START_CONNECT: bytes read before :meth:`connection_made` would be thrown
+        away by its buffer reset): stop reading the socket."""
+        return self._throttle_retry_at is None and self._state not in _NO_READ_STATES
 
     def _count(self, what: str) -> None:
         self.handshake_counts[what] = self.handshake_counts.get(what, 0) + 1
@@ -356,7 +362,7 @@ class ProtocolV2:
         except (RemoteProtocolError, LocalProtocolError) as exc:
             if isinstance(exc, MessageDecodeError) and self.options.die_on_bad_msg:
                 raise
-            logger.info("%r: fault: %s", self, exc)
+            logger.info("%r: fault: %s: %s", self, type(exc).__name__, exc)
             self.fault(now, f"{type(exc).__name__}: {exc}")
 
     def _step(self, now: float) -> bool:
@@ -419,12 +425,10 @@ class ProtocolV2:
         rx = self._rx
         if not self._banner_len:
             if rx.available < _BANNER_PREFIX_LEN:
+                _check_partial_banner(rx.peek(rx.available))
                 return False
             head = rx.peek(_BANNER_PREFIX_LEN)
-            try:
-                self._banner_len = decode_banner_prefix(head)
-            except BannerMismatch:
-                raise
+            self._banner_len = decode_banner_prefix(head)
             self._rx_transcript += head
             rx.consume(_BANNER_PREFIX_LEN)
         if rx.available < self._banner_len:
@@ -802,6 +806,21 @@ FRAME_HANDLERS: dict[Tag, Callable[[ProtocolV2, Any, float], None]] = {
     Tag.ACK: ProtocolV2.handle_ack_frame,
 }
 """The handler of each control frame; ``FRAME_STATES`` says when it is allowed."""
+
+
+def _check_partial_banner(head: Buffer) -> None:
+    """Fault on the first byte that cannot start ``ceph v2\\n``.
+
+    A msgr v1 peer sends only its 9-byte banner ``ceph v027`` and then waits for
+    ours, so waiting for the 10 bytes of a v2 banner prefix would stall until the
+    ready timeout; garbage is refused as early too.
+    """
+    have = bytes(head)
+    if BANNER_PREFIX.startswith(have[: len(BANNER_PREFIX)]):
+        return  # so far a v2 banner (the le16 length may follow)
+    if V1_BANNER.startswith(have[: len(V1_BANNER)]) and len(have) >= len("ceph v0"):
+        raise BannerMismatch("peer speaks msgr v1 (banner 'ceph v027'), not msgr2")
+    raise BannerMismatch(f"bad banner {have!r}: not a Ceph msgr2 peer")
 
 
 def _releaser(holds: list[tuple[ThrottleLike, int]]) -> Callable[[], None]:

@@ -1,0 +1,449 @@
+"""``asyncmsgr bench``: messenger throughput and latency, like Ceph's perf_msgr tools.
+
+Three forms:
+
+``asyncmsgr bench [options]``
+    Starts a server in a child process (``python -m asyncmsgr bench server``) on
+    loopback, runs the client here, stops the server. Takes about ``--duration``
+    plus half a second.
+``asyncmsgr bench server [--addr v2:IP:PORT] [--think-time US] [--policy NAME]``
+    ``ceph_perf_msgr_server``: prints ``listening on ADDR`` and answers until
+    SIGINT/SIGTERM; every request gets a small reply, sent from the I/O worker's
+    fast dispatch after ``--think-time`` microseconds of (blocking) sleep.
+``asyncmsgr bench client --addr ADDR [options]``
+    ``ceph_perf_msgr_client``: ``--jobs`` client messengers with one connection
+    each.
+
+Modes: ``request`` keeps ``--concurrency`` requests of ``--size`` payload bytes in
+flight per job and reports the send-to-reply latency; ``stream`` sends one way,
+keeping at most ``--concurrency`` messages not yet counted by the server (default
+``max(4, 16 MiB / size)``), and reports what the server received. MB/s counts
+payload bytes in the client-to-server direction, in 10^6 bytes.
+
+Messenger options (``--ms_async_op_threads=2``, ``--asyncmsgr_embedded=false``,
+``CEPH_ARGS``) apply to the client and are passed on to the child server. The
+server uses the server side of ``--policy``: lossy policies get
+``stateless_server``, lossless ones ``stateful_server``. Exit status: 0, 1 when
+no message completed or the server failed, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import asyncmsgr
+from asyncmsgr.cli import benchlib
+from asyncmsgr.cli.benchlib import BenchError, BenchJob, ClientOptions, ClientResult
+from asyncmsgr.config import MessengerConfig, parse_size
+from asyncmsgr.policy import POLICY_NAMES
+
+DEFAULT_SIZE = 4096
+DEFAULT_DURATION = 5.0
+DEFAULT_CONCURRENCY = 16
+#: Stream mode's default window: this many bytes, at least 4 messages.
+STREAM_WINDOW_BYTES = 16 << 20
+SERVER_START_TIMEOUT = 15.0
+SERVER_STOP_TIMEOUT = 10.0
+#: Runs at least this long get a progress bar (when stderr is a terminal).
+PROGRESS_MIN_SECONDS = 2.0
+
+_POLICY_CHOICES = ("default", *POLICY_NAMES)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _size(text: str) -> int:
+    try:
+        value = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
+
+
+def _add_client_options(p: argparse.ArgumentParser, *, top: bool) -> None:
+    """Client options; on sub-parsers they only override what was given."""
+    def d(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+    p.add_argument("--size", type=_size, default=d(DEFAULT_SIZE), metavar="BYTES",
+                   help="payload bytes per message (4096, 4K, 4M; default 4096)")
+    span = p.add_mutually_exclusive_group()
+    span.add_argument("--duration", type=_positive_float, default=d(None),
+                      metavar="SECONDS", help="issue messages for this long (default 5)")
+    span.add_argument("--ios", type=_positive_int, default=d(None), metavar="N",
+                      help="messages per job, instead of a duration")
+    p.add_argument("--concurrency", type=_positive_int, default=d(None), metavar="N",
+                   help="in flight per job (default 16; stream: max(4, 16 MiB / size))")
+    p.add_argument("--jobs", type=_positive_int, default=d(1), metavar="N",
+                   help="client messengers, one connection each (default 1)")
+    p.add_argument("--mode", choices=benchlib.MODES, default=d("request"),
+                   help="request/reply ping-pong (default) or one-way stream")
+    p.add_argument("--json", action="store_true", default=d(False),
+                   help="print one JSON object instead of text")
+
+
+def _add_policy(p: argparse.ArgumentParser, *, top: bool) -> None:
+    p.add_argument("--policy", choices=_POLICY_CHOICES,
+                   default="lossy_client" if top else argparse.SUPPRESS,
+                   help="client policy (default lossy_client); the server takes the "
+                        "matching server policy")
+
+
+def _add_think_time(p: argparse.ArgumentParser, *, top: bool) -> None:
+    p.add_argument("--think-time", type=_non_negative_int, default=0 if top else
+                   argparse.SUPPRESS, metavar="US",
+                   help="server: microseconds of blocking sleep before each reply")
+
+
+def register(sub: Any) -> None:
+    """Add the ``bench`` subcommand (and its ``server`` / ``client`` forms)."""
+    p = sub.add_parser("bench", help="messenger throughput and latency (perf_msgr tools)",
+                       description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_client_options(p, top=True)
+    _add_policy(p, top=True)
+    _add_think_time(p, top=True)
+    p.set_defaults(func=run, role=None, addr=None)
+    roles = p.add_subparsers(dest="role", metavar="ROLE")
+
+    ps = roles.add_parser("server", help="run a bench server until SIGINT/SIGTERM",
+                          description="ceph_perf_msgr_server: answer bench clients.")
+    ps.add_argument("--addr", default="v2:127.0.0.1:0",
+                    help="address to bind (default v2:127.0.0.1:0: a free port "
+                         "of ms_bind_port_min..max)")
+    _add_think_time(ps, top=False)
+    _add_policy(ps, top=False)
+    ps.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                    help="print the final counters as one JSON object on exit")
+
+    pc = roles.add_parser("client", help="run the client against a running server",
+                          description="ceph_perf_msgr_client: load a bench server.")
+    pc.add_argument("--addr", required=True,
+                    help="the server's address as it printed it (v2:IP:PORT/NONCE)")
+    _add_client_options(pc, top=False)
+    _add_policy(pc, top=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch on the role; returns the exit status."""
+    config: MessengerConfig = getattr(args, "config", None) or MessengerConfig()
+    try:
+        if args.role == "server":
+            return asyncio.run(_run_server(args, config))
+        return asyncio.run(_run_bench(args, config))
+    except KeyboardInterrupt:
+        print("asyncmsgr bench: interrupted", file=sys.stderr)
+        return 130
+
+
+# -- server ------------------------------------------------------------------------------
+
+
+async def _run_server(args: argparse.Namespace, config: MessengerConfig) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    policy_name = benchlib.server_policy_name(args.policy)
+
+    def ready(addr: str) -> None:
+        print(f"listening on {addr}", flush=True)
+        print(f"asyncmsgr bench server: policy {policy_name}, {_threads_text(config)}, "
+              f"think time {args.think_time} us; SIGINT/SIGTERM to stop",
+              file=sys.stderr, flush=True)
+    try:
+        stats = await benchlib.serve(config, args.addr, benchlib.server_policy_for(args.policy),
+                                     think_time_us=args.think_time, on_ready=ready, stop=stop)
+    except OSError as exc:
+        print(f"asyncmsgr bench server: cannot bind {args.addr}: {exc}", file=sys.stderr)
+        return 1
+    span = (stats.last_ns - stats.first_ns) / 1e9
+    if args.json:
+        print(json.dumps({"connections": stats.connections, "messages": stats.messages,
+                          "data_bytes": stats.data_bytes, "active_s": round(span, 6),
+                          "cpu_s": round(time.process_time(), 3)}),
+              flush=True)
+    else:
+        print(f"received {stats.messages} messages ({stats.data_bytes} payload bytes) on "
+              f"{stats.connections} connections in {span:.3f} s", flush=True)
+    return 0
+
+
+# -- client and combined ------------------------------------------------------------------
+
+
+def _threads_text(config: MessengerConfig) -> str:
+    if config.asyncmsgr_embedded:
+        return "embedded (caller's event loop)"
+    return f"threaded ({config.ms_async_op_threads} worker threads)"
+
+
+def _client_options(args: argparse.Namespace, addr: str) -> ClientOptions:
+    concurrency = args.concurrency
+    if concurrency is None:
+        concurrency = DEFAULT_CONCURRENCY if args.mode == "request" else \
+            max(4, STREAM_WINDOW_BYTES // max(1, args.size))
+    duration = None if args.ios is not None else (args.duration or DEFAULT_DURATION)
+    return ClientOptions(addr=addr, mode=args.mode, size=args.size, duration=duration,
+                         ios=args.ios, concurrency=concurrency, jobs=args.jobs,
+                         policy=args.policy)
+
+
+class _ServerProcess:
+    """``python -m asyncmsgr bench server`` as a child, stopped with SIGTERM."""
+
+    def __init__(self, args: argparse.Namespace, config: MessengerConfig) -> None:
+        self.argv = [sys.executable, "-m", "asyncmsgr", "bench", "server",
+                     "--addr", "v2:127.0.0.1:0", "--think-time", str(args.think_time),
+                     "--policy", args.policy, "--json",
+                     *(f"--{k}={v}" for k, v in config.diff().items())]
+        self.proc: asyncio.subprocess.Process | None = None
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
+        self.stats: dict[str, Any] | None = None
+        self.failure: str | None = None
+
+    async def start(self) -> str:
+        env = dict(os.environ)
+        env.pop("CEPH_ARGS", None)  # the options are on the command line already
+        src = str(Path(asyncmsgr.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+        self.proc = await asyncio.create_subprocess_exec(
+            *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=self.stderr, env=env)
+        assert self.proc.stdout is not None
+        try:
+            line = await asyncio.wait_for(self.proc.stdout.readline(), SERVER_START_TIMEOUT)
+        except TimeoutError:
+            line = b""
+        text = line.decode(errors="replace").strip()
+        if not text.startswith("listening on "):
+            await self.stop()
+            raise BenchError(f"the server did not start: {self.error_text() or text}")
+        return text.removeprefix("listening on ")
+
+    def error_text(self) -> str:
+        self.stderr.seek(0)
+        lines = self.stderr.read().decode(errors="replace").strip().splitlines()
+        return " | ".join(lines[-5:])
+
+    async def stop(self) -> None:
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.returncode is not None:
+            self.failure = f"the server exited early with status {proc.returncode}"
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), SERVER_STOP_TIMEOUT)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            out, _ = await proc.communicate()
+            self.failure = self.failure or "the server did not stop on SIGTERM"
+        if proc.returncode and self.failure is None:
+            self.failure = f"the server failed with status {proc.returncode}"
+        for line in reversed(out.decode(errors="replace").splitlines()):
+            with contextlib.suppress(ValueError):
+                value = json.loads(line)
+                if isinstance(value, dict):
+                    self.stats = value
+                    break
+        if self.failure:
+            detail = self.error_text()
+            if detail:
+                self.failure += f": {detail}"
+        self.stderr.close()
+
+
+class _Progress:
+    """A one-line progress bar on stderr (plain text, redrawn with ``\\r``)."""
+
+    WIDTH = 30
+
+    def __init__(self, opts: ClientOptions, out: IO[str]) -> None:
+        self.opts = opts
+        self.out = out
+        self.jobs: list[BenchJob] = []
+        self.t0 = 0.0
+        self.drawn = False
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, jobs: list[BenchJob], t0: float) -> None:
+        self.jobs, self.t0 = jobs, t0
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        opts = self.opts
+        while True:
+            await asyncio.sleep(0.25)
+            elapsed = time.perf_counter() - self.t0
+            done = sum(job.progress() for job in self.jobs)
+            if opts.ios is not None:
+                if elapsed < PROGRESS_MIN_SECONDS:
+                    continue
+                fraction = done / (opts.ios * opts.jobs)
+                span = f"{done}/{opts.ios * opts.jobs} msgs"
+            else:
+                fraction = elapsed / (opts.duration or 1.0)
+                span = f"{min(elapsed, opts.duration or 0.0):4.1f}/{opts.duration:g} s"
+            filled = int(self.WIDTH * min(1.0, fraction))
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            rate = done / elapsed if elapsed > 0 else 0.0
+            self.out.write(f"\r[{bar}] {span} {rate:,.0f} msg/s ")
+            self.out.flush()
+            self.drawn = True
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.drawn:
+            self.out.write("\r" + " " * (self.WIDTH + 40) + "\r")
+            self.out.flush()
+
+
+def _want_progress(opts: ClientOptions) -> bool:
+    if not sys.stderr.isatty():
+        return False
+    return opts.ios is not None or (opts.duration or 0.0) > PROGRESS_MIN_SECONDS
+
+
+async def _run_bench(args: argparse.Namespace, config: MessengerConfig) -> int:
+    server: _ServerProcess | None = None
+    addr: str = args.addr or ""
+    result: ClientResult | None = None
+    errors: list[str] = []
+    opts = _client_options(args, addr)
+    progress = _Progress(opts, sys.stderr) if _want_progress(opts) else None
+    try:
+        if args.role is None:
+            server = _ServerProcess(args, config)
+            addr = await server.start()
+            opts = _client_options(args, addr)
+            if progress is not None:
+                progress.opts = opts
+        result = await benchlib.run_client(
+            config, opts, on_start=progress.start if progress is not None else None)
+        errors.extend(result.errors)
+    except BenchError as exc:
+        errors.append(str(exc))
+    finally:
+        if progress is not None:
+            await progress.close()
+        if server is not None:
+            await server.stop()
+            if server.failure:
+                errors.append(server.failure)
+    report = _report(args, config, opts, result, errors,
+                     server.stats if server is not None else None)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_text(report, sys.stdout)
+    for err in errors:
+        print(f"asyncmsgr bench: {err}", file=sys.stderr)
+    ok = result is not None and result.messages > 0 and not errors
+    return 0 if ok else 1
+
+
+def _round(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _report(args: argparse.Namespace, config: MessengerConfig, opts: ClientOptions,
+            result: ClientResult | None, errors: Sequence[str],
+            server_stats: dict[str, Any] | None) -> dict[str, Any]:
+    messages = result.messages if result is not None else 0
+    elapsed = result.elapsed if result is not None else 0.0
+    rate = result.messages_per_s if result is not None else 0.0
+    lat = result.latencies_ns if result is not None else []
+    mean = sum(lat) / len(lat) / 1e3 if lat else None
+    return {
+        "mode": opts.mode,
+        "messages": messages,
+        "bytes": messages * opts.size,
+        "elapsed_s": round(elapsed, 6),
+        "messages_per_s": round(rate, 1),
+        "mb_per_s": round(rate * opts.size / 1e6, 3),
+        "latency_us": {
+            "p50": _round(_us(benchlib.percentile(lat, 0.50))),
+            "p99": _round(_us(benchlib.percentile(lat, 0.99))),
+            "mean": _round(mean),
+            "max": _round(_us(lat[-1] if lat else None)),
+        },
+        "size": opts.size,
+        "concurrency": opts.concurrency,
+        "jobs": opts.jobs,
+        "policy": opts.policy,
+        "server_policy": benchlib.server_policy_name(opts.policy),
+        "duration": opts.duration,
+        "ios": opts.ios,
+        "think_time_us": args.think_time if args.role is None else None,
+        "embedded": config.asyncmsgr_embedded,
+        "threads": 0 if config.asyncmsgr_embedded else config.ms_async_op_threads,
+        "server": opts.addr or None,
+        "client_worker_threads": result.worker_threads if result is not None else None,
+        "client_cpu_s": round(time.process_time(), 3),
+        "server_stats": server_stats,
+        "errors": list(errors),
+    }
+
+
+def _us(ns: float | None) -> float | None:
+    return None if ns is None else ns / 1e3
+
+
+def _print_text(r: dict[str, Any], out: IO[str]) -> None:
+    threads = ("embedded (one event loop, no worker threads)" if r["embedded"]
+               else f"threaded ({r['threads']} worker threads per messenger)")
+    span = f"{r['duration']:g} s" if r["duration"] is not None else f"{r['ios']} msgs/job"
+    window = "in flight" if r["mode"] == "request" else "uncredited window"
+    print(f"asyncmsgr bench: {r['mode']} mode, {r['size']} B payload, {r['jobs']} job(s) x "
+          f"{r['concurrency']} {window}, {span}, policy {r['policy']} -> "
+          f"{r['server_policy']}, {threads}", file=out)
+    if r["server"]:
+        print(f"  server      {r['server']}", file=out)
+    print(f"  messages    {r['messages']} in {r['elapsed_s']:.3f} s", file=out)
+    print(f"  throughput  {r['messages_per_s']:,.0f} msg/s, {r['mb_per_s']:,.1f} MB/s",
+          file=out)
+    lat = r["latency_us"]
+    if lat["p50"] is not None:
+        print(f"  latency     p50 {lat['p50']:,.0f} us, p99 {lat['p99']:,.0f} us, "
+              f"mean {lat['mean']:,.0f} us (send -> reply)", file=out)
+
+
+__all__ = ["register", "run"]
