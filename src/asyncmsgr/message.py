@@ -377,6 +377,12 @@ def register_message(cls: type[M]) -> type[M]:
     return cls
 
 
+def _view(b: Buffer) -> memoryview:
+    if type(b) is bytes or type(b) is bytearray:
+        return memoryview(b)
+    return as_view(b)
+
+
 def check_footer_crcs(footer: MsgFooter, front: Buffer, middle: Buffer, data: Buffer,
                       crc_flags: int) -> None:
     """Verify footer crcs like ``decode_message``; BadMessageCrc on a mismatch."""
@@ -412,9 +418,8 @@ def decode_message(
     cls = MESSAGE_TYPES.get(header.type)
     if cls is None:
         raise UnknownMessageType(header, front, middle, data)
-    mv_front, mv_middle, mv_data = as_view(front), as_view(middle), as_view(data)
     try:
-        msg = cls.decode_payload(header, Reader(mv_front), mv_middle, mv_data)
+        msg = cls.decode_payload(header, Reader(front), _view(middle), _view(data))
     except RemoteProtocolError as exc:
         raise MessageDecodeError(
             f"{message_type_name(header.type)} v{header.version}: {exc}"

@@ -335,8 +335,9 @@ class AsyncConnection(Connection):
         now = time.monotonic()
         budget = _READ_BUDGET
         while budget > 0 and core.wants_read and self._sock is sock:
+            buf = core.get_buffer()
             try:
-                n = sock.recv_into(core.get_buffer())
+                n = sock.recv_into(buf)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
@@ -349,6 +350,8 @@ class AsyncConnection(Connection):
             core.buffer_updated(n, now)
             if core.has_events:
                 self._handle_events(now)
+            if n < len(buf):
+                break  # a short read: the socket is drained, skip the EAGAIN round trip
         self._after_input(now)
 
     def _on_writable(self, fd: int) -> None:

@@ -4,7 +4,9 @@ The I/O layer asks :meth:`RxBuffer.get_buffer` where to put the next bytes
 (``sock.recv_into(view)``) and reports how many arrived with
 :meth:`RxBuffer.buffer_updated`. Small frames are parsed in place from one
 reused bytearray (views into it are only valid until the next compaction, so
-anything handed to users is copied). A frame body larger than the threshold is
+anything handed to users is copied). The reused buffer starts small (an idle
+connection holds 16 KiB) and doubles, up to its maximum, when reads fill it or
+a frame needs more room. A frame body larger than the threshold is
 received straight into its own bytearray, allocated only after its length was
 checked against the caps, so large payloads are never copied.
 """
@@ -15,10 +17,14 @@ from __future__ import annotations
 class RxBuffer:
     """One reused receive buffer plus an optional dedicated large-body buffer."""
 
-    __slots__ = ("_big", "_big_fill", "_big_mv", "_buf", "_mv", "_r", "_w")
+    __slots__ = ("_big", "_big_fill", "_big_mv", "_buf", "_max", "_mv", "_r", "_w")
 
-    def __init__(self, size: int) -> None:
-        self._buf = bytearray(size)
+    #: Initial size of the reused buffer (Ceph's prefetch buffer is 4 KiB).
+    INITIAL = 16384
+
+    def __init__(self, size: int, *, initial: int = INITIAL) -> None:
+        self._max = size
+        self._buf = bytearray(min(initial, size))
         self._mv = memoryview(self._buf)
         self._r = 0
         self._w = 0
@@ -28,8 +34,28 @@ class RxBuffer:
 
     @property
     def capacity(self) -> int:
-        """Size of the reused buffer."""
+        """Current size of the reused buffer."""
         return len(self._buf)
+
+    @property
+    def max_capacity(self) -> int:
+        """The size the reused buffer may grow to."""
+        return self._max
+
+    def _grow(self, need: int) -> None:
+        """Move to a buffer of at least ``need`` bytes (doubling, capped at the max)."""
+        size = len(self._buf)
+        while size < need:
+            size *= 2
+        size = max(need, min(size, self._max))
+        if size <= len(self._buf):
+            return
+        pending = self._w - self._r
+        buf = bytearray(size)
+        buf[:pending] = self._mv[self._r : self._w]
+        self._buf = buf
+        self._mv = memoryview(buf)
+        self._r, self._w = 0, pending
 
     @property
     def available(self) -> int:
@@ -46,7 +72,12 @@ class RxBuffer:
         if self._big is not None:
             return self._big_mv[self._big_fill :]
         if self._w == len(self._buf):
-            self.compact()
+            if self._r:
+                self.compact()
+            else:  # full of unconsumed bytes: a stream, give it more room
+                self._grow(min(len(self._buf) * 2, self._max))
+            if self._w == len(self._buf):
+                self._grow(len(self._buf) + 1)
         return self._mv[self._w :]
 
     def buffer_updated(self, nbytes: int) -> None:
@@ -55,6 +86,8 @@ class RxBuffer:
             self._big_fill += nbytes
         else:
             self._w += nbytes
+            if self._w == len(self._buf) and len(self._buf) < self._max:
+                self._grow(min(len(self._buf) * 2, self._max))  # reads fill it: read bigger
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Copy ``data`` in (for callers that already hold bytes; tests, proxies)."""
@@ -77,9 +110,11 @@ class RxBuffer:
             self._r = self._w = 0
 
     def ensure_room(self, n: int) -> None:
-        """Make sure ``n`` bytes can be buffered contiguously (n <= capacity)."""
+        """Make sure ``n`` bytes can be buffered contiguously (grows if needed)."""
         if len(self._buf) - self._r < n:
             self.compact()
+            if len(self._buf) < n:
+                self._grow(n)
 
     def compact(self) -> None:
         """Move unconsumed bytes to the front (invalidates earlier views)."""

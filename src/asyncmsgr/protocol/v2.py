@@ -86,6 +86,17 @@ logger = logging.getLogger("asyncmsgr.protocol")
 _BANNER_PREFIX_LEN = 10
 _THROTTLE_STATES = frozenset({State.THROTTLE_MESSAGE, State.THROTTLE_BYTES,
                               State.THROTTLE_DISPATCH_QUEUE})
+#: States in which received bytes are not processed.
+_IDLE_STATES = frozenset({State.CLOSED, State.NONE, State.STANDBY, State.WAIT,
+                          State.START_CONNECT, State.START_ACCEPT})
+# Enum member lookups go through a descriptor in 3.11; the hot path uses these.
+_READY = State.READY
+_THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
+_THROTTLE_BYTES = State.THROTTLE_BYTES
+_THROTTLE_DISPATCH_QUEUE = State.THROTTLE_DISPATCH_QUEUE
+_THROTTLE_DONE = State.THROTTLE_DONE
+_READ_MESSAGE_COMPLETE = State.READ_MESSAGE_COMPLETE
+_TAG_MESSAGE = int(Tag.MESSAGE)
 #: States in which the machine takes no bytes (no socket, or not connected yet).
 _NO_READ_STATES = frozenset({State.NONE, State.START_CONNECT, State.CLOSED})
 _MSG_FLAGS = 3  # COMPLETE | NOCRC, what Pacific sends in header2
@@ -186,7 +197,8 @@ class ProtocolV2:
     @state.setter
     def state(self, new: State) -> None:
         if new is not self._state:
-            logger.debug("%r: %s -> %s", self, self._state.name, new.name)
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("%r: %s -> %s", self, self._state.name, new.name)
             self._state = new
 
     def __repr__(self) -> str:
@@ -257,11 +269,15 @@ class ProtocolV2:
 
     def get_timer(self) -> float | None:
         """The earliest deadline at which :meth:`handle_timer` must run."""
-        deadlines = [d for d in (self._ready_deadline, self._throttle_retry_at)
-                     if d is not None]
+        at = self._ready_deadline
+        retry = self._throttle_retry_at
+        if retry is not None and (at is None or retry < at):
+            at = retry
         if self.can_write and self._state in READY_STATES:
-            deadlines.append(self.last_active + self.options.connection_idle_timeout)
-        return min(deadlines) if deadlines else None
+            idle = self.last_active + self.options.connection_idle_timeout
+            if at is None or idle < at:
+                at = idle
+        return at
 
     def _emit(self, event: ev.Event) -> None:
         self._events.append(event)
@@ -368,9 +384,7 @@ class ProtocolV2:
     def _step(self, now: float) -> bool:
         """Make one unit of progress; False when more bytes (or time) are needed."""
         state = self._state
-        if state is State.CLOSED or state is State.NONE or self._throttle_retry_at is not None:
-            return False
-        if state in (State.STANDBY, State.WAIT, State.START_CONNECT, State.START_ACCEPT):
+        if state in _IDLE_STATES or self._throttle_retry_at is not None:
             return False
         rx = self._rx
         if not self._banner_done:
@@ -386,11 +400,12 @@ class ProtocolV2:
                 self._pre_raw = bytes(raw)
             rx.consume(need)
             self._pre = pre
-            if pre.tag == Tag.MESSAGE:
-                if state is not State.READY:
+            if pre.tag == _TAG_MESSAGE:
+                if state is not _READY:
                     raise UnknownTag(f"MESSAGE frame in state {state.name}")
                 self._msg_size = sum(pre.lengths[1:])
-                self.state = State.THROTTLE_MESSAGE
+                # The READY sub-steps of a message are not logged one by one.
+                self._state = _THROTTLE_MESSAGE
             elif pre.tag not in FRAME_STATES:
                 raise UnknownTag(f"unexpected frame {tag_name(pre.tag)} in {state.name}")
         if self._state in _THROTTLE_STATES and not self._take_throttles(now):
@@ -412,7 +427,7 @@ class ProtocolV2:
             owned = False
         self._pre = None
         try:
-            if pre.tag == Tag.MESSAGE:
+            if pre.tag == _TAG_MESSAGE:
                 self._handle_message_frame(pre, body, owned, now)
             else:
                 self._handle_control_frame(pre, body, now)
@@ -464,27 +479,28 @@ class ProtocolV2:
     def _take_throttles(self, now: float) -> bool:
         """THROTTLE_MESSAGE -> BYTES -> DISPATCH_QUEUE -> DONE, or pause 1 ms."""
         size = self._msg_size
-        if self._state is State.THROTTLE_MESSAGE:
+        held = self._throttled
+        if self._state is _THROTTLE_MESSAGE:
             t = self.policy.throttler_messages
             if t is not None:
                 if not t.get_or_fail(1):
                     return self._throttle_wait(now)
-                self._throttled.append((t, 1))
-            self.state = State.THROTTLE_BYTES
-        if self._state is State.THROTTLE_BYTES:
+                held.append((t, 1))
+            self._state = _THROTTLE_BYTES
+        if self._state is _THROTTLE_BYTES:
             t = self.policy.throttler_bytes
             if size and t is not None:
                 if not t.get_or_fail(size):
                     return self._throttle_wait(now)
-                self._throttled.append((t, size))
-            self.state = State.THROTTLE_DISPATCH_QUEUE
-        if self._state is State.THROTTLE_DISPATCH_QUEUE:
+                held.append((t, size))
+            self._state = _THROTTLE_DISPATCH_QUEUE
+        if self._state is _THROTTLE_DISPATCH_QUEUE:
             dt = self.dispatch_throttle
             if size and dt is not None:
                 if not dt.get_or_fail(size):
                     return self._throttle_wait(now)
-                self._throttled.append((dt, size))
-            self.state = State.THROTTLE_DONE
+                held.append((dt, size))
+            self._state = _THROTTLE_DONE
         self._throttle_retry_at = None
         return True
 
@@ -504,7 +520,7 @@ class ProtocolV2:
         got = self._asm.disassemble_message(pre, body)
         if got is None:  # the sender aborted the frame
             self._release_throttles()
-            self.state = State.READY
+            self._state = _READY
             return
         h2, fv, mv, dv = got
         front: Buffer = fv
@@ -512,7 +528,7 @@ class ProtocolV2:
         data: Buffer = dv
         if not owned:  # views into the reused receive buffer: copy out
             front, middle, data = bytes(fv), bytes(mv), bytes(dv)
-        if self._intercept(16):
+        if self.interceptor is not None and self._intercept(16):
             return
         header = h2.to_legacy(self.peer_name, len(front), len(middle), len(data))
         try:
@@ -526,8 +542,8 @@ class ProtocolV2:
         except MessageDecodeError:
             self._release_throttles()
             raise
-        self.state = State.READ_MESSAGE_COMPLETE
-        if self._intercept(17):
+        self._state = _READ_MESSAGE_COMPLETE
+        if self.interceptor is not None and self._intercept(17):
             return
         throttled, self._throttled = self._throttled, []
         dispatch_size = 0
@@ -542,7 +558,7 @@ class ProtocolV2:
         m.dispatch_throttle_size = dispatch_size
         m.recv_stamp = m.throttle_stamp = m.recv_complete_stamp = now
         s = self.session
-        self.state = State.READY
+        self._state = _READY
         if m.seq <= s.in_seq:
             logger.warning("%r: got old message %d <= %d, discarding", self, m.seq, s.in_seq)
             m.release_throttles()

@@ -45,6 +45,8 @@ _VERSION_HDR = struct.Struct("<BBI")
 
 def as_view(data: Buffer) -> memoryview:
     """A flat unsigned-byte memoryview of ``data`` (no copy)."""
+    if type(data) is bytes or type(data) is bytearray:
+        return memoryview(data)
     mv = data if isinstance(data, memoryview) else memoryview(data)
     if mv.ndim != 1 or mv.format != "B":
         mv = mv.cast("B")
