@@ -264,6 +264,8 @@ class Message:
     """Monotonic time the message was fully read."""
     dispatch_stamp: float = 0.0
     """Monotonic time dispatch started."""
+    send_stamp: float = 0.0
+    """Monotonic time ``send_message`` queued it (for ``msgr_send_messages_queue_lat``)."""
     dispatch_throttle_size: int = 0
     """Bytes held in the messenger's dispatch throttle for this message."""
     release_hook: Callable[[], None] | None = field(default=None, repr=False)

@@ -551,3 +551,27 @@ def test_200_connections(embedded: bool) -> None:
         assert p.server.get_connections() == []
         assert p.client.get_connections() == []
     run(main, timeout=30)
+
+
+@modes
+def test_perf_counters_follow_traffic(embedded: bool) -> None:
+    async def main() -> None:
+        async with msgr_pair(embedded=embedded) as p:
+            con = await p.connect()
+            for _ in range(10):
+                con.send_message(MPing(data=b"x" * 1000))
+            await p.cd.wait_count(10)
+            client = p.client.perf_dump()
+            worker = next(v for k, v in client.items() if k.startswith("AsyncMessenger::"))
+            assert worker["msgr_send_messages"] == 10
+            assert worker["msgr_recv_messages"] == 10
+            assert isinstance(worker["msgr_send_bytes"], int)
+            assert worker["msgr_send_bytes"] > 10 * 1000
+            lat = worker["msgr_send_messages_queue_lat"]
+            assert isinstance(lat, dict)
+            assert lat["avgcount"] == 10
+            recv_time = worker["msgr_running_recv_time"]
+            assert isinstance(recv_time, float)
+            assert recv_time > 0
+            assert any(k.startswith("throttle-msgr_dispatch_throttler") for k in client)
+    run(main)

@@ -104,6 +104,7 @@ class AsyncConnection(Connection):
         if not m.priority:
             m.priority = msgr.default_send_priority
         m.src = msgr.my_name
+        m.send_stamp = time.monotonic()
         self._run(lambda: self._send(m))
 
     def send_keepalive(self) -> None:
@@ -352,6 +353,9 @@ class AsyncConnection(Connection):
                 self._handle_events(now)
             if n < len(buf):
                 break  # a short read: the socket is drained, skip the EAGAIN round trip
+        spent = time.monotonic() - now
+        self.counters.tinc("msgr_running_recv_time", spent)
+        self.counters.tinc("msgr_running_total_time", spent)
         self._after_input(now)
 
     def _on_writable(self, fd: int) -> None:
@@ -391,6 +395,9 @@ class AsyncConnection(Connection):
                 core.connection_lost(now, f"write: {exc}")
                 break
             _advance(pending, sent)
+        spent = time.monotonic() - now
+        self.counters.tinc("msgr_running_send_time", spent)
+        self.counters.tinc("msgr_running_total_time", spent)
         if pending and self._sock is sock:
             if not self._write_registered:
                 self.center.create_file_event(self._fd, EVENT_WRITABLE, self._on_writable)
@@ -460,10 +467,9 @@ class AsyncConnection(Connection):
             if isinstance(e, ev.MessageReceived):
                 msgr.deliver_received(self, e.message)
             elif isinstance(e, ev.MessagesAcked):
-                for m in e.messages:
-                    self._acked_seq = max(self._acked_seq, m.seq)
-                    for fut in self._ack_waiters.pop(id(m), ()):
-                        _settle_threadsafe(fut, None)
+                ack_start = time.monotonic()
+                self._handle_acked(e.messages)
+                self.counters.tinc("msgr_handle_ack_lat", time.monotonic() - ack_start)
             elif isinstance(e, ev.CloseSocket):
                 self._close_socket()
             elif isinstance(e, ev.NeedConnect):
@@ -491,6 +497,12 @@ class AsyncConnection(Connection):
                 msgr.dispatch_queue.queue_refused(self)
             elif isinstance(e, ev.Stopped):
                 self._on_stopped()
+
+    def _handle_acked(self, messages: tuple[Message, ...]) -> None:
+        for m in messages:
+            self._acked_seq = max(self._acked_seq, m.seq)
+            for fut in self._ack_waiters.pop(id(m), ()):
+                _settle_threadsafe(fut, None)
 
     def _fail_waiters(self, messages: tuple[Message, ...]) -> None:
         for m in messages:

@@ -110,9 +110,16 @@ class Counters(Protocol):
         """Add ``n`` to counter ``name``."""
         ...
 
+    def tinc(self, name: str, seconds: float) -> None:
+        """Add a duration to time counter ``name``."""
+        ...
+
 
 class _NoCounters:
     def inc(self, name: str, n: int = 1) -> None:
+        pass
+
+    def tinc(self, name: str, seconds: float) -> None:
         pass
 
 
@@ -656,6 +663,8 @@ class ProtocolV2:
                 s.sent.append(m)
             s.out_seq += 1
             m.seq = s.out_seq
+            if m.send_stamp:
+                counters.tinc("msgr_send_messages_queue_lat", now - m.send_stamp)
             m.prepare(features)
             header2 = HEADER2_STRUCT.pack(
                 m.seq, m.tid, m.type, m.priority, m.version, 0, m.data_off, s.in_seq,
