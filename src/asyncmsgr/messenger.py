@@ -45,11 +45,10 @@ from asyncmsgr.dispatch import Dispatcher, DispatcherChain, DispatchQueue
 from asyncmsgr.errors import ConnectionClosed
 from asyncmsgr.features import CEPH_FEATURES_ALL
 from asyncmsgr.frames.assembler import FrameLimits
-from asyncmsgr.frames.v2 import ClientIdentFrame
 from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, Message
 from asyncmsgr.perf import PerfCollection, PerfCounters, msgr_worker_counters
 from asyncmsgr.policy import Policy, PolicySet
-from asyncmsgr.protocol.common import IdentDecision, ProtocolOptions, State
+from asyncmsgr.protocol.common import Interceptor, ProtocolOptions
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.types import (
     AddrType,
@@ -220,6 +219,8 @@ class Messenger:
         self._stopping = False
         self._stopped = asyncio.Event()
         self._rng = random.Random()
+        #: Test hook called at Ceph's INTERCEPT steps (see asyncmsgr.testing.interceptor).
+        self.interceptor: Interceptor | None = None
 
     @classmethod
     def create(cls, name: EntityName | str, *, config: MessengerConfig | None = None,
@@ -484,9 +485,11 @@ class Messenger:
             dispatch_throttle=self.dispatch_queue.throttle,
             auth_client=self.auth_client, auth_server=self.auth_server,
             peer_type=peer_type, target_addr=target,
-            wallclock=_wallclock, rng=self._rng)
+            wallclock=_wallclock, rng=self._rng, interceptor=self.interceptor)
         conn = AsyncConnection(self, worker, core, anon=anon)
         core.owner = conn
+        if self.config.ms_inject_internal_delays > 0:
+            core.delay_hook = self._inject_internal_delay
         core.counters = conn.counters
         conn.counters.inc("msgr_active_connections")
         return conn
@@ -501,6 +504,15 @@ class Messenger:
             self._accepting.add(conn)
         conn.counters.inc("msgr_created_connections")
         conn.start_accept(sock, peer_addr)
+
+    def _inject_internal_delay(self) -> None:
+        """``ms_inject_internal_delays``: sleep the worker at a race-prone point, like
+        Ceph (with ``ms_inject_socket_failures`` set, only 1 time in N)."""
+        c = self.config
+        n = c.ms_inject_socket_failures
+        if n and self._rng.randrange(n) != 0:
+            return
+        time.sleep(c.ms_inject_internal_delays)
 
     def deliver_received(self, conn: AsyncConnection, m: Message) -> None:
         """A message arrived on ``conn``: preprocess, then fast or queued dispatch."""
@@ -559,27 +571,41 @@ class Messenger:
             self._need_addr = False
             logger.debug("%r: learned my address %s", self, self._my_addrs)
 
-    def handle_client_ident(self, conn: object, frame: ClientIdentFrame,
-                            peer_addrs: EntityAddrVec) -> IdentDecision:
-        """Resolve a new session against an existing connection to the same peer."""
+    def lookup_existing(self, conn: object, peer_addrs: EntityAddrVec) -> ProtocolV2 | None:
+        """The machine of the registered connection to ``peer_addrs`` (not ``conn``)."""
         assert isinstance(conn, AsyncConnection)
+        core = conn.core
+        if core.lossy and not _register_lossy(core.policy):
+            return None
         with self._lock:
             existing = self._conns.get(peer_addrs)
         if existing is None or existing is conn:
-            return IdentDecision.NEW_SESSION
-        ex = existing.core
-        if ex.state is State.CLOSED:
-            return IdentDecision.NEW_SESSION
-        if ex.session.peer_global_seq > frame.global_seq:
-            return IdentDecision.STALE
-        # A lossy existing session is thrown out in favour of the new one. Reusing a
-        # lossless session (socket transplant, races) comes with lossless sessions;
-        # until then the old one is reset so the newer connection can proceed.
-        existing.stop(queue_reset=True)
+            return None
+        return existing.core
+
+    def stop_connection(self, machine: ProtocolV2, *, queue_reset: bool) -> None:
+        """Stop the connection owning ``machine`` (a replaced lossy session)."""
+        owner = machine.owner
+        assert isinstance(owner, AsyncConnection)
+        owner.stop(queue_reset=queue_reset)
         with self._lock:
-            if self._conns.get(peer_addrs) is existing:
-                del self._conns[peer_addrs]
-        return IdentDecision.NEW_SESSION
+            for key, value in list(self._conns.items()):
+                if value is owner:
+                    del self._conns[key]
+
+    def kick_connection(self, machine: ProtocolV2) -> None:
+        """Queue a keepalive on the connection owning ``machine``."""
+        owner = machine.owner
+        assert isinstance(owner, AsyncConnection)
+        owner.send_keepalive()
+
+    def reuse_connection(self, conn: object, machine: ProtocolV2, handover: object) -> None:
+        """Move ``conn``'s socket into the existing connection owning ``machine``."""
+        assert isinstance(conn, AsyncConnection)
+        owner = machine.owner
+        assert isinstance(owner, AsyncConnection)
+        logger.debug("%r: reusing %r for the socket of %r", self, owner, conn)
+        owner.adopt_handover(conn.detach_socket(), handover)
 
     def accept_conn(self, conn: object, peer_addrs: EntityAddrVec) -> bool:
         """Register an accepted connection under the peer's addresses."""
@@ -592,7 +618,7 @@ class Messenger:
                 return True
             existing = self._conns.get(peer_addrs)
             if existing is not None and existing is not conn and \
-                    existing.core.state is not State.CLOSED:
+                    not existing.marked_down:
                 self._accepting.add(conn)
                 return False
             self._conns[peer_addrs] = conn

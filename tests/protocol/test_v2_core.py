@@ -24,7 +24,7 @@ from asyncmsgr.message import Message, RawMessage
 from asyncmsgr.messages import MCommand, MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
-from asyncmsgr.protocol.common import IdentDecision, ProtocolOptions, State
+from asyncmsgr.protocol.common import ProtocolOptions, State
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.dummy_auth import DummyAuthClient, DummyAuthServer
 from asyncmsgr.testing.v2pair import SERVER_ADDR, ProtocolPair
@@ -319,10 +319,19 @@ def test_missing_features_refuses_client() -> None:
 
 def test_wait_from_server_backs_off_to_max() -> None:
     p = ProtocolPair(options=ProtocolOptions(max_backoff=3.0))
-    p.server_registry.decision = IdentDecision.WAIT
+    # the server is itself connecting to this client (a race) and wins it: the
+    # client's address (type ANY) orders above the server's v2 address
+    racer = p._new_server()
+    racer.policy = Policy.lossless_peer()
+    client_addrs = EntityAddrVec((EntityAddr.from_host("127.0.0.1", 0, type=AddrType.ANY,
+                                                       nonce=77),))
+    racer.peer_addrs = client_addrs
+    racer.start_connect(p.now)
+    p.server_registry.registered[client_addrs] = racer
     p.connect()
     p.transfer()
     assert p.server.handshake_counts["send_WAIT"] == 1
+    assert p.server_registry.kicked == [racer]
     need = of_type(p.client_events, ev.NeedConnect)
     assert need == [ev.NeedConnect(at=p.now + 3.0)]
 

@@ -426,6 +426,43 @@ class AsyncConnection(Connection):
                     self._flush()
         self._arm_timer()
 
+    def detach_socket(self) -> socket.socket | None:
+        """Give up the socket without closing it (it moves to another connection);
+        call on the owning thread."""
+        sock = self._sock
+        if sock is None:
+            return None
+        self.center.delete_file_event(self._fd, EVENT_READABLE | EVENT_WRITABLE)
+        self._read_registered = self._write_registered = False
+        self._sock = None
+        self._fd = -1
+        self._pending = []
+        return sock
+
+    def adopt_handover(self, sock: socket.socket | None, handover: object) -> None:
+        """Take a socket moved from an accepting connection into this session
+        (Ceph's ``reuse_connection``), on this connection's thread."""
+        def go() -> None:
+            now = time.monotonic()
+            if sock is None or self.core.state is State.CLOSED:
+                if sock is not None:
+                    sock.close()
+                return
+            self._close_socket()
+            if self._connect_timer is not None:
+                self.center.delete_time_event(self._connect_timer)
+                self._connect_timer = None
+            self._marked_down = False
+            self._adopt(sock)
+            self.core.take_over(handover, now)  # type: ignore[arg-type]
+            self._register_read()
+            self._after_input(now)
+        self._run(go)
+
+    def release(self) -> None:
+        """End an interceptor PAUSE on this connection (any thread)."""
+        self._run(lambda: self._do(self.core.release))
+
     def _close_socket(self) -> None:
         sock = self._sock
         if sock is None:

@@ -7,13 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
 from asyncmsgr.frames.assembler import FrameLimits
 from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName
-
-if TYPE_CHECKING:
-    from asyncmsgr.frames.v2 import ClientIdentFrame
 
 
 class State(Enum):
@@ -75,7 +72,12 @@ class InterceptAction(Enum):
 
     CONTINUE = "CONTINUE"
     FAIL = "FAIL"
+    """Fault the connection here (``_fault()``)."""
     STOP = "STOP"
+    """Stop the connection and queue a reset."""
+    PAUSE = "PAUSE"
+    """Carry on, but hold everything from this step on (no bytes out, none read,
+    no timers) until :meth:`ProtocolV2.release` — a breakpoint."""
 
 
 class Interceptor(Protocol):
@@ -119,17 +121,6 @@ class PolicyLike(Protocol):
     def throttler_messages(self) -> ThrottleLike | None: ...
 
 
-class IdentDecision(Enum):
-    """What the messenger decided about a CLIENT_IDENT (``handle_existing_connection``)."""
-
-    NEW_SESSION = "NEW_SESSION"
-    """Send SERVER_IDENT on this connection."""
-    WAIT = "WAIT"
-    """Lost a race: answer WAIT."""
-    STALE = "STALE"
-    """This connection is stale: stop it (and queue a reset)."""
-
-
 class ConnectionRegistry(Protocol):
     """Synchronous questions a machine asks its messenger (thread-safe)."""
 
@@ -155,9 +146,28 @@ class ConnectionRegistry(Protocol):
         """The policy for peers of this entity type."""
         ...
 
-    def handle_client_ident(self, conn: object, frame: ClientIdentFrame,
-                            peer_addrs: EntityAddrVec) -> IdentDecision:
-        """Resolve an incoming session against an existing one for the same peer."""
+    def lookup_existing(self, conn: object, peer_addrs: EntityAddrVec) -> Any:
+        """The protocol machine of the registered connection to ``peer_addrs``.
+
+        None when there is none, when it is ``conn`` itself, or when ``conn``
+        is an unregistered lossy client (``register_lossy_clients`` false).
+        """
+        ...
+
+    def stop_connection(self, machine: Any, *, queue_reset: bool) -> None:
+        """Stop another connection (on its own thread)."""
+        ...
+
+    def kick_connection(self, machine: Any) -> None:
+        """Queue a keepalive on another connection (race loser: push it through)."""
+        ...
+
+    def reuse_connection(self, conn: object, machine: Any, handover: Any) -> None:
+        """Move ``conn``'s socket into the connection owning ``machine``.
+
+        ``handover`` is what that machine's ``take_over`` needs. ``conn`` is
+        stopped by its machine right after this returns.
+        """
         ...
 
     def accept_conn(self, conn: object, peer_addrs: EntityAddrVec) -> bool:
@@ -216,7 +226,6 @@ __all__ = [
     "PRE_AUTH_STATES",
     "READY_STATES",
     "ConnectionRegistry",
-    "IdentDecision",
     "InterceptAction",
     "Interceptor",
     "PolicyLike",

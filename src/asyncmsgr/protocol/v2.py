@@ -193,6 +193,8 @@ class ProtocolV2:
         self._ready_deadline: float | None = None
         self._throttle_retry_at: float | None = None
         self.handshake_counts: dict[str, int] = {}
+        self.held_step: int | None = None
+        self.delay_hook: Callable[[], None] | None = None
 
     # -- state -------------------------------------------------------------------------
 
@@ -223,16 +225,21 @@ class ProtocolV2:
         """False while throttled, closed, or without a connected socket (NONE,
         START_CONNECT: bytes read before :meth:`connection_made` would be thrown
         away by its buffer reset): stop reading the socket."""
-        return self._throttle_retry_at is None and self._state not in _NO_READ_STATES
+        return (self._throttle_retry_at is None and self._state not in _NO_READ_STATES
+                and self.held_step is None)
 
     def _count(self, what: str) -> None:
         self.handshake_counts[what] = self.handshake_counts.get(what, 0) + 1
 
     def _intercept(self, step: int) -> bool:
         """Run the interceptor; True when the caller must stop here."""
+        self._count(f"step_{step}")
         if self.interceptor is None:
             return False
         action = self.interceptor.intercept(self.owner, step)
+        if action is InterceptAction.PAUSE:
+            self.held_step = step
+            return False
         if action is InterceptAction.FAIL:
             self.fault(self.last_active, f"interceptor FAIL at step {step}")
             return True
@@ -243,8 +250,26 @@ class ProtocolV2:
 
     # -- outputs -----------------------------------------------------------------------
 
+    def release(self, now: float) -> None:
+        """End an interceptor PAUSE: let output go, process what arrived meanwhile."""
+        if self.held_step is None:
+            return
+        self.held_step = None
+        self._process(now)
+
+    def inject_delay(self) -> None:
+        """A race-prone point: run the injected delay hook (``ms_inject_internal_delays``)."""
+        if self.delay_hook is not None:
+            self.delay_hook()
+
+    def take_over(self, handover: hs.Handover, now: float) -> None:
+        """Adopt a moved socket's stream for this session (see ``v2_handshake.take_over``)."""
+        hs.take_over(self, handover, now)
+
     def data_to_send(self, now: float) -> list[Buffer]:
         """Chunks to write now, in order; the caller writes them with ``sendmsg``."""
+        if self.held_step is not None:
+            return []
         if self.can_write and self._state in READY_STATES:
             self._write_ready(now)
         out = self._out
@@ -255,6 +280,8 @@ class ProtocolV2:
 
     def has_data_to_send(self) -> bool:
         """True when :meth:`data_to_send` would return something."""
+        if self.held_step is not None:
+            return False
         if self._out:
             return True
         if not self.can_write:
@@ -276,6 +303,8 @@ class ProtocolV2:
 
     def get_timer(self) -> float | None:
         """The earliest deadline at which :meth:`handle_timer` must run."""
+        if self.held_step is not None:
+            return None
         at = self._ready_deadline
         retry = self._throttle_retry_at
         if retry is not None and (at is None or retry < at):
@@ -391,7 +420,8 @@ class ProtocolV2:
     def _step(self, now: float) -> bool:
         """Make one unit of progress; False when more bytes (or time) are needed."""
         state = self._state
-        if state in _IDLE_STATES or self._throttle_retry_at is not None:
+        if state in _IDLE_STATES or self._throttle_retry_at is not None \
+                or self.held_step is not None:
             return False
         rx = self._rx
         if not self._banner_done:
@@ -433,11 +463,14 @@ class ProtocolV2:
             body = rx.peek(body_len)
             owned = False
         self._pre = None
+        if pre.tag != _TAG_MESSAGE:
+            if not owned:  # small: copy out, so a handler may hand the buffer over
+                body = bytes(body)
+                rx.consume(body_len)
+            self._handle_control_frame(pre, body, now)
+            return True
         try:
-            if pre.tag == _TAG_MESSAGE:
-                self._handle_message_frame(pre, body, owned, now)
-            else:
-                self._handle_control_frame(pre, body, now)
+            self._handle_message_frame(pre, body, owned, now)
         finally:
             if not owned:
                 rx.consume(body_len)
@@ -780,6 +813,8 @@ class ProtocolV2:
 
     def handle_timer(self, now: float) -> None:
         """Run expired deadlines: throttle retry, ready timeout, idle timeout."""
+        if self.held_step is not None:
+            return
         if self._throttle_retry_at is not None and now >= self._throttle_retry_at:
             self._throttle_retry_at = None
             self._process(now)

@@ -16,9 +16,10 @@ faults. Interceptor step numbers are Ceph's (ceph-messenger.md §6.3).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from asyncmsgr.auth.base import AuthPeer
+from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer
 from asyncmsgr.crypto.onwire import SecureKeys
 from asyncmsgr.errors import AuthFailed, DecodeError, MissingFeatures
 from asyncmsgr.features import (
@@ -27,6 +28,7 @@ from asyncmsgr.features import (
     CEPH_MSGR2_SUPPORTED_FEATURES,
     MSGR2_REQUIRED,
 )
+from asyncmsgr.frames.assembler import FrameAssembler
 from asyncmsgr.frames.v2 import (
     CEPH_MSG_CONNECT_LOSSY,
     CON_MODE_SECURE,
@@ -50,8 +52,16 @@ from asyncmsgr.frames.v2 import (
     decode_banner_payload,
 )
 from asyncmsgr.protocol import events as ev
-from asyncmsgr.protocol.common import IdentDecision, State
-from asyncmsgr.types import EntityName
+from asyncmsgr.protocol.common import READY_STATES, State
+from asyncmsgr.protocol.races import (
+    ExistingView,
+    IdentAction,
+    ReconnectAction,
+    decide_client_ident,
+    decide_reconnect,
+)
+from asyncmsgr.protocol.rxbuffer import RxBuffer
+from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName
 
 if TYPE_CHECKING:
     from asyncmsgr.protocol.v2 import ProtocolV2
@@ -337,6 +347,59 @@ def _handle_auth_request(p: ProtocolV2, payload: bytes, *, more: bool) -> None:
 
 # -- server session ----------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Handover:
+    """What an accepting connection hands to the existing one it is merged into
+    (Ceph's ``reuse_connection``): the negotiated stream state and the peer's
+    identity. The socket itself moves at the I/O layer."""
+
+    asm: FrameAssembler
+    auth_meta: AuthConnectionMeta
+    rx: RxBuffer
+    peer_type: int
+    peer_addrs: EntityAddrVec
+    target_addr: EntityAddr
+    peer_name: EntityName
+    features: int
+    client_cookie: int
+    peer_global_seq: int
+    reconnect: bool
+    connect_seq: int = 0
+    msg_seq: int = 0
+    reset_existing: bool = False
+
+
+def existing_view(p: ProtocolV2) -> ExistingView:
+    """How an accepting connection sees this (registered) one."""
+    s = p.session
+    return ExistingView(
+        closed=p.state is S.CLOSED, replacing=p.replacing,
+        ready_or_standby=p.state in READY_STATES or p.state is S.STANDBY,
+        lossy=p.lossy, server=p.policy.server, client_cookie=s.client_cookie,
+        server_cookie=s.server_cookie, connect_seq=s.connect_seq,
+        peer_global_seq=s.peer_global_seq, peer_addr=p.peer_addrs.msgr2_addr)
+
+
+def _handover(p: ProtocolV2, *, reconnect: bool, connect_seq: int = 0, msg_seq: int = 0,
+              reset_existing: bool = False) -> Handover:
+    return Handover(asm=p._asm, auth_meta=p.auth_meta, rx=p._rx, peer_type=p.peer_type,
+                    peer_addrs=p.peer_addrs, target_addr=p.target_addr,
+                    peer_name=p.peer_name, features=p.features,
+                    client_cookie=p.session.client_cookie,
+                    peer_global_seq=p.session.peer_global_seq, reconnect=reconnect,
+                    connect_seq=connect_seq, msg_seq=msg_seq,
+                    reset_existing=reset_existing)
+
+
+def _reuse(p: ProtocolV2, existing: ProtocolV2, handover: Handover) -> None:
+    """Move our socket into ``existing`` and stop this temporary connection."""
+    # the stream state now belongs to ``existing``: keep nothing shared with it
+    p._rx = RxBuffer(p.options.rx_buffer_size)
+    p._asm = FrameAssembler(limits=p.options.pre_auth_limits)
+    p.registry.reuse_connection(p.owner, existing, handover)
+    p.stop(queue_reset=False, reason="socket moved into the existing session")
+
+
 def handle_client_ident(p: ProtocolV2, frame: ClientIdentFrame, now: float) -> None:
     """CLIENT_IDENT: check who the client is, resolve races, send SERVER_IDENT."""
     if not frame.addrs.addrs or (frame.addrs.addrs[0].family == 0
@@ -356,14 +419,29 @@ def handle_client_ident(p: ProtocolV2, frame: ClientIdentFrame, now: float) -> N
         return
     p.features = frame.supported_features & p.policy.features_supported
     s.peer_global_seq = frame.global_seq
-    decision = p.registry.handle_client_ident(p.owner, frame, frame.addrs)
-    if decision is IdentDecision.WAIT:
+    existing: ProtocolV2 | None = p.registry.lookup_existing(p.owner, frame.addrs)
+    p.inject_delay()
+    verdict = decide_client_ident(
+        existing_view(existing) if existing is not None else None,
+        global_seq=frame.global_seq, cookie=frame.cookie,
+        peer_addr=frame.addrs.msgr2_addr, my_addr=p.registry.my_addrs.msgr2_addr,
+        resetcheck=p.policy.resetcheck)
+    action = verdict.action
+    if action is IdentAction.NEW_SESSION or existing is None:
+        _send_server_ident(p, now)
+    elif action is IdentAction.REPLACE_LOSSY:
+        p.registry.stop_connection(existing, queue_reset=True)
+        _send_server_ident(p, now)
+    elif action is IdentAction.STALE:
+        p.stop(queue_reset=True, reason="stale connection (older global_seq)")
+    elif action is IdentAction.WAIT:
+        if verdict.keepalive_existing:
+            p.registry.kick_connection(existing)
         p._queue_frame(WaitFrame())
-        return
-    if decision is IdentDecision.STALE:
-        p.stop(queue_reset=True, reason="stale connection")
-        return
-    _send_server_ident(p, now)
+    else:
+        _reuse(p, existing, _handover(p, reconnect=False,
+                                      reset_existing=verdict.reset_existing))
+
 
 def _send_server_ident(p: ProtocolV2, now: float) -> None:
     s = p.session
@@ -381,17 +459,97 @@ def _send_server_ident(p: ProtocolV2, now: float) -> None:
     if not p.registry.accept_conn(p.owner, p.peer_addrs):
         p.fault(now, "another connection owns this peer address")
         return
+    p.inject_delay()
     p._emit(ev.Accepted(reconnect=False))
     if p._intercept(12):
         return
     p._queue_frame(frame)
     p.ready(now)
 
+
+def _send_reconnect_ok(p: ProtocolV2, now: float) -> None:
+    s = p.session
+    s.discard_requeued_up_to(s.message_seq)
+    frame = SessionReconnectOkFrame(msg_seq=s.in_seq)
+    if not p.registry.accept_conn(p.owner, p.peer_addrs):
+        p.fault(now, "another connection owns this peer address")
+        return
+    p.inject_delay()
+    p._emit(ev.Accepted(reconnect=True))
+    if p._intercept(14):
+        return
+    p._queue_frame(frame)
+    p.ready(now)
+
+
 def handle_reconnect(p: ProtocolV2, frame: SessionReconnectFrame, now: float) -> None:
-    """SESSION_RECONNECT: without a session to resume, tell the client to reset."""
+    """SESSION_RECONNECT: resume the existing session, or tell the client what to do."""
     p.peer_addrs = frame.addrs
     p.session.peer_global_seq = frame.global_seq
-    p._queue_frame(SessionResetFrame(full=True))
+    existing: ProtocolV2 | None = p.registry.lookup_existing(p.owner, frame.addrs)
+    p.inject_delay()
+    verdict = decide_reconnect(
+        existing_view(existing) if existing is not None else None,
+        client_cookie=frame.client_cookie, global_seq=frame.global_seq,
+        connect_seq=frame.connect_seq, my_addr=p.registry.my_addrs.msgr2_addr,
+        resetcheck=p.policy.resetcheck)
+    action = verdict.action
+    if action is ReconnectAction.RESET or existing is None:
+        p._queue_frame(SessionResetFrame(full=verdict.full or existing is None))
+    elif action is ReconnectAction.RETRY_GLOBAL:
+        if p._intercept(18):
+            return
+        p._queue_frame(SessionRetryGlobalFrame(global_seq=verdict.value))
+    elif action is ReconnectAction.RETRY:
+        p._queue_frame(SessionRetryFrame(connect_seq=verdict.value))
+    elif action is ReconnectAction.WAIT:
+        p._queue_frame(WaitFrame())
+    else:
+        p.session.client_cookie = frame.client_cookie
+        _reuse(p, existing, _handover(p, reconnect=True, connect_seq=frame.connect_seq,
+                                      msg_seq=frame.msg_seq))
 
 
-__all__ = ["FRAME_STATES"]
+def take_over(p: ProtocolV2, h: Handover, now: float) -> None:
+    """Adopt an accepted socket's stream for this existing session and answer the
+    peer: SERVER_IDENT (new session, same user-visible connection) or
+    RECONNECT_OK. The I/O layer has already moved the socket here."""
+    if p.state is S.CLOSED:
+        return
+    if h.reset_existing:
+        p.reset_session()
+    p._release_throttles()
+    p.can_write = False
+    p.session.requeue_sent()
+    p._out = []
+    p._pre = None
+    p._asm = h.asm
+    p.auth_meta = h.auth_meta
+    p._rx = h.rx
+    p._banner_done = True
+    p._banner_len = 0
+    p._transcript_on = False
+    p._is_server = True
+    p.peer_type = h.peer_type
+    p.peer_addrs = h.peer_addrs
+    p.target_addr = h.target_addr
+    s = p.session
+    if not h.reconnect:
+        s.client_cookie = h.client_cookie
+        p.peer_name = h.peer_name
+        p.features = h.features
+    s.peer_global_seq = h.peer_global_seq
+    p.replacing = True
+    p.reconnecting = h.reconnect
+    p.state = S.SESSION_ACCEPTING
+    p.connect_started = now
+    p._ready_deadline = now + p.options.connection_ready_timeout
+    if h.reconnect:
+        s.connect_seq = h.connect_seq
+        s.message_seq = h.msg_seq
+        _send_reconnect_ok(p, now)
+    else:
+        _send_server_ident(p, now)
+
+
+__all__ = ["FRAME_STATES", "Handover", "existing_view", "take_over"]

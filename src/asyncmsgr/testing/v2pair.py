@@ -15,24 +15,34 @@ from dataclasses import dataclass, field
 
 from asyncmsgr.auth.base import AuthClient, AuthServer
 from asyncmsgr.auth.none import AuthNoneClient, AuthNoneServer
-from asyncmsgr.frames.v2 import ClientIdentFrame
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
-from asyncmsgr.protocol.common import IdentDecision, PolicyLike, ProtocolOptions, State
+from asyncmsgr.protocol.common import PolicyLike, ProtocolOptions, State
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.types import AddrType, AuthName, EntityAddr, EntityAddrVec, EntityName, EntityType
 
 
 @dataclass(slots=True)
 class FakeRegistry:
-    """A ConnectionRegistry for one side, recording what it was asked."""
+    """A ConnectionRegistry for one side, recording what it was asked.
+
+    Machines register through ``accept_conn``; ``lookup_existing`` returns the
+    registered machine for the same peer, so session resolution (races, reuse)
+    runs exactly as in the messenger. ``on_reuse`` is called when an accepting
+    machine hands its socket over (the pair rewires its wire to the existing one).
+    """
 
     my_name: EntityName
     my_addrs: EntityAddrVec
     policy: Policy = field(default_factory=Policy)
-    decision: IdentDecision = IdentDecision.NEW_SESSION
     learned: list[EntityAddr] = field(default_factory=list)
     accepted: list[object] = field(default_factory=list)
+    registered: dict[EntityAddrVec, ProtocolV2] = field(default_factory=dict)
+    machines: dict[object, ProtocolV2] = field(default_factory=dict)
+    stopped: list[ProtocolV2] = field(default_factory=list)
+    kicked: list[ProtocolV2] = field(default_factory=list)
+    reused: list[tuple[object, ProtocolV2]] = field(default_factory=list)
+    on_reuse: Callable[[ProtocolV2, ProtocolV2, object], None] | None = None
     _gseq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def get_global_seq(self, old: int = 0) -> int:
@@ -53,14 +63,42 @@ class FakeRegistry:
         """The one policy this fake has."""
         return self.policy
 
-    def handle_client_ident(self, conn: object, frame: ClientIdentFrame,
-                            peer_addrs: EntityAddrVec) -> IdentDecision:
-        """The configured decision."""
-        return self.decision
+    def lookup_existing(self, conn: object, peer_addrs: EntityAddrVec) -> ProtocolV2 | None:
+        """The registered machine for ``peer_addrs`` unless it is ``conn``'s."""
+        existing = self.registered.get(peer_addrs)
+        if existing is None or existing is self.machines.get(conn):
+            return None
+        return existing
+
+    def stop_connection(self, machine: ProtocolV2, *, queue_reset: bool) -> None:
+        """Stop it and forget the registration."""
+        self.stopped.append(machine)
+        machine.stop(queue_reset=queue_reset)
+        for key, value in list(self.registered.items()):
+            if value is machine:
+                del self.registered[key]
+
+    def kick_connection(self, machine: ProtocolV2) -> None:
+        """Record, and queue the keepalive like the messenger would."""
+        self.kicked.append(machine)
+
+    def reuse_connection(self, conn: object, machine: ProtocolV2, handover: object) -> None:
+        """Record and let the pair move the wire."""
+        self.reused.append((conn, machine))
+        temp = self.machines[conn]
+        if self.on_reuse is not None:
+            self.on_reuse(temp, machine, handover)
 
     def accept_conn(self, conn: object, peer_addrs: EntityAddrVec) -> bool:
-        """Always succeeds."""
+        """Register ``conn``'s machine under ``peer_addrs`` (unless another owns it)."""
         self.accepted.append(conn)
+        machine = self.machines.get(conn)
+        existing = self.registered.get(peer_addrs)
+        if existing is not None and existing is not machine and \
+                existing.state is not State.CLOSED:
+            return False
+        if machine is not None:
+            self.registered[peer_addrs] = machine
         return True
 
 
@@ -99,10 +137,13 @@ class ProtocolPair:
             auth_client=client_auth or AuthNoneClient(AuthName(EntityType.CLIENT, "admin")),
             peer_type=EntityType.OSD, target_addr=SERVER_ADDR, wallclock=lambda: self.wall,
             rng=rng)
-        self.server = ProtocolV2(
-            owner="server", registry=self.server_registry, options=opts,
-            policy=self.server_registry.policy,
-            auth_server=server_auth or AuthNoneServer(), wallclock=lambda: self.wall, rng=rng)
+        self._opts = opts
+        self._rng = rng
+        self._server_auth = server_auth or AuthNoneServer()
+        self._accepts = 0
+        self.client_registry.machines["client"] = self.client
+        self.server_registry.on_reuse = self._on_reuse
+        self.server = self._new_server()
         if client_setup is not None:
             client_setup(self.client)
         self.client_events: list[ev.Event] = []
@@ -110,11 +151,44 @@ class ProtocolPair:
         self.wire_c2s: list[bytes] = []
         self.wire_s2c: list[bytes] = []
 
+    def _new_server(self) -> ProtocolV2:
+        self._accepts += 1
+        owner = f"server#{self._accepts}"
+        machine = ProtocolV2(
+            owner=owner, registry=self.server_registry, options=self._opts,
+            policy=self.server_registry.policy, auth_server=self._server_auth,
+            wallclock=lambda: self.wall, rng=self._rng)
+        self.server_registry.machines[owner] = machine
+        return machine
+
+    def _on_reuse(self, temp: ProtocolV2, existing: ProtocolV2, handover: object) -> None:
+        # the accepted socket moves: the wire now ends at the existing machine
+        self.server_events += temp.events_received()
+        self.server = existing
+        existing.take_over(handover, self.now)  # type: ignore[arg-type]
+
     def connect(self) -> None:
         """Start both sides as if the TCP connection was just established."""
-        self.client.start_connect(self.now)
+        if self.client.state is not State.START_CONNECT:
+            self.client.start_connect(self.now)
         self.client.connection_made(self.now)
         self.server.start_accept(self.now, CLIENT_SOCKET_ADDR)
+
+    def reconnect(self) -> ProtocolV2:
+        """A new TCP connection: a fresh accepting server machine, the client's next
+        attempt. The previous server machine stays registered (its session)."""
+        old = self.server
+        self.server_events += old.events_received()
+        self.server = self._new_server()
+        self.connect()
+        return old
+
+    def break_connection(self) -> None:
+        """Both ends see the socket fail (as after a network fault)."""
+        for side in (self.client, self.server):
+            side.connection_lost(self.now, "test: connection broken")
+        self.client_events += self.client.events_received()
+        self.server_events += self.server.events_received()
 
     def _pump(self, src: ProtocolV2, dst: ProtocolV2, log: list[bytes],
               trickle: int | None,

@@ -1,0 +1,135 @@
+"""Lossless sessions without sockets: replay after a fault, session reuse on the
+accept side, reconnect with RECONNECT_OK, resets after restarts."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from asyncmsgr.messages import MPing
+from asyncmsgr.policy import Policy
+from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.common import State
+from asyncmsgr.protocol.v2 import ProtocolV2
+from asyncmsgr.testing.v2pair import ProtocolPair
+
+E = TypeVar("E")
+
+
+def of_type(events: list[ev.Event], kind: type[E]) -> list[E]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def tids(events: list[ev.Event]) -> list[int]:
+    return [e.message.tid for e in events if isinstance(e, ev.MessageReceived)]
+
+
+def state(side: ProtocolV2) -> State:
+    return side.state
+
+
+def lossless_pair() -> ProtocolPair:
+    p = ProtocolPair(client_policy=Policy.lossless_client(),
+                     server_policy=Policy.stateful_server())
+    p.handshake()
+    return p
+
+
+def test_messages_lost_in_flight_are_replayed_with_the_same_seqs() -> None:
+    p = lossless_pair()
+    for i in range(5):
+        p.client.send_message(MPing(priority=127, tid=i), p.now)
+    lost = p.client.data_to_send(p.now)  # written, never delivered
+    assert lost
+    p.break_connection()
+    assert state(p.client) is State.START_CONNECT
+    assert state(p.server) is State.STANDBY
+    existing = p.reconnect()
+    p.transfer()
+    assert p.server is existing  # the accepted socket moved into the old session
+    assert state(p.server) is State.READY
+    assert tids(p.server_events) == [0, 1, 2, 3, 4]
+    got = [e.message.seq for e in p.server_events if isinstance(e, ev.MessageReceived)]
+    assert got == [1, 2, 3, 4, 5]
+    assert of_type(p.client_events, ev.Connected)[-1] == ev.Connected(reconnect=True)
+    assert ev.Accepted(reconnect=True) in p.server_events
+    # the temporary connection was never user-visible: no reset for it
+    assert ev.ResetSession() not in p.server_events
+    assert p.client.handshake_counts["send_SESSION_RECONNECT"] == 1
+    assert existing.handshake_counts["send_SESSION_RECONNECT_OK"] == 1
+    # the acks trim the client's sent list
+    p.transfer()
+    assert not p.client.session.sent
+
+
+def test_partially_delivered_batch_is_not_duplicated() -> None:
+    p = lossless_pair()
+    for i in range(5):
+        p.client.send_message(MPing(priority=127, tid=i), p.now)
+    wire = b"".join(bytes(c) for c in p.client.data_to_send(p.now))
+    frame_len = len(wire) // 5
+    p.server.receive_data(wire[: 3 * frame_len], p.now)  # three arrive
+    p.server_events += p.server.events_received()
+    assert tids(p.server_events) == [0, 1, 2]
+    p.break_connection()
+    p.reconnect()
+    p.transfer()
+    assert tids(p.server_events) == [0, 1, 2, 3, 4]  # exactly once, in order
+    assert p.server.session.in_seq == 5
+
+
+def test_server_side_messages_are_replayed_to_the_client() -> None:
+    p = lossless_pair()
+    for i in range(3):
+        p.server.send_message(MPing(priority=127, tid=10 + i), p.now)
+    p.server.data_to_send(p.now)  # lost
+    p.break_connection()
+    p.reconnect()
+    p.transfer()
+    assert tids(p.client_events) == [10, 11, 12]
+
+
+def test_server_lost_the_session_resets_the_client() -> None:
+    p = lossless_pair()
+    p.client.send_message(MPing(priority=127, tid=1), p.now)
+    p.client.data_to_send(p.now)
+    p.break_connection()
+    p.server_registry.registered.clear()  # the server restarted: no session
+    p.reconnect()
+    p.transfer()
+    assert p.server.handshake_counts["send_SESSION_RESET"] == 1
+    assert ev.RemoteReset() in p.client_events
+    assert of_type(p.client_events, ev.MessagesDropped)
+    assert state(p.client) is State.READY  # a new session right away
+    assert p.client.handshake_counts["send_CLIENT_IDENT"] == 2
+
+
+def test_restarted_client_gets_the_old_session_reset() -> None:
+    p = lossless_pair()
+    p.server.send_message(MPing(priority=127, tid=7), p.now)
+    p.server.data_to_send(p.now)
+    p.break_connection()
+    existing = p.server
+    # a new client incarnation: same address, fresh session (new cookie)
+    fresh = ProtocolPair(client_policy=Policy.lossless_client(),
+                         server_policy=Policy.stateful_server(), seed=2)
+    p.client = fresh.client
+    p.client.registry = p.client_registry
+    p.client_registry.machines["client"] = p.client
+    p.client_events = []
+    p.reconnect()
+    p.transfer()
+    assert p.server is existing  # reused (resetcheck: the old session is reset first)
+    assert ev.RemoteReset() in p.server_events
+    assert state(p.server) is State.READY
+    assert tids(p.client_events) == []  # the old incarnation's message is not delivered
+
+
+def test_reconnect_with_stale_connect_seq_is_retried() -> None:
+    p = lossless_pair()
+    p.break_connection()
+    p.server.session.connect_seq = 5  # the server has seen a later attempt
+    p.reconnect()
+    p.transfer()
+    assert p.client.handshake_counts.get("recv_SESSION_RETRY") == 1
+    assert p.client.session.connect_seq == 6
+    assert state(p.client) is State.READY
