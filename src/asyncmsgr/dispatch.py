@@ -663,7 +663,7 @@ class DispatchQueue:
                 waiter = self._take_waiter_locked()
         if dropped:
             logger.debug("dispatch queue %r stopped, dropping %r", self._name, m)
-            self._release(m)
+            self.release_message(m)
         elif waiter is not None:
             self._wake(waiter)
 
@@ -723,7 +723,7 @@ class DispatchQueue:
                 if schedule:
                     self._local_scheduled = True
         if dropped:
-            self._release(m)
+            self.release_message(m)
         elif schedule:
             loop = self._loop
             assert loop is not None
@@ -772,8 +772,8 @@ class DispatchQueue:
         except Exception:
             logger.exception("release hook of %r raised", m)
 
-    def _release(self, m: Message) -> None:
-        """Give back every throttle a dropped message holds."""
+    def release_message(self, m: Message) -> None:
+        """Give back every throttle a dropped message holds (dispatch and policy)."""
         msize = m.dispatch_throttle_size
         m.dispatch_throttle_size = 0
         self._post_dispatch(m, msize)
@@ -875,7 +875,7 @@ class DispatchQueue:
             self._discarded += len(dropped)
             waiter = self._take_waiter_locked()
         for m in dropped:
-            self._release(m)
+            self.release_message(m)
         return waiter
 
     # -- waiting ---------------------------------------------------------------------
@@ -989,7 +989,7 @@ class DispatchQueue:
             self._discarded += len(removed)
         for item in removed:
             assert item.message is not None
-            self._release(item.message)
+            self.release_message(item.message)
         return len(removed)
 
 

@@ -36,6 +36,7 @@ from typing import Self
 
 from asyncmsgr.aio.connection import AsyncConnection
 from asyncmsgr.aio.event_center import Worker, WorkerPool
+from asyncmsgr.aio.inject import FaultInjector
 from asyncmsgr.aio.processor import Processor
 from asyncmsgr.auth.base import AuthClient, AuthServer, ModeOptions
 from asyncmsgr.auth.none import AuthNoneClient, AuthNoneServer
@@ -219,6 +220,9 @@ class Messenger:
         self._stopping = False
         self._stopped = asyncio.Event()
         self._rng = random.Random()
+        #: Fault injection (``ms_inject_*``, ``ms_blackhole_*``); see aio.inject.
+        self.injector = FaultInjector(c)
+        self.injection_enabled = _injection_enabled(c)
         #: Test hook called at Ceph's INTERCEPT steps (see asyncmsgr.testing.interceptor).
         self.interceptor: Interceptor | None = None
 
@@ -489,7 +493,7 @@ class Messenger:
         conn = AsyncConnection(self, worker, core, anon=anon)
         core.owner = conn
         if self.config.ms_inject_internal_delays > 0:
-            core.delay_hook = self._inject_internal_delay
+            core.delay_hook = self.injector.internal_delay
         core.counters = conn.counters
         conn.counters.inc("msgr_active_connections")
         return conn
@@ -504,15 +508,6 @@ class Messenger:
             self._accepting.add(conn)
         conn.counters.inc("msgr_created_connections")
         conn.start_accept(sock, peer_addr)
-
-    def _inject_internal_delay(self) -> None:
-        """``ms_inject_internal_delays``: sleep the worker at a race-prone point, like
-        Ceph (with ``ms_inject_socket_failures`` set, only 1 time in N)."""
-        c = self.config
-        n = c.ms_inject_socket_failures
-        if n and self._rng.randrange(n) != 0:
-            return
-        time.sleep(c.ms_inject_internal_delays)
 
     def deliver_received(self, conn: AsyncConnection, m: Message) -> None:
         """A message arrived on ``conn``: preprocess, then fast or queued dispatch."""
@@ -646,6 +641,13 @@ class Messenger:
             lines.append(f"  #{c.conn_id} {entity_type_str(c.peer_type)} {c.peer_addrs} "
                          f"{c.state.name} lossy={c.core.lossy}")
         return "\n".join(lines)
+
+
+def _injection_enabled(c: MessengerConfig) -> bool:
+    return bool(c.ms_inject_socket_failures or c.ms_inject_network_congestion
+                or c.ms_inject_delay_probability > 0
+                or c.ms_blackhole_osd or c.ms_blackhole_mon or c.ms_blackhole_mds
+                or c.ms_blackhole_mgr or c.ms_blackhole_client)
 
 
 def _register_lossy(policy: object) -> bool:

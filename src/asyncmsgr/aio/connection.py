@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from asyncmsgr.aio.event_center import EVENT_READABLE, EVENT_WRITABLE, EventCenter, Worker
+from asyncmsgr.aio.inject import DelayedDelivery, FaultInjector
 from asyncmsgr.connection import Connection
 from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
 from asyncmsgr.message import Message
@@ -95,6 +96,11 @@ class AsyncConnection(Connection):
         self._closed = False
         self._marked_down = False
         self.counters = messenger.counters_for(worker)
+        #: None unless fault injection is configured (the hot path checks once).
+        self._inject: FaultInjector | None = messenger.injector if \
+            messenger.injection_enabled else None
+        self._delayed: DelayedDelivery | None = None
+        self._delay_timer: int | None = None
 
     # -- Connection API (any thread) ---------------------------------------------------
 
@@ -105,6 +111,10 @@ class AsyncConnection(Connection):
             m.priority = msgr.default_send_priority
         m.src = msgr.my_name
         m.send_stamp = time.monotonic()
+        inj = self._inject
+        if inj is not None and inj.blackholed(self.core.peer_type):
+            logger.debug("%r: blackholed %r", self, m)
+            return
         self._run(lambda: self._send(m))
 
     def send_keepalive(self) -> None:
@@ -335,7 +345,10 @@ class AsyncConnection(Connection):
             return
         now = time.monotonic()
         budget = _READ_BUDGET
+        inj = self._inject
         while budget > 0 and core.wants_read and self._sock is sock:
+            if inj is not None and inj.fail_socket_op():
+                _inject_shutdown(sock, "read")
             buf = core.get_buffer()
             try:
                 n = sock.recv_into(buf)
@@ -386,6 +399,12 @@ class AsyncConnection(Connection):
                 pending.extend(core.data_to_send(now))
                 if not pending:
                     break
+            inj = self._inject
+            if inj is not None:
+                if inj.fail_socket_op():
+                    _inject_shutdown(sock, "send")
+                elif inj.congested():
+                    break  # as if the socket said EAGAIN: wait for WRITABLE
             try:
                 sent = sock.sendmsg(pending[:_IOV_MAX])
             except (BlockingIOError, InterruptedError):
@@ -502,7 +521,10 @@ class AsyncConnection(Connection):
         msgr = self.msgr
         for e in self.core.events_received():
             if isinstance(e, ev.MessageReceived):
-                msgr.deliver_received(self, e.message)
+                if self._inject is None:
+                    msgr.deliver_received(self, e.message)
+                else:
+                    self._deliver_injected(e.message)
             elif isinstance(e, ev.MessagesAcked):
                 ack_start = time.monotonic()
                 self._handle_acked(e.messages)
@@ -512,6 +534,7 @@ class AsyncConnection(Connection):
             elif isinstance(e, ev.NeedConnect):
                 self._schedule_connect(e.at)
             elif isinstance(e, ev.Connected):
+                self._maybe_start_delay()
                 if self.core.lossy:  # the server decided: nothing will be acked
                     self._fail_all_ack_waiters(
                         ValueError("the server made the session lossy: no acks"))
@@ -519,6 +542,7 @@ class AsyncConnection(Connection):
                 msgr.chain.fast_connect(self)
                 self._wake_connect_waiters(None)
             elif isinstance(e, ev.Accepted):
+                self._maybe_start_delay()
                 msgr.dispatch_queue.queue_accept(self)
                 msgr.chain.fast_accept(self)
                 self._wake_connect_waiters(None)
@@ -528,12 +552,69 @@ class AsyncConnection(Connection):
                 msgr.dispatch_queue.queue_reset(self)
             elif isinstance(e, ev.RemoteReset):
                 self._acked_seq = 0  # a new session numbers from 1 again
+                self._discard_delayed()
                 msgr.dispatch_queue.discard_queue(self.conn_id)
                 msgr.dispatch_queue.queue_remote_reset(self)
             elif isinstance(e, ev.Refused):
                 msgr.dispatch_queue.queue_refused(self)
             elif isinstance(e, ev.Stopped):
                 self._on_stopped()
+
+    # -- injection (only when configured) ------------------------------------------
+
+    def _deliver_injected(self, m: Message) -> None:
+        """Blackhole or delay a received message before the normal delivery."""
+        inj = self._inject
+        assert inj is not None
+        msgr = self.msgr
+        if inj.blackholed(self.core.peer_type):
+            msgr.dispatch_queue.release_message(m)  # in_seq advanced; acked; dropped
+            return
+        delayed = self._delayed
+        if delayed is None:
+            msgr.deliver_received(self, m)
+            return
+        delayed.queue(time.monotonic() + inj.delivery_delay(), m)
+        self._arm_delay_timer()
+
+    def _maybe_start_delay(self) -> None:
+        """``maybe_start_delay_thread``: attach DelayedDelivery for the listed types."""
+        inj = self._inject
+        if inj is not None and self._delayed is None and inj.delays_peer(self.core.peer_type):
+            self._delayed = DelayedDelivery()
+
+    def _arm_delay_timer(self) -> None:
+        delayed = self._delayed
+        if delayed is None or self._delay_timer is not None:
+            return
+        at = delayed.next_deadline()
+        if at is None:
+            return
+        delay_us = max(0, int((at - time.monotonic()) * 1e6))
+        self._delay_timer = self.center.create_time_event(delay_us, self._on_delay_timer)
+
+    def _on_delay_timer(self, _id: int) -> None:
+        self._delay_timer = None
+        delayed = self._delayed
+        if delayed is None:
+            return
+        for m in delayed.pop_due(time.monotonic()):
+            self.msgr.deliver_received(self, m)
+        self._arm_delay_timer()
+
+    def _discard_delayed(self) -> None:
+        if self._delayed is not None:
+            self._delayed.discard(self.msgr.dispatch_queue.release_message)
+
+    def _flush_delayed(self) -> None:
+        delayed = self._delayed
+        if delayed is None:
+            return
+        if self._delay_timer is not None:
+            self.center.delete_time_event(self._delay_timer)
+            self._delay_timer = None
+        for m in delayed.flush():
+            self.msgr.deliver_received(self, m)
 
     def _handle_acked(self, messages: tuple[Message, ...]) -> None:
         for m in messages:
@@ -568,6 +649,7 @@ class AsyncConnection(Connection):
             return
         self._closed = True
         self._close_socket()
+        self._flush_delayed()
         for tid in (self._timer_id, self._connect_timer):
             if tid is not None:
                 self.center.delete_time_event(tid)
@@ -577,6 +659,13 @@ class AsyncConnection(Connection):
         self._wake_connect_waiters(ConnectionClosed(f"{self!r} closed"))
         self.msgr.dispatch_queue.discard_queue(self.conn_id)
         self.msgr.unregister(self)
+
+
+def _inject_shutdown(sock: socket.socket, op: str) -> None:
+    """``ms_inject_socket_failures``: shut the socket; the I/O call then fails."""
+    logger.debug("injecting socket failure on %s", op)
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _advance(pending: list[Buffer], sent: int) -> None:
