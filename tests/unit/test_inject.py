@@ -10,7 +10,7 @@ from asyncmsgr.messages import MPing
 from asyncmsgr.types import EntityType
 
 
-def injector(**options: object) -> FaultInjector:
+def injector(**options: str | int | float | bool) -> FaultInjector:
     return FaultInjector(MessengerConfig().replace(**options), random.Random(7))
 
 
