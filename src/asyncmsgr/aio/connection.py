@@ -30,7 +30,7 @@ from asyncmsgr.connection import Connection
 from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
 from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
-from asyncmsgr.protocol.common import State
+from asyncmsgr.protocol.common import InterceptAction, State
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.types import (
     AF_INET6,
@@ -478,9 +478,9 @@ class AsyncConnection(Connection):
             self._after_input(now)
         self._run(go)
 
-    def release(self) -> None:
-        """End an interceptor PAUSE on this connection (any thread)."""
-        self._run(lambda: self._do(self.core.release))
+    def release(self, action: InterceptAction = InterceptAction.CONTINUE) -> None:
+        """End an interceptor PAUSE on this connection with ``action`` (any thread)."""
+        self._run(lambda: self._do(lambda now: self.core.release(now, action)))
 
     def _close_socket(self) -> None:
         sock = self._sock

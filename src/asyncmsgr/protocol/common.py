@@ -6,7 +6,7 @@ and the fault decision of Ceph's ``_fault()`` as a pure function.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
 from typing import Any, Protocol
 
 from asyncmsgr.frames.assembler import FrameLimits
@@ -76,14 +76,39 @@ class InterceptAction(Enum):
     STOP = "STOP"
     """Stop the connection and queue a reset."""
     PAUSE = "PAUSE"
-    """Carry on, but hold everything from this step on (no bytes out, none read,
-    no timers) until :meth:`ProtocolV2.release` — a breakpoint."""
+    """A breakpoint: stop before the step and hold the connection (no bytes out,
+    none read, no timers) until ``ProtocolV2.release(now, action)`` applies
+    CONTINUE (run the step), FAIL or STOP."""
+
+
+class Step(IntEnum):
+    """Ceph's ``Interceptor::STEP`` numbers: where a ProtocolV2 calls the interceptor."""
+
+    START_CLIENT_BANNER_EXCHANGE = 1
+    START_SERVER_BANNER_EXCHANGE = 2
+    BANNER_EXCHANGE_BANNER_CONNECTING = 3
+    BANNER_EXCHANGE = 4
+    HANDLE_PEER_BANNER_BANNER_CONNECTING = 5
+    HANDLE_PEER_BANNER = 6
+    HANDLE_PEER_BANNER_PAYLOAD_HELLO_CONNECTING = 7
+    HANDLE_PEER_BANNER_PAYLOAD = 8
+    SEND_AUTH_REQUEST = 9
+    HANDLE_AUTH_REQUEST_ACCEPTING_SIGN = 10
+    SEND_CLIENT_IDENTITY = 11
+    SEND_SERVER_IDENTITY = 12
+    SEND_RECONNECT = 13
+    SEND_RECONNECT_OK = 14
+    READY = 15
+    HANDLE_MESSAGE = 16
+    READ_MESSAGE_COMPLETE = 17
+    SESSION_RETRY = 18
+    """Sending SESSION_RETRY_GLOBAL."""
 
 
 class Interceptor(Protocol):
     """Test hook called at Ceph's numbered INTERCEPT points."""
 
-    def intercept(self, conn: object, step: int) -> InterceptAction:
+    def intercept(self, conn: object, step: Step) -> InterceptAction:
         """Decide what the connection does at ``step``."""
         ...
 
@@ -231,6 +256,7 @@ __all__ = [
     "PolicyLike",
     "ProtocolOptions",
     "State",
+    "Step",
     "ThrottleLike",
     "next_backoff",
 ]

@@ -53,7 +53,7 @@ from asyncmsgr.frames.v2 import (
     encode_banner,
     tag_name,
 )
-from asyncmsgr.message import HEADER2_STRUCT, Message, RawMessage, decode_message
+from asyncmsgr.message import HEADER2_STRUCT, Message, MsgHeader2, RawMessage, decode_message
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol import v2_handshake as hs
 from asyncmsgr.protocol.common import (
@@ -67,6 +67,7 @@ from asyncmsgr.protocol.common import (
     PolicyLike,
     ProtocolOptions,
     State,
+    Step,
     ThrottleLike,
     next_backoff,
 )
@@ -194,6 +195,7 @@ class ProtocolV2:
         self._throttle_retry_at: float | None = None
         self.handshake_counts: dict[str, int] = {}
         self.held_step: int | None = None
+        self._resume: Callable[[float], None] | None = None
         self.delay_hook: Callable[[], None] | None = None
 
     # -- state -------------------------------------------------------------------------
@@ -231,15 +233,21 @@ class ProtocolV2:
     def _count(self, what: str) -> None:
         self.handshake_counts[what] = self.handshake_counts.get(what, 0) + 1
 
-    def _intercept(self, step: int) -> bool:
-        """Run the interceptor; True when the caller must stop here."""
-        self._count(f"step_{step}")
+    def _intercept(self, step: Step, resume: Callable[[float], None] | None = None) -> bool:
+        """Run the interceptor before step ``step``; True when the caller must return.
+
+        ``resume`` is the rest of the step: on PAUSE it runs at :meth:`release`
+        (CONTINUE), so a paused machine has done nothing of the step yet, as when
+        Ceph's worker blocks in ``intercept``.
+        """
+        self._count(step.name)
         if self.interceptor is None:
             return False
         action = self.interceptor.intercept(self.owner, step)
         if action is InterceptAction.PAUSE:
             self.held_step = step
-            return False
+            self._resume = resume
+            return True
         if action is InterceptAction.FAIL:
             self.fault(self.last_active, f"interceptor FAIL at step {step}")
             return True
@@ -250,12 +258,26 @@ class ProtocolV2:
 
     # -- outputs -----------------------------------------------------------------------
 
-    def release(self, now: float) -> None:
-        """End an interceptor PAUSE: let output go, process what arrived meanwhile."""
-        if self.held_step is None:
+    def release(self, now: float,
+                action: InterceptAction = InterceptAction.CONTINUE) -> None:
+        """End an interceptor PAUSE with ``action``: CONTINUE runs the rest of the
+        held step and what arrived meanwhile; FAIL faults; STOP stops (reset)."""
+        step, resume = self.held_step, self._resume
+        if step is None:
             return
         self.held_step = None
-        self._process(now)
+        self._resume = None
+        if action is InterceptAction.FAIL:
+            self.fault(now, f"interceptor FAIL at step {step}")
+            return
+        if action is InterceptAction.STOP:
+            self.stop(queue_reset=True, reason=f"interceptor STOP at step {step}")
+            return
+        self._process(now, resume)
+
+    def _unhold(self) -> None:
+        self.held_step = None
+        self._resume = None
 
     def inject_delay(self) -> None:
         """A race-prone point: run the injected delay hook (``ms_inject_internal_delays``)."""
@@ -341,8 +363,12 @@ class ProtocolV2:
         if self._state is not State.START_CONNECT:
             return
         self.last_active = now
-        if self._intercept(1):
+        if self._intercept(Step.START_CLIENT_BANNER_EXCHANGE, self._start_client_banner):
             return
+        self._start_client_banner(now)
+
+    def _start_client_banner(self, now: float) -> None:
+        self._is_server = False
         self._reset_for_new_socket()
         self.state = State.BANNER_CONNECTING
         self.session.global_seq = self.registry.get_global_seq()
@@ -356,8 +382,11 @@ class ProtocolV2:
         self.connect_started = self.last_active = now
         self._ready_deadline = now + self.options.connection_ready_timeout
         self.state = State.START_ACCEPT
-        if self._intercept(2):
+        if self._intercept(Step.START_SERVER_BANNER_EXCHANGE, self._start_server_banner):
             return
+        self._start_server_banner(now)
+
+    def _start_server_banner(self, now: float) -> None:
         self._reset_for_new_socket()
         self.state = State.BANNER_ACCEPTING
         self._send_banner()
@@ -374,6 +403,13 @@ class ProtocolV2:
         self._transcript_on = True
 
     def _send_banner(self) -> None:
+        if self._intercept(Step.BANNER_EXCHANGE_BANNER_CONNECTING
+                           if self._state is State.BANNER_CONNECTING else Step.BANNER_EXCHANGE,
+                           lambda now: self._write_banner()):
+            return
+        self._write_banner()
+
+    def _write_banner(self) -> None:
         banner = encode_banner()
         self._count("banner")
         self._tx_transcript += banner
@@ -407,8 +443,11 @@ class ProtocolV2:
             self._emit(ev.Refused())
         self.fault(now, reason or ("connection refused" if refused else "connect failed"))
 
-    def _process(self, now: float) -> None:
+    def _process(self, now: float, first: Callable[[float], None] | None = None) -> None:
+        """Run ``first`` (a released step), then every complete frame received."""
         try:
+            if first is not None:
+                first(now)
             while self._step(now):
                 pass
         except (RemoteProtocolError, LocalProtocolError) as exc:
@@ -568,8 +607,14 @@ class ProtocolV2:
         data: Buffer = dv
         if not owned:  # views into the reused receive buffer: copy out
             front, middle, data = bytes(fv), bytes(mv), bytes(dv)
-        if self.interceptor is not None and self._intercept(16):
+        if self.interceptor is not None and self._intercept(
+                Step.HANDLE_MESSAGE,
+                lambda now: self._decode_message(pre, h2, front, middle, data, now)):
             return
+        self._decode_message(pre, h2, front, middle, data, now)
+
+    def _decode_message(self, pre: Preamble, h2: MsgHeader2, front: Buffer, middle: Buffer,
+                        data: Buffer, now: float) -> None:
         header = h2.to_legacy(self.peer_name, len(front), len(middle), len(data))
         try:
             m = decode_message(header, front, middle, data)
@@ -583,8 +628,13 @@ class ProtocolV2:
             self._release_throttles()
             raise
         self._state = _READ_MESSAGE_COMPLETE
-        if self.interceptor is not None and self._intercept(17):
+        if self.interceptor is not None and self._intercept(
+                Step.READ_MESSAGE_COMPLETE,
+                lambda now: self._accept_message(pre, h2, m, now)):
             return
+        self._accept_message(pre, h2, m, now)
+
+    def _accept_message(self, pre: Preamble, h2: MsgHeader2, m: Message, now: float) -> None:
         throttled, self._throttled = self._throttled, []
         dispatch_size = 0
         policy_holds: list[tuple[ThrottleLike, int]] = []
@@ -730,7 +780,7 @@ class ProtocolV2:
         self._asm.limits = self.options.limits
         self.state = State.READY
         self._count("ready")
-        self._intercept(15)
+        self._intercept(Step.READY)
 
     def fault(self, now: float, reason: str = "") -> None:
         """Ceph's ``_fault()``: close the socket, then stop, stand by or reconnect."""
@@ -738,6 +788,7 @@ class ProtocolV2:
         if state is State.CLOSED or state is State.NONE:
             return
         logger.debug("%r: fault (%s)", self, reason)
+        self._unhold()
         if self.lossy and state not in CONNECTING_STATES:
             self.stop(queue_reset=True, reason=reason)
             return
@@ -791,6 +842,7 @@ class ProtocolV2:
         """Close for good; with ``queue_reset`` the user gets ``ms_handle_reset``."""
         if self._state is State.CLOSED:
             return
+        self._unhold()
         self._reset_recv_state()
         dropped = self.session.discard_out_queue()
         self.can_write = False

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer
+from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
 from asyncmsgr.crypto.onwire import SecureKeys
 from asyncmsgr.errors import AuthFailed, DecodeError, MissingFeatures
 from asyncmsgr.features import (
@@ -39,6 +39,7 @@ from asyncmsgr.frames.v2 import (
     AuthRequestMoreFrame,
     AuthSignatureFrame,
     ClientIdentFrame,
+    ControlFrame,
     HelloFrame,
     IdentMissingFeaturesFrame,
     ServerIdentFrame,
@@ -52,7 +53,7 @@ from asyncmsgr.frames.v2 import (
     decode_banner_payload,
 )
 from asyncmsgr.protocol import events as ev
-from asyncmsgr.protocol.common import READY_STATES, State
+from asyncmsgr.protocol.common import READY_STATES, State, Step
 from asyncmsgr.protocol.races import (
     ExistingView,
     IdentAction,
@@ -61,7 +62,7 @@ from asyncmsgr.protocol.races import (
     decide_reconnect,
 )
 from asyncmsgr.protocol.rxbuffer import RxBuffer
-from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName
+from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName
 
 if TYPE_CHECKING:
     from asyncmsgr.protocol.v2 import ProtocolV2
@@ -91,6 +92,18 @@ FRAME_STATES: dict[Tag, frozenset[State]] = {
 }
 
 
+def _queue_after(p: ProtocolV2, step: Step, frame: ControlFrame, *, now: float = 0.0,
+                 then_ready: bool = False) -> None:
+    """Interceptor step ``step``, then queue ``frame`` (and go READY): at once, or
+    when a PAUSE there is released."""
+    def finish(at: float) -> None:
+        p._queue_frame(frame)
+        if then_ready:
+            p.ready(at)
+    if not p._intercept(step, finish):
+        finish(now)
+
+
 def _auth_peer(p: ProtocolV2) -> AuthPeer:
     return AuthPeer(peer_type=p.peer_type, peer_addrs=p.peer_addrs,
                     my_type=p.registry.my_name.type)
@@ -99,8 +112,14 @@ def _auth_peer(p: ProtocolV2) -> AuthPeer:
 
 def handle_banner_payload(p: ProtocolV2, payload: bytes) -> None:
     peer_supported, peer_required = decode_banner_payload(payload)
-    if p._intercept(5 if p._state is S.BANNER_CONNECTING else 6):
+    if p._intercept(Step.HANDLE_PEER_BANNER_BANNER_CONNECTING
+                    if p._state is S.BANNER_CONNECTING else Step.HANDLE_PEER_BANNER,
+                    lambda now: _check_peer_banner(p, peer_supported, peer_required)):
         return
+    _check_peer_banner(p, peer_supported, peer_required)
+
+
+def _check_peer_banner(p: ProtocolV2, peer_supported: int, peer_required: int) -> None:
     if CEPH_MSGR2_REQUIRED_FEATURES & ~peer_supported:
         p.stop(queue_reset=True, reason="peer lacks required msgr2 features")
         return
@@ -111,10 +130,9 @@ def handle_banner_payload(p: ProtocolV2, payload: bytes) -> None:
     p._asm.rev1 = bool(peer_supported & CEPH_MSGR2_FEATURE_REVISION_1)
     p.state = S.HELLO_CONNECTING if p._state is S.BANNER_CONNECTING \
         else S.HELLO_ACCEPTING
-    if p._intercept(7 if p._state is S.HELLO_CONNECTING else 8):
-        return
-    p._queue_frame(HelloFrame(entity_type=p.registry.my_name.type,
-                                 peer_addr=p.target_addr))
+    _queue_after(p, Step.HANDLE_PEER_BANNER_PAYLOAD_HELLO_CONNECTING
+                 if p._state is S.HELLO_CONNECTING else Step.HANDLE_PEER_BANNER_PAYLOAD,
+                 HelloFrame(entity_type=p.registry.my_name.type, peer_addr=p.target_addr))
 
 def handle_hello(p: ProtocolV2, frame: HelloFrame, now: float) -> None:
     """HELLO: the peer's type; a client learns its own address from it."""
@@ -143,11 +161,10 @@ def _send_auth_request(p: ProtocolV2) -> None:
     request = p.auth_client.get_auth_request(_auth_peer(p), p.auth_meta)
     p.auth_meta.auth_method = request.method
     p._sent_modes = request.preferred_modes
-    if p._intercept(9):
-        return
-    p._queue_frame(AuthRequestFrame(method=request.method,
-                                       preferred_modes=request.preferred_modes,
-                                       auth_payload=request.payload))
+    _queue_after(p, Step.SEND_AUTH_REQUEST,
+                 AuthRequestFrame(method=request.method,
+                                  preferred_modes=request.preferred_modes,
+                                  auth_payload=request.payload))
 
 def handle_auth_bad_method(p: ProtocolV2, frame: AuthBadMethodFrame,
                            now: float) -> None:
@@ -223,9 +240,7 @@ def _send_client_ident(p: ProtocolV2) -> None:
         supported_features=p.policy.features_supported,
         required_features=p.policy.features_required | MSGR2_REQUIRED,
         flags=flags, cookie=s.client_cookie)
-    if p._intercept(11):
-        return
-    p._queue_frame(frame)
+    _queue_after(p, Step.SEND_CLIENT_IDENTITY, frame)
 
 def _send_reconnect(p: ProtocolV2) -> None:
     s = p.session
@@ -233,9 +248,7 @@ def _send_reconnect(p: ProtocolV2) -> None:
         addrs=p.registry.my_addrs, client_cookie=s.client_cookie,
         server_cookie=s.server_cookie, global_seq=s.global_seq,
         connect_seq=s.connect_seq, msg_seq=s.in_seq)
-    if p._intercept(13):
-        return
-    p._queue_frame(frame)
+    _queue_after(p, Step.SEND_RECONNECT, frame)
 
 def handle_server_ident(p: ProtocolV2, frame: ServerIdentFrame, now: float) -> None:
     """SERVER_IDENT: the session is established."""
@@ -336,8 +349,13 @@ def _handle_auth_request(p: ProtocolV2, payload: bytes, *, more: bool) -> None:
         p.state = S.AUTH_ACCEPTING_MORE
         p._queue_frame(AuthReplyMoreFrame(auth_payload=reply.payload))
         return
-    if p._intercept(10):
+    if p._intercept(Step.HANDLE_AUTH_REQUEST_ACCEPTING_SIGN,
+                    lambda now: _send_auth_done(p, reply)):
         return
+    _send_auth_done(p, reply)
+
+
+def _send_auth_done(p: ProtocolV2, reply: AuthReply) -> None:
     p.state = S.AUTH_ACCEPTING_SIGN
     p._queue_frame(AuthDoneFrame(global_id=reply.global_id,
                                     con_mode=p.auth_meta.con_mode,
@@ -369,6 +387,15 @@ class Handover:
     reset_existing: bool = False
 
 
+def infer_target_addr(addrs: EntityAddrVec, socket_addr: EntityAddr) -> EntityAddr:
+    """Ceph's ``_infer_target_addr``: the peer's first non-legacy address of the
+    socket's family (where to reconnect); the socket address when none matches."""
+    for a in addrs.addrs:
+        if a.type != AddrType.LEGACY and a.family == socket_addr.family:
+            return a
+    return socket_addr
+
+
 def existing_view(p: ProtocolV2) -> ExistingView:
     """How an accepting connection sees this (registered) one."""
     s = p.session
@@ -392,12 +419,14 @@ def _handover(p: ProtocolV2, *, reconnect: bool, connect_seq: int = 0, msg_seq: 
 
 
 def _reuse(p: ProtocolV2, existing: ProtocolV2, handover: Handover) -> None:
-    """Move our socket into ``existing`` and stop this temporary connection."""
+    """Move our socket into ``existing`` and stop this temporary connection; like
+    Ceph, it gets a reset (dispatchers may see ``ms_handle_reset`` for a
+    connection they never saw accepted)."""
     # the stream state now belongs to ``existing``: keep nothing shared with it
     p._rx = RxBuffer(p.options.rx_buffer_size)
     p._asm = FrameAssembler(limits=p.options.pre_auth_limits)
     p.registry.reuse_connection(p.owner, existing, handover)
-    p.stop(queue_reset=False, reason="socket moved into the existing session")
+    p.stop(queue_reset=True, reason="socket moved into the existing session")
 
 
 def handle_client_ident(p: ProtocolV2, frame: ClientIdentFrame, now: float) -> None:
@@ -409,6 +438,7 @@ def handle_client_ident(p: ProtocolV2, frame: ClientIdentFrame, now: float) -> N
         raise DecodeError(f"peer is trying to reach {frame.target_addr}, which is not "
                           f"us ({p.registry.my_addrs})")
     p.peer_addrs = frame.addrs
+    p.target_addr = infer_target_addr(frame.addrs, p.target_addr)
     p.peer_name = EntityName(p.peer_type, frame.gid)
     s = p.session
     s.client_cookie = frame.cookie
@@ -461,10 +491,7 @@ def _send_server_ident(p: ProtocolV2, now: float) -> None:
         return
     p.inject_delay()
     p._emit(ev.Accepted(reconnect=False))
-    if p._intercept(12):
-        return
-    p._queue_frame(frame)
-    p.ready(now)
+    _queue_after(p, Step.SEND_SERVER_IDENTITY, frame, now=now, then_ready=True)
 
 
 def _send_reconnect_ok(p: ProtocolV2, now: float) -> None:
@@ -476,15 +503,13 @@ def _send_reconnect_ok(p: ProtocolV2, now: float) -> None:
         return
     p.inject_delay()
     p._emit(ev.Accepted(reconnect=True))
-    if p._intercept(14):
-        return
-    p._queue_frame(frame)
-    p.ready(now)
+    _queue_after(p, Step.SEND_RECONNECT_OK, frame, now=now, then_ready=True)
 
 
 def handle_reconnect(p: ProtocolV2, frame: SessionReconnectFrame, now: float) -> None:
     """SESSION_RECONNECT: resume the existing session, or tell the client what to do."""
     p.peer_addrs = frame.addrs
+    p.target_addr = infer_target_addr(frame.addrs, p.target_addr)
     p.session.peer_global_seq = frame.global_seq
     existing: ProtocolV2 | None = p.registry.lookup_existing(p.owner, frame.addrs)
     p.inject_delay()
@@ -497,9 +522,8 @@ def handle_reconnect(p: ProtocolV2, frame: SessionReconnectFrame, now: float) ->
     if action is ReconnectAction.RESET or existing is None:
         p._queue_frame(SessionResetFrame(full=verdict.full or existing is None))
     elif action is ReconnectAction.RETRY_GLOBAL:
-        if p._intercept(18):
-            return
-        p._queue_frame(SessionRetryGlobalFrame(global_seq=verdict.value))
+        _queue_after(p, Step.SESSION_RETRY,
+                     SessionRetryGlobalFrame(global_seq=verdict.value))
     elif action is ReconnectAction.RETRY:
         p._queue_frame(SessionRetryFrame(connect_seq=verdict.value))
     elif action is ReconnectAction.WAIT:

@@ -150,6 +150,7 @@ class ProtocolPair:
         self.server_events: list[ev.Event] = []
         self.wire_c2s: list[bytes] = []
         self.wire_s2c: list[bytes] = []
+        self._retired: list[ProtocolV2] = []
 
     def _new_server(self) -> ProtocolV2:
         self._accepts += 1
@@ -162,8 +163,9 @@ class ProtocolPair:
         return machine
 
     def _on_reuse(self, temp: ProtocolV2, existing: ProtocolV2, handover: object) -> None:
-        # the accepted socket moves: the wire now ends at the existing machine
-        self.server_events += temp.events_received()
+        # the accepted socket moves: the wire now ends at the existing machine; the
+        # temporary machine's last events (its reset) are still collected
+        self._retired.append(temp)
         self.server = existing
         existing.take_over(handover, self.now)  # type: ignore[arg-type]
 
@@ -187,7 +189,12 @@ class ProtocolPair:
         """Both ends see the socket fail (as after a network fault)."""
         for side in (self.client, self.server):
             side.connection_lost(self.now, "test: connection broken")
+        self._collect()
+
+    def _collect(self) -> None:
         self.client_events += self.client.events_received()
+        for retired in self._retired:
+            self.server_events += retired.events_received()
         self.server_events += self.server.events_received()
 
     def _pump(self, src: ProtocolV2, dst: ProtocolV2, log: list[bytes],
@@ -215,8 +222,7 @@ class ProtocolPair:
         for _ in range(rounds):
             moved = self._pump(self.client, self.server, self.wire_c2s, trickle, mangle_c2s)
             moved += self._pump(self.server, self.client, self.wire_s2c, trickle, mangle_s2c)
-            self.client_events += self.client.events_received()
-            self.server_events += self.server.events_received()
+            self._collect()
             if not moved:
                 return
         raise AssertionError("protocol pair did not go quiet")
@@ -229,8 +235,7 @@ class ProtocolPair:
             timer = side.get_timer()
             if timer is not None and timer <= self.now:
                 side.handle_timer(self.now)
-        self.client_events += self.client.events_received()
-        self.server_events += self.server.events_received()
+        self._collect()
 
     def handshake(self, **kw: object) -> None:
         """connect() then transfer() until both are READY (asserts it)."""
