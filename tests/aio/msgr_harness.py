@@ -7,7 +7,8 @@ The port of Ceph's ``src/test/msgr/test_msgr.cc`` fixture:
   event loop (also on the worker threads' loops, which log to ``asyncio``) or
   logged at ERROR by asyncmsgr, and fails the test if something did.
 * :class:`FakeDispatcher` is Ceph's ``FakeDispatcher``: it keeps a
-  :class:`Session` in ``con.priv`` counting messages per connection,
+  :class:`Session` in ``con.priv`` counting messages per connection (dropped on
+  ``ms_handle_reset``/``ms_handle_remote_reset``, so a new session counts from 0),
   fast-dispatches MPing when asked, and as a server echoes an MPing.
 * :func:`msgr_pair` makes a bound server (``osd.0``, stateless_server by default)
   and a started client (``client.-1``, lossy_client by default), like Ceph's
@@ -251,10 +252,14 @@ class FakeDispatcher(Dispatcher):
         self._event(self.accepts, con)
 
     def ms_handle_reset(self, con: Connection) -> bool:
+        with self.rec._lock:
+            con.priv = None  # the session is gone (Ceph drops the Session too)
         self._event(self.resets, con)
         return True
 
     def ms_handle_remote_reset(self, con: Connection) -> None:
+        with self.rec._lock:
+            con.priv = None
         self._event(self.remote_resets, con)
 
     def ms_handle_refused(self, con: Connection) -> bool:

@@ -132,3 +132,33 @@ def test_reconnect_with_stale_connect_seq_is_retried() -> None:
     assert p.client.handshake_counts.get("recv_SESSION_RETRY") == 1
     assert p.client.session.connect_seq == 6
     assert state(p.client) is State.READY
+
+
+def test_one_ack_trims_every_acknowledged_message() -> None:
+    """No per-ACK cap: 300 messages acked by one ACK are all reported acked."""
+    p = lossless_pair()
+    for i in range(300):
+        p.client.send_message(MPing(priority=127, tid=i), p.now)
+    p.transfer()
+    acked = [m.tid for e in of_type(p.client_events, ev.MessagesAcked) for m in e.messages]
+    assert acked == list(range(300))
+    assert not p.client.session.sent
+
+
+def test_requeued_messages_the_peer_had_are_reported_acked_on_reconnect() -> None:
+    """RECONNECT_OK(msg_seq) drops the requeued messages the server already got:
+    they count as acknowledged (wait_acked resolves), not lost."""
+    p = lossless_pair()
+    for i in range(4):
+        p.client.send_message(MPing(priority=127, tid=i), p.now)
+    wire = b"".join(bytes(c) for c in p.client.data_to_send(p.now))
+    p.server.receive_data(wire, p.now)  # all four arrive; the ACK never does
+    p.server.data_to_send(p.now)
+    p.server_events += p.server.events_received()
+    p.break_connection()
+    p.reconnect()
+    p.transfer()
+    acked = [m.tid for e in of_type(p.client_events, ev.MessagesAcked) for m in e.messages]
+    assert acked == [0, 1, 2, 3]
+    assert tids(p.server_events) == [0, 1, 2, 3]  # not delivered twice
+    assert not of_type(p.client_events, ev.MessagesDropped)

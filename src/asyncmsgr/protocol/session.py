@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 
 from asyncmsgr.message import CEPH_MSG_PRIO_HIGHEST, Message
 
-#: ``handle_message_ack`` trims at most this many messages per call (Ceph's).
-MAX_ACK_BATCH = 128
-
 
 class OutQueue:
     """Messages waiting to be written, by priority (higher first), FIFO within one."""
@@ -134,10 +131,14 @@ class Session:
         return dropped
 
     def handle_ack(self, seq: int) -> list[Message]:
-        """Trim the sent list up to ``seq`` (at most MAX_ACK_BATCH); return them."""
+        """Trim the sent list up to ``seq``; return the acknowledged messages.
+
+        (Ceph trims at most 128 per ACK, a stack-array limit; we trim all, so an
+        acknowledged message is never left waiting for the next ACK.)
+        """
         acked: list[Message] = []
         sent = self.sent
-        while sent and sent[0].seq <= seq and len(acked) < MAX_ACK_BATCH:
+        while sent and sent[0].seq <= seq:
             acked.append(sent.popleft())
         return acked
 
@@ -157,4 +158,4 @@ class Session:
         return dropped
 
 
-__all__ = ["MAX_ACK_BATCH", "OutQueue", "Session"]
+__all__ = ["OutQueue", "Session"]

@@ -52,6 +52,7 @@ from asyncmsgr.frames.v2 import (
     WaitFrame,
     decode_banner_payload,
 )
+from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import READY_STATES, State, Step
 from asyncmsgr.protocol.races import (
@@ -90,6 +91,12 @@ FRAME_STATES: dict[Tag, frozenset[State]] = {
     Tag.KEEPALIVE2_ACK: frozenset({S.READY}),
     Tag.ACK: frozenset({S.READY}),
 }
+
+
+def _acked_by_peer(p: ProtocolV2, messages: list[Message]) -> None:
+    """Requeued messages the peer turned out to have: report them acknowledged."""
+    if messages:
+        p._emit(ev.MessagesAcked(messages=tuple(messages)))
 
 
 def _queue_after(p: ProtocolV2, step: Step, frame: ControlFrame, *, now: float = 0.0,
@@ -301,7 +308,7 @@ def handle_session_retry_global(p: ProtocolV2, frame: SessionRetryGlobalFrame,
 def handle_reconnect_ok(p: ProtocolV2, frame: SessionReconnectOkFrame,
                         now: float) -> None:
     """SESSION_RECONNECT_OK: resumed; drop what the server already has."""
-    p.session.discard_requeued_up_to(frame.msg_seq)
+    _acked_by_peer(p, p.session.discard_requeued_up_to(frame.msg_seq))
     p.backoff = 0.0
     p._emit(ev.Connected(reconnect=True))
     p.ready(now)
@@ -496,7 +503,7 @@ def _send_server_ident(p: ProtocolV2, now: float) -> None:
 
 def _send_reconnect_ok(p: ProtocolV2, now: float) -> None:
     s = p.session
-    s.discard_requeued_up_to(s.message_seq)
+    _acked_by_peer(p, s.discard_requeued_up_to(s.message_seq))
     frame = SessionReconnectOkFrame(msg_seq=s.in_seq)
     if not p.registry.accept_conn(p.owner, p.peer_addrs):
         p.fault(now, "another connection owns this peer address")
