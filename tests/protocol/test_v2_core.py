@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import pytest
 
+from asyncmsgr.errors import MessageDecodeError
 from asyncmsgr.frames.assembler import FrameAssembler
 from asyncmsgr.frames.v2 import (
     CON_MODE_CRC,
@@ -389,6 +390,40 @@ def test_old_message_dropped_and_die_on_old_message_raises() -> None:
     wire = b"".join(bytes(c) for c in strict.client.data_to_send(strict.now))
     strict.server.receive_data(wire, strict.now)
     with pytest.raises(AssertionError, match="old msgs"):
+        strict.server.receive_data(wire, strict.now)
+
+
+def test_skipped_seq_is_logged_or_raises_with_die_on_skipped_message() -> None:
+    for die in (False, True):
+        p = ProtocolPair(options=ProtocolOptions(die_on_skipped_message=die))
+        p.handshake()
+        p.client.send_message(MPing(priority=127, tid=1), p.now)
+        first = b"".join(bytes(c) for c in p.client.data_to_send(p.now))
+        p.client.send_message(MPing(priority=127, tid=2), p.now)
+        second = b"".join(bytes(c) for c in p.client.data_to_send(p.now))
+        assert first  # written, never delivered: the server sees seq 2 first
+        if die:
+            with pytest.raises(AssertionError, match="skipped"):
+                p.server.receive_data(second, p.now)
+        else:
+            p.server.receive_data(second, p.now)
+            assert [m.seq for m in received(p.server.events_received())] == [2]
+
+
+def test_undecodable_message_faults_or_raises_with_die_on_bad_msg() -> None:
+    bad = RawMessage(raw_type=MCommand.TYPE, priority=127, front=b"\x01")  # truncated
+    p = ProtocolPair(client_policy=Policy.lossless_client(),
+                     server_policy=Policy.stateful_server())
+    p.handshake()
+    p.client.send_message(bad, p.now)
+    p.transfer()
+    assert not received(p.server_events)
+    assert p.server.state is State.STANDBY  # faulted cleanly, session kept
+    strict = ProtocolPair(options=ProtocolOptions(die_on_bad_msg=True))
+    strict.handshake()
+    strict.client.send_message(bad, strict.now)
+    wire = b"".join(bytes(c) for c in strict.client.data_to_send(strict.now))
+    with pytest.raises(MessageDecodeError):
         strict.server.receive_data(wire, strict.now)
 
 

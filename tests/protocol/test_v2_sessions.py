@@ -162,3 +162,46 @@ def test_requeued_messages_the_peer_had_are_reported_acked_on_reconnect() -> Non
     assert acked == [0, 1, 2, 3]
     assert tids(p.server_events) == [0, 1, 2, 3]  # not delivered twice
     assert not of_type(p.client_events, ev.MessagesDropped)
+
+
+def test_stale_client_ident_is_refused_and_the_session_kept() -> None:
+    """A CLIENT_IDENT with an older global_seq than the registered session's peer
+    (an attempt overtaken by a later one) is stale: that connection is stopped
+    (reset) and the existing session is untouched."""
+    p = lossless_pair()
+    existing = p.server
+    existing.session.peer_global_seq = 10 ** 6  # the session has seen a later attempt
+    p.break_connection()
+    p.client.session.server_cookie = 0  # force CLIENT_IDENT rather than RECONNECT
+    p.reconnect()
+    p.transfer()
+    assert state(p.server) is State.CLOSED  # the new, stale connection
+    assert ev.ResetSession() in p.server_events
+    assert existing.state is State.STANDBY
+    assert p.server_registry.registered[p.server.peer_addrs] is existing
+
+
+def test_reconnect_with_stale_global_seq_gets_retry_global() -> None:
+    p = lossless_pair()
+    p.break_connection()
+    p.server.session.peer_global_seq = 500
+    p.reconnect()
+    p.transfer()
+    assert p.client.handshake_counts.get("recv_SESSION_RETRY_GLOBAL") == 1
+    assert p.client.session.global_seq > 500
+    assert state(p.client) is State.READY
+    assert p.client.handshake_counts["send_SESSION_RECONNECT"] == 2
+
+
+def test_lossy_session_is_replaced_by_a_new_connection() -> None:
+    """A new CLIENT_IDENT for a registered lossy session stops the old connection
+    (ms_handle_reset) and takes its place."""
+    p = ProtocolPair(client_policy=Policy.lossy_client(),
+                     server_policy=Policy.stateless_registered_server())
+    p.handshake()
+    old = p.server
+    p.reconnect()  # the client's next connection (its old one is gone)
+    p.transfer()
+    assert old.state is State.CLOSED
+    assert old in p.server_registry.stopped
+    assert state(p.server) is State.READY
