@@ -347,7 +347,7 @@ class AsyncConnection(Connection):
         budget = _READ_BUDGET
         inj = self._inject
         while budget > 0 and core.wants_read and self._sock is sock:
-            if inj is not None and inj.fail_socket_op():
+            if inj is not None and inj.fail_socket_op(self):
                 _inject_shutdown(sock, "read")
             buf = core.get_buffer()
             try:
@@ -401,7 +401,7 @@ class AsyncConnection(Connection):
                     break
             inj = self._inject
             if inj is not None:
-                if inj.fail_socket_op():
+                if inj.fail_socket_op(self):
                     _inject_shutdown(sock, "send")
                 elif inj.congested():
                     break  # as if the socket said EAGAIN: wait for WRITABLE

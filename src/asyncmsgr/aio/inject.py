@@ -40,6 +40,9 @@ class FaultInjector:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self.counts: Counter[str] = Counter()
+        #: Called with the connection whose socket an injected failure shuts
+        #: (on that connection's thread), for tools measuring recovery.
+        self.on_socket_failure: Callable[[object], None] | None = None
 
     def _count(self, what: str) -> None:
         with self._lock:
@@ -50,12 +53,15 @@ class FaultInjector:
         """``ms_inject_socket_failures`` (0: off)."""
         return self.config.ms_inject_socket_failures
 
-    def fail_socket_op(self) -> bool:
-        """True when this read or send attempt must shut the socket (1 in N)."""
+    def fail_socket_op(self, conn: object = None) -> bool:
+        """True when ``conn``'s read or send attempt must shut its socket (1 in N)."""
         n = self.config.ms_inject_socket_failures
         if n <= 0 or self._rng.randrange(n) != 0:
             return False
         self._count("socket_failures")
+        hook = self.on_socket_failure
+        if hook is not None:
+            hook(conn)
         return True
 
     def congested(self) -> bool:

@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from asyncmsgr.cli import bench, decode
+from asyncmsgr.cli import bench, decode, stress
 from asyncmsgr.config import ConfigError, config_help, parse_config_args
 
 _EPILOG = ("Messenger options such as --ms_async_op_threads=2 or --asyncmsgr_embedded=false "
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     decode.register(sub)
     bench.register(sub)
+    stress.register(sub)
     return parser
 
 
