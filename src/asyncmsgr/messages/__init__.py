@@ -12,6 +12,7 @@ class                  type  v/compat  module
 =====================  ====  ========  =====================================
 MPing                     2  1/1      :mod:`.ping`
 MMonMap                   4  1/1      :mod:`.mon` (map in :mod:`.monmap`)
+MMonGetMap                5  1/1      :mod:`.mon`
 MMonSubscribe            15  3/1      :mod:`.mon`
 MMonSubscribeAck         16  1/1      :mod:`.mon`
 MAuth                    17  1/1      :mod:`.auth`
@@ -33,6 +34,7 @@ from asyncmsgr.messages.command import MCommand, MCommandReply, MMonCommand, MMo
 from asyncmsgr.messages.config import MConfig
 from asyncmsgr.messages.mon import (
     CEPH_SUBSCRIBE_ONETIME,
+    MMonGetMap,
     MMonGetVersion,
     MMonGetVersionReply,
     MMonMap,
@@ -62,6 +64,7 @@ __all__ = [
     "MConfig",
     "MMonCommand",
     "MMonCommandAck",
+    "MMonGetMap",
     "MMonGetVersion",
     "MMonGetVersionReply",
     "MMonMap",

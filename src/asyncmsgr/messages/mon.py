@@ -1,6 +1,7 @@
 """Monitor client messages: maps, subscriptions and map versions (wire-protocol.md §7.2).
 
 * MMonMap (4): ``bufferlist monmap`` (a :class:`~asyncmsgr.messages.monmap.MonMap`).
+* MMonGetMap (5): empty; the mon answers with an MMonMap.
 * MMonSubscribe (15, v3/1): ``map<string, {u64 start, u8 flags}> what`` then
   ``string hostname`` (v3). A v0/v1 front holds the old
   ``map<string, {u64 unused, u64 have, u8 onetime}>`` instead.
@@ -186,6 +187,27 @@ class MMonSubscribeAck(Message):
 
 @register_message
 @dataclass(kw_only=True, eq=False, slots=True, repr=False)
+class MMonGetMap(Message):
+    """``MMonGetMap``: ask the mon for its current monmap (empty front)."""
+
+    TYPE = 5  # CEPH_MSG_MON_GET_MAP
+    HEAD_VERSION = 1
+    COMPAT_VERSION = 1
+
+    def encode_payload(self, features: int) -> None:
+        """Nothing to encode."""
+        self.front = b""
+
+    @classmethod
+    def decode_payload(
+        cls, header: MsgHeader, front: Reader, middle: memoryview, data: memoryview
+    ) -> Self:
+        """Nothing to parse (trailing bytes are ignored)."""
+        return cls()
+
+
+@register_message
+@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonGetVersion(Message):
     """``MMonGetVersion``: ask for the newest and oldest epochs of a map."""
 
@@ -251,6 +273,7 @@ class MMonGetVersionReply(Message):
 
 __all__ = [
     "CEPH_SUBSCRIBE_ONETIME",
+    "MMonGetMap",
     "MMonGetVersion",
     "MMonGetVersionReply",
     "MMonMap",
