@@ -1,0 +1,87 @@
+"""Fixtures with real Ceph monitors (see :mod:`ceph_cluster`).
+
+* ``ceph_mon``: a one-mon cluster (msgr2 + msgr1, cephx with auth none also
+  allowed), shared by the whole session. Tests must leave it running and in
+  quorum (kill or restart only on a private :class:`MonCluster`).
+* ``ceph_mon_pair``: a two-mon cluster (mons ``a`` and ``b``), shared by the
+  session; a test that kills a mon restarts it and calls ``wait_ready()``.
+* ``mon_cluster_factory``: builds private clusters (any options), stopped at the
+  end of the test.
+
+Every fixture skips the test, with the reason, only when ``ceph-mon`` is not
+installed (``.ci/run`` installs it, so CI runs these tests). When a test that
+uses a cluster fails, the tail of each mon's log is added to the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import pytest
+from ceph_cluster import MonCluster, MonClusterFactory, ceph_mon_binary
+
+_SKIP_REASON = ("ceph-mon is not installed (apt-get install ceph-mon ceph-common; "
+                "see .ci/run)")
+
+
+def _require_ceph_mon() -> None:
+    if ceph_mon_binary() is None:
+        pytest.skip(_SKIP_REASON)
+
+
+def _started(**options: Any) -> MonCluster:
+    cluster = MonCluster(**options)
+    cluster.start()
+    try:
+        cluster.wait_ready()
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def ceph_mon() -> Iterator[MonCluster]:
+    """A running one-mon cluster allowing cephx and auth none."""
+    _require_ceph_mon()
+    cluster = _started(num_mons=1, auth_none=True)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def ceph_mon_pair() -> Iterator[MonCluster]:
+    """A running two-mon cluster (``a``, ``b``) allowing cephx and auth none."""
+    _require_ceph_mon()
+    cluster = _started(num_mons=2, auth_none=True)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def mon_cluster_factory() -> Iterator[MonClusterFactory]:
+    """``factory(**MonCluster options)`` -> a started, ready cluster, stopped afterwards."""
+    _require_ceph_mon()
+    made: list[MonCluster] = []
+
+    def factory(**options: Any) -> MonCluster:
+        cluster = _started(**options)
+        made.append(cluster)
+        return cluster
+
+    yield factory
+    for cluster in made:
+        cluster.stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    if report.failed:
+        funcargs: dict[str, object] = getattr(item, "funcargs", {})
+        for name, value in funcargs.items():
+            if isinstance(value, MonCluster) and value.is_started:
+                report.sections.append((f"mon log tail ({name})", value.log_tail(lines=30)))
+    return report
