@@ -371,6 +371,11 @@ class Messenger:
         self._ensure_pool()
         self.started = True
 
+    @property
+    def workers(self) -> tuple[Worker, ...]:
+        """The workers of the pool (empty before :meth:`start`)."""
+        return self._pool.workers if self._pool is not None else ()
+
     def counters_for(self, worker: Worker) -> PerfCounters:
         """The ``msgr_*`` counters of one worker."""
         with self._lock:
