@@ -10,6 +10,7 @@
         RemoteProtocolError               the peer sent something invalid
           DecodeError                     malformed encoding (truncated, bad count, ...)
             IncompatibleEncoding          struct compat_v newer than we understand
+            CephxDecryptError             cephx AES-CBC: bad length, padding or magic
           FrameError                      msgr2 framing
             BadPreambleCrc
             BadSegmentCrc                 rev1 inline crc or epilogue crc
@@ -28,6 +29,7 @@
     ConnectionClosed                      we closed it
     ConnectionBroken                      the peer or the network broke it (cause chained)
     WouldBlock                            a *_nowait call that would have to wait
+    KeyringError                          a keyring file or key cannot be used
 
 Every decoder in this package raises only :class:`RemoteProtocolError` subclasses
 for bad input; any other exception escaping a decoder is a bug.
@@ -77,6 +79,13 @@ class DecodeError(RemoteProtocolError):
 
 class IncompatibleEncoding(DecodeError):
     """A versioned struct's compat_v is newer than the version this decoder knows."""
+
+
+class CephxDecryptError(DecodeError):
+    """cephx AES-128-CBC data did not decrypt: wrong length, bad padding or bad
+    AUTH_ENC_MAGIC (almost always: the wrong key)."""
+
+    error_code = 13  # EACCES
 
 
 class FrameError(RemoteProtocolError):
@@ -184,6 +193,11 @@ class WouldBlock(AsyncmsgrError):
     """A ``*_nowait`` operation could not complete without waiting."""
 
 
+class KeyringError(AsyncmsgrError, ValueError):
+    """A keyring or key is unusable (missing file, bad base64, no key for an entity);
+    the message is meant for the person who wrote the keyring."""
+
+
 __all__ = [
     "AsyncmsgrError",
     "AuthFailed",
@@ -192,6 +206,7 @@ __all__ = [
     "BadPreambleCrc",
     "BadSegmentCrc",
     "BannerMismatch",
+    "CephxDecryptError",
     "ConnectionBroken",
     "ConnectionClosed",
     "DecodeError",
@@ -201,6 +216,7 @@ __all__ = [
     "FrameTooLarge",
     "HandshakeError",
     "IncompatibleEncoding",
+    "KeyringError",
     "LocalProtocolError",
     "MessageDecodeError",
     "MessageError",
