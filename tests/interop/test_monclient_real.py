@@ -1,0 +1,139 @@
+"""MonClient against real Ceph Pacific monitors (fixtures in conftest.py).
+
+Each test compares with the real ``ceph`` CLI (the oracle) where it can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from ceph_cluster import MonCluster
+
+from asyncmsgr.auth.base import AuthClient, ModeOptions
+from asyncmsgr.auth.none import AuthNoneClient
+from asyncmsgr.monc.client import MonClient, MonClientOptions
+from asyncmsgr.types import AuthName, EntityAddrVec, EntityType
+
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(90)]
+
+FAST = MonClientOptions(hunt_interval=0.5, ping_interval=0.5, ping_timeout=3.0,
+                        mount_timeout=20.0)
+
+
+def run(body: Callable[[], Coroutine[Any, Any, None]], timeout: float = 60.0) -> None:
+    async def main() -> None:
+        await asyncio.wait_for(body(), timeout)
+    asyncio.run(main())
+
+
+def make_auth(cluster: MonCluster, method: str, mode: str) -> AuthClient:
+    """An auth client for client.admin: ``none`` or ``cephx``, mode crc or secure."""
+    modes = ModeOptions(mon_client=mode, client=mode)
+    name = AuthName(EntityType.CLIENT, "admin")
+    if method == "none":
+        return AuthNoneClient(name, modes=modes)
+    raise AssertionError(method)
+
+
+def addrs_of(cluster: MonCluster) -> list[EntityAddrVec]:
+    return [EntityAddrVec.parse(a) for a in cluster.mon_addrs]
+
+
+MATRIX = [("none", "crc")]
+
+
+@pytest.mark.parametrize(("method", "mode"), MATRIX)
+def test_status_version_command_subscribe(ceph_mon: MonCluster, method: str,
+                                          mode: str) -> None:
+    async def body() -> None:
+        monc = MonClient(addrs_of(ceph_mon), auth_client=make_auth(ceph_mon, method, mode),
+                         options=FAST)
+        await monc.connect()
+        try:
+            assert monc.monmap is not None
+            assert str(monc.monmap.fsid) == ceph_mon.fsid
+            assert monc.global_id > 0
+            status = await monc.command({"prefix": "status", "format": "json"})
+            assert status.r == 0
+            got = status.json()
+            oracle = ceph_mon.ceph_json("status")
+            assert isinstance(oracle, dict)
+            assert got["fsid"] == oracle["fsid"]
+            assert got["quorum_names"] == oracle["quorum_names"]
+            assert got["health"]["status"] == oracle["health"]["status"]
+            assert set(got) == set(oracle)
+            version = await monc.command({"prefix": "version", "format": "json"})
+            assert version.json() == ceph_mon.ceph_json("version")
+            bad = await monc.command({"prefix": "no such command"})
+            assert bad.r == -22
+            newest, oldest = await monc.get_version("osdmap")
+            assert newest >= 1
+            assert oldest >= 0
+            monc.sub_want("osdmap", 0)
+            monc.sub_want("mgrmap", 0)
+            monc.sub_want("config", 0)
+            await monc.wait_for_map("osdmap", min_epoch=1, timeout=10)
+            await monc.wait_for_map("mgrmap", min_epoch=1, timeout=10)
+            await monc.wait_for_map("config", timeout=10)
+            dump = await monc.command({"prefix": "mon dump", "format": "json"})
+            assert dump.r == 0
+            assert "dumped monmap epoch" in dump.rs
+            assert json.loads(dump.outbuf)["fsid"] == ceph_mon.fsid
+        finally:
+            await monc.shutdown()
+    run(body)
+
+
+def _dead_addrvec() -> EntityAddrVec:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return EntityAddrVec.parse(f"[v2:127.0.0.1:{port},v1:127.0.0.1:{port + 1}]")
+
+
+def test_hunting_past_a_dead_monitor(ceph_mon: MonCluster) -> None:
+    """mon_host lists a monitor that is down before the live one; dialling one at
+    a time, the client moves on after mon_client_hunt_interval and gets a session."""
+    async def body() -> None:
+        for seed in range(2):
+            opts = MonClientOptions(hunt_interval=0.5, hunt_parallel=1, mount_timeout=20.0)
+            monc = MonClient([_dead_addrvec(), *addrs_of(ceph_mon)],
+                             auth_client=make_auth(ceph_mon, "none", "crc"), options=opts,
+                             rng=random.Random(seed))
+            await monc.connect()
+            try:
+                con = monc.active_connection
+                assert con is not None
+                assert con.peer_addrs == addrs_of(ceph_mon)[0]
+                assert (await monc.command({"prefix": "health"})).r == 0
+            finally:
+                await monc.shutdown()
+    run(body)
+
+
+def test_mon_killed_and_restarted(mon_cluster_factory: Any) -> None:
+    """The only mon dies; once it is back the client reconnects by itself and the
+    next command succeeds."""
+    cluster: MonCluster = mon_cluster_factory(num_mons=1, auth_none=True)
+
+    async def body() -> None:
+        monc = MonClient(addrs_of(cluster), auth_client=make_auth(cluster, "none", "crc"),
+                         options=FAST)
+        await monc.connect()
+        try:
+            assert (await monc.command({"prefix": "health"})).r == 0
+            await asyncio.to_thread(cluster.kill, "a")
+            await asyncio.to_thread(cluster.restart, "a")
+            await asyncio.to_thread(cluster.wait_ready)
+            res = await monc.command({"prefix": "health", "format": "json"}, timeout=30)
+            assert res.r == 0
+            assert monc.sessions >= 2
+        finally:
+            await monc.shutdown()
+    run(body, timeout=80)
