@@ -342,7 +342,7 @@ class CephxClient:
         if method == AUTH_NONE:
             return AuthRequest(AUTH_NONE, modes,
                                encode_none_payload(self.name, self.global_id, to_mon=to_mon))
-        if to_mon:
+        if to_mon and peer.my_type != EntityType.MON:  # mons use authorizers between them
             meta.method_state[_STATE] = _MonRound()
             w = Writer()
             w.push_u8(AUTH_MODE_MON)
