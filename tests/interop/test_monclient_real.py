@@ -9,6 +9,7 @@ import asyncio
 import json
 import random
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -16,8 +17,10 @@ import pytest
 from ceph_cluster import MonCluster
 
 from asyncmsgr.auth.base import AuthClient, ModeOptions
+from asyncmsgr.auth.cephx import CephxClient, CryptoKey, Keyring
 from asyncmsgr.auth.none import AuthNoneClient
-from asyncmsgr.monc.client import MonClient, MonClientOptions
+from asyncmsgr.frames.v2 import CON_MODE_CRC, CON_MODE_SECURE
+from asyncmsgr.monc.client import MonAuthError, MonClient, MonClientOptions
 from asyncmsgr.types import AuthName, EntityAddrVec, EntityType
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(90)]
@@ -38,14 +41,24 @@ def make_auth(cluster: MonCluster, method: str, mode: str) -> AuthClient:
     name = AuthName(EntityType.CLIENT, "admin")
     if method == "none":
         return AuthNoneClient(name, modes=modes)
-    raise AssertionError(method)
+    keyring = Keyring.from_file(str(cluster.keyring_path))
+    key = keyring.get(name)
+    assert key is not None
+    return CephxClient(name, key, clock=time.time, modes=modes)
+
+
+def con_mode(con: object) -> int:
+    """The msgr2 connection mode a connection runs (CON_MODE_CRC / _SECURE)."""
+    return int(con.core.auth_meta.con_mode)  # type: ignore[attr-defined]
 
 
 def addrs_of(cluster: MonCluster) -> list[EntityAddrVec]:
     return [EntityAddrVec.parse(a) for a in cluster.mon_addrs]
 
 
-MATRIX = [("none", "crc")]
+#: auth none has no session key, hence no secure mode (as in Ceph).
+MATRIX = [("cephx", "crc"), ("cephx", "secure"), ("none", "crc")]
+MODES = {"crc": CON_MODE_CRC, "secure": CON_MODE_SECURE}
 
 
 @pytest.mark.parametrize(("method", "mode"), MATRIX)
@@ -59,6 +72,8 @@ def test_status_version_command_subscribe(ceph_mon: MonCluster, method: str,
             assert monc.monmap is not None
             assert str(monc.monmap.fsid) == ceph_mon.fsid
             assert monc.global_id > 0
+            assert monc.active_connection is not None
+            assert con_mode(monc.active_connection) == MODES[mode]
             status = await monc.command({"prefix": "status", "format": "json"})
             assert status.r == 0
             got = status.json()
@@ -137,3 +152,41 @@ def test_mon_killed_and_restarted(mon_cluster_factory: Any) -> None:
         finally:
             await monc.shutdown()
     run(body, timeout=80)
+
+
+@pytest.mark.parametrize("mode", ["crc", "secure"])
+def test_wrong_key_is_refused(ceph_mon: MonCluster, mode: str) -> None:
+    """A wrong client.admin key: MonAuthError with a readable reason, quickly."""
+    async def body() -> None:
+        name = AuthName(EntityType.CLIENT, "admin")
+        wrong = CryptoKey.aes(bytes(range(16)))
+        auth = CephxClient(name, wrong, clock=time.time,
+                           modes=ModeOptions(mon_client=mode))
+        monc = MonClient(addrs_of(ceph_mon), auth_client=auth, options=FAST)
+        try:
+            start = time.monotonic()
+            with pytest.raises(MonAuthError) as info:
+                await monc.connect()
+            assert time.monotonic() - start < 5
+            assert info.value.result in (-1, -13)
+            assert "client.admin" in str(info.value) or "denied" in str(info.value)
+        finally:
+            await monc.shutdown()
+    run(body)
+
+
+def test_secure_session_carries_large_commands(ceph_mon: MonCluster) -> None:
+    """Secure mode with cephx: a command whose reply spans several GCM segments."""
+    async def body() -> None:
+        monc = MonClient(addrs_of(ceph_mon), auth_client=make_auth(ceph_mon, "cephx", "secure"),
+                         options=FAST)
+        await monc.connect()
+        try:
+            res = await monc.command({"prefix": "get_command_descriptions"})
+            assert res.r == 0
+            assert len(res.outbuf) > 50_000
+            descs = json.loads(res.outbuf)
+            assert any(d["sig"] == ["status"] for d in descs.values())
+        finally:
+            await monc.shutdown()
+    run(body)
