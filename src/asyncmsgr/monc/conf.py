@@ -1,0 +1,912 @@
+"""``ceph.conf`` files, client arguments and ``mon_host``, as Ceph Pacific reads them.
+
+Sans-I/O: no sockets, clocks or DNS. Reading files, the environment, the host
+name and the home directory go through a :class:`ConfEnv` (default
+:meth:`ConfEnv.from_os`), and host names in ``mon_host`` stay unresolved until
+:meth:`ClientSettings.resolve_mons` is given a resolver.
+
+Behaviour checked against Pacific 16.2.15's ``ceph-conf`` and ``monmaptool``
+(``tests/interop/test_ceph_conf_oracle.py``):
+
+* **Files** (``ConfUtils``): ``[section]`` headers taken verbatim (``[ mon ]`` is
+  not ``[mon]``); ``key = value`` lines; ``#`` and ``;`` start a comment at the
+  start of a line, after a header and after an unquoted value; a backslash
+  escapes the next character (``a\\#b`` is ``a#b``) and at the end of a line joins
+  the next line. Keys are trimmed and each run of blanks becomes one ``_``
+  (``mon  host`` is ``mon_host``); **dashes are not** turned into underscores in a
+  file (Pacific ignores ``mon-host = ...`` in ``ceph.conf``; on the command line
+  ``--mon-host`` works). Values are trimmed; a quoted value keeps its blanks,
+  honours ``\\"`` and may not contain ``#`` or ``;`` (Pacific refuses it), and only
+  a comment may follow it. A key set twice keeps the last value; a section opened
+  twice is merged. Lines before the first header belong to ``[global]``.
+  Unlike Pacific, a last line without a newline is accepted.
+* **Lookup** for ``type.id``: ``[type.id]``, then ``[type]``, then ``[global]``.
+* **Metavariables**: ``$cluster``, ``$type``, ``$id``, ``$name``, ``$host``,
+  ``$pid``, ``$home`` and any option name (``$run_dir``), also as ``${var}``; the
+  longest ``[A-Za-z0-9_]`` run is the name, so ``$cluster_x`` is not
+  ``$cluster`` + ``_x`` and stays as is, as any unknown name does. An expansion
+  loop leaves the value unexpanded.
+* **Arguments** (``ceph_argparse``): ``CEPH_ARGS`` is read first, so the command
+  line wins; both beat the file. ``-c/--conf`` lists files (commas or blanks),
+  the first existing one is read and a missing list is an error; without ``-c``,
+  ``CEPH_CONF`` or the default search path is used and a missing file is not an
+  error. Without ``--cluster``, a ``-c`` file named ``X.conf`` makes the cluster
+  ``X``.
+* **mon_host** (``MonMap::build_initial`` with ``init_with_ips``): items split on
+  blanks and ``;``, addresses within an item on ``,``; ``[v2:..,v1:..]`` is one
+  monitor taken as is; a single address without ``v1:``/``v2:`` is ambiguous:
+  no port gives ``v2:IP:3300`` and a separate ``v1:IP:6789`` monitor, 6789 gives
+  v1, 3300 gives v2, any other port gives v2 and a separate v1 on that port
+  (``for_mkfs``, as ``monmaptool --generate``: no port gives one monitor
+  ``[v2:IP:3300,v1:IP:6789]`` and no extra legacy monitors). Monitors are named
+  ``noname-a``, ``noname-b``, ... and legacy extras ``noname-a-legacy``. Without
+  ``mon_host``, ``[mon.X]`` sections with ``mon addr`` (a v1 address, default
+  port 6789) are used.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shlex
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Self
+
+from asyncmsgr.config import (
+    ConfigError,
+    MessengerConfig,
+    OptionValue,
+    convert_value,
+    normalize_option_name,
+    parse_config_args,
+    str_list,
+)
+from asyncmsgr.errors import AsyncmsgrError
+from asyncmsgr.types import (
+    AddrType,
+    AuthName,
+    EntityAddr,
+    EntityAddrVec,
+    EntityType,
+    entity_type_str,
+)
+
+CEPH_MON_PORT_IANA = 3300
+CEPH_MON_PORT_LEGACY = 6789
+
+#: Pacific's ``conf`` search list when neither ``-c`` nor ``CEPH_CONF`` is given.
+DEFAULT_CONF_SEARCH = ("$data_dir/config, /etc/ceph/$cluster.conf, "
+                       "$home/.ceph/$cluster.conf, $cluster.conf")
+#: Pacific's default ``keyring`` option.
+DEFAULT_KEYRING = ("/etc/ceph/$cluster.$name.keyring,/etc/ceph/$cluster.keyring,"
+                   "/etc/ceph/keyring,/etc/ceph/keyring.bin,")
+
+#: Defaults of the options a mon client reads (Pacific ``options.cc``); used for
+#: the typed accessors and for ``$option`` expansion.
+DEFAULTS: Mapping[str, str] = {
+    "run_dir": "/var/run/ceph",
+    "data_dir": "/var/lib/ceph/$type/$cluster-$id",
+    "keyring": DEFAULT_KEYRING,
+    "key": "",
+    "keyfile": "",
+    "mon_host": "",
+    "fsid": "",
+    "auth_client_required": "cephx, none",
+    "ms_mon_client_mode": "secure crc",
+    "mon_client_ping_interval": "10",
+    "mon_client_ping_timeout": "30",
+    "mon_client_hunt_interval": "3",
+    "mon_client_hunt_parallel": "3",
+    "mon_client_hunt_interval_backoff": "1.5",
+    "mon_client_hunt_interval_max_multiple": "10",
+    "client_mount_timeout": "300",
+    "rados_mon_op_timeout": "0",
+}
+
+#: Name prefixes of ``--option`` arguments treated as config options (others are
+#: left for the tool); plus the exact names in :data:`DEFAULTS`.
+OPTION_PREFIXES = ("ms_", "mon_", "auth_", "cephx_", "debug_", "rados_", "client_",
+                   "asyncmsgr_", "log_", "admin_", "osd_", "mgr_", "public_", "cluster_")
+
+_META_RE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.\-]*[A-Za-z0-9])?(:[0-9]+)?$")
+
+
+class ConfError(AsyncmsgrError, ValueError):
+    """A configuration file, argument or ``mon_host`` that Ceph would refuse."""
+
+
+# --- environment ------------------------------------------------------------------
+
+def _read_os_file(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfEnv:
+    """What the configuration layer may know of the outside world."""
+
+    environ: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables (``CEPH_ARGS``, ``CEPH_CONF``)."""
+    read_file: Callable[[str], str | None] = lambda _path: None
+    """Returns a file's text, or None when it does not exist or cannot be read."""
+    hostname: str = "localhost"
+    """Short host name, for ``$host``."""
+    home: str = "/root"
+    """Home directory, for ``$home`` and ``~``."""
+    pid: int = 0
+    """Process id, for ``$pid``."""
+
+    @classmethod
+    def from_os(cls) -> Self:
+        """The real process environment and file system."""
+        return cls(environ=dict(os.environ), read_file=_read_os_file,
+                   hostname=platform.node().split(".")[0] or "localhost",
+                   home=os.path.expanduser("~"), pid=os.getpid())
+
+
+# --- conf files ---------------------------------------------------------------------
+
+def normalize_conf_key(key: str) -> str:
+    """``ConfFile::normalize_key_name``: trim, each run of blanks -> ``_``."""
+    return "_".join(key.split())
+
+
+@dataclass(frozen=True)
+class ConfFile:
+    """A parsed ``ceph.conf``: section name -> normalised key -> raw value."""
+
+    sections: Mapping[str, Mapping[str, str]]
+
+    @classmethod
+    def parse(cls, text: str, source: str = "<string>") -> ConfFile:
+        """Parse ``ceph.conf`` text (rules in the module docstring).
+
+        Raises:
+            ConfError: a syntax error, naming ``source`` and the line.
+        """
+        sections: dict[str, dict[str, str]] = {"global": {}}
+        current = sections["global"]
+        pending = ""
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        for number, raw in enumerate(lines, 1):
+            line = raw.removesuffix("\r")
+            if line.endswith("\\"):
+                pending += line[:-1]
+                continue
+            line, pending = pending + line, ""
+            try:
+                parsed = _parse_line(line)
+            except ConfError as exc:
+                raise ConfError(f"{source}: line {number}: {exc}") from None
+            if parsed is None:
+                continue
+            section, key, value = parsed
+            if section is not None:
+                current = sections.setdefault(section, {})
+            else:
+                current[key] = value
+        if pending:
+            raise ConfError(f"{source}: the last line ends with a backslash")
+        return cls({name: dict(items) for name, items in sections.items()})
+
+    def lookup(self, key: str, sections: Iterable[str]) -> str | None:
+        """The raw value of ``key`` in the first of ``sections`` that has it."""
+        name = normalize_conf_key(key)
+        for section in sections:
+            values = self.sections.get(section)
+            if values is not None and name in values:
+                return values[name]
+        return None
+
+    def merged(self, sections: Sequence[str]) -> dict[str, str]:
+        """Every key visible from ``sections`` (earlier sections win)."""
+        out: dict[str, str] = {}
+        for section in reversed(sections):
+            out.update(self.sections.get(section, {}))
+        return out
+
+
+def _parse_line(line: str) -> tuple[str | None, str, str] | None:
+    """One logical line -> (section, "", "") | (None, key, value) | None (blank)."""
+    s = line.lstrip()
+    if not s or s[0] in "#;":
+        return None
+    if s[0] == "[":
+        end = s.find("]")
+        if end < 0:
+            raise ConfError("expected ']' after the section name")
+        name = s[1:end]
+        if not name:
+            raise ConfError("empty section name")
+        _expect_comment_or_end(s[end + 1:])
+        return name, "", ""
+    if s[0] == "]":
+        raise ConfError("unexpected ']'")
+    key_text, eq, rest = s.partition("=")
+    if not eq:
+        raise ConfError("expected 'key = value'")
+    if any(c in key_text for c in "#;\"[]"):
+        raise ConfError(f"bad key {key_text.strip()!r}")
+    key = normalize_conf_key(key_text)
+    if not key:
+        raise ConfError("empty key")
+    rest = rest.lstrip()
+    if rest.startswith('"'):
+        value, tail = _quoted(rest[1:])
+        _expect_comment_or_end(tail)
+        return None, key, value
+    return None, key, _unquoted(rest)
+
+
+def _quoted(s: str) -> tuple[str, str]:
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            out.append(s[i + 1])
+            i += 2
+            continue
+        if c == '"':
+            return "".join(out), s[i + 1:]
+        if c in "#;":
+            raise ConfError(f"'{c}' inside a quoted value (Ceph refuses it)")
+        out.append(c)
+        i += 1
+    raise ConfError("missing closing quote")
+
+
+def _unquoted(s: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\":
+            if i + 1 >= len(s):
+                raise ConfError("unterminated escape")
+            out.append(s[i + 1])
+            i += 2
+            continue
+        if c in "#;":
+            break
+        out.append(c)
+        i += 1
+    return "".join(out).strip()
+
+
+def _expect_comment_or_end(tail: str) -> None:
+    tail = tail.lstrip()
+    if tail and tail[0] not in "#;":
+        raise ConfError(f"unexpected text {tail!r}")
+
+
+# --- metavariables --------------------------------------------------------------------
+
+def expand_meta(value: str, lookup: Callable[[str], str | None]) -> str:
+    """Expand ``$var`` / ``${var}`` in ``value``; ``lookup`` gives a variable's raw value.
+
+    Values found are expanded in turn; unknown names stay as written; a loop
+    leaves ``value`` as it was.
+    """
+    try:
+        return _expand(value, lookup, ())
+    except _ExpansionLoop:
+        return value
+
+
+class _ExpansionLoop(Exception):
+    pass
+
+
+def _expand(value: str, lookup: Callable[[str], str | None], stack: tuple[str, ...]) -> str:
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        found = lookup(name)
+        if found is None:
+            return match.group(0)
+        if name in stack:
+            raise _ExpansionLoop(name)
+        return _expand(found, lookup, (*stack, name))
+    return _META_RE.sub(one, value)
+
+
+# --- mon_host -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class InitialMon:
+    """One monitor of the initial monmap: its name and addresses."""
+
+    name: str
+    addrs: EntityAddrVec
+
+    def __str__(self) -> str:
+        return f"{self.addrs} mon.{self.name}"
+
+
+class _MonMapBuilder:
+    def __init__(self) -> None:
+        self.mons: list[InitialMon] = []
+
+    def _contains(self, addrs: Iterable[EntityAddr]) -> bool:
+        wanted = set(addrs)
+        return any(a in wanted for mon in self.mons for a in mon.addrs)
+
+    def add(self, name: str, addrs: Sequence[EntityAddr]) -> None:
+        if any(m.name == name for m in self.mons):
+            return
+        self.mons.append(InitialMon(name, EntityAddrVec(tuple(addrs))))
+
+    def add_ambiguous(self, name: str, addr: EntityAddr, *, for_mkfs: bool) -> None:
+        """``MonMap::_add_ambiguous_addr``."""
+        if addr.type != AddrType.ANY:
+            if addr.port == 0:
+                port = (CEPH_MON_PORT_LEGACY if addr.type == AddrType.LEGACY
+                        else CEPH_MON_PORT_IANA)
+                addr = addr.with_port(port)
+            if not self._contains([addr]):
+                self.add(name, [addr])
+        elif addr.port == CEPH_MON_PORT_LEGACY:
+            legacy = addr.with_type(AddrType.LEGACY)
+            if not self._contains([legacy]):
+                self.add(name if for_mkfs else f"{name}-legacy", [legacy])
+        elif addr.port == CEPH_MON_PORT_IANA:
+            v2 = addr.with_type(AddrType.MSGR2)
+            if not self._contains([v2]):
+                self.add(name, [v2])
+        elif addr.port == 0:
+            v2 = addr.with_type(AddrType.MSGR2).with_port(CEPH_MON_PORT_IANA)
+            v1 = addr.with_type(AddrType.LEGACY).with_port(CEPH_MON_PORT_LEGACY)
+            if for_mkfs:
+                if not self._contains([v2, v1]):
+                    self.add(name, [v2, v1])
+            else:
+                if not self._contains([v2]):
+                    self.add(name, [v2])
+                if not self._contains([v1]):
+                    self.add(f"{name}-legacy", [v1])
+        else:
+            v2 = addr.with_type(AddrType.MSGR2)
+            if not self._contains([v2]):
+                self.add(name, [v2])
+            v1 = addr.with_type(AddrType.LEGACY)
+            if not for_mkfs and not self._contains([v1]):
+                self.add(f"{name}-legacy", [v1])
+
+
+def _split_top_level(item: str) -> list[str]:
+    """Split on commas outside brackets (``[v2:a,v1:b],c`` -> two parts)."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for i, c in enumerate(item):
+        if c == "[":
+            depth += 1
+        elif c == "]":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(item[start:i])
+            start = i + 1
+    parts.append(item[start:])
+    return [p for p in parts if p]
+
+
+def parse_addr_list(text: str, default_type: int = AddrType.ANY) -> list[EntityAddrVec]:
+    """``parse_ip_port_vec``: addresses and addrvecs split on blanks, ``;`` and ``,``.
+
+    Raises:
+        ValueError: a part is neither an address nor an address vector.
+    """
+    out: list[EntityAddrVec] = []
+    for item in str_list_delims(text, " ;\t\n"):
+        for part in _split_top_level(item):
+            try:
+                out.append(EntityAddrVec((EntityAddr.parse(part, default_type),)))
+            except ValueError:
+                out.append(EntityAddrVec.parse(part, default_type))
+    return out
+
+
+def str_list_delims(text: str, delims: str) -> list[str]:
+    """``get_str_list(text, delims)``: split on any of ``delims``, drop empty parts."""
+    return [p for p in re.split("[" + re.escape(delims) + "]+", text) if p]
+
+
+@dataclass(frozen=True, slots=True)
+class MonHosts:
+    """The result of reading ``mon_host``: monitors and names still to resolve."""
+
+    mons: tuple[InitialMon, ...]
+    """Monitors whose addresses are known."""
+    unresolved: tuple[str, ...] = ()
+    """``host`` or ``host:port`` entries waiting for :meth:`resolve`."""
+    for_mkfs: bool = False
+    """Built with ``for_mkfs`` rules (as ``monmaptool --generate``)."""
+
+    def resolve(self, resolver: Callable[[str], Sequence[str]]) -> MonHosts:
+        """Resolve host names: ``resolver(host)`` returns IP literals.
+
+        Each IP gets the entry's port (or none) and the ambiguous-address rules,
+        as ``MonMap::init_with_hosts`` does. Raises ConfError when a name has no
+        address.
+        """
+        if not self.unresolved:
+            return self
+        builder = _MonMapBuilder()
+        builder.mons = list(self.mons)
+        index = len(self.mons)
+        for entry in self.unresolved:
+            host, _, port = entry.partition(":")
+            ips = list(resolver(host))
+            if not ips:
+                raise ConfError(f"unable to resolve '{host}' in mon_host")
+            kind = AddrType.MSGR2 if self.for_mkfs else AddrType.ANY
+            for ip in ips:
+                try:
+                    addr = EntityAddr.from_host(ip, int(port or 0), type=kind)
+                except ValueError:
+                    raise ConfError(f"resolver gave a bad address {ip!r} for '{host}'") from None
+                builder.add_ambiguous(f"noname-{_letter(index)}", addr, for_mkfs=self.for_mkfs)
+                index += 1
+        return MonHosts(tuple(builder.mons), (), self.for_mkfs)
+
+    @property
+    def addrvecs(self) -> list[EntityAddrVec]:
+        """The monitors' address vectors, in order."""
+        return [m.addrs for m in self.mons]
+
+
+def _letter(i: int) -> str:
+    return chr(ord("a") + i) if i < 26 else f"{i}"
+
+
+def parse_mon_host(mon_host: str, *, for_mkfs: bool = False) -> MonHosts:
+    """Read a ``mon_host`` value like ``MonMap::init_with_ips`` (then hosts).
+
+    Raises:
+        ConfError: ``unable to parse addrs in '...'`` (Ceph's wording).
+    """
+    try:
+        vecs = parse_addr_list(mon_host)
+    except ValueError:
+        return _parse_with_hosts(mon_host, for_mkfs=for_mkfs)
+    builder = _MonMapBuilder()
+    for i, vec in enumerate(vecs):
+        name = f"noname-{_letter(i)}"
+        if len(vec) == 1:
+            builder.add_ambiguous(name, vec.addrs[0], for_mkfs=for_mkfs)
+        else:
+            builder.add(name, vec.addrs)
+    if not builder.mons:
+        raise ConfError("no monitors specified to connect to.")
+    return MonHosts(tuple(builder.mons), (), for_mkfs)
+
+
+def _parse_with_hosts(mon_host: str, *, for_mkfs: bool) -> MonHosts:
+    """Entries that are IPs are taken now, host names kept for :meth:`MonHosts.resolve`."""
+    builder = _MonMapBuilder()
+    unresolved: list[str] = []
+    for i, entry in enumerate(str_list_delims(mon_host, ",; \t\n")):
+        try:
+            vec = parse_addr_list(entry)
+        except ValueError:
+            if not _HOST_RE.match(entry) or _looks_numeric(entry):
+                raise ConfError(f"unable to parse addrs in '{mon_host}'") from None
+            unresolved.append(entry)
+            continue
+        for addr_vec in vec:
+            builder.add_ambiguous(f"noname-{_letter(i)}", addr_vec.addrs[0], for_mkfs=for_mkfs)
+    return MonHosts(tuple(builder.mons), tuple(unresolved), for_mkfs)
+
+
+def _looks_numeric(entry: str) -> bool:
+    host = entry.partition(":")[0]
+    return bool(host) and all(c.isdigit() or c == "." for c in host)
+
+
+def mons_from_conf_sections(conf: ConfFile) -> list[InitialMon]:
+    """``MonMap::init_with_config_file``: ``[mon.X]`` sections with ``mon addr``."""
+    builder = _MonMapBuilder()
+    for section in conf.sections:
+        if not section.startswith("mon.") or len(section) <= 4:
+            continue
+        mon_id = section[4:]
+        value = conf.lookup("mon addr", [section, "mon", "global"])
+        if value is None:
+            continue
+        try:
+            addr = EntityAddr.parse(value.strip(), AddrType.LEGACY)
+        except ValueError:
+            raise ConfError(f"unable to parse address for mon.{mon_id}: addr='{value}'") from None
+        if addr.port == 0:
+            addr = addr.with_port(CEPH_MON_PORT_LEGACY)
+        builder.add_ambiguous(mon_id, addr, for_mkfs=False)
+    return builder.mons
+
+
+# --- arguments -------------------------------------------------------------------------
+
+#: Short and long client arguments that take a value -> the option they set.
+_VALUE_ARGS: Mapping[str, str] = {
+    "-c": "conf", "--conf": "conf",
+    "-m": "mon_host",
+    "-n": "name", "--name": "name",
+    "-i": "id", "--id": "id",
+    "-k": "keyring", "--keyring": "keyring",
+    "--key": "key",
+    "-K": "keyfile", "--keyfile": "keyfile",
+    "--cluster": "cluster",
+    "--connect-timeout": "connect_timeout", "--connect_timeout": "connect_timeout",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientArgs:
+    """What a command line (and ``CEPH_ARGS``) said, before any file is read."""
+
+    values: Mapping[str, str]
+    """``conf``, ``name``, ``id``, ``cluster``, ``connect_timeout`` and every config
+    option given (normalised names), the last occurrence winning."""
+    rest: tuple[str, ...]
+    """Arguments that are not configuration (for the tool), ``--`` included."""
+
+
+def _is_option_name(name: str) -> bool:
+    return name in DEFAULTS or name.startswith(OPTION_PREFIXES)
+
+
+def _bool_options() -> frozenset[str]:
+    return frozenset(k for k, v in MessengerConfig().as_dict().items() if isinstance(v, bool))
+
+
+def parse_client_args(argv: Sequence[str], environ: Mapping[str, str]) -> ClientArgs:
+    """Split ``CEPH_ARGS`` + ``argv`` into client settings and the rest.
+
+    ``CEPH_ARGS`` is read first, so ``argv`` wins. ``--name=value`` and
+    ``--name value`` both work for every option; a bool messenger option given
+    bare means true (as :func:`asyncmsgr.config.parse_config_args`).
+
+    Raises:
+        ConfError: a value is missing.
+    """
+    values: dict[str, str] = {}
+    env_rest, env_after = _scan(shlex.split(environ.get("CEPH_ARGS", "")), values)
+    arg_rest, arg_after = _scan(list(argv), values)
+    rest = env_rest + arg_rest
+    if env_after is not None or arg_after is not None:
+        rest += ["--", *(arg_after or []), *(env_after or [])]
+    return ClientArgs(values=values, rest=tuple(rest))
+
+
+def _scan(tokens: Sequence[str], out: dict[str, str]) -> tuple[list[str], list[str] | None]:
+    bools = _bool_options()
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if token == "--":
+            return rest, list(tokens[i:])
+        head, eq, text = token.partition("=")
+        if token in _VALUE_ARGS:
+            target, eq = _VALUE_ARGS[token], ""
+        elif eq and head.startswith("--") and head in _VALUE_ARGS:
+            target = _VALUE_ARGS[head]
+        elif head.startswith("--"):
+            name = normalize_option_name(head)
+            if not eq and name.startswith("no_") and name[3:] in bools:
+                _set(out, name[3:], "false")
+                continue
+            if not _is_option_name(name):
+                rest.append(token)
+                continue
+            if not eq and name in bools:  # bare bool: true, never takes the next word
+                _set(out, name, "true")
+                continue
+            target = name
+        else:
+            rest.append(token)
+            continue
+        if not eq:
+            if i >= len(tokens):
+                raise ConfError(f"option {token} requires an argument")
+            text = tokens[i]
+            i += 1
+        _set(out, target, text)
+    return rest, None
+
+
+def _set(out: dict[str, str], key: str, value: str) -> None:
+    """Set so that the dict's order is the order of the last assignments."""
+    out.pop(key, None)
+    out[key] = value
+
+
+def _parse_name(values: Mapping[str, str], order: Sequence[str]) -> AuthName:
+    """``--id x`` means ``client.x``; ``--name type.id``; the later one given wins."""
+    name = AuthName(EntityType.CLIENT, "admin")
+    for key in order:
+        if key == "id" and "id" in values:
+            name = AuthName(EntityType.CLIENT, values["id"])
+        elif key == "name" and "name" in values:
+            text = values["name"]
+            try:
+                name = AuthName.parse(text)
+            except ValueError:
+                raise ConfError(f"error parsing '--name': bad entity name '{text}'") from None
+    return name
+
+
+# --- settings --------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class ClientSettings:
+    """Everything a mon client needs from ``ceph.conf`` and its arguments."""
+
+    cluster: str
+    """Cluster name (``$cluster``)."""
+    name: AuthName
+    """Auth name, ``client.admin`` unless ``--id``/``--name`` say otherwise."""
+    conf_path: str | None
+    """The ``ceph.conf`` that was read, if any."""
+    options: Mapping[str, str]
+    """Every option set by a file, ``CEPH_ARGS`` or the command line (normalised
+    underscore names, metavariables expanded); defaults are not included."""
+    mon_hosts: MonHosts
+    """The initial monitors (``mon_host``, ``-m`` or ``[mon.X]`` sections)."""
+    keyring_paths: tuple[str, ...]
+    """The ``keyring`` search list, expanded."""
+    key: str | None
+    """``--key`` / ``key``: a base64 secret, or None."""
+    keyfile: str | None
+    """``--keyfile`` / ``keyfile``: a file holding a base64 secret, or None."""
+    connect_timeout: float | None
+    """``--connect-timeout`` (the ``ceph`` CLI's), seconds, or None."""
+    messenger_config: MessengerConfig
+    """The ``ms_*`` (and other messenger) options as a :class:`MessengerConfig`."""
+    rest: tuple[str, ...] = ()
+    """Arguments that were not configuration."""
+    metavariables: Mapping[str, str] = field(default_factory=dict)
+    """The built-in ``$cluster``, ``$name``, ``$host``, ... values used."""
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """An option's value: set, else Pacific's default (for known ones), else ``default``."""
+        key = normalize_option_name(name)
+        if key in self.options:
+            return self.options[key]
+        if key in DEFAULTS:
+            return _expand_default(self, DEFAULTS[key])
+        return default
+
+    def _typed(self, name: str, kind: str) -> OptionValue:
+        raw = self.get(name)
+        assert raw is not None
+        try:
+            return convert_value(name, kind, raw)
+        except ConfigError as exc:
+            raise ConfError(str(exc)) from None
+
+    @property
+    def mon_addrs(self) -> list[EntityAddrVec]:
+        """The initial monitors' address vectors (host names not yet resolved excluded)."""
+        return self.mon_hosts.addrvecs
+
+    @property
+    def unresolved_mon_hosts(self) -> tuple[str, ...]:
+        """``mon_host`` entries that are host names (see :meth:`resolve_mons`)."""
+        return self.mon_hosts.unresolved
+
+    def resolve_mons(self, resolver: Callable[[str], Sequence[str]]) -> ClientSettings:
+        """A copy with host names in ``mon_host`` resolved through ``resolver``."""
+        return replace(self, mon_hosts=self.mon_hosts.resolve(resolver))
+
+    @property
+    def auth_client_required(self) -> list[str]:
+        """Auth methods the client accepts, preferred first (``cephx``, ``none``)."""
+        return str_list(self.get("auth_client_required") or "")
+
+    @property
+    def ms_mon_client_mode(self) -> list[str]:
+        """msgr2 modes towards monitors, preferred first (``secure``, ``crc``)."""
+        return str_list(self.get("ms_mon_client_mode") or "")
+
+    @property
+    def mon_client_ping_interval(self) -> float:
+        """Seconds between keepalives to the monitor (10)."""
+        return float(self._typed("mon_client_ping_interval", "float"))
+
+    @property
+    def mon_client_ping_timeout(self) -> float:
+        """Seconds without a keepalive ack before hunting again (30)."""
+        return float(self._typed("mon_client_ping_timeout", "float"))
+
+    @property
+    def mon_client_hunt_interval(self) -> float:
+        """Seconds between hunting rounds (3)."""
+        return float(self._typed("mon_client_hunt_interval", "float"))
+
+    @property
+    def mon_client_hunt_parallel(self) -> int:
+        """Monitors dialled at once while hunting (3)."""
+        return int(self._typed("mon_client_hunt_parallel", "int"))
+
+    @property
+    def client_mount_timeout(self) -> float:
+        """Seconds to wait for authentication and the first maps (300)."""
+        return float(self._typed("client_mount_timeout", "float"))
+
+    @property
+    def rados_mon_op_timeout(self) -> float:
+        """Seconds a mon command may take, 0 for no limit."""
+        return float(self._typed("rados_mon_op_timeout", "float"))
+
+
+def _expand_default(settings: ClientSettings, value: str) -> str:
+    return expand_meta(value, _lookup_in(settings.metavariables, settings.options))
+
+
+def metavariables(cluster: str, name: AuthName, env: ConfEnv) -> dict[str, str]:
+    """The built-in ``$`` variables for ``name`` in ``cluster``."""
+    return {
+        "cluster": cluster, "type": entity_type_str(name.type), "id": name.id,
+        "num": name.id, "name": str(name), "host": env.hostname, "pid": str(env.pid),
+        "cctid": "0", "home": env.home,
+    }
+
+
+def _lookup_in(builtins: Mapping[str, str],
+               options: Mapping[str, str]) -> Callable[[str], str | None]:
+    def lookup(var: str) -> str | None:
+        if var in builtins:
+            return builtins[var]
+        if var in options:
+            return options[var]
+        return DEFAULTS.get(var)
+    return lookup
+
+
+def _meta_lookup(cluster: str, name: AuthName, env: ConfEnv,
+                 options: Mapping[str, str]) -> Callable[[str], str | None]:
+    return _lookup_in(metavariables(cluster, name, env), options)
+
+
+def _conf_candidates(text: str, lookup: Callable[[str], str | None], home: str) -> list[str]:
+    out = []
+    for item in str_list_delims(text, ", \t\n;"):
+        path = expand_meta(item, lookup)
+        if path.startswith("~"):
+            path = home + path[1:]
+        out.append(path)
+    return out
+
+
+def load_client_settings(argv: Sequence[str] = (), *, env: ConfEnv | None = None,
+                         name: str | None = None) -> ClientSettings:
+    """Read arguments, ``CEPH_ARGS``, ``CEPH_CONF`` and ``ceph.conf`` as Ceph's tools do.
+
+    Args:
+        argv: command-line arguments (without the program name).
+        env: the outside world (default :meth:`ConfEnv.from_os`).
+        name: default auth name instead of ``client.admin``.
+
+    Raises:
+        ConfError: bad arguments, an unreadable ``-c`` list, a syntax error in the
+            file, a bad ``mon_host``, or no monitors at all
+            (``no monitors specified to connect to.``).
+    """
+    env = ConfEnv.from_os() if env is None else env
+    args = parse_client_args(argv, env.environ)
+    values = dict(args.values)
+    order = [k for k in values if k in ("id", "name")]
+    auth_name = _parse_name(values, order)
+    if name is not None and not order:
+        auth_name = AuthName.parse(name)
+    cluster = values.get("cluster", "")
+
+    conf_path, conf = _find_conf(values, cluster or "ceph", auth_name, env)
+    if not cluster:
+        cluster = "ceph"
+        if "conf" in values and conf_path is not None and conf_path.endswith(".conf"):
+            cluster = conf_path.rsplit("/", 1)[-1][:-len(".conf")] or "ceph"
+
+    type_name = entity_type_str(auth_name.type)
+    raw: dict[str, str] = {}
+    if conf is not None:
+        raw.update(conf.merged([str(auth_name), type_name, "global"]))
+    for key, value in values.items():
+        if key not in ("conf", "name", "id", "cluster", "connect_timeout"):
+            raw[key] = value
+    lookup = _meta_lookup(cluster, auth_name, env, raw)
+    options = {k: expand_meta(v, lookup) for k, v in raw.items()}
+
+    mon_host = options.get("mon_host", "").strip()
+    if mon_host:
+        mon_hosts = parse_mon_host(mon_host)
+    else:
+        found = mons_from_conf_sections(conf) if conf is not None else []
+        mon_hosts = MonHosts(tuple(found))
+    if not mon_hosts.mons and not mon_hosts.unresolved:
+        raise ConfError("no monitors specified to connect to.")
+
+    keyring = options.get("keyring", expand_meta(DEFAULT_KEYRING, lookup))
+    connect_timeout = None
+    if "connect_timeout" in values:
+        try:
+            connect_timeout = float(values["connect_timeout"])
+        except ValueError:
+            raise ConfError(
+                f"--connect-timeout: invalid number '{values['connect_timeout']}'") from None
+    return ClientSettings(
+        cluster=cluster, name=auth_name, conf_path=conf_path, options=options,
+        mon_hosts=mon_hosts,
+        keyring_paths=tuple(_conf_candidates(keyring, lookup, env.home)),
+        key=options.get("key") or None, keyfile=options.get("keyfile") or None,
+        connect_timeout=connect_timeout,
+        metavariables=metavariables(cluster, auth_name, env),
+        messenger_config=_messenger_config(conf_options=options, argv=argv, env=env),
+        rest=args.rest,
+    )
+
+
+def _find_conf(values: Mapping[str, str], cluster: str, name: AuthName,
+               env: ConfEnv) -> tuple[str | None, ConfFile | None]:
+    lookup = _meta_lookup(cluster, name, env, {})
+    if "conf" in values:
+        search, required = values["conf"], True
+    elif env.environ.get("CEPH_CONF"):
+        search, required = env.environ["CEPH_CONF"], False
+    else:
+        search, required = DEFAULT_CONF_SEARCH, False
+    candidates = _conf_candidates(search, lookup, env.home)
+    for path in candidates:
+        text = env.read_file(path)
+        if text is not None:
+            return path, ConfFile.parse(text, path)
+    if required:
+        raise ConfError(f"unable to open config file from search list {search}")
+    return None, None
+
+
+def _messenger_config(*, conf_options: Mapping[str, str], argv: Sequence[str],
+                      env: ConfEnv) -> MessengerConfig:
+    """Messenger options: file values as the base, then ``parse_config_args`` on top."""
+    known = MessengerConfig().as_dict()
+    from_file = {k: v for k, v in conf_options.items() if k in known}
+    try:
+        base = MessengerConfig.from_ceph_options(from_file)
+        config, _rest = parse_config_args(argv, env.environ, base=base)
+    except ConfigError as exc:
+        raise ConfError(str(exc)) from None
+    return config
+
+
+__all__ = [
+    "CEPH_MON_PORT_IANA",
+    "CEPH_MON_PORT_LEGACY",
+    "DEFAULTS",
+    "DEFAULT_CONF_SEARCH",
+    "DEFAULT_KEYRING",
+    "ClientArgs",
+    "ClientSettings",
+    "ConfEnv",
+    "ConfError",
+    "ConfFile",
+    "InitialMon",
+    "MonHosts",
+    "expand_meta",
+    "load_client_settings",
+    "metavariables",
+    "mons_from_conf_sections",
+    "normalize_conf_key",
+    "parse_addr_list",
+    "parse_client_args",
+    "parse_mon_host",
+]
