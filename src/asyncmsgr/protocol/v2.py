@@ -34,6 +34,7 @@ from asyncmsgr.errors import (
     DecodeError,
     LocalProtocolError,
     MessageDecodeError,
+    NonceExhausted,
     RemoteProtocolError,
     UnknownMessageType,
     UnknownTag,
@@ -293,7 +294,11 @@ class ProtocolV2:
         if self.held_step is not None:
             return []
         if self.can_write and self._state in READY_STATES:
-            self._write_ready(now)
+            try:
+                self._write_ready(now)
+            except NonceExhausted as exc:  # never reuse a GCM nonce: fault, re-key
+                logger.info("%r: fault: NonceExhausted: %s", self, exc)
+                self.fault(now, f"NonceExhausted: {exc}")
         out = self._out
         if out:
             self._out = []

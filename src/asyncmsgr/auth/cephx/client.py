@@ -336,9 +336,14 @@ class CephxClient:
     def get_auth_request(self, peer: AuthPeer, meta: AuthConnectionMeta) -> AuthRequest:
         """Method, modes and payload: mon hello, or an authorizer for the service."""
         method = self._pick_method(meta)
+        to_mon = peer.peer_type == EntityType.MON
+        if method == AUTH_CEPHX and AUTH_NONE in self.methods and \
+                (not to_mon or peer.my_type == EntityType.MON) and \
+                self.ticket_for(peer.peer_type) is None and \
+                (not meta.allowed_methods or AUTH_NONE in meta.allowed_methods):
+            method = AUTH_NONE  # no ticket for this service: fall back to none
         modes = self._pick_modes(peer, meta, method)
         meta.method_state.pop(_STATE, None)
-        to_mon = peer.peer_type == EntityType.MON
         if method == AUTH_NONE:
             return AuthRequest(AUTH_NONE, modes,
                                encode_none_payload(self.name, self.global_id, to_mon=to_mon))
