@@ -18,7 +18,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from asyncmsgr.cli import bench, decode, stress
 from asyncmsgr.config import ConfigError, config_help, parse_config_args
 
 _EPILOG = ("Messenger options such as --ms_async_op_threads=2 or --asyncmsgr_embedded=false "
@@ -35,10 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--help-config", action="store_true",
                         help="list the messenger options (--ms_*, --asyncmsgr_*) and exit")
+    # Imported here so that ``asyncmsgr ceph`` starts without the benchmark and
+    # stress machinery (start-up time is part of its performance target).
+    from asyncmsgr.cli import bench, ceph, decode, stress  # noqa: PLC0415
+
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     decode.register(sub)
     bench.register(sub)
     stress.register(sub)
+    ceph.register(sub)
     return parser
 
 
@@ -51,6 +55,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     """
     args_in = list(sys.argv[1:] if argv is None else argv)
     environ = os.environ if env is None else env
+    if args_in[:1] == ["ceph"]:  # Ceph's own argument rules (ceph.conf, -c, -m, -k ...)
+        from asyncmsgr.cli import ceph  # noqa: PLC0415  (start-up time, see above)
+
+        return ceph.main(args_in[1:], environ)
     head = args_in[:args_in.index("--")] if "--" in args_in else args_in
     if "--help-config" in head:
         sys.stdout.write(config_help())

@@ -1,0 +1,102 @@
+"""``asyncmsgr ceph`` against a real Pacific monitor, with the ``ceph`` CLI as oracle."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from ceph_cluster import MonCluster
+
+from asyncmsgr.cli import ceph as ceph_cli
+
+pytestmark = [pytest.mark.interop, pytest.mark.timeout(90)]
+
+WRONG_KEY = "AQDeHAZr6oMsHxAA019FEnzwuOARTTPFYEVkr0=="
+
+
+def run_cli(cluster: MonCluster, *args: str,
+            env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["-c", str(cluster.conf_path), "-k", str(cluster.keyring_path),
+            "--connect-timeout", "20", *args]
+    rc = ceph_cli.main(argv, env or {}, stdout=out, stderr=err)
+    return rc, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["crc", "secure"])
+def test_status_json_matches_the_monitors(ceph_mon: MonCluster, mode: str) -> None:
+    rc, out, err = run_cli(ceph_mon, f"--ms_mon_client_mode={mode}", "status",
+                           "--format", "json")
+    assert rc == 0, err
+    got = json.loads(out)
+    oracle = ceph_mon.ceph_json("status")
+    assert isinstance(oracle, dict)
+    assert set(got) == set(oracle)
+    for key in ("fsid", "quorum", "quorum_names", "monmap", "osdmap", "pgmap"):
+        assert got[key] == oracle[key], key
+    assert got["health"]["status"] == oracle["health"]["status"]
+
+
+@pytest.mark.parametrize("args", [["version"], ["health"], ["health", "detail"],
+                                  ["mon", "dump"], ["mon", "dump", "--format", "json"],
+                                  ["version", "--format", "json-pretty"]])
+def test_output_equals_ceph(ceph_mon: MonCluster, args: list[str]) -> None:
+    rc, out, err = run_cli(ceph_mon, *args)
+    assert rc == 0, err
+    oracle = ceph_mon.ceph(*args)
+    if "--format" in args and args[-1] == "json":
+        assert json.loads(out) == json.loads(oracle)
+    else:
+        assert out.strip() == oracle.strip()
+    if args[:2] == ["mon", "dump"]:
+        assert "dumped monmap epoch 1" in err
+
+
+def test_raw_json_command_and_auth_none(ceph_mon: MonCluster) -> None:
+    rc, out, err = run_cli(ceph_mon, "--auth_client_required=none", "command",
+                           '{"prefix": "mon dump"}', "--format", "json")
+    assert rc == 0, err
+    assert json.loads(out)["fsid"] == ceph_mon.fsid
+
+
+def test_failed_command_exit_status(ceph_mon: MonCluster) -> None:
+    rc, _out, err = run_cli(ceph_mon, "command", '{"prefix": "no such thing"}')
+    assert rc == 22
+    assert err.startswith("Error EINVAL: ")
+
+
+def test_wrong_key_exit_status(ceph_mon: MonCluster) -> None:
+    rc, _out, err = run_cli(ceph_mon, "--key", WRONG_KEY, "--auth_client_required=cephx",
+                            "status")
+    assert rc == 13
+    assert "[errno 13] RADOS permission denied (error connecting to the cluster)" in err
+
+
+def test_usage_errors(ceph_mon: MonCluster) -> None:
+    rc, _out, err = run_cli(ceph_mon, "frobnicate")
+    assert rc == 2
+    assert "unknown command" in err
+    rc, _out, err = run_cli(ceph_mon, "status", "--format", "yaml")
+    assert rc == 2
+
+
+def test_no_monitor_answers_exit_status(ceph_mon: MonCluster) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    rc = ceph_cli.main(["-m", "v2:127.0.0.1:1", "--auth_client_required=none",
+                        "--connect-timeout", "1", "status"], {}, stdout=out, stderr=err)
+    assert rc == 1
+    assert "RADOS timed out" in err.getvalue()
+
+
+def test_console_script_with_ceph_args(ceph_mon: MonCluster) -> None:
+    """The real entry point, options from CEPH_ARGS as ``ceph`` reads them."""
+    env = {"CEPH_ARGS": f"-c {ceph_mon.conf_path} -k {ceph_mon.keyring_path}",
+           "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "asyncmsgr", "ceph", "-s"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert ceph_mon.fsid in proc.stdout
+    assert "HEALTH_OK" in proc.stdout or "HEALTH_WARN" in proc.stdout
