@@ -32,7 +32,7 @@ from asyncmsgr.auth.cephx.types import (
     CephXServiceTicketInfo,
     CephXTicketBlob,
 )
-from asyncmsgr.errors import AuthFailed, CephxDecryptError
+from asyncmsgr.errors import AuthFailed, CephxDecryptError, RemoteProtocolError
 from asyncmsgr.frames.assembler import FrameAssembler, FrameReader
 from asyncmsgr.frames.v2 import (
     CON_MODE_CRC,
@@ -43,7 +43,7 @@ from asyncmsgr.frames.v2 import (
     decode_banner_prefix,
     decode_frame,
 )
-from asyncmsgr.message import decode_message
+from asyncmsgr.message import MSG_FOOTER_LEN, MSG_HEADER_LEN, MsgFooter, MsgHeader, decode_message
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol.common import ProtocolOptions, State
 from asyncmsgr.protocol.v2 import ProtocolV2
@@ -51,7 +51,6 @@ from asyncmsgr.testing.v2pair import FakeRegistry
 from asyncmsgr.tools.pcap import reassemble
 from asyncmsgr.types import AddrType, AuthName, EntityAddr, EntityAddrVec, EntityName, EntityType
 from asyncmsgr.wire.buffer import Reader
-from vectors.test_message_vectors import _v1_status_messages
 
 CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 ADMIN = AuthName(EntityType.CLIENT, "admin")
@@ -386,12 +385,33 @@ def test_mon_authorizer_server_rejects_replayed_first_request_as_answer() -> Non
 
 @cache
 def _v1_auth_messages() -> list[msgs.MAuth | msgs.MAuthReply]:
+    """MAuth / MAuthReply of the msgr v1 connection in v1-cephx-status.pcap, in
+    stream order (client's first): scan for MSG tags whose header crc checks."""
     out: list[msgs.MAuth | msgs.MAuthReply] = []
-    for header, front, middle, data, footer in _v1_status_messages():
-        if header.type in (17, 18):
-            m = decode_message(header, front, middle, data, footer=footer)
-            assert isinstance(m, msgs.MAuth | msgs.MAuthReply)
-            out.append(m)
+    for conn in reassemble((CAPTURES / "v1-cephx-status.pcap").read_bytes()):
+        for half in (conn.c2s, conn.s2c):
+            stream = bytes(half.data)
+            if not stream.startswith(b"ceph v027"):
+                continue
+            pos = 0
+            while pos + 1 + MSG_HEADER_LEN <= len(stream):
+                if stream[pos] != 7:
+                    pos += 1
+                    continue
+                try:
+                    h = MsgHeader.decode(stream[pos + 1:pos + 1 + MSG_HEADER_LEN])
+                except RemoteProtocolError:
+                    pos += 1
+                    continue
+                p = pos + 1 + MSG_HEADER_LEN
+                front = stream[p:p + h.front_len]
+                p += h.front_len + h.middle_len + h.data_len
+                footer = MsgFooter.decode(stream[p:p + MSG_FOOTER_LEN])
+                pos = p + MSG_FOOTER_LEN
+                if h.type in (17, 18):
+                    m = decode_message(h, front, b"", b"", footer=footer)
+                    assert isinstance(m, msgs.MAuth | msgs.MAuthReply)
+                    out.append(m)
     return out
 
 
