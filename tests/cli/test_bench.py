@@ -6,6 +6,7 @@ combined form) and runs a few hundred messages, so it takes well under a second.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 
 from asyncmsgr.cli import benchlib
 from asyncmsgr.cli.main import main
+from asyncmsgr.config import MessengerConfig
 from asyncmsgr.message import RawMessage
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
@@ -78,6 +80,42 @@ def test_stream_mode_json_duration(capsys: pytest.CaptureFixture[str]) -> None:
     # the server counted every stream message the client reports (+1 start request/job)
     assert r["server_stats"]["messages"] == r["messages"] + 2
     assert 0.4 < r["elapsed_s"] < 3
+
+
+@pytest.mark.parametrize(("auth", "mode", "expect"), [
+    ("dummy", "secure", "secure"),
+    ("dummy", "crc", "crc"),
+    ("none", "crc secure", "crc"),
+])
+def test_auth_and_connection_mode(capsys: pytest.CaptureFixture[str], auth: str, mode: str,
+                                  expect: str) -> None:
+    status, r = run_json(capsys, "--ios", "100", "--auth", auth, f"--ms_client_mode={mode}")
+    assert status == 0
+    check_common(r)
+    assert r["auth"] == auth
+    assert r["con_mode"] == expect  # what the connection's handshake negotiated
+    assert r["messages"] == 100
+
+
+def test_secure_mode_on_the_connection() -> None:
+    """run_client's con_modes come from the connection's negotiated auth state."""
+    async def go() -> list[str | None]:
+        config = MessengerConfig().replace(ms_client_mode="secure")
+        msgr, _server = await benchlib.start_server(config, "v2:127.0.0.1:0",
+                                                    Policy.stateless_server(), auth="dummy")
+        try:
+            opts = benchlib.ClientOptions(addr=str(msgr.my_addrs), ios=20, duration=None,
+                                          auth="dummy")
+            result = await benchlib.run_client(config, opts)
+        finally:
+            msgr.shutdown()
+            await msgr.wait()
+        assert result.messages == 20
+        assert result.errors == []
+        return result.con_modes
+
+    assert asyncio.run(go()) == ["secure"]
+    assert benchlib.con_mode_name(None) is None
 
 
 def test_lossless_policy_gets_stateful_server(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,7 +21,11 @@ keeping at most ``--concurrency`` messages not yet counted by the server (defaul
 payload bytes in the client-to-server direction, in 10^6 bytes.
 
 Messenger options (``--ms_async_op_threads=2``, ``--asyncmsgr_embedded=false``,
-``CEPH_ARGS``) apply to the client and are passed on to the child server. The
+``CEPH_ARGS``) apply to the client and are passed on to the child server.
+Secure mode: ``--auth dummy`` (a test auth method with a real connection secret;
+the default ``none`` allows crc only) and ``--ms_client_mode=secure``; the server
+accepts the modes of ``ms_service_mode`` (default ``crc secure``). The mode the
+connection negotiated is reported (``con_mode``). The
 server uses the server side of ``--policy``: lossy policies get
 ``stateless_server``, lossless ones ``stateful_server``. Exit status: 0, 1 when
 no message completed or the server failed, 2 for usage errors.
@@ -120,6 +124,13 @@ def _add_policy(p: argparse.ArgumentParser, *, top: bool) -> None:
                         "matching server policy")
 
 
+def _add_auth(p: argparse.ArgumentParser, *, top: bool) -> None:
+    p.add_argument("--auth", choices=benchlib.AUTH_METHODS,
+                   default="none" if top else argparse.SUPPRESS,
+                   help="auth method (default none: crc only; dummy: a test method "
+                        "with a connection secret, for --ms_client_mode=secure)")
+
+
 def _add_think_time(p: argparse.ArgumentParser, *, top: bool) -> None:
     p.add_argument("--think-time", type=_non_negative_int, default=0 if top else
                    argparse.SUPPRESS, metavar="US",
@@ -133,6 +144,7 @@ def register(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_client_options(p, top=True)
     _add_policy(p, top=True)
+    _add_auth(p, top=True)
     _add_think_time(p, top=True)
     p.set_defaults(func=run, role=None, addr=None)
     roles = p.add_subparsers(dest="role", metavar="ROLE")
@@ -144,6 +156,7 @@ def register(sub: Any) -> None:
                          "of ms_bind_port_min..max)")
     _add_think_time(ps, top=False)
     _add_policy(ps, top=False)
+    _add_auth(ps, top=False)
     ps.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
                     help="print the final counters as one JSON object on exit")
 
@@ -153,6 +166,7 @@ def register(sub: Any) -> None:
                     help="the server's address as it printed it (v2:IP:PORT/NONCE)")
     _add_client_options(pc, top=False)
     _add_policy(pc, top=False)
+    _add_auth(pc, top=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -184,7 +198,8 @@ async def _run_server(args: argparse.Namespace, config: MessengerConfig) -> int:
               file=sys.stderr, flush=True)
     try:
         stats = await benchlib.serve(config, args.addr, benchlib.server_policy_for(args.policy),
-                                     think_time_us=args.think_time, on_ready=ready, stop=stop)
+                                     think_time_us=args.think_time, on_ready=ready, stop=stop,
+                                     auth=args.auth)
     except OSError as exc:
         print(f"asyncmsgr bench server: cannot bind {args.addr}: {exc}", file=sys.stderr)
         return 1
@@ -217,7 +232,7 @@ def _client_options(args: argparse.Namespace, addr: str) -> ClientOptions:
     duration = None if args.ios is not None else (args.duration or DEFAULT_DURATION)
     return ClientOptions(addr=addr, mode=args.mode, size=args.size, duration=duration,
                          ios=args.ios, concurrency=concurrency, jobs=args.jobs,
-                         policy=args.policy)
+                         policy=args.policy, auth=args.auth)
 
 
 class _ServerProcess:
@@ -226,7 +241,7 @@ class _ServerProcess:
     def __init__(self, args: argparse.Namespace, config: MessengerConfig) -> None:
         self.argv = [sys.executable, "-m", "asyncmsgr", "bench", "server",
                      "--addr", "v2:127.0.0.1:0", "--think-time", str(args.think_time),
-                     "--policy", args.policy, "--json",
+                     "--policy", args.policy, "--auth", args.auth, "--json",
                      *(f"--{k}={v}" for k, v in config.diff().items())]
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
@@ -410,6 +425,8 @@ def _report(args: argparse.Namespace, config: MessengerConfig, opts: ClientOptio
         "jobs": opts.jobs,
         "policy": opts.policy,
         "server_policy": benchlib.server_policy_name(opts.policy),
+        "auth": opts.auth,
+        "con_mode": _con_mode(result),
         "duration": opts.duration,
         "ios": opts.ios,
         "think_time_us": args.think_time if args.role is None else None,
@@ -423,6 +440,14 @@ def _report(args: argparse.Namespace, config: MessengerConfig, opts: ClientOptio
     }
 
 
+def _con_mode(result: ClientResult | None) -> str | None:
+    """The connections' negotiated mode (``crc``/``secure``; ``mixed`` if they differ)."""
+    modes = set(result.con_modes) if result is not None else set()
+    if not modes:
+        return None
+    return modes.pop() if len(modes) == 1 else "mixed"
+
+
 def _us(ns: float | None) -> float | None:
     return None if ns is None else ns / 1e3
 
@@ -434,7 +459,8 @@ def _print_text(r: dict[str, Any], out: IO[str]) -> None:
     window = "in flight" if r["mode"] == "request" else "uncredited window"
     print(f"asyncmsgr bench: {r['mode']} mode, {r['size']} B payload, {r['jobs']} job(s) x "
           f"{r['concurrency']} {window}, {span}, policy {r['policy']} -> "
-          f"{r['server_policy']}, {threads}", file=out)
+          f"{r['server_policy']}, {threads}, auth {r['auth']}, "
+          f"{r['con_mode'] or 'no'} mode", file=out)
     if r["server"]:
         print(f"  server      {r['server']}", file=out)
     print(f"  messages    {r['messages']} in {r['elapsed_s']:.3f} s", file=out)

@@ -40,13 +40,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from asyncmsgr.aio.connection import AsyncConnection
+from asyncmsgr.auth.base import AuthClient, AuthServer, parse_con_modes
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
 from asyncmsgr.dispatch import Dispatcher
+from asyncmsgr.frames.v2 import CON_MODE_CRC, CON_MODE_SECURE
 from asyncmsgr.message import Message
 from asyncmsgr.messages import MPing
 from asyncmsgr.messenger import Messenger
 from asyncmsgr.policy import POLICY_NAMES, Policy
+from asyncmsgr.testing.dummy_auth import DummyAuthClient, DummyAuthServer
 from asyncmsgr.types import EntityType
 
 #: ``op (u8), pad (3), argument (u32), value (u64)``, little-endian, in the MPing front.
@@ -67,6 +70,15 @@ OP_DONE = 6
 
 Mode = Literal["request", "stream"]
 MODES: tuple[Mode, ...] = ("request", "stream")
+
+AuthMethod = Literal["none", "dummy"]
+#: ``none``: auth none, crc mode only. ``dummy``: the test method of
+#: :mod:`asyncmsgr.testing.dummy_auth` (a real session key and connection secret,
+#: no identity), so ``ms_client_mode`` / ``ms_service_mode`` can select secure mode.
+AUTH_METHODS: tuple[AuthMethod, ...] = ("none", "dummy")
+
+#: ``AuthConnectionMeta.con_mode`` values by name (as reported).
+_CON_MODE_TEXT = {CON_MODE_CRC: "crc", CON_MODE_SECURE: "secure"}
 
 #: How long a client waits for its connection and, after the run, for the last replies.
 CONNECT_TIMEOUT = 10.0
@@ -110,6 +122,30 @@ def server_policy_name(name: str) -> str:
         if Policy.by_name(candidate) == policy:
             return candidate
     return "default"  # pragma: no cover - every server policy has a factory name
+
+
+def client_auth(method: AuthMethod, config: MessengerConfig) -> AuthClient | None:
+    """The bench client's auth (None: the messenger's default, auth none).
+
+    ``dummy`` asks for the modes of ``ms_client_mode``, preferred first.
+    """
+    if method == "dummy":
+        return DummyAuthClient(modes=parse_con_modes(config.ms_client_mode))
+    return None
+
+
+def server_auth(method: AuthMethod, config: MessengerConfig) -> AuthServer | None:
+    """The bench server's auth (None: auth none); ``dummy`` allows ``ms_service_mode``."""
+    if method == "dummy":
+        return DummyAuthServer(modes=parse_con_modes(config.ms_service_mode))
+    return None
+
+
+def con_mode_name(con: Connection | None) -> str | None:
+    """``crc`` or ``secure``: the mode a msgr2 connection negotiated (None otherwise)."""
+    if not isinstance(con, AsyncConnection):
+        return None
+    return _CON_MODE_TEXT.get(con.core.auth_meta.con_mode)
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -247,13 +283,15 @@ class BenchServer(Dispatcher):
 
 
 async def start_server(config: MessengerConfig, addr: str, policy: Policy, *,
-                       think_time_us: int = 0) -> tuple[Messenger, BenchServer]:
+                       think_time_us: int = 0,
+                       auth: AuthMethod = "none") -> tuple[Messenger, BenchServer]:
     """Bind and start a bench server messenger (``osd.0``, nonce 0).
 
     Raises:
         OSError: the address cannot be bound.
     """
-    msgr = Messenger.create("osd.0", config=config, nonce=0, lname="bench-server")
+    msgr = Messenger.create("osd.0", config=config, nonce=0, lname="bench-server",
+                            auth_server=server_auth(auth, config))
     msgr.set_default_policy(policy)
     await msgr.bind(addr)
     server = BenchServer(think_time_us=think_time_us)
@@ -264,9 +302,10 @@ async def start_server(config: MessengerConfig, addr: str, policy: Policy, *,
 
 async def serve(config: MessengerConfig, addr: str, policy: Policy, *,
                 think_time_us: int, on_ready: Callable[[str], None],
-                stop: asyncio.Event) -> ServerStats:
+                stop: asyncio.Event, auth: AuthMethod = "none") -> ServerStats:
     """Run a bench server until ``stop`` is set; returns its counters."""
-    msgr, server = await start_server(config, addr, policy, think_time_us=think_time_us)
+    msgr, server = await start_server(config, addr, policy, think_time_us=think_time_us,
+                                      auth=auth)
     try:
         on_ready(str(msgr.my_addrs))
         await stop.wait()
@@ -299,6 +338,8 @@ class ClientOptions:
     """Client messengers, one connection each."""
     policy: str = "lossy_client"
     """Client policy name (:meth:`Policy.by_name`)."""
+    auth: AuthMethod = "none"
+    """Auth method (:data:`AUTH_METHODS`); ``dummy`` makes secure mode possible."""
 
 
 @dataclass(slots=True)
@@ -489,6 +530,8 @@ class ClientResult:
     """One line per job that stopped early."""
     worker_threads: int
     """``msgr-worker`` threads running in this process during the run (0 if embedded)."""
+    con_modes: list[str | None] = field(default_factory=list)
+    """The msgr2 mode each job's connection negotiated (``crc`` / ``secure``)."""
 
     @property
     def messages_per_s(self) -> float:
@@ -514,7 +557,8 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
     try:
         for i in range(opts.jobs):
             msgr = Messenger.create(f"client.{4100 + i}", config=config,
-                                    lname=f"bench-client-{i}")
+                                    lname=f"bench-client-{i}",
+                                    auth_client=client_auth(opts.auth, config))
             msgr.set_default_policy(policy)
             job = BenchJob(opts, loop)
             msgr.add_dispatcher_tail(job)
@@ -524,6 +568,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
             jobs.append(job)
         for job in jobs:
             await _wait_connected(job, opts.addr)
+        con_modes = [con_mode_name(job.con) for job in jobs]
         worker_threads = sum(1 for t in threading.enumerate()
                              if t.name.startswith("msgr-worker"))
         t0 = time.perf_counter_ns()
@@ -544,7 +589,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
             msgr.shutdown()
         for msgr in msgrs:
             await msgr.wait()
-    return _summarise(jobs, t0, worker_threads)
+    return _summarise(jobs, t0, worker_threads, con_modes)
 
 
 async def _wait_connected(job: BenchJob, addr: str) -> None:
@@ -571,7 +616,8 @@ async def _wait_connected(job: BenchJob, addr: str) -> None:
         "is the address complete with its nonce, e.g. v2:127.0.0.1:6800/0?)")
 
 
-def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int) -> ClientResult:
+def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int,
+               con_modes: list[str | None]) -> ClientResult:
     latencies: list[int] = []
     errors: list[str] = []
     messages = 0
@@ -586,12 +632,14 @@ def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int) -> Cli
     latencies.sort()
     return ClientResult(messages=messages, elapsed=(end - t0_ns) / 1e9,
                         latencies_ns=latencies, errors=errors,
-                        worker_threads=worker_threads)
+                        worker_threads=worker_threads, con_modes=con_modes)
 
 
 __all__ = [
+    "AUTH_METHODS",
     "BENCH_OP",
     "MODES",
+    "AuthMethod",
     "BenchError",
     "BenchJob",
     "BenchServer",
@@ -601,10 +649,13 @@ __all__ = [
     "JobResult",
     "Mode",
     "ServerStats",
+    "client_auth",
+    "con_mode_name",
     "parse_op",
     "percentile",
     "run_client",
     "serve",
+    "server_auth",
     "server_policy_for",
     "server_policy_name",
     "start_server",
