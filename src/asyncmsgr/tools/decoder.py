@@ -7,7 +7,10 @@ allow is verified: msgr2 preamble and segment crcs, msgr v1 header and footer
 crcs, and the decoding of every message whose type has a class. Messages of
 unknown types are counted by name, not failed. A secure-mode connection is
 decoded up to the point where encryption starts and then reported as such;
-without keys that is not a failure.
+without keys that is not a failure. With entity keys (a :class:`KeySet`) the
+cephx exchange, AUTH_SIGNATUREs, GCM tags and msgr v1 message signatures are
+checked too and secure connections are decrypted (see
+:mod:`asyncmsgr.tools.keyed`).
 
 Results are :class:`Record` lines plus a :class:`DecodeReport` summary. Checks
 that fail and streams that cannot be parsed are listed in ``errors``.
@@ -15,8 +18,10 @@ that fail and streams that cannot be parsed are listed in ``errors``.
 
 from __future__ import annotations
 
+import hmac
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import asyncmsgr.messages  # noqa: F401  (registers the typed message classes)
 from asyncmsgr.errors import (
@@ -38,6 +43,10 @@ from asyncmsgr.frames.v2 import (
     BANNER_PREFIX,
     CON_MODE_SECURE,
     AuthDoneFrame,
+    AuthReplyMoreFrame,
+    AuthRequestFrame,
+    AuthRequestMoreFrame,
+    AuthSignatureFrame,
     ClientIdentFrame,
     Frame,
     HelloFrame,
@@ -58,6 +67,15 @@ from asyncmsgr.message import (
     decode_message,
 )
 from asyncmsgr.message_types import message_type_name
+from asyncmsgr.tools.keyed import (
+    Check,
+    CephxTrace,
+    KeySet,
+    SecureReader,
+    SecureFrameError,
+    summarize,
+    v1_signature,
+)
 from asyncmsgr.tools.pcap import HalfStream, TcpConnection, reassemble
 from asyncmsgr.types import Buffer, EntityName, entity_type_str
 
@@ -94,6 +112,9 @@ class DecodeReport:
     passed: int = 0
     failed: int = 0
     secure_without_keys: int = 0
+    decrypted: int = 0
+    keyed: Counter[str] = field(default_factory=Counter)
+    """``gcm_ok``, ``gcm_failed``, ``sig_ok``, ``sig_failed``, ``cephx_ok``, ..."""
     errors: list[str] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
 
@@ -111,6 +132,9 @@ class DecodeReport:
             "by_type": dict(sorted(self.by_type.items())),
             "checks": {"passed": self.passed, "failed": self.failed},
             "secure_without_keys": self.secure_without_keys,
+            "decrypted_connections": self.decrypted,
+            **{kind: {"ok": self.keyed[f"{kind}_ok"], "failed": self.keyed[f"{kind}_failed"]}
+               for kind in ("gcm", "sig", "cephx")},
             "errors": list(self.errors),
         }
 
@@ -118,17 +142,40 @@ class DecodeReport:
 class _Conn:
     """Per-connection decoding context."""
 
-    def __init__(self, report: DecodeReport, conn: TcpConnection) -> None:
+    def __init__(self, report: DecodeReport, conn: TcpConnection,
+                 keys: KeySet | None = None) -> None:
         self.report = report
         self.conn = conn
+        self.keys = keys
+        self.trace = CephxTrace(keys) if keys is not None else None
         self.peer_name = {"C": EntityName(0, -1), "S": EntityName(0, -1)}
+        self.v1_auth: list[tuple[float, int, Message]] = []
 
     def record(self, half: HalfStream, end: int, direction: str, protocol: str, name: str,
-               length: int, detail: str = "", passed: int = 0, failed: int = 0) -> None:
+               length: int, detail: str = "", passed: int = 0, failed: int = 0) -> int:
+        """Append a record; returns its index (for :meth:`add_checks`)."""
         self.report.passed += passed
         self.report.failed += failed
         self.report.records.append(Record(self.conn.index, half.time_at(end), direction,
                                           protocol, name, length, detail, passed, failed))
+        return len(self.report.records) - 1
+
+    def add_checks(self, index: int, checks: Sequence[Check]) -> None:
+        """Attach keyed checks to a record and count them."""
+        if not checks:
+            return
+        rec = self.report.records[index]
+        ok = sum(c.ok for c in checks)
+        bad = len(checks) - ok
+        for c in checks:
+            self.report.keyed[f"{c.kind}_{'ok' if c.ok else 'failed'}"] += 1
+            if not c.ok:
+                self.report.errors.append(f"connection {self.conn.index} ({self.conn.label()})"
+                                          f" {rec.direction} {rec.name}: {c.label()}")
+        self.report.passed += ok
+        self.report.failed += bad
+        self.report.records[index] = replace(rec, detail=rec.detail + summarize(checks),
+                                             passed=rec.passed + ok, failed=rec.failed + bad)
 
     def error(self, half: HalfStream, end: int, direction: str, protocol: str,
               text: str, *, failed_check: bool = False) -> None:
@@ -216,29 +263,88 @@ def _decode_v2(ctx: _Conn) -> None:
     auth_done: AuthDoneFrame | None = None
     replies = 0
     s_ok = _v2_frames(ctx, "S", halves, readers, offsets, stop_after=Tag.AUTH_DONE)
-    for frame in s_ok:
+    for frame, _ in s_ok:
         if isinstance(frame, AuthDoneFrame):
             auth_done = frame
         if frame.TAG in _AUTH_REPLIES:
             replies += 1
-    _v2_frames(ctx, "C", halves, readers, offsets, limit=1 + replies)
+    c_ok = _v2_frames(ctx, "C", halves, readers, offsets, limit=1 + replies)
     if auth_done is None:
         return
+    hook: _Hook | None = None
+    if ctx.trace is not None:
+        _trace_v2_auth(ctx, c_ok, s_ok)
+        hook = _signature_hook(ctx, bytes(conn.c2s.data[: offsets.get("C", 0)]),
+                               bytes(conn.s2c.data[: offsets.get("S", 0)]))
     if auth_done.con_mode == CON_MODE_SECURE:
-        ctx.report.secure_without_keys += 1
+        secret = ctx.trace.connection_secret if ctx.trace is not None else None
         half = halves["S"]
-        ctx.record(half, len(half.data), "-", "v2", "SECURE", 0,
-                   "msgr2 secure mode from here on; no keys given, frames not decoded")
+        if secret is None or len(secret) < 40 or not rev1:
+            ctx.report.secure_without_keys += 1
+            why = "no keys given" if ctx.keys is None else (
+                f"no key for {ctx.trace.missing}" if ctx.trace and ctx.trace.missing
+                else "connection secret not derived" if rev1 else "msgr2.0 secure mode")
+            ctx.record(half, len(half.data), "-", "v2", "SECURE", 0,
+                       f"msgr2 secure mode from here on; {why}, frames not decoded")
+            return
+        ctx.report.decrypted += 1
+        for d, nonce in (("S", secret[16:28]), ("C", secret[28:40])):
+            if d in readers:
+                _v2_secure(ctx, d, halves[d], offsets[d],
+                           SecureReader(secret[:16], nonce,
+                                        bytes(halves[d].data[offsets[d]:])), hook)
         return
-    _v2_frames(ctx, "S", halves, readers, offsets)
-    _v2_frames(ctx, "C", halves, readers, offsets)
+    _v2_frames(ctx, "S", halves, readers, offsets, hook=hook)
+    _v2_frames(ctx, "C", halves, readers, offsets, hook=hook)
+
+
+_Hook = Callable[[str, Frame], list[Check]]
+
+
+def _trace_v2_auth(ctx: _Conn, c_ok: list[tuple[Frame, int]],
+                   s_ok: list[tuple[Frame, int]]) -> None:
+    """Feed the clear auth frames, in protocol order, to the cephx trace."""
+    trace = ctx.trace
+    assert trace is not None
+    requests = [(f, i) for f, i in c_ok if isinstance(f, AuthRequestFrame | AuthRequestMoreFrame)]
+    answers = [(f, i) for f, i in s_ok if f.TAG in _AUTH_REPLIES]
+    for n, (req, ri) in enumerate(requests):
+        if isinstance(req, AuthRequestFrame):
+            ctx.add_checks(ri, trace.start(req.method, req.auth_payload))
+        elif isinstance(req, AuthRequestMoreFrame):
+            ctx.add_checks(ri, trace.more(req.auth_payload))
+        if n < len(answers):
+            ans, ai = answers[n]
+            if isinstance(ans, AuthReplyMoreFrame):
+                ctx.add_checks(ai, trace.reply_more(ans.auth_payload))
+            elif isinstance(ans, AuthDoneFrame):
+                ctx.add_checks(ai, trace.done(ans.auth_payload))
+
+
+def _signature_hook(ctx: _Conn, c2s_pre: bytes, s2c_pre: bytes) -> _Hook:
+    """Checks an AUTH_SIGNATURE frame against the pre-auth bytes its sender received."""
+    trace = ctx.trace
+    assert trace is not None
+
+    def hook(d: str, frame: Frame) -> list[Check]:
+        if not isinstance(frame, AuthSignatureFrame):
+            return []
+        want = trace.expected_signature(s2c_pre if d == "C" else c2s_pre)
+        if want is None:
+            return []
+        who = "client" if d == "C" else "server"
+        return [Check("sig", hmac.compare_digest(want, bytes(frame.signature)),
+                      f"{who} AUTH_SIGNATURE")]
+
+    return hook
 
 
 def _v2_frames(ctx: _Conn, d: str, halves: dict[str, HalfStream],
                readers: dict[str, tuple[FrameAssembler, FrameReader]],
                offsets: dict[str, int], *, stop_after: Tag | None = None,
-               limit: int | None = None) -> list[Frame]:
-    out: list[Frame] = []
+               limit: int | None = None,
+               hook: _Hook | None = None) -> list[tuple[Frame, int]]:
+    out: list[tuple[Frame, int]] = []
     if d not in readers:
         return out  # this direction already failed
     asm, rd = readers[d]
@@ -257,37 +363,70 @@ def _v2_frames(ctx: _Conn, d: str, halves: dict[str, HalfStream],
                            "stream ends inside a frame (capture stopped?)")
             return out
         offsets[d] += len(raw.raw)
-        ctx.report.frames += 1
-        checks = _frame_checks(asm, raw)
-        name = tag_name(raw.tag)
-        if raw.segments is None:
-            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw),
-                       "aborted by sender", passed=checks)
-            continue
-        try:
-            frame = decode_frame(raw.tag, raw.segments)
-        except RemoteProtocolError as exc:
-            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw),
-                       f"payload decode failed: {exc}", passed=checks, failed=1)
-            ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {name}: {exc}")
-            continue
-        out.append(frame)
-        if isinstance(frame, MessageFrame):
-            h = frame.header
-            header = h.to_legacy(ctx.peer_name[d], len(frame.front), len(frame.middle),
-                                 len(frame.data))
-            detail, ok, bad = ctx.message(header, frame.front, frame.middle, frame.data)
-            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw),
-                       f"{detail} ack_seq={h.ack_seq}", passed=checks + ok, failed=bad)
-            if bad:
-                ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {detail}")
-        else:
-            _learn_peer(ctx, d, frame)
-            ctx.record(half, offsets[d], d, "v2", name, len(raw.raw), _frame_detail(frame),
-                       passed=checks)
+        got = _v2_frame(ctx, d, half, offsets[d], raw.tag, raw.segments, len(raw.raw),
+                        _frame_checks(asm, raw), hook)
+        if got is not None:
+            out.append(got)
         if stop_after is not None and raw.tag == stop_after:
             break
     return out
+
+
+def _v2_secure(ctx: _Conn, d: str, half: HalfStream, offset: int, rd: SecureReader,
+               hook: _Hook | None) -> None:
+    """Decrypt and decode one direction after AUTH_DONE, checking every GCM tag."""
+    while True:
+        try:
+            sf = rd.next_frame()
+        except SecureFrameError as exc:
+            ctx.error(half, offset + rd.pos, d, "v2",
+                      f"bad secure frame at byte {offset + rd.pos}: {exc}", failed_check=True)
+            return
+        if sf is None:
+            if rd.remaining:
+                ctx.record(half, len(half.data), d, "v2", "TRUNCATED", rd.remaining,
+                           "stream ends inside a frame (capture stopped?)")
+            return
+        end = offset + rd.pos
+        got = _v2_frame(ctx, d, half, end, sf.tag, sf.segments, sf.wire_len, 1, hook)
+        index = got[1] if got is not None else len(ctx.report.records) - 1
+        n = len(sf.gcm)
+        ctx.add_checks(index, [Check("gcm", ok, f"GCM tag {i + 1}/{n}")
+                               for i, ok in enumerate(sf.gcm)])
+
+
+def _v2_frame(ctx: _Conn, d: str, half: HalfStream, end: int, tag: int,
+              segments: Sequence[Buffer] | None, wire_len: int, checks: int,
+              hook: _Hook | None) -> tuple[Frame, int] | None:
+    """Record one verified frame; returns the decoded frame and its record index."""
+    ctx.report.frames += 1
+    name = tag_name(tag)
+    if segments is None:
+        ctx.record(half, end, d, "v2", name, wire_len, "aborted by sender", passed=checks)
+        return None
+    try:
+        frame = decode_frame(tag, segments)
+    except RemoteProtocolError as exc:
+        ctx.record(half, end, d, "v2", name, wire_len, f"payload decode failed: {exc}",
+                   passed=checks, failed=1)
+        ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {name}: {exc}")
+        return None
+    if isinstance(frame, MessageFrame):
+        h = frame.header
+        header = h.to_legacy(ctx.peer_name[d], len(frame.front), len(frame.middle),
+                             len(frame.data))
+        detail, ok, bad = ctx.message(header, frame.front, frame.middle, frame.data)
+        index = ctx.record(half, end, d, "v2", name, wire_len,
+                           f"{detail} ack_seq={h.ack_seq}", passed=checks + ok, failed=bad)
+        if bad:
+            ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {detail}")
+    else:
+        _learn_peer(ctx, d, frame)
+        index = ctx.record(half, end, d, "v2", name, wire_len, _frame_detail(frame),
+                           passed=checks)
+    if hook is not None:
+        ctx.add_checks(index, hook(d, frame))
+    return frame, index
 
 
 def _learn_peer(ctx: _Conn, d: str, frame: object) -> None:
@@ -435,12 +574,17 @@ def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
 # -- entry point -----------------------------------------------------------------------
 
 
-def decode_capture(data: bytes) -> DecodeReport:
-    """Decode every Ceph connection in a pcap/pcapng capture."""
+def decode_capture(data: bytes, keys: KeySet | None = None) -> DecodeReport:
+    """Decode every Ceph connection in a pcap/pcapng capture.
+
+    With ``keys`` the cephx exchanges, signatures and GCM tags are checked too
+    and secure connections are decrypted.
+    """
     report = DecodeReport()
+    keys = keys.fresh() if keys is not None else None
     for conn in reassemble(data):
         report.connections += 1
-        ctx = _Conn(report, conn)
+        ctx = _Conn(report, conn, keys)
         first = bytes(conn.c2s.data[:9] or conn.s2c.data[:9])
         for half, d in ((conn.c2s, "C"), (conn.s2c, "S")):
             if half.has_gap:
