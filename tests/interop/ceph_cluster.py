@@ -192,7 +192,7 @@ class MonCluster:
     """One or two real ``ceph-mon`` daemons on 127.0.0.1 in a temporary directory.
 
     Args:
-        num_mons: 1 or 2 (mon ids ``a`` and ``b``).
+        num_mons: 1, 2 or 3 (mon ids ``a``, ``b``, ``c``).
         auth_none: also allow auth method none (``auth_service_required`` and
             ``auth_client_required`` = ``"cephx, none"``); cephx only otherwise.
         msgr: ``"v2+v1"`` (both messengers, the default) or ``"v1"`` (msgr v1
@@ -205,8 +205,8 @@ class MonCluster:
     def __init__(self, *, num_mons: int = 1, auth_none: bool = True,
                  msgr: MsgrMode = "v2+v1", extra_conf: Mapping[str, str] | None = None,
                  base_dir: str | Path | None = None, keep_dir: bool = False) -> None:
-        if num_mons not in (1, 2):
-            raise ValueError("num_mons must be 1 or 2")
+        if num_mons not in (1, 2, 3):
+            raise ValueError("num_mons must be 1, 2 or 3")
         if msgr not in ("v2+v1", "v1"):
             raise ValueError("msgr must be 'v2+v1' or 'v1'")
         self.num_mons = num_mons

@@ -132,6 +132,38 @@ def test_hunting_past_a_dead_monitor(ceph_mon: MonCluster) -> None:
     run(body)
 
 
+def test_hunting_with_one_of_three_mons_down(mon_cluster_factory: Any) -> None:
+    """Three mons, one killed (quorum holds with two): a client whose mon_host lists
+    all three, dialling one at a time, hunts past the dead one to a session."""
+    cluster: MonCluster = mon_cluster_factory(
+        num_mons=3, auth_none=True,
+        extra_conf={"mon_lease": "0.5", "mon_election_timeout": "1"})
+    cluster.kill("c")
+    dead = addrs_of(cluster)[2]
+    deadline = time.monotonic() + 30
+    while len(cluster.mon_status("a").get("quorum", [])) != 2:  # type: ignore[arg-type]
+        assert time.monotonic() < deadline, "the two mons left never formed a quorum"
+        time.sleep(0.1)
+
+    async def body() -> None:
+        hunted_past_dead = False
+        for seed in range(6):
+            opts = MonClientOptions(hunt_interval=0.5, hunt_parallel=1, mount_timeout=30.0)
+            monc = MonClient(addrs_of(cluster), auth_client=make_auth(cluster, "cephx", "crc"),
+                             options=opts, rng=random.Random(seed))
+            await monc.connect()
+            try:
+                con = monc.active_connection
+                assert con is not None
+                assert con.peer_addrs != dead
+                assert (await monc.command({"prefix": "health"})).r == 0
+                hunted_past_dead |= monc.hunts > 1
+            finally:
+                await monc.shutdown()
+        assert hunted_past_dead, "no seed tried the dead mon first"
+    run(body)
+
+
 def test_mon_killed_and_restarted(mon_cluster_factory: Any) -> None:
     """The only mon dies; once it is back the client reconnects by itself and the
     next command succeeds."""

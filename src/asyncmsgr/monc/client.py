@@ -297,7 +297,8 @@ class MonClient(Dispatcher):
         self._active: Connection | None = None
         self._hunt: _Hunt | None = None
         self._multiplier = 1.0
-        self._last_failed: EntityAddrVec | None = None
+        self._failed: set[EntityAddrVec] = set()
+        """Monitors that failed us since the last session (avoided while hunting)."""
         self._session_ready = asyncio.Event()
         self._auth_error: MonAuthError | None = None
         self._auth_error_event = asyncio.Event()
@@ -493,7 +494,7 @@ class MonClient(Dispatcher):
             return
         self._session_ready.clear()
         if self._active is not None:
-            self._last_failed = self._active.peer_addrs
+            self._failed.add(self._active.peer_addrs)
             self._active.mark_down()
             self._active = None
         self._drop_hunt()
@@ -502,8 +503,8 @@ class MonClient(Dispatcher):
             self._fail_auth(MonClientError(
                 "no monitor has a msgr2 address (msgr v1 is not supported yet)"))
             return
-        if len(candidates) > 1 and self._last_failed in candidates:
-            candidates.remove(self._last_failed)
+        fresh = [av for av in candidates if av not in self._failed]
+        candidates = fresh or candidates
         self._rng.shuffle(candidates)
         picked = candidates[:max(1, self.options.hunt_parallel)]
         hunt = _Hunt(deadline=self._clock() + self.options.hunt_interval * self._multiplier)
@@ -529,6 +530,7 @@ class MonClient(Dispatcher):
         self._drop_hunt()
         self._active = con
         self._multiplier = 1.0
+        self._failed.clear()
         self.sessions += 1
         gid = getattr(self.auth_client, "global_id", 0)
         if isinstance(gid, int) and gid > 0:
@@ -596,6 +598,7 @@ class MonClient(Dispatcher):
         opts = self.options
         if self._hunt is not None:
             if now >= self._hunt.deadline:
+                self._failed.update(self._hunt.conns.values())
                 self._multiplier = min(self._multiplier * opts.hunt_interval_backoff,
                                        opts.hunt_interval_max_multiple)
                 self._reopen_session()
@@ -652,7 +655,7 @@ class MonClient(Dispatcher):
             return True
         if con is self._active:
             logger.info("monclient: session with %s reset, hunting", con.peer_addrs)
-            self._last_failed = con.peer_addrs
+            self._failed.add(con.peer_addrs)
             self._active = None
             self._reopen_session()
             return True
