@@ -222,3 +222,30 @@ def test_secure_session_carries_large_commands(ceph_mon: MonCluster) -> None:
         finally:
             await monc.shutdown()
     run(body)
+
+
+@pytest.mark.parametrize("mode", ["crc", "secure"])
+def test_ticket_renewal(mon_cluster_factory: Any, mode: str) -> None:
+    """Service tickets of 4 s: the client renews them over its session (MAuth,
+    GET_PRINCIPAL_SESSION_KEY) before they expire, and keeps working."""
+    cluster: MonCluster = mon_cluster_factory(
+        num_mons=1, auth_none=False, extra_conf={"auth_service_ticket_ttl": "4"})
+
+    async def body() -> None:
+        auth = make_auth(cluster, "cephx", mode)
+        assert isinstance(auth, CephxClient)
+        monc = MonClient(addrs_of(cluster), auth_client=auth, options=FAST)
+        await monc.connect()
+        try:
+            first = auth.tickets[EntityType.OSD].expires
+            deadline = time.monotonic() + 20
+            while auth.tickets[EntityType.OSD].expires == first:
+                assert time.monotonic() < deadline, "tickets never renewed"
+                await asyncio.sleep(0.1)
+            assert monc.renewals >= 1
+            assert monc.sessions == 1
+            assert auth.tickets[EntityType.OSD].expires > first
+            assert (await monc.command({"prefix": "health"})).r == 0
+        finally:
+            await monc.shutdown()
+    run(body)

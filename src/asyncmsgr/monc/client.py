@@ -73,6 +73,7 @@ logger = logging.getLogger(__name__)
 CEPH_AUTH_CEPHX = 2
 MSG_OSD_MAP = 41
 MSG_MGR_MAP = 0x704
+_RENEW_RETRY = 5.0
 
 # -- errors ----------------------------------------------------------------------------
 
@@ -316,6 +317,9 @@ class MonClient(Dispatcher):
         self.sessions = 0
         #: Hunts started.
         self.hunts = 0
+        #: Ticket renewals asked for (MAuth sent).
+        self.renewals = 0
+        self._renew_sent = 0.0
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -625,10 +629,15 @@ class MonClient(Dispatcher):
         return max(0.01, min(opts.ping_interval - (now - self._last_ping), 1.0))
 
     def _check_tickets(self, con: Connection, now: float) -> None:
+        """Ask for tickets due for renewal (one MAuth at a time; again after 5 s)."""
         auth = self.auth_client
         need = getattr(auth, "need_tickets", None)
         if need is None or not need(self._wall_clock()):
             return
+        if self._renew_sent and now - self._renew_sent < _RENEW_RETRY:
+            return
+        self._renew_sent = now
+        self.renewals += 1
         renewer: TicketRenewer = auth  # type: ignore[assignment]
         epoch = self.monmap.epoch if self.monmap is not None else 0
         con.send_message(MAuth(protocol=CEPH_AUTH_CEPHX,
@@ -709,6 +718,7 @@ class MonClient(Dispatcher):
         self._session_usable()
 
     def _handle_auth_reply(self, m: MAuthReply) -> None:
+        self._renew_sent = 0.0
         handler = getattr(self.auth_client, "handle_ticket_reply", None)
         if m.result < 0 or handler is None:
             logger.warning("monclient: ticket renewal refused: %d %s", m.result,
