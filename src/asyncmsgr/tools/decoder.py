@@ -67,17 +67,21 @@ from asyncmsgr.message import (
     decode_message,
 )
 from asyncmsgr.message_types import message_type_name
+from asyncmsgr.messages.auth import MAuth, MAuthReply
 from asyncmsgr.tools.keyed import (
-    Check,
+    AUTH_CEPHX,
     CephxTrace,
+    Check,
     KeySet,
-    SecureReader,
     SecureFrameError,
+    SecureReader,
     summarize,
     v1_signature,
 )
 from asyncmsgr.tools.pcap import HalfStream, TcpConnection, reassemble
 from asyncmsgr.types import Buffer, EntityName, entity_type_str
+from asyncmsgr.wire.buffer import Reader
+from asyncmsgr.wire.codecs import pull_auth_name
 
 _AUTH_REPLIES = (Tag.AUTH_BAD_METHOD, Tag.AUTH_REPLY_MORE, Tag.AUTH_DONE)
 #: Generous caps: the tool reads captures, not an adversary on a socket.
@@ -479,13 +483,14 @@ def _decode_v1(ctx: _Conn) -> None:
     ctx.record(c, cpos, "C", "v1", "BANNER", cpos, f"client={client_addr}")
     features = 0
     ready = False
+    challenged = False
     while cpos + v1.CONNECT_LEN <= len(cd):
         connect = v1.ConnectMsg.decode(memoryview(cd)[cpos:])
         clen = v1.CONNECT_LEN + connect.authorizer_len
         if cpos + clen > len(cd):
             break
         cpos += clen
-        ctx.record(c, cpos, "C", "v1", "CONNECT", clen,
+        ci = ctx.record(c, cpos, "C", "v1", "CONNECT", clen,
                    f"features={connect.features:#x} host_type="
                    f"{entity_type_str(connect.host_type)} global_seq={connect.global_seq} "
                    f"connect_seq={connect.connect_seq} proto={connect.protocol_version} "
@@ -498,10 +503,15 @@ def _decode_v1(ctx: _Conn) -> None:
         if spos + rlen > len(sd):
             break
         spos += rlen
-        ctx.record(s, spos, "S", "v1", f"REPLY_{v1.v1_tag_name(reply.tag)}", rlen,
-                   f"features={reply.features:#x} global_seq={reply.global_seq} "
-                   f"connect_seq={reply.connect_seq} proto={reply.protocol_version} "
-                   f"authorizer={reply.authorizer_len}B flags={reply.flags}")
+        ri = ctx.record(s, spos, "S", "v1", f"REPLY_{v1.v1_tag_name(reply.tag)}", rlen,
+                        f"features={reply.features:#x} global_seq={reply.global_seq} "
+                        f"connect_seq={reply.connect_seq} proto={reply.protocol_version} "
+                        f"authorizer={reply.authorizer_len}B flags={reply.flags}")
+        if ctx.trace is not None:
+            _trace_v1_connect(ctx, ci, bytes(cd[cpos - connect.authorizer_len : cpos]),
+                              connect.authorizer_protocol, challenged, ri, reply,
+                              bytes(sd[spos - reply.authorizer_len : spos]))
+        challenged = reply.tag == v1.V1Tag.CHALLENGE_AUTHORIZER
         if reply.tag == v1.V1Tag.SEQ:
             if spos + 8 > len(sd) or cpos + 8 > len(cd):
                 break
@@ -520,6 +530,49 @@ def _decode_v1(ctx: _Conn) -> None:
     old = not features & CEPH_FEATURE_MSG_AUTH
     for d, half, pos in (("S", s, spos), ("C", c, cpos)):
         _v1_items(ctx, d, half, pos, old)
+    if ctx.trace is not None:
+        _trace_v1_mauth(ctx)
+
+
+def _trace_v1_connect(ctx: _Conn, ci: int, authorizer: bytes, protocol: int,
+                      challenged: bool, ri: int, reply: v1.ConnectReply,
+                      reply_auth: bytes) -> None:
+    trace = ctx.trace
+    assert trace is not None
+    if authorizer:
+        if challenged:
+            ctx.add_checks(ci, trace.more(authorizer))
+        else:
+            ctx.add_checks(ci, trace.start(protocol, authorizer))
+    if not reply_auth:
+        return
+    if reply.tag == v1.V1Tag.CHALLENGE_AUTHORIZER:
+        ctx.add_checks(ri, trace.reply_more(reply_auth))
+    elif reply.tag in (v1.V1Tag.READY, v1.V1Tag.SEQ):
+        ctx.add_checks(ri, trace.done(reply_auth))
+
+
+def _trace_v1_mauth(ctx: _Conn) -> None:
+    """Follow cephx through MAuth/MAuthReply messages, in capture order."""
+    trace = ctx.trace
+    assert trace is not None
+    for _ts, index, msg in sorted(ctx.v1_auth, key=lambda t: (t[0], t[1])):
+        if isinstance(msg, MAuth):
+            if msg.protocol == 0:
+                try:
+                    r = Reader(msg.auth_payload)
+                    r.pull_u8()
+                    r.pull_list(lambda x: x.pull_u32(), 4)
+                    trace.start_mon(str(pull_auth_name(r)))
+                except AsyncmsgrError as exc:
+                    ctx.add_checks(index, [Check("cephx", False, f"MAuth undecodable ({exc})")])
+            elif msg.protocol == AUTH_CEPHX:
+                ctx.add_checks(index, trace.more(msg.auth_payload))
+        elif isinstance(msg, MAuthReply) and msg.protocol == AUTH_CEPHX and msg.result == 0:
+            if trace.server_challenge is None:
+                ctx.add_checks(index, trace.reply_more(msg.result_bl))
+            else:
+                ctx.add_checks(index, trace.done(msg.result_bl))
 
 
 def _v1_items(ctx: _Conn, d: str, half: HalfStream, pos: int, old_footer: bool) -> None:
@@ -565,8 +618,21 @@ def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
         return
     detail, ok, bad = ctx.message(item.header, item.front, item.middle, item.data)
     sig = " signed" if footer.flags & FooterFlags.SIGNED else ""
-    ctx.record(half, pos, d, "v1", "MSG", length, f"{detail}{sig}", passed=checks + ok,
-               failed=bad)
+    index = ctx.record(half, pos, d, "v1", "MSG", length, f"{detail}{sig}",
+                       passed=checks + ok, failed=bad)
+    trace = ctx.trace
+    if trace is not None:
+        skey = trace.session_key if trace.flow == "authorizer" else None
+        if sig and skey is not None:
+            good = v1_signature(skey, item.header, footer) == footer.sig
+            ctx.add_checks(index, [Check("sig", good, "message signature")])
+        if item.header.type in (MAuth.TYPE, MAuthReply.TYPE):
+            try:
+                msg = decode_message(item.header, item.front, item.middle, item.data)
+            except AsyncmsgrError:
+                pass
+            else:
+                ctx.v1_auth.append((half.time_at(pos), index, msg))
     if bad:
         ctx.report.errors.append(f"connection {ctx.conn.index} {d}: {detail}")
 

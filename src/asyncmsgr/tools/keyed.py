@@ -55,8 +55,8 @@ from asyncmsgr.frames.assembler import INLINE_LEN, PREAMBLE_LEN, padded_len
 from asyncmsgr.message import MsgFooter, MsgHeader
 from asyncmsgr.types import AuthName, entity_type_str
 from asyncmsgr.wire.buffer import Reader
-from asyncmsgr.wire.crc32c import ceph_crc32c
 from asyncmsgr.wire.codecs import pull_auth_name
+from asyncmsgr.wire.crc32c import ceph_crc32c
 
 AUTH_MODE_AUTHORIZER = 1
 AUTH_MODE_MON = 10
@@ -149,6 +149,21 @@ class CephxTrace:
         self._nonce: int | None = None
         self._authorizer_challenge: int | None = None
         self._ticket_blob: bytes = b""
+        self._request_type = CEPHX_GET_AUTH_SESSION_KEY
+
+    @property
+    def server_challenge(self) -> int | None:
+        """The mon's challenge, once seen (msgr v1 uses it to order replies)."""
+        return self._server_challenge
+
+    def start_mon(self, entity: str) -> None:
+        """A client names itself to a mon (msgr v1 MAuth #1)."""
+        self.flow = "mon"
+        self.entity = entity
+        self._server_challenge = None
+        self._client_key = self.keys.get(entity)
+        if self._client_key is None:
+            self.missing = entity
 
     # -- requests ----------------------------------------------------------------
 
@@ -186,6 +201,7 @@ class CephxTrace:
         try:
             r = Reader(payload)
             head = CephXRequestHeader.decode(r)
+            self._request_type = head.request_type
             if head.request_type != CEPHX_GET_AUTH_SESSION_KEY:
                 return []
             auth = CephXAuthenticate.decode(r)
@@ -251,6 +267,8 @@ class CephxTrace:
             head = CephXResponseHeader.decode(r)
             if head.status != 0:
                 return [Check("cephx", False, f"cephx status {head.status}")]
+            if self._request_type == CEPHX_GET_PRINCIPAL_SESSION_KEY:
+                return self._principal_done(r)
             old = self.keys.sessions.get(self._old_ticket) if self._old_ticket else None
             tickets = _ticket_reply(r, key, old)
         except AsyncmsgrError as exc:
@@ -281,6 +299,16 @@ class CephxTrace:
             except AsyncmsgrError as exc:
                 checks.append(Check("cephx", False, f"service tickets decrypt ({_err(exc)})"))
         return checks
+
+    def _principal_done(self, r: Reader) -> list[Check]:
+        if self.session_key is None:
+            return []
+        try:
+            more = _ticket_reply(r, self.session_key, None)
+        except AsyncmsgrError as exc:
+            return [Check("cephx", False, f"service tickets decrypt ({_err(exc)})")]
+        names = ",".join(_service_name(t[0]) for t in more)
+        return [Check("cephx", True, f"service tickets decrypt ({names})")]
 
     def _authorizer(self, payload: bytes, *, answer: bool) -> list[Check]:
         try:
@@ -353,7 +381,7 @@ def _ticket_reply(r: Reader, principal: CryptoKey,
             ct = r.pull_blob()
             if old is not None:
                 blob = CephXTicketBlob.from_bytes(
-                    Reader(decode_decrypt(old, ct)).pull_blob()).blob
+                    Reader(dec_bl(old, ct)).pull_blob()).blob
         else:
             blob = CephXTicketBlob.from_bytes(r.pull_blob()).blob
         out.append((sid, msg_a.session_key, blob))
@@ -485,9 +513,10 @@ def summarize(checks: Iterable[Check]) -> str:
 
 
 __all__ = [
-    "Check",
+    "AUTH_CEPHX",
     "CephxTrace",
     "CephxTraceError",
+    "Check",
     "KeySet",
     "SecureFrame",
     "SecureFrameError",
