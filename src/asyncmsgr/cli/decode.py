@@ -5,6 +5,13 @@ msgr2 per connection, decodes every frame and message and verifies every crc.
 Prints one line per frame or message, or with ``--json`` one summary object.
 Exit status 1 when a check fails or a stream cannot be parsed; a secure-mode
 connection without keys is reported, not failed.
+
+With ``--keyring FILE`` (repeatable) or ``--key NAME=BASE64`` the cephx
+exchanges are followed too: the client's challenge proof, the ticket, connection
+secret and service ticket decryption (client key), the authorizer ticket, nonce
+and challenge answer (``mon.`` key for mon<->mon), both AUTH_SIGNATUREs, msgr v1
+message signatures, and secure-mode connections are decrypted with every GCM tag
+checked. A wrong key makes those checks fail.
 """
 
 from __future__ import annotations
@@ -14,7 +21,10 @@ import json
 import sys
 from typing import Any
 
+from asyncmsgr.auth.keyring import Keyring
+from asyncmsgr.errors import KeyringError
 from asyncmsgr.tools.decoder import DecodeReport, Record, decode_capture
+from asyncmsgr.tools.keyed import KeySet
 from asyncmsgr.tools.pcap import CaptureError
 
 
@@ -24,6 +34,10 @@ def register(sub: Any) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("capture", help="libpcap or pcapng file (e.g. from tcpdump -w)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
+    p.add_argument("--keyring", "-k", action="append", default=[], metavar="FILE",
+                   help="Ceph keyring with entity keys (repeatable)")
+    p.add_argument("--key", action="append", default=[], metavar="NAME=BASE64",
+                   help="one entity key, e.g. client.admin=AQD... (repeatable)")
     p.set_defaults(func=run)
 
 
@@ -46,6 +60,11 @@ def print_text(report: DecodeReport, out: Any) -> None:
           f"messages={report.messages} checks passed={report.passed} "
           f"failed={report.failed} secure_without_keys={report.secure_without_keys}",
           file=out)
+    k = report.keyed
+    if k or report.decrypted:
+        print(f"decrypted={report.decrypted} gcm ok={k['gcm_ok']} failed={k['gcm_failed']} "
+              f"signatures ok={k['sig_ok']} failed={k['sig_failed']} "
+              f"cephx ok={k['cephx_ok']} failed={k['cephx_failed']}", file=out)
     if types:
         print(f"by type: {types}", file=out)
     for err in report.errors:
@@ -54,10 +73,21 @@ def print_text(report: DecodeReport, out: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Decode the capture; 0 when every check passed, 1 otherwise, 2 if unreadable."""
+    keys: KeySet | None = None
+    if args.keyring or args.key:
+        keys = KeySet()
+        try:
+            for path in args.keyring:
+                keys.add_keyring(Keyring.from_file(path))
+            for spec in args.key:
+                keys.add_key(spec)
+        except (KeyringError, ValueError) as exc:
+            print(f"asyncmsgr decode: {exc}", file=sys.stderr)
+            return 2
     try:
         with open(args.capture, "rb") as f:
             data = f.read()
-        report = decode_capture(data)
+        report = decode_capture(data, keys)
     except OSError as exc:
         print(f"asyncmsgr decode: cannot read {args.capture}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -284,9 +284,11 @@ def _decode_v2(ctx: _Conn) -> None:
         secret = ctx.trace.connection_secret if ctx.trace is not None else None
         half = halves["S"]
         if secret is None or len(secret) < 40 or not rev1:
-            ctx.report.secure_without_keys += 1
+            missing = ctx.trace.missing if ctx.trace is not None else None
+            if ctx.keys is None or missing:
+                ctx.report.secure_without_keys += 1
             why = "no keys given" if ctx.keys is None else (
-                f"no key for {ctx.trace.missing}" if ctx.trace and ctx.trace.missing
+                f"no key for {missing}" if missing
                 else "connection secret not derived" if rev1 else "msgr2.0 secure mode")
             ctx.record(half, len(half.data), "-", "v2", "SECURE", 0,
                        f"msgr2 secure mode from here on; {why}, frames not decoded")
