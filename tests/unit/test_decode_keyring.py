@@ -175,7 +175,8 @@ def test_flipped_byte_fails_exactly_that_frames_gcm_tag() -> None:
     assert not r.ok
     failed = [rec for rec in r.records if rec.failed]
     assert len(failed) == 1
-    assert failed[0].name == "MESSAGE" and "MON_COMMAND_ACK" in failed[0].detail
+    assert failed[0].name == "MESSAGE"
+    assert "MON_COMMAND_ACK" in failed[0].detail
     assert "GCM tag 2/2 FAILED" in failed[0].detail
     assert (r.frames, r.messages) == (38, 18)  # later frames still decode
 
@@ -221,7 +222,8 @@ def test_cli_key_text_and_wrong_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert "signatures ok=4 failed=0" in text
     assert main(["decode", cap, "--key", f"client.admin={MON}"]) == 1
     text = capsys.readouterr().out
-    assert "FAILED" in text and "wrong key" in text
+    assert "FAILED" in text
+    assert "wrong key" in text
 
 
 def test_cli_bad_key_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
