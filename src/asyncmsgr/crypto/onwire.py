@@ -20,6 +20,7 @@ is 2**64 for rev1 and 2**32 for rev0; tests pass a small value.
 from __future__ import annotations
 
 import struct
+import sys
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -86,10 +87,15 @@ class _NonceCounter:
         return _U32.pack(self._value) + self._fixed
 
 
+#: Buffers below this size are not recycled; at most _POOL_MAX are kept.
+_POOL_MIN = 256 * 1024
+_POOL_MAX = 4
+
+
 class GcmTx:
     """Encrypting side of one direction."""
 
-    __slots__ = ("_aead", "_key", "_nonce")
+    __slots__ = ("_aead", "_key", "_nonce", "_pool")
 
     def __init__(self, key: bytes, nonce: bytes, *, rev1: bool = True,
                  nonce_limit: int | None = None) -> None:
@@ -98,6 +104,32 @@ class GcmTx:
         self._key = key
         self._aead = AESGCM(key)
         self._nonce = _NonceCounter(nonce, rev1=rev1, nonce_limit=nonce_limit)
+        self._pool: list[bytearray] = []
+
+    def scratch(self, size: int) -> bytearray:
+        """A ``size``-byte buffer for :meth:`encrypt_in_place` (contents undefined).
+
+        Large buffers are recycled once nothing else references them (the socket
+        layer dropped its chunk and views): fresh multi-MiB allocations cost page
+        faults on every frame. The caller must write every byte it sends.
+        """
+        if size < _POOL_MIN:
+            return bytearray(size)
+        pool = self._pool
+        for i in range(len(pool)):
+            # Referenced by the list, getrefcount's argument and nothing else: free.
+            if len(pool[i]) == size and sys.getrefcount(pool[i]) <= 2:
+                return pool[i]
+        buf = bytearray(size)
+        if len(pool) >= _POOL_MAX:
+            for i in range(len(pool)):
+                if sys.getrefcount(pool[i]) <= 2:
+                    del pool[i]
+                    break
+            else:
+                return buf
+        pool.append(buf)
+        return buf
 
     @property
     def nonces_used(self) -> int:
@@ -114,6 +146,15 @@ class GcmTx:
         out = bytearray(len(plaintext) + GCM_TAG_LEN)
         self._aead.encrypt_into(nonce, plaintext, None, out)
         return out
+
+    def encrypt_in_place(self, buf: bytearray) -> bytearray:
+        """One GCM message over ``buf[:-16]``, written over ``buf`` itself (the
+        last 16 bytes receive the tag): no allocation, no copy."""
+        nonce = self._nonce.take()
+        view = memoryview(buf)
+        with view[:len(buf) - GCM_TAG_LEN] as plain:
+            self._aead.encrypt_into(nonce, plain, None, buf)
+        return buf
 
 
 class GcmRx:
@@ -142,6 +183,20 @@ class GcmRx:
             raise DecryptError("GCM message shorter than its tag")
         nonce = self._take()
         out = bytearray(n - GCM_TAG_LEN)
+        try:
+            self._aead.decrypt_into(nonce, ciphertext_and_tag, None, out)
+        except InvalidTag:
+            raise DecryptError("AES-GCM tag mismatch") from None
+        return out
+
+    def decrypt_in_place(self, ciphertext_and_tag: memoryview) -> memoryview:
+        """Like :meth:`decrypt`, writing the plaintext over the ciphertext (the
+        buffer must be writable and owned by the caller); returns its view."""
+        n = len(ciphertext_and_tag)
+        if n < GCM_TAG_LEN:
+            raise DecryptError("GCM message shorter than its tag")
+        nonce = self._take()
+        out = ciphertext_and_tag[:n - GCM_TAG_LEN]
         try:
             self._aead.decrypt_into(nonce, ciphertext_and_tag, None, out)
         except InvalidTag:

@@ -346,14 +346,18 @@ class FrameAssembler:
             rest += bytes(p0 - lens[0])
             out.append(tx.encrypt(rest))
         if n > 1:
+            # One zero-filled buffer (padding already zero), segments copied in
+            # once, encrypted in place: the only copy of the data on the way out.
             total = sum(padded_len(lens[i]) for i in range(1, n)) + EPILOGUE_SECURE_LEN
-            body = bytearray()
+            body = tx.scratch(total + GCM_TAG_LEN)
+            pos = 0
             for i in range(1, n):
-                body += segs[i]
-                body += bytes(padded_len(lens[i]) - lens[i])
-            body += _EPI_SECURE
-            assert len(body) == total
-            out.append(tx.encrypt(body))
+                end = pos + lens[i]
+                body[pos:end] = segs[i]
+                pos += padded_len(lens[i])
+                body[end:pos] = _ZERO48[: pos - end]
+            body[pos:pos + EPILOGUE_SECURE_LEN] = _EPI_SECURE
+            out.append(tx.encrypt_in_place(body))
         return out
 
     @staticmethod
@@ -448,12 +452,14 @@ class FrameAssembler:
         """Bytes that follow the preamble on the wire for this frame."""
         return pre.body_len
 
-    def disassemble_segments(self, pre: Preamble,
-                             body: Buffer) -> tuple[memoryview, ...] | None:
+    def disassemble_segments(self, pre: Preamble, body: Buffer, *,
+                             in_place: bool = False) -> tuple[memoryview, ...] | None:
         """Verify and return the segments (views), or None if the sender aborted.
 
         ``body`` must be exactly :meth:`body_onwire_len` bytes. Raises
         BadSegmentCrc, BadFrameStructure (bad late status) or DecryptError.
+        ``in_place``: secure mode may decrypt over ``body`` (writable, the
+        caller's to spoil) instead of into a new buffer.
         """
         mv = body if isinstance(body, memoryview) else memoryview(body)
         if len(mv) != pre.body_len:
@@ -463,11 +469,12 @@ class FrameAssembler:
                 return self._disasm_crc_rev1(pre.lengths, mv)
             return self._disasm_crc_rev0(pre, mv)
         if self.rev1:
-            return self._disasm_secure_rev1(self.rx, pre, mv)
+            return self._disasm_secure_rev1(self.rx, pre, mv,
+                                            in_place and not mv.readonly)
         return self._disasm_secure_rev0(self.rx, pre, mv)
 
     def disassemble_message(
-        self, pre: Preamble, body: Buffer
+        self, pre: Preamble, body: Buffer, *, in_place: bool = False
     ) -> tuple[MsgHeader2, memoryview, memoryview, memoryview] | None:
         """Verify a MESSAGE frame body; return (header2, front, middle, data) views.
 
@@ -476,7 +483,7 @@ class FrameAssembler:
         crc-mode case parses the header in place (the receive hot path).
         """
         if self.rx is not None or not self._rev1 or pre.tag != Tag.MESSAGE:
-            segs = self.disassemble_segments(pre, body)
+            segs = self.disassemble_segments(pre, body, in_place=in_place)
             if segs is None:
                 return None
             header = MsgHeader2.decode(segs[0])
@@ -575,8 +582,8 @@ class FrameAssembler:
         return None if late_flags & LATE_FLAG_ABORTED else tuple(segs)
 
     @staticmethod
-    def _disasm_secure_rev1(rx: GcmRx, pre: Preamble,
-                            mv: memoryview) -> tuple[memoryview, ...] | None:
+    def _disasm_secure_rev1(rx: GcmRx, pre: Preamble, mv: memoryview,
+                            in_place: bool = False) -> tuple[memoryview, ...] | None:
         lens = pre.lengths
         p0 = padded_len(lens[0])
         pos = 0
@@ -590,7 +597,7 @@ class FrameAssembler:
             seg0 = memoryview(pre.inline)[: lens[0]]
         if len(lens) == 1:
             return (seg0,)
-        plain = memoryview(rx.decrypt(mv[pos:]))
+        plain = rx.decrypt_in_place(mv[pos:]) if in_place else memoryview(rx.decrypt(mv[pos:]))
         segs = [seg0]
         off = 0
         for length in lens[1:]:

@@ -601,7 +601,7 @@ class ProtocolV2:
 
     def _handle_message_frame(self, pre: Preamble, body: Buffer, owned: bool,
                               now: float) -> None:
-        got = self._asm.disassemble_message(pre, body)
+        got = self._asm.disassemble_message(pre, body, in_place=True)
         if got is None:  # the sender aborted the frame
             self._release_throttles()
             self._state = _READY
