@@ -164,23 +164,27 @@ def test_hunting_with_one_of_three_mons_down(mon_cluster_factory: Any) -> None:
     run(body)
 
 
-def test_mon_killed_and_restarted(mon_cluster_factory: Any) -> None:
-    """The only mon dies; once it is back the client reconnects by itself and the
-    next command succeeds."""
+@pytest.mark.parametrize(("method", "mode"), MATRIX)
+def test_mon_killed_and_restarted(mon_cluster_factory: Any, method: str, mode: str) -> None:
+    """The only mon dies; once it is back the client reconnects by itself (cephx:
+    reclaiming its global_id with the old ticket) and the next command succeeds."""
     cluster: MonCluster = mon_cluster_factory(num_mons=1, auth_none=True)
 
     async def body() -> None:
-        monc = MonClient(addrs_of(cluster), auth_client=make_auth(cluster, "none", "crc"),
-                         options=FAST)
+        auth = make_auth(cluster, method, mode)
+        monc = MonClient(addrs_of(cluster), auth_client=auth, options=FAST)
         await monc.connect()
         try:
             assert (await monc.command({"prefix": "health"})).r == 0
+            first_gid = monc.global_id
             await asyncio.to_thread(cluster.kill, "a")
             await asyncio.to_thread(cluster.restart, "a")
             await asyncio.to_thread(cluster.wait_ready)
             res = await monc.command({"prefix": "health", "format": "json"}, timeout=30)
             assert res.r == 0
             assert monc.sessions >= 2
+            if method == "cephx":
+                assert monc.global_id == first_gid  # reclaimed, not a new id
         finally:
             await monc.shutdown()
     run(body, timeout=80)
