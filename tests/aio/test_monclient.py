@@ -169,6 +169,10 @@ def test_auth_refused_is_a_typed_error() -> None:
                 with pytest.raises(MonAuthError, match=r"refused|denied") as info:
                     await monc.connect()
                 assert info.value.result < 0
+                hunts = monc.hunts
+                with pytest.raises(MonAuthError):  # a second attempt hunts again
+                    await monc.connect()
+                assert monc.hunts > hunts
             finally:
                 await monc.shutdown()
     run(body)

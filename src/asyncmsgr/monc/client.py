@@ -331,13 +331,16 @@ class MonClient(Dispatcher):
         """
         self._loop = asyncio.get_running_loop()
         msgr = self.messenger
-        if self._own_messenger:
-            msgr.start()
-        msgr.add_dispatcher_head(self)
+        if self not in msgr.chain.dispatchers:
+            if self._own_messenger:
+                msgr.start()
+            msgr.add_dispatcher_head(self)
         if self._tick_task is None:
             self._tick_task = asyncio.create_task(self._tick_loop(),
                                                   name="monclient-tick")
         if self._active is None and self._hunt is None:
+            self._auth_error = None  # a new attempt after a refusal
+            self._auth_error_event.clear()
             self._reopen_session()
         await self._wait_session(self.options.mount_timeout if timeout is None else timeout)
 
@@ -651,7 +654,8 @@ class MonClient(Dispatcher):
         hunt = self._hunt
         if hunt is not None and con in hunt.conns:
             self._finish_hunting(con)
-        elif con is not self._active:
+        elif con.peer_type == EntityType.MON and con is not self._active \
+                and con.is_anon:  # a hunting connection of an earlier round
             con.mark_down()
 
     def ms_handle_reset(self, con: Connection) -> bool:
