@@ -74,6 +74,13 @@ def _parse_name(name: EntityName | str) -> EntityName:
     return EntityName.parse(name)
 
 
+def mode_options(c: MessengerConfig) -> ModeOptions:
+    """The ``ms_*_mode`` options as the auth methods take them."""
+    return ModeOptions(cluster=c.ms_cluster_mode, service=c.ms_service_mode,
+                       client=c.ms_client_mode, mon_cluster=c.ms_mon_cluster_mode,
+                       mon_service=c.ms_mon_service_mode, mon_client=c.ms_mon_client_mode)
+
+
 def protocol_options(config: MessengerConfig) -> ProtocolOptions:
     """The protocol machines' view of the configuration."""
     return ProtocolOptions(
@@ -187,10 +194,7 @@ class Messenger:
         self.default_send_priority = CEPH_MSG_PRIO_DEFAULT
         self.policies = PolicySet()
         c = self.config
-        modes = ModeOptions(cluster=c.ms_cluster_mode, service=c.ms_service_mode,
-                            client=c.ms_client_mode, mon_cluster=c.ms_mon_cluster_mode,
-                            mon_service=c.ms_mon_service_mode,
-                            mon_client=c.ms_mon_client_mode)
+        modes = mode_options(c)
         is_client = self._name.type == EntityType.CLIENT
         self.auth_client: AuthClient = auth_client or AuthNoneClient(
             AuthName(self._name.type, str(max(self._name.num, 0)) if not is_client

@@ -24,12 +24,10 @@ from msgr_harness import (
     stop,
 )
 
-from asyncmsgr.auth.base import ModeOptions
 from asyncmsgr.auth.cephx import CephxAuthServer, CephxClient, CryptoKey, Keyring, KeyServer
-from asyncmsgr.config import MessengerConfig
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE, CON_MODE_CRC, CON_MODE_SECURE
 from asyncmsgr.messages import MPing
-from asyncmsgr.messenger import Messenger
+from asyncmsgr.messenger import Messenger, mode_options
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.types import AuthName, Buffer, EntityType
 
@@ -41,12 +39,6 @@ KEYRING = Keyring.from_text(f"""
     caps mon = "allow *"
     caps osd = "allow *"
 """)
-
-
-def modes_of(c: MessengerConfig) -> ModeOptions:
-    return ModeOptions(cluster=c.ms_cluster_mode, service=c.ms_service_mode,
-                       client=c.ms_client_mode, mon_cluster=c.ms_mon_cluster_mode,
-                       mon_service=c.ms_mon_service_mode, mon_client=c.ms_mon_client_mode)
 
 
 @dataclass
@@ -66,7 +58,7 @@ async def cluster(mode: str, *, key: CryptoKey = ADMIN_KEY,
                   client_methods: tuple[int, ...] = (AUTH_CEPHX,)) -> AsyncIterator[Cluster]:
     cfg = make_config(True, ms_mon_client_mode=mode, ms_client_mode=mode,
                       ms_mon_service_mode="secure crc", ms_service_mode="crc secure")
-    modes = modes_of(cfg)
+    modes = mode_options(cfg)
     ks = KeyServer(KEYRING, clock=time.time)
     mon_auth = CephxAuthServer(ks, AuthName(EntityType.MON, "a"), time.time, role="mon",
                                modes=modes, methods=methods)

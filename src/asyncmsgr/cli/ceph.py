@@ -34,11 +34,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from asyncmsgr.auth.base import AuthClient, ModeOptions, parse_auth_methods
+from asyncmsgr.auth.base import AuthClient, parse_auth_methods
 from asyncmsgr.auth.cephx import CephxClient, CryptoKey, Keyring, KeyringError
 from asyncmsgr.auth.none import AuthNoneClient
 from asyncmsgr.errors import AsyncmsgrError
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
+from asyncmsgr.messenger import mode_options
 from asyncmsgr.monc.client import (
     MonAuthError,
     MonClient,
@@ -142,11 +143,7 @@ def _resolver(host: str) -> list[str]:
 def make_auth_client(settings: ClientSettings) -> AuthClient:
     """cephx (with the key from --key, --keyfile or the keyring) or auth none,
     as ``auth_client_required`` allows; raises ConfError without a usable key."""
-    cfg = settings.messenger_config
-    modes = ModeOptions(cluster=cfg.ms_cluster_mode, service=cfg.ms_service_mode,
-                        client=cfg.ms_client_mode, mon_cluster=cfg.ms_mon_cluster_mode,
-                        mon_service=cfg.ms_mon_service_mode,
-                        mon_client=cfg.ms_mon_client_mode)
+    modes = mode_options(settings.messenger_config)
     try:
         methods = parse_auth_methods(", ".join(settings.auth_client_required))
     except ValueError as exc:

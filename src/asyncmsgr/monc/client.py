@@ -35,7 +35,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from asyncmsgr.auth.base import (
     AuthClient,
@@ -138,6 +138,7 @@ class CommandResult:
         return json.loads(self.outbuf)
 
 
+@runtime_checkable
 class TicketRenewer(Protocol):
     """What cephx adds to an AuthClient for renewal over a mon session."""
 
@@ -289,7 +290,6 @@ class MonClient(Dispatcher):
         self._wall_clock = wall_clock
         self._rng = rng or random.Random()
         self.monmap: MonMap | None = None
-        self.fsid: object | None = None
         self.config_values: dict[str, str] = {}
         self.maps: dict[str, Message] = {}
         self.global_id = 0
@@ -634,17 +634,15 @@ class MonClient(Dispatcher):
     def _check_tickets(self, con: Connection, now: float) -> None:
         """Ask for tickets due for renewal (one MAuth at a time; again after 5 s)."""
         auth = self.auth_client
-        need = getattr(auth, "need_tickets", None)
-        if need is None or not need(self._wall_clock()):
+        if not isinstance(auth, TicketRenewer) or not auth.need_tickets(self._wall_clock()):
             return
         if self._renew_sent and now - self._renew_sent < _RENEW_RETRY:
             return
         self._renew_sent = now
         self.renewals += 1
-        renewer: TicketRenewer = auth  # type: ignore[assignment]
         epoch = self.monmap.epoch if self.monmap is not None else 0
         con.send_message(MAuth(protocol=CEPH_AUTH_CEPHX,
-                               auth_payload=renewer.build_ticket_request(),
+                               auth_payload=auth.build_ticket_request(),
                                monmap_epoch=epoch))
 
     # -- dispatch ------------------------------------------------------------------------
@@ -717,19 +715,18 @@ class MonClient(Dispatcher):
             logger.warning("monclient: bad monmap: %s", exc)
             return
         self.monmap = monmap
-        self.fsid = monmap.fsid
         self._got_map("monmap", m, monmap.epoch)
         self._session_usable()
 
     def _handle_auth_reply(self, m: MAuthReply) -> None:
         self._renew_sent = 0.0
-        handler = getattr(self.auth_client, "handle_ticket_reply", None)
-        if m.result < 0 or handler is None:
+        auth = self.auth_client
+        if m.result < 0 or not isinstance(auth, TicketRenewer):
             logger.warning("monclient: ticket renewal refused: %d %s", m.result,
                            m.result_msg)
             return
         try:
-            handler(bytes(m.result_bl))
+            auth.handle_ticket_reply(bytes(m.result_bl))
         except (AuthFailed, DecodeError) as exc:
             logger.warning("monclient: bad ticket reply: %s", exc)
 
