@@ -241,6 +241,9 @@ class MessengerConfig:
     """Size of each socket read into the receive buffer, in bytes."""
     asyncmsgr_large_segment_threshold: int = 65536
     """Segments at least this long are received into their own buffer, in bytes."""
+    asyncmsgr_connect_msgr: str = "auto"
+    """Which protocol ``connect_to`` speaks: ``auto`` (msgr2 when the peer offers a
+    v2 address, else v1), ``v2`` or ``v1``."""
 
     def __post_init__(self) -> None:
         for name, kind in _field_kinds().items():
@@ -259,6 +262,9 @@ class MessengerConfig:
             raise ConfigError(
                 f"ms_bind_port_min ({self.ms_bind_port_min}) is above "
                 f"ms_bind_port_max ({self.ms_bind_port_max})")
+        if self.asyncmsgr_connect_msgr not in ("auto", "v2", "v1"):
+            raise ConfigError(f"asyncmsgr_connect_msgr={self.asyncmsgr_connect_msgr!r}: "
+                              "expected 'auto', 'v2' or 'v1'")
         for name in _MODE_OPTIONS:
             modes = str_list(getattr(self, name))
             bad = [m for m in modes if m not in ("crc", "secure")]

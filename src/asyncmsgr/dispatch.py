@@ -94,6 +94,10 @@ class Dispatcher:
     otherwise).
     """
 
+    require_authorizer: bool = True
+    """msgr v1: False accepts connect messages without an authorizer (Ceph's
+    monitor tolerates clients that authenticate later, with MAuth)."""
+
     def ms_dispatch(self, m: Message) -> bool | Awaitable[bool]:
         """Handle ``m`` on the dispatch task; return True if handled.
 

@@ -20,11 +20,14 @@
             UnknownTag
           MessageError
             BadMessageCrc                 v1 header / footer crc, or data crc
+            BadSignature                  v1 cephx message signature mismatch
             UnknownMessageType            no class registered (carries the raw parts)
             MessageDecodeError            registered class failed to decode its payload
           HandshakeError
             BannerMismatch                not a Ceph banner, or the other protocol
             MissingFeatures               peer requires features we lack
+            WrongPeer                     v1: the peer is not the address we dialled
+            ConnectRefused                v1: BADPROTOVER, BADAUTHORIZER, RESETSESSION...
             AuthFailed                    authentication refused (carries -errno)
     ConnectionClosed                      we closed it
     ConnectionBroken                      the peer or the network broke it (cause chained)
@@ -128,6 +131,10 @@ class BadMessageCrc(MessageError):
     """A msgr v1 header or footer crc does not match."""
 
 
+class BadSignature(MessageError):
+    """A msgr v1 message's cephx signature does not match (tampered or wrong key)."""
+
+
 class UnknownMessageType(MessageError):
     """No class is registered for the message type; the raw parts are kept.
 
@@ -171,6 +178,19 @@ class MissingFeatures(HandshakeError):
         self.missing = missing
 
 
+class WrongPeer(HandshakeError):
+    """msgr v1: the server identifies as another address than the one dialled."""
+
+
+class ConnectRefused(HandshakeError):
+    """msgr v1: the server answered the connect message with an error tag
+    (BADPROTOVER, FEATURES, BADAUTHORIZER); ``tag`` is the reply tag."""
+
+    def __init__(self, message: str, tag: int) -> None:
+        super().__init__(message)
+        self.tag = tag
+
+
 class AuthFailed(HandshakeError):
     """Authentication failed; ``result`` is the negative errno Ceph would report."""
 
@@ -205,8 +225,10 @@ __all__ = [
     "BadMessageCrc",
     "BadPreambleCrc",
     "BadSegmentCrc",
+    "BadSignature",
     "BannerMismatch",
     "CephxDecryptError",
+    "ConnectRefused",
     "ConnectionBroken",
     "ConnectionClosed",
     "DecodeError",
@@ -227,4 +249,5 @@ __all__ = [
     "UnknownMessageType",
     "UnknownTag",
     "WouldBlock",
+    "WrongPeer",
 ]

@@ -49,7 +49,9 @@ from asyncmsgr.frames.assembler import FrameLimits
 from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, Message
 from asyncmsgr.perf import PerfCollection, PerfCounters, msgr_worker_counters
 from asyncmsgr.policy import Policy, PolicySet
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import Interceptor, ProtocolOptions
+from asyncmsgr.protocol.v1 import ProtocolV1
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.types import (
     AddrType,
@@ -99,6 +101,8 @@ def protocol_options(config: MessengerConfig) -> ProtocolOptions:
                            data=config.asyncmsgr_max_data_segment),
         rx_buffer_size=config.asyncmsgr_rx_buffer_size,
         large_segment_threshold=config.asyncmsgr_large_segment_threshold,
+        crc_header=config.ms_crc_header,
+        crc_data=config.ms_crc_data,
     )
 
 
@@ -295,14 +299,11 @@ class Messenger:
                     avoid_ports: Iterable[int] = ()) -> None:
         """Bind every address of an addrvec (e.g. ``[v2:...,v1:...]``).
 
-        A v1 (legacy) address is bound and listened on and published in
-        :attr:`my_addrs`, but connections accepted on it run the msgr2 machine
-        until msgr v1 is implemented: a v1 peer gets our v2 banner and the
-        connection faults with ``BannerMismatch``.
+        Connections accepted on a v2 address speak msgr2, on a v1 (legacy)
+        address msgr v1; a peer sending the other protocol's banner faults with
+        :class:`~asyncmsgr.errors.BannerMismatch`.
         """
         av = EntityAddrVec.parse(addrs) if isinstance(addrs, str) else addrs
-        if any(a.type == AddrType.LEGACY for a in av):
-            logger.info("%r: binding %s; its v1 address answers with msgr2 only", self, av)
         pool = self._ensure_pool()
         proc = Processor(pool.workers[0], backlog=self.config.ms_tcp_listen_backlog,
                          on_accept=self._on_accept)
@@ -451,29 +452,43 @@ class Messenger:
         """Look up or create the connection to ``addrs``; never blocks.
 
         Our own address gives the loopback connection. ``anon=True`` always makes
-        a new, unregistered connection.
+        a new, unregistered connection. The protocol is msgr2 when ``addrs`` has
+        a v2 address, else msgr v1 (``asyncmsgr_connect_msgr`` forces one).
         """
         if self._stopping:
             raise ConnectionClosed(f"{self!r} is shut down")
         av = _as_addrvec(addrs)
         if not anon and self._is_me(av):
             return self.local_connection
-        target = av.msgr2_addr
-        if target is None:
-            raise ValueError(f"{av} has no msgr2 address (msgr v1 is not supported yet)")
+        target, protocol = self.pick_target(av)
         with self._lock:
             if not anon:
                 existing = self._conns.get(av)
                 if existing is not None and not existing.marked_down:
                     return existing
             conn = self._new_connection(peer_type=peer_type, target=target, addrs=av,
-                                        anon=anon)
+                                        anon=anon, protocol=protocol)
             if anon:
                 self._anon.add(conn)
             else:
                 self._conns[av] = conn
         conn.start_connect()
         return conn
+
+    def pick_target(self, av: EntityAddrVec) -> tuple[EntityAddr, int]:
+        """The address to dial in ``av`` and the protocol (2 or 1) to speak there.
+
+        Raises ValueError when ``av`` has no address of the wanted protocol.
+        """
+        want = self.config.asyncmsgr_connect_msgr
+        v2 = av.msgr2_addr if want != "v1" else None
+        if v2 is not None:
+            return v2, 2
+        v1 = av.legacy_addr if want != "v2" else None
+        if v1 is not None:
+            return v1.with_type(AddrType.LEGACY), 1
+        kind = {"v2": "msgr2", "v1": "msgr v1"}.get(want, "v2 or v1")
+        raise ValueError(f"{av} has no {kind} address to connect to")
 
     def connect_to_type(self, peer_type: int, addrs: EntityAddrVec | str) -> Connection:
         """``connect_to_osd`` / ``connect_to_mon`` / ... in one method."""
@@ -488,12 +503,14 @@ class Messenger:
         return self.local_connection
 
     def _new_connection(self, *, peer_type: int, target: EntityAddr | None,
-                        addrs: EntityAddrVec | None, anon: bool) -> AsyncConnection:
+                        addrs: EntityAddrVec | None, anon: bool,
+                        protocol: int = 2) -> AsyncConnection:
         pool = self._ensure_pool()
         worker = pool.get_worker()
         policy = self.policies.get_policy(peer_type) if peer_type else \
             self.policies.get_default_policy()
-        core = ProtocolV2(
+        machine = ProtocolV1 if protocol == 1 else ProtocolV2
+        core = machine(
             owner=None, registry=self, options=self.options, policy=policy,
             dispatch_throttle=self.dispatch_queue.throttle,
             auth_client=self.auth_client, auth_server=self.auth_server,
@@ -513,7 +530,9 @@ class Messenger:
             sock.close()
             return
         with self._lock:
-            conn = self._new_connection(peer_type=0, target=None, addrs=None, anon=False)
+            conn = self._new_connection(
+                peer_type=0, target=None, addrs=None, anon=False,
+                protocol=1 if listen_addr.type == AddrType.LEGACY else 2)
             self._accepting.add(conn)
         conn.counters.inc("msgr_created_connections")
         conn.start_accept(sock, peer_addr)
@@ -575,7 +594,7 @@ class Messenger:
             self._need_addr = False
             logger.debug("%r: learned my address %s", self, self._my_addrs)
 
-    def lookup_existing(self, conn: object, peer_addrs: EntityAddrVec) -> ProtocolV2 | None:
+    def lookup_existing(self, conn: object, peer_addrs: EntityAddrVec) -> ProtocolBase | None:
         """The machine of the registered connection to ``peer_addrs`` (not ``conn``)."""
         assert isinstance(conn, AsyncConnection)
         core = conn.core
@@ -587,7 +606,7 @@ class Messenger:
             return None
         return existing.core
 
-    def stop_connection(self, machine: ProtocolV2, *, queue_reset: bool) -> None:
+    def stop_connection(self, machine: ProtocolBase, *, queue_reset: bool) -> None:
         """Stop the connection owning ``machine`` (a replaced lossy session)."""
         owner = machine.owner
         assert isinstance(owner, AsyncConnection)
@@ -597,13 +616,13 @@ class Messenger:
                 if value is owner:
                     del self._conns[key]
 
-    def kick_connection(self, machine: ProtocolV2) -> None:
+    def kick_connection(self, machine: ProtocolBase) -> None:
         """Queue a keepalive on the connection owning ``machine``."""
         owner = machine.owner
         assert isinstance(owner, AsyncConnection)
         owner.send_keepalive()
 
-    def reuse_connection(self, conn: object, machine: ProtocolV2, handover: object) -> None:
+    def reuse_connection(self, conn: object, machine: ProtocolBase, handover: object) -> None:
         """Move ``conn``'s socket into the existing connection owning ``machine``."""
         assert isinstance(conn, AsyncConnection)
         owner = machine.owner
@@ -627,6 +646,10 @@ class Messenger:
                 return False
             self._conns[peer_addrs] = conn
             return True
+
+    def tolerates_missing_authorizer(self) -> bool:
+        """msgr v1: a dispatcher has ``require_authorizer`` False (a monitor)."""
+        return any(not d.require_authorizer for d in self.chain.dispatchers)
 
     # -- introspection ---------------------------------------------------------------
 

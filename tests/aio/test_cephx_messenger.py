@@ -84,6 +84,7 @@ async def ping(c: Cluster, server: Messenger, sd: FakeDispatcher, peer_type: int
                             what="server got the ping")
     await c.cd.wait_count(before + 1)  # the server's echo: messages flow both ways
     assert bytes(c.cd.got[-1].data) == data
+    assert isinstance(con.core, ProtocolV2)
     return con.core
 
 

@@ -32,7 +32,8 @@ from msgr_harness import (
 
 from asyncmsgr.errors import ConnectionClosed
 from asyncmsgr.features import CEPH_FEATURES_SUPPORTED_DEFAULT
-from asyncmsgr.frames.v2 import BANNER_LEN, V1_BANNER
+from asyncmsgr.frames.v1 import SERVER_HELLO_LEN
+from asyncmsgr.frames.v2 import BANNER_LEN, V1_BANNER, encode_banner
 from asyncmsgr.messages import MCommand, MPing
 from asyncmsgr.messenger import Messenger
 from asyncmsgr.policy import Policy
@@ -190,26 +191,35 @@ def test_msgr2_bindv_v2_and_v1(embedded: bool) -> None:
     run(main)
 
 
-def test_msgr2_v1_port_rejects_v1_peer(caplog: pytest.LogCaptureFixture) -> None:
-    """The v1 address is listened on, but runs msgr2: a v1 banner is a clear fault."""
+@pytest.mark.parametrize("port", ["v2", "v1"])
+def test_banner_of_the_other_protocol_is_a_clear_fault(
+        port: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A v1 banner on the v2 port, or a v2 banner on the v1 port: BannerMismatch
+    naming the protocol the peer speaks, and the half-accepted connection stops."""
     async def main() -> None:
         async with msgr_pair(server_addr="[v2:127.0.0.1:0,v1:127.0.0.1:0]") as p:
-            v1 = p.server.my_addrs.legacy_addr
-            assert v1 is not None
-            assert v1.type == AddrType.LEGACY
-            reader, writer = await asyncio.open_connection(v1.host, v1.port)
-            # a v1 client sends exactly its 9-byte banner, then waits for ours
-            writer.write(V1_BANNER)
+            addr = p.server.my_addrs.msgr2_addr if port == "v2" else \
+                p.server.my_addrs.legacy_addr
+            assert addr is not None
+            reader, writer = await asyncio.open_connection(addr.host, addr.port)
+            # a v1 client sends exactly its 9-byte banner, then waits for ours;
+            # a msgr2 client sends its banner prefix and payload at once
+            writer.write(V1_BANNER if port == "v2" else encode_banner())
             got = await asyncio.wait_for(reader.read(), 5)
             writer.close()
-            assert got.startswith(b"ceph v2\n")
-            assert len(got) == BANNER_LEN  # our banner, then nothing but the close
+            if port == "v2":
+                assert got.startswith(b"ceph v2\n")
+                assert len(got) == BANNER_LEN  # our banner, then nothing but the close
+            else:
+                assert got.startswith(V1_BANNER)
+                assert len(got) == SERVER_HELLO_LEN  # banner and two addresses
             await p.sd.wait_for(p.sd.resets)  # the half-accepted connection was stopped
             assert p.server.get_connections() == []
             assert p.sd.accepts == []
     with caplog.at_level(logging.INFO, logger="asyncmsgr.protocol"):
         run(main)
-    assert any("BannerMismatch" in r.getMessage() and "msgr v1" in r.getMessage()
+    other = "msgr v1" if port == "v2" else "msgr2"
+    assert any("BannerMismatch" in r.getMessage() and f"peer speaks {other}" in r.getMessage()
                for r in caplog.records)
 
 

@@ -25,6 +25,7 @@ from asyncmsgr.message import Message, RawMessage
 from asyncmsgr.messages import MCommand, MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import ProtocolOptions, State
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.dummy_auth import DummyAuthClient, DummyAuthServer
@@ -44,7 +45,7 @@ def of_type(events: list[ev.Event], kind: type[E]) -> list[E]:
     return [e for e in events if isinstance(e, kind)]
 
 
-def state(side: ProtocolV2) -> State:
+def state(side: ProtocolBase) -> State:
     """The current state (a call, so mypy does not narrow across actions)."""
     return side.state
 
@@ -186,6 +187,7 @@ def test_dummy_auth_with_signatures_and_modes(modes: tuple[int, ...]) -> None:
     assert p.client.auth_meta.con_mode == modes[0]
     assert p.server.auth_meta.con_mode == modes[0]
     secure = modes[0] == CON_MODE_SECURE
+    assert isinstance(p.client, ProtocolV2)
     assert (p.client._asm.tx is not None) == secure
     p.client.send_message(MPing(priority=127, data=b"x" * 5000), p.now)
     p.server.send_message(MPing(priority=127, data=b"y" * 100), p.now)

@@ -8,8 +8,8 @@ import pytest
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import InterceptAction, State, Step
-from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.interceptor import TestInterceptor
 from asyncmsgr.testing.v2pair import ProtocolPair
 
@@ -24,11 +24,11 @@ def pair_with(interceptor: TestInterceptor, **kw: Policy) -> ProtocolPair:
     return p
 
 
-def state(side: ProtocolV2) -> State:
+def state(side: ProtocolBase) -> State:
     return side.state
 
 
-def steps_of(t: TestInterceptor, side: ProtocolV2) -> list[Step]:
+def steps_of(t: TestInterceptor, side: ProtocolBase) -> list[Step]:
     return list(t.step_history[side.owner])
 
 

@@ -7,13 +7,13 @@ import pytest
 
 from asyncmsgr.frames.v2 import BANNER_PREFIX, V1_BANNER, encode_banner
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import State
-from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.v2pair import ProtocolPair
 from asyncmsgr.types import EntityAddr
 
 
-def state(side: ProtocolV2) -> State:
+def state(side: ProtocolBase) -> State:
     """The current state (a call, so mypy does not narrow across actions)."""
     return side.state
 

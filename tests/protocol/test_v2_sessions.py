@@ -8,8 +8,8 @@ from typing import TypeVar
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import State
-from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.v2pair import ProtocolPair
 
 E = TypeVar("E")
@@ -23,7 +23,7 @@ def tids(events: list[ev.Event]) -> list[int]:
     return [e.message.tid for e in events if isinstance(e, ev.MessageReceived)]
 
 
-def state(side: ProtocolV2) -> State:
+def state(side: ProtocolBase) -> State:
     return side.state
 
 

@@ -17,6 +17,7 @@ from asyncmsgr.errors import AuthFailed
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE, CON_MODE_CRC, CON_MODE_SECURE
 from asyncmsgr.messages import MPing
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import State
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.v2pair import ProtocolPair
@@ -47,7 +48,7 @@ class Clock:
         return self.now
 
 
-def state(side: ProtocolV2) -> State:
+def state(side: ProtocolBase) -> State:
     return side.state
 
 
@@ -65,7 +66,7 @@ def setup(modes: ModeOptions | None = None, **client_kw: object) -> tuple[
 
 def pair_to(peer_type: int, client_auth: CephxClient, server_auth: CephxAuthServer
             ) -> ProtocolPair:
-    def set_peer(p: ProtocolV2) -> None:
+    def set_peer(p: ProtocolBase) -> None:
         p.peer_type = peer_type
     pair = ProtocolPair(client_auth=client_auth, server_auth=server_auth, client_setup=set_peer)
     pair.server_registry.my_name = EntityName(peer_type, 0)
@@ -336,7 +337,8 @@ def test_rotating_secrets_expire_old_tickets() -> None:
 # -- secure mode: the nonce counter never wraps ------------------------------------------------
 
 
-def _limit_tx(p: ProtocolV2, limit: int) -> None:
+def _limit_tx(p: ProtocolBase, limit: int) -> None:
+    assert isinstance(p, ProtocolV2)
     keys = SecureKeys.from_connection_secret(p.auth_meta.connection_secret, crossed=False)
     tx = p._asm.tx
     assert isinstance(tx, GcmTx)

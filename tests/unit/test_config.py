@@ -102,6 +102,7 @@ ASYNCMSGR_DEFAULTS: dict[str, object] = {
     "asyncmsgr_max_data_segment": 64 << 20,
     "asyncmsgr_rx_buffer_size": 262144,
     "asyncmsgr_large_segment_threshold": 65536,
+    "asyncmsgr_connect_msgr": "auto",
 }
 
 

@@ -30,8 +30,8 @@ from asyncmsgr.connection import Connection
 from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
 from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import InterceptAction, State
-from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.types import (
     AF_INET6,
     AddrType,
@@ -71,9 +71,9 @@ def addr_from_sockaddr(sa: tuple[object, ...], *, type: int = AddrType.MSGR2,
 
 
 class AsyncConnection(Connection):
-    """One session with a peer over msgr2 (Ceph's ``AsyncConnection``)."""
+    """One session with a peer over msgr2 or msgr v1 (Ceph's ``AsyncConnection``)."""
 
-    def __init__(self, messenger: Messenger, worker: Worker, core: ProtocolV2, *,
+    def __init__(self, messenger: Messenger, worker: Worker, core: ProtocolBase, *,
                  anon: bool = False) -> None:
         self.conn_id = next(_conn_ids)
         self.msgr = messenger
@@ -185,8 +185,8 @@ class AsyncConnection(Connection):
 
     @property
     def is_msgr2(self) -> bool:
-        """True: this connection speaks msgr2."""
-        return True
+        """True when this connection speaks msgr2 (False: msgr v1)."""
+        return self.core.proto_type == 2
 
     @property
     def last_keepalive(self) -> UTime:
@@ -473,7 +473,7 @@ class AsyncConnection(Connection):
                 self._connect_timer = None
             self._marked_down = False
             self._adopt(sock)
-            self.core.take_over(handover, now)  # type: ignore[arg-type]
+            self.core.take_over(handover, now)
             self._register_read()
             self._after_input(now)
         self._run(go)

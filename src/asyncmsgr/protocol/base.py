@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from asyncmsgr.auth.base import AuthClient, AuthConnectionMeta, AuthServer
 from asyncmsgr.errors import (
@@ -326,9 +326,17 @@ class ProtocolBase:
 
     def receive_data(self, data: Buffer, now: float) -> None:
         """Feed bytes held elsewhere (tests and proxies); same as recv_into."""
-        self._rx.feed(data)
+        view = memoryview(data)
         self.last_active = now
-        self._process(now)
+        while True:
+            taken = self._rx.feed(view)
+            view = view[taken:]
+            self._process(now)
+            if not len(view) or self._state is State.CLOSED:
+                return
+            if not taken and self._rx.receiving_big and self._rx.big_complete():
+                raise RuntimeError("receive_data: a received body is held (paused or "
+                                   "throttled); feed the rest after it is taken")
 
     def connection_lost(self, now: float, reason: str = "connection lost") -> None:
         """The socket failed or reached EOF: fault."""
@@ -489,7 +497,7 @@ class ProtocolBase:
         self._ready_deadline = None
         self.last_active = now
         self._on_ready()
-        self.state = State.READY
+        self.state = self.OPEN_STATE
         self._count("ready")
         self._intercept(Step.READY)
 
@@ -590,6 +598,18 @@ class ProtocolBase:
 
     def _init_stream(self) -> None:
         """Create the protocol's stream state (called at the end of ``__init__``)."""
+
+    def connection_made(self, now: float) -> None:
+        """Client: the TCP connection is up; start the handshake."""
+        raise NotImplementedError
+
+    def start_accept(self, now: float, peer_socket_addr: EntityAddr) -> None:
+        """Server: a socket was accepted; start the handshake."""
+        raise NotImplementedError
+
+    def take_over(self, handover: Any, now: float) -> None:
+        """Adopt a socket moved from an accepting connection into this session."""
+        raise NotImplementedError
 
     def _step(self, now: float) -> bool:
         """Make one unit of receive progress; False when more bytes (or time) are needed."""

@@ -14,7 +14,15 @@ from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName
 
 
 class State(Enum):
-    """ProtocolV2 states, named as in Ceph's ``ProtocolV2.h``."""
+    """Protocol states, named as in Ceph.
+
+    msgr2 uses the names of ``ProtocolV2.h``. msgr v1 uses the step names of
+    Ceph's AsyncConnection before the Protocol split (``STATE_CONNECTING_*``,
+    ``STATE_ACCEPTING_*``, ``STATE_OPEN_*``, without the ``STATE_`` prefix),
+    which name every read of the legacy handshake and message. Both share
+    NONE, START_CONNECT, START_ACCEPT, the THROTTLE_* steps, STANDBY, WAIT and
+    CLOSED.
+    """
 
     NONE = "NONE"
     START_CONNECT = "START_CONNECT"
@@ -40,25 +48,70 @@ class State(Enum):
     STANDBY = "STANDBY"
     WAIT = "WAIT"
     CLOSED = "CLOSED"
+    # msgr v1: connect side
+    CONNECTING = "CONNECTING"
+    CONNECTING_WAIT_BANNER_AND_IDENTIFY = "CONNECTING_WAIT_BANNER_AND_IDENTIFY"
+    CONNECTING_SEND_CONNECT_MSG = "CONNECTING_SEND_CONNECT_MSG"
+    CONNECTING_WAIT_CONNECT_REPLY = "CONNECTING_WAIT_CONNECT_REPLY"
+    CONNECTING_WAIT_CONNECT_REPLY_AUTH = "CONNECTING_WAIT_CONNECT_REPLY_AUTH"
+    CONNECTING_WAIT_ACK_SEQ = "CONNECTING_WAIT_ACK_SEQ"
+    CONNECTING_READY = "CONNECTING_READY"
+    # msgr v1: accept side
+    ACCEPTING = "ACCEPTING"
+    ACCEPTING_WAIT_BANNER_ADDR = "ACCEPTING_WAIT_BANNER_ADDR"
+    ACCEPTING_WAIT_CONNECT_MSG = "ACCEPTING_WAIT_CONNECT_MSG"
+    ACCEPTING_WAIT_CONNECT_MSG_AUTH = "ACCEPTING_WAIT_CONNECT_MSG_AUTH"
+    ACCEPTING_WAIT_SEQ = "ACCEPTING_WAIT_SEQ"
+    ACCEPTING_READY = "ACCEPTING_READY"
+    # msgr v1: the session is open; one item (tag + payload) at a time
+    OPEN = "OPEN"
+    OPEN_KEEPALIVE2 = "OPEN_KEEPALIVE2"
+    OPEN_KEEPALIVE2_ACK = "OPEN_KEEPALIVE2_ACK"
+    OPEN_TAG_ACK = "OPEN_TAG_ACK"
+    OPEN_MESSAGE_HEADER = "OPEN_MESSAGE_HEADER"
+    READ_FRONT = "OPEN_MESSAGE_READ_FRONT"
+    READ_MIDDLE = "OPEN_MESSAGE_READ_MIDDLE"
+    READ_DATA_PREPARE = "OPEN_MESSAGE_READ_DATA_PREPARE"
+    READ_DATA = "OPEN_MESSAGE_READ_DATA"
+    READ_FOOTER_AND_DISPATCH = "OPEN_MESSAGE_READ_FOOTER_AND_DISPATCH"
 
 
-#: ``state >= START_CONNECT && state <= SESSION_RECONNECTING``
+#: v1 connect-side states (after START_CONNECT).
+V1_CONNECTING_STATES = frozenset({
+    State.CONNECTING, State.CONNECTING_WAIT_BANNER_AND_IDENTIFY,
+    State.CONNECTING_SEND_CONNECT_MSG, State.CONNECTING_WAIT_CONNECT_REPLY,
+    State.CONNECTING_WAIT_CONNECT_REPLY_AUTH, State.CONNECTING_WAIT_ACK_SEQ,
+    State.CONNECTING_READY,
+})
+#: v1 accept-side states up to the reply (Ceph's half-accepted connection).
+V1_ACCEPTING_STATES = frozenset({
+    State.ACCEPTING, State.ACCEPTING_WAIT_BANNER_ADDR, State.ACCEPTING_WAIT_CONNECT_MSG,
+    State.ACCEPTING_WAIT_CONNECT_MSG_AUTH,
+})
+#: ``state >= START_CONNECT && state <= SESSION_RECONNECTING`` (and v1's steps)
 CONNECTING_STATES = frozenset({
     State.START_CONNECT, State.BANNER_CONNECTING, State.HELLO_CONNECTING,
     State.AUTH_CONNECTING, State.AUTH_CONNECTING_SIGN, State.SESSION_CONNECTING,
     State.SESSION_RECONNECTING,
-})
-#: ``state >= START_ACCEPT && state <= SESSION_ACCEPTING``
+}) | V1_CONNECTING_STATES
+#: ``state >= START_ACCEPT && state <= SESSION_ACCEPTING`` (v1: up to
+#: ACCEPTING_WAIT_CONNECT_MSG_AUTH)
 ACCEPTING_STATES = frozenset({
     State.START_ACCEPT, State.BANNER_ACCEPTING, State.HELLO_ACCEPTING,
     State.AUTH_ACCEPTING, State.AUTH_ACCEPTING_MORE, State.AUTH_ACCEPTING_SIGN,
     State.SESSION_ACCEPTING,
+}) | V1_ACCEPTING_STATES
+#: v1: the session is open and an item is being read.
+V1_OPEN_STATES = frozenset({
+    State.OPEN, State.OPEN_KEEPALIVE2, State.OPEN_KEEPALIVE2_ACK, State.OPEN_TAG_ACK,
+    State.OPEN_MESSAGE_HEADER, State.READ_FRONT, State.READ_MIDDLE,
+    State.READ_DATA_PREPARE, State.READ_DATA, State.READ_FOOTER_AND_DISPATCH,
 })
 #: The session is up (frames flow); THROTTLE_* are the READY sub-steps of a message.
 READY_STATES = frozenset({
     State.READY, State.THROTTLE_MESSAGE, State.THROTTLE_BYTES,
     State.THROTTLE_DISPATCH_QUEUE, State.THROTTLE_DONE, State.READ_MESSAGE_COMPLETE,
-})
+}) | V1_OPEN_STATES
 #: Before AUTH_SIGNATURE: frames are counted in the pre-auth transcript.
 PRE_AUTH_STATES = frozenset({
     State.BANNER_CONNECTING, State.HELLO_CONNECTING, State.AUTH_CONNECTING,
@@ -199,6 +252,11 @@ class ConnectionRegistry(Protocol):
         """Register an accepted connection; False when another owns the address."""
         ...
 
+    def tolerates_missing_authorizer(self) -> bool:
+        """msgr v1: accept a connect message without authorizer (a dispatcher has
+        ``require_authorizer`` False, as a monitor's does for clients)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProtocolOptions:
@@ -234,6 +292,15 @@ class ProtocolOptions:
     """Retry interval for a throttle that is full (Ceph: 1 ms)."""
     max_pre_auth_transcript: int = 1 << 20
     """Bound on the bytes kept for AUTH_SIGNATURE."""
+    crc_header: bool = True
+    """``ms_crc_header`` (msgr v1): header, front and middle crcs."""
+    crc_data: bool = True
+    """``ms_crc_data`` (msgr v1): the data crc."""
+    sign_messages: bool = True
+    """``cephx_sign_messages`` (msgr v1): sign and check messages of sessions
+    set up with a cephx authorizer."""
+    max_authorizer_len: int = 4096
+    """Cap on a msgr v1 authorizer or authorizer reply (Ceph asserts < 4096)."""
 
 
 def next_backoff(current: float, options: ProtocolOptions, *, wait: bool) -> float:
@@ -250,6 +317,9 @@ __all__ = [
     "CONNECTING_STATES",
     "PRE_AUTH_STATES",
     "READY_STATES",
+    "V1_ACCEPTING_STATES",
+    "V1_CONNECTING_STATES",
+    "V1_OPEN_STATES",
     "ConnectionRegistry",
     "InterceptAction",
     "Interceptor",

@@ -1,5 +1,6 @@
 """Session resolution on the accept side, as pure functions (Ceph's
-``handle_existing_connection`` and ``handle_reconnect``, ceph-messenger.md §4.5).
+``handle_existing_connection`` and ``handle_reconnect`` on msgr2, and
+``handle_connect_message_2`` on msgr v1, ceph-messenger.md §4.5).
 
 The accepting connection describes the registered connection for the same
 peer as an :class:`ExistingView` and asks what to do; the answer is data, so
@@ -164,7 +165,78 @@ def decide_reconnect(existing: ExistingView | None, *, client_cookie: int,
     return ReconnectVerdict(ReconnectAction.REUSE)
 
 
+class ConnectAction(Enum):
+    """msgr v1: the answer to a ``ceph_msg_connect``."""
+
+    OPEN = "OPEN"
+    """Open a new session on this connection (reply SEQ or READY)."""
+    RETRY_GLOBAL = "RETRY_GLOBAL"
+    """Reply RETRY_GLOBAL(value): the client picks a higher global_seq."""
+    RETRY_SESSION = "RETRY_SESSION"
+    """Reply RETRY_SESSION(value): the client retries with that connect_seq."""
+    RESETSESSION = "RESETSESSION"
+    """Reply RESETSESSION: we lost the session; the client resets and retries."""
+    WAIT = "WAIT"
+    """Connection race lost by the incoming connection: reply WAIT."""
+    REPLACE_LOSSY = "REPLACE_LOSSY"
+    """Stop the existing lossy connection (reset), then OPEN."""
+    REPLACE = "REPLACE"
+    """Move this socket into the existing connection, which answers RETRY_GLOBAL
+    and then opens the session there."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectVerdict:
+    """:func:`decide_connect_msg`'s answer."""
+
+    action: ConnectAction
+    value: int = 0
+    """For RETRY_GLOBAL: the existing peer_global_seq; RETRY_SESSION: connect_seq."""
+    reset_existing: bool = False
+    """REPLACE: reset the existing session first (peer restarted, resetcheck)."""
+    reset_from_peer: bool = False
+    """REPLACE: the peer reset (connect_seq 0): answer READY, not SEQ."""
+    keepalive_existing: bool = False
+    """WAIT: kick the existing connection so its own connect attempt completes."""
+
+
+def decide_connect_msg(existing: ExistingView | None, *, global_seq: int, connect_seq: int,
+                       peer_addr: EntityAddr | None, my_addr: EntityAddr | None,
+                       resetcheck: bool, replacing: bool) -> ConnectVerdict:
+    """Ceph's ``handle_connect_message_2`` decision (after the version, feature and
+    authorizer checks). ``peer_addr``/``my_addr``: legacy addresses for the race
+    tie-break; ``replacing``: this connection took over a socket already."""
+    A = ConnectAction
+    if existing is None:
+        if not replacing and connect_seq > 0:
+            return ConnectVerdict(A.RESETSESSION)  # we reset; they hold an old session
+        return ConnectVerdict(A.OPEN)
+    if existing.closed:
+        return ConnectVerdict(A.OPEN)
+    if existing.replacing or global_seq < existing.peer_global_seq:
+        return ConnectVerdict(A.RETRY_GLOBAL, value=existing.peer_global_seq)
+    if existing.lossy:
+        return ConnectVerdict(A.REPLACE_LOSSY)
+    if connect_seq == 0 and existing.connect_seq > 0:  # the peer reset
+        return ConnectVerdict(A.REPLACE, reset_existing=resetcheck, reset_from_peer=True)
+    if connect_seq < existing.connect_seq:  # an old attempt, or our READY was lost
+        return ConnectVerdict(A.RETRY_SESSION, value=existing.connect_seq + 1)
+    if connect_seq == existing.connect_seq:
+        if existing.ready_or_standby:
+            if resetcheck and existing.connect_seq == 0:
+                return ConnectVerdict(A.REPLACE)
+            return ConnectVerdict(A.RETRY_SESSION, value=existing.connect_seq + 1)
+        if addr_order_key(peer_addr) < addr_order_key(my_addr) or existing.server:
+            return ConnectVerdict(A.REPLACE)  # a race the incoming connection wins
+        return ConnectVerdict(A.WAIT, keepalive_existing=True)
+    if resetcheck and existing.connect_seq == 0:
+        return ConnectVerdict(A.RESETSESSION)
+    return ConnectVerdict(A.REPLACE)  # a normal reconnect
+
+
 __all__ = [
+    "ConnectAction",
+    "ConnectVerdict",
     "ExistingView",
     "IdentAction",
     "IdentVerdict",
@@ -172,5 +244,6 @@ __all__ = [
     "ReconnectVerdict",
     "addr_order_key",
     "decide_client_ident",
+    "decide_connect_msg",
     "decide_reconnect",
 ]

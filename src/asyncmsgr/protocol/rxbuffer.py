@@ -89,15 +89,24 @@ class RxBuffer:
             if self._w == len(self._buf) and len(self._buf) < self._max:
                 self._grow(min(len(self._buf) * 2, self._max))  # reads fill it: read bigger
 
-    def feed(self, data: bytes | bytearray | memoryview) -> None:
-        """Copy ``data`` in (for callers that already hold bytes; tests, proxies)."""
+    def feed(self, data: bytes | bytearray | memoryview) -> int:
+        """Copy ``data`` in (for callers that already hold bytes; tests, proxies).
+
+        Stops when a dedicated large-body buffer is full (the machine must take
+        it before more bytes can go anywhere); returns how many bytes were taken.
+        """
         view = memoryview(data)
+        taken = 0
         while len(view) > 0:
+            if self._big is not None and self._big_fill == len(self._big):
+                break
             buf = self.get_buffer()
             n = min(len(buf), len(view))
             buf[:n] = view[:n]
             self.buffer_updated(n)
             view = view[n:]
+            taken += n
+        return taken
 
     def peek(self, n: int) -> memoryview:
         """The next ``n`` unconsumed bytes (requires ``available >= n``)."""
@@ -136,6 +145,11 @@ class RxBuffer:
         self._big = big
         self._big_mv = memoryview(big)
         self._big_fill = have
+
+    @property
+    def big_filled(self) -> int:
+        """Bytes received so far into the dedicated buffer."""
+        return self._big_fill
 
     def big_complete(self) -> bool:
         """True when the dedicated buffer is full."""

@@ -1,4 +1,5 @@
-"""Drive a client and a server :class:`ProtocolV2` against each other, in memory.
+"""Drive a client and a server protocol machine against each other, in memory
+(:class:`ProtocolV2` by default, :class:`ProtocolV1` with ``protocol=1``).
 
 No sockets, no event loop: :meth:`ProtocolPair.transfer` moves each side's
 ``data_to_send`` into the other's receive buffer (whole, or trickled a few bytes
@@ -17,7 +18,9 @@ from asyncmsgr.auth.base import AuthClient, AuthServer
 from asyncmsgr.auth.none import AuthNoneClient, AuthNoneServer
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import PolicyLike, ProtocolOptions, State
+from asyncmsgr.protocol.v1 import ProtocolV1
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.types import AddrType, AuthName, EntityAddr, EntityAddrVec, EntityName, EntityType
 
@@ -37,12 +40,13 @@ class FakeRegistry:
     policy: Policy = field(default_factory=Policy)
     learned: list[EntityAddr] = field(default_factory=list)
     accepted: list[object] = field(default_factory=list)
-    registered: dict[EntityAddrVec, ProtocolV2] = field(default_factory=dict)
-    machines: dict[object, ProtocolV2] = field(default_factory=dict)
-    stopped: list[ProtocolV2] = field(default_factory=list)
-    kicked: list[ProtocolV2] = field(default_factory=list)
-    reused: list[tuple[object, ProtocolV2]] = field(default_factory=list)
-    on_reuse: Callable[[ProtocolV2, ProtocolV2, object], None] | None = None
+    registered: dict[EntityAddrVec, ProtocolBase] = field(default_factory=dict)
+    machines: dict[object, ProtocolBase] = field(default_factory=dict)
+    stopped: list[ProtocolBase] = field(default_factory=list)
+    kicked: list[ProtocolBase] = field(default_factory=list)
+    reused: list[tuple[object, ProtocolBase]] = field(default_factory=list)
+    on_reuse: Callable[[ProtocolBase, ProtocolBase, object], None] | None = None
+    tolerate_missing_authorizer: bool = False
     _gseq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def get_global_seq(self, old: int = 0) -> int:
@@ -63,14 +67,14 @@ class FakeRegistry:
         """The one policy this fake has."""
         return self.policy
 
-    def lookup_existing(self, conn: object, peer_addrs: EntityAddrVec) -> ProtocolV2 | None:
+    def lookup_existing(self, conn: object, peer_addrs: EntityAddrVec) -> ProtocolBase | None:
         """The registered machine for ``peer_addrs`` unless it is ``conn``'s."""
         existing = self.registered.get(peer_addrs)
         if existing is None or existing is self.machines.get(conn):
             return None
         return existing
 
-    def stop_connection(self, machine: ProtocolV2, *, queue_reset: bool) -> None:
+    def stop_connection(self, machine: ProtocolBase, *, queue_reset: bool) -> None:
         """Stop it and forget the registration."""
         self.stopped.append(machine)
         machine.stop(queue_reset=queue_reset)
@@ -78,16 +82,20 @@ class FakeRegistry:
             if value is machine:
                 del self.registered[key]
 
-    def kick_connection(self, machine: ProtocolV2) -> None:
+    def kick_connection(self, machine: ProtocolBase) -> None:
         """Record, and queue the keepalive like the messenger would."""
         self.kicked.append(machine)
 
-    def reuse_connection(self, conn: object, machine: ProtocolV2, handover: object) -> None:
+    def reuse_connection(self, conn: object, machine: ProtocolBase, handover: object) -> None:
         """Record and let the pair move the wire."""
         self.reused.append((conn, machine))
         temp = self.machines[conn]
         if self.on_reuse is not None:
             self.on_reuse(temp, machine, handover)
+
+    def tolerates_missing_authorizer(self) -> bool:
+        """msgr v1: as configured (a monitor's dispatcher tolerates it)."""
+        return self.tolerate_missing_authorizer
 
     def accept_conn(self, conn: object, peer_addrs: EntityAddrVec) -> bool:
         """Register ``conn``'s machine under ``peer_addrs`` (unless another owns it)."""
@@ -103,11 +111,12 @@ class FakeRegistry:
 
 
 SERVER_ADDR = EntityAddr.from_host("127.0.0.1", 6800, nonce=1234)
+SERVER_V1_ADDR = EntityAddr.from_host("127.0.0.1", 6789, type=AddrType.LEGACY, nonce=1234)
 CLIENT_SOCKET_ADDR = EntityAddr.from_host("127.0.0.1", 40000, nonce=0)
 
 
 class ProtocolPair:
-    """A connected client/server pair of protocol machines."""
+    """A connected client/server pair of protocol machines (``protocol`` 2 or 1)."""
 
     def __init__(
         self,
@@ -116,10 +125,14 @@ class ProtocolPair:
         server_policy: Policy | None = None,
         options: ProtocolOptions | None = None,
         seed: int = 1,
-        client_setup: Callable[[ProtocolV2], None] | None = None,
+        client_setup: Callable[[ProtocolBase], None] | None = None,
         client_auth: AuthClient | None = None,
         server_auth: AuthServer | None = None,
+        protocol: int = 2,
     ) -> None:
+        self.machine_class: type[ProtocolBase] = ProtocolV1 if protocol == 1 else ProtocolV2
+        server_addr = SERVER_V1_ADDR if protocol == 1 else SERVER_ADDR
+        self.server_addr = server_addr
         self.now = 1000.0
         self.wall = 1_700_000_000.0
         opts = options or ProtocolOptions()
@@ -129,13 +142,13 @@ class ProtocolPair:
             EntityAddrVec((EntityAddr(type=AddrType.ANY, nonce=77),)),
             client_policy or Policy.lossless_client())
         self.server_registry = FakeRegistry(
-            EntityName(EntityType.OSD, 0), EntityAddrVec((SERVER_ADDR,)),
+            EntityName(EntityType.OSD, 0), EntityAddrVec((server_addr,)),
             server_policy or Policy.stateful_server())
-        self.client = ProtocolV2(
+        self.client: ProtocolBase = self.machine_class(
             owner="client", registry=self.client_registry, options=opts,
             policy=self.client_registry.policy,
             auth_client=client_auth or AuthNoneClient(AuthName(EntityType.CLIENT, "admin")),
-            peer_type=EntityType.OSD, target_addr=SERVER_ADDR, wallclock=lambda: self.wall,
+            peer_type=EntityType.OSD, target_addr=server_addr, wallclock=lambda: self.wall,
             rng=rng)
         self._opts = opts
         self._rng = rng
@@ -143,31 +156,31 @@ class ProtocolPair:
         self._accepts = 0
         self.client_registry.machines["client"] = self.client
         self.server_registry.on_reuse = self._on_reuse
-        self.server = self._new_server()
+        self.server: ProtocolBase = self._new_server()
         if client_setup is not None:
             client_setup(self.client)
         self.client_events: list[ev.Event] = []
         self.server_events: list[ev.Event] = []
         self.wire_c2s: list[bytes] = []
         self.wire_s2c: list[bytes] = []
-        self._retired: list[ProtocolV2] = []
+        self._retired: list[ProtocolBase] = []
 
-    def _new_server(self) -> ProtocolV2:
+    def _new_server(self) -> ProtocolBase:
         self._accepts += 1
         owner = f"server#{self._accepts}"
-        machine = ProtocolV2(
+        machine = self.machine_class(
             owner=owner, registry=self.server_registry, options=self._opts,
             policy=self.server_registry.policy, auth_server=self._server_auth,
             wallclock=lambda: self.wall, rng=self._rng)
         self.server_registry.machines[owner] = machine
         return machine
 
-    def _on_reuse(self, temp: ProtocolV2, existing: ProtocolV2, handover: object) -> None:
+    def _on_reuse(self, temp: ProtocolBase, existing: ProtocolBase, handover: object) -> None:
         # the accepted socket moves: the wire now ends at the existing machine; the
         # temporary machine's last events (its reset) are still collected
         self._retired.append(temp)
         self.server = existing
-        existing.take_over(handover, self.now)  # type: ignore[arg-type]
+        existing.take_over(handover, self.now)
 
     def connect(self) -> None:
         """Start both sides as if the TCP connection was just established."""
@@ -176,7 +189,7 @@ class ProtocolPair:
         self.client.connection_made(self.now)
         self.server.start_accept(self.now, CLIENT_SOCKET_ADDR)
 
-    def reconnect(self) -> ProtocolV2:
+    def reconnect(self) -> ProtocolBase:
         """A new TCP connection: a fresh accepting server machine, the client's next
         attempt. The previous server machine stays registered (its session)."""
         old = self.server
@@ -197,7 +210,7 @@ class ProtocolPair:
             self.server_events += retired.events_received()
         self.server_events += self.server.events_received()
 
-    def _pump(self, src: ProtocolV2, dst: ProtocolV2, log: list[bytes],
+    def _pump(self, src: ProtocolBase, dst: ProtocolBase, log: list[bytes],
               trickle: int | None,
               mangle: Callable[[bytes], bytes] | None) -> int:
         chunks = src.data_to_send(self.now)
@@ -238,8 +251,9 @@ class ProtocolPair:
         self._collect()
 
     def handshake(self, **kw: object) -> None:
-        """connect() then transfer() until both are READY (asserts it)."""
+        """connect() then transfer() until both are READY / OPEN (asserts it)."""
         self.connect()
         self.transfer(**kw)  # type: ignore[arg-type]
-        assert self.client.state is State.READY, self.client.state
-        assert self.server.state is State.READY, self.server.state
+        open_state = self.machine_class.OPEN_STATE
+        assert self.client.state is open_state, self.client.state
+        assert self.server.state is open_state, self.server.state

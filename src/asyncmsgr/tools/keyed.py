@@ -30,12 +30,12 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from asyncmsgr.auth.cephx.crypto import (
-    aes_encrypt,
     challenge_key,
     dec_bl,
     decode_decrypt,
     pull_decrypted,
 )
+from asyncmsgr.auth.cephx.sign import message_signature
 from asyncmsgr.auth.cephx.types import (
     CephXAuthenticate,
     CephXAuthorize,
@@ -71,7 +71,6 @@ _SECURE_PREAMBLE = PREAMBLE_LEN + INLINE_LEN + GCM_TAG_LEN  # 96
 _EPILOGUE_SECURE = 16
 _MAX_TICKETS = 32
 _U64 = struct.Struct("<Q")
-_SIG_BLOCK = struct.Struct("<8I")
 
 
 class Check(NamedTuple):
@@ -397,14 +396,7 @@ class CephxTraceError(AsyncmsgrError):
 
 def v1_signature(session_key: CryptoKey, header: MsgHeader, footer: MsgFooter) -> int:
     """CEPHX_V2 message signature of a v1 message."""
-    block = _SIG_BLOCK.pack(header.crc, footer.front_crc, header.front_len,
-                            footer.middle_crc, header.middle_len, footer.data_crc,
-                            header.data_len, header.seq & 0xFFFFFFFF)
-    ct = aes_encrypt(session_key, block)
-    sig = 0
-    for pos in range(0, 32, 8):
-        sig ^= _U64.unpack_from(ct, pos)[0]
-    return sig
+    return message_signature(session_key, header, footer)
 
 
 # -- msgr2.1 secure frames (§5.2, §5.6) --------------------------------------------------

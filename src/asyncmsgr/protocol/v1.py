@@ -1,0 +1,388 @@
+"""ProtocolV1: the legacy ("ceph v027") state machine of one connection, without I/O.
+
+Shares the session, throttles, fault handling and timers with msgr2 through
+:class:`~asyncmsgr.protocol.base.ProtocolBase`, so every policy behaves the
+same on both protocols. This module holds the receive loop and the send path;
+the banner / connect handshake lives in :mod:`asyncmsgr.protocol.v1_handshake`.
+
+Once OPEN, items are read one at a time (wire-protocol.md §4.3)::
+
+    OPEN --tag MSG--> OPEN_MESSAGE_HEADER (header crc, caps) -> THROTTLE_MESSAGE
+    -> THROTTLE_BYTES -> THROTTLE_DISPATCH_QUEUE -> READ_FRONT -> READ_MIDDLE
+    -> READ_DATA_PREPARE -> READ_DATA -> READ_FOOTER_AND_DISPATCH (crcs,
+    signature, decode, dispatch) -> OPEN
+
+Front, middle, data and footer are received as one body (into the reused
+buffer, or into their own buffer when large); while bytes are missing the state
+names the part being read. Every length is checked against its cap before
+anything is allocated.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import ClassVar
+
+from asyncmsgr.auth.cephx.sign import signature_of
+from asyncmsgr.errors import (
+    BadSignature,
+    FrameTooLarge,
+    MessageDecodeError,
+    UnknownMessageType,
+    UnknownTag,
+)
+from asyncmsgr.features import (
+    CEPH_FEATURE_CEPHX_V2,
+    CEPH_FEATURE_MSG_AUTH,
+    CEPH_FEATURE_MSGR_KEEPALIVE2,
+)
+from asyncmsgr.frames.v1 import V1Tag, v1_tag_name
+from asyncmsgr.message import (
+    MSG_FOOTER_LEN,
+    MSG_HEADER_LEN,
+    MSG_OLD_FOOTER_LEN,
+    CrcFlags,
+    FooterFlags,
+    MsgFooter,
+    MsgHeader,
+    RawMessage,
+    check_footer_crcs,
+    decode_message,
+)
+from asyncmsgr.protocol import v1_handshake as hs
+from asyncmsgr.protocol.base import ProtocolBase
+from asyncmsgr.protocol.common import (
+    V1_ACCEPTING_STATES,
+    V1_OPEN_STATES,
+    State,
+    Step,
+)
+from asyncmsgr.types import Buffer, EntityAddr, EntityName, UTime
+from asyncmsgr.wire.crc32c import ceph_crc32c
+
+_OPEN = State.OPEN
+_THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
+_THROTTLE_STATES = frozenset({State.THROTTLE_MESSAGE, State.THROTTLE_BYTES,
+                              State.THROTTLE_DISPATCH_QUEUE})
+_MESSAGE_STATES = V1_OPEN_STATES | _THROTTLE_STATES | {State.THROTTLE_DONE}
+_IDLE_STATES = frozenset({State.CLOSED, State.NONE, State.STANDBY, State.WAIT,
+                          State.START_CONNECT, State.START_ACCEPT})
+_TAG_MSG = int(V1Tag.MSG)
+_MSG_HEAD_LEN = 1 + MSG_HEADER_LEN  # tag + ceph_msg_header
+#: tag, then ceph_msg_header without its crc (seq .. reserved)
+_HEAD = struct.Struct("<BQQHHHIIIHBqHH")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_FOOTER = struct.Struct("<IIIQB")
+_OLD_FOOTER = struct.Struct("<IIIB")
+_STAMP_ITEM = struct.Struct("<BII")
+_ACK_ITEM = struct.Struct("<BQ")
+#: Fixed-size items after OPEN: tag -> (total bytes, state while partial)
+_CONTROL_ITEMS: dict[int, tuple[int, State]] = {
+    V1Tag.ACK: (9, State.OPEN_TAG_ACK),
+    V1Tag.KEEPALIVE: (1, State.OPEN),
+    V1Tag.KEEPALIVE2: (9, State.OPEN_KEEPALIVE2),
+    V1Tag.KEEPALIVE2_ACK: (9, State.OPEN_KEEPALIVE2_ACK),
+    V1Tag.CLOSE: (1, State.OPEN),
+}
+
+
+class ProtocolV1(ProtocolBase):
+    """One msgr v1 connection's protocol state (client or server role)."""
+
+    proto_type: ClassVar[int] = 1
+    OPEN_STATE: ClassVar[State] = State.OPEN
+    BACKOFF_STATES = ProtocolBase.BACKOFF_STATES | V1_ACCEPTING_STATES
+
+    def _init_stream(self) -> None:
+        self._hdr: MsgHeader | None = None
+        self.hs = hs.HandshakeState()
+        self.sign_key = b""
+        """The cephx session key signing messages (empty: no signatures)."""
+        self._old_footer = False
+        self._footer_len = MSG_FOOTER_LEN
+        crc = self.options
+        self._crc_flags = (CrcFlags.HEADER if crc.crc_header else 0) | \
+            (CrcFlags.DATA if crc.crc_data else 0)
+
+    # -- handshake entry points (see v1_handshake) ------------------------------------
+
+    def connection_made(self, now: float) -> None:
+        """Client: the TCP connection is up; send the banner."""
+        hs.connection_made(self, now)
+
+    def start_accept(self, now: float, peer_socket_addr: EntityAddr) -> None:
+        """Server: a socket was accepted; send banner and addresses."""
+        hs.start_accept(self, now, peer_socket_addr)
+
+    def take_over(self, handover: hs.Handover, now: float) -> None:
+        """Adopt a moved socket (``replace``): answer RETRY_GLOBAL on it."""
+        hs.take_over(self, handover, now)
+
+    def _reset_stream(self) -> None:
+        self._hdr = None
+        self.hs = hs.HandshakeState()
+
+    def _on_ready(self) -> None:
+        self._old_footer = not self.features & CEPH_FEATURE_MSG_AUTH
+        self._footer_len = MSG_OLD_FOOTER_LEN if self._old_footer else MSG_FOOTER_LEN
+        key = self.auth_meta.session_key
+        self.sign_key = key if (key and self.options.sign_messages
+                                and self.features & CEPH_FEATURE_MSG_AUTH
+                                and self.features & CEPH_FEATURE_CEPHX_V2) else b""
+
+    def reset_session(self) -> None:
+        """``session_reset``: as msgr2, and the next out_seq starts at random."""
+        super().reset_session()
+        self.randomize_out_seq()
+
+    def randomize_out_seq(self) -> None:
+        """With MSG_AUTH a reset session numbers from a random point (``SEQ_MASK``),
+        so message crcs are not predictable; else from 0."""
+        s = self.session
+        s.out_seq = self.rng.randrange(0, 0x80000000) \
+            if self.features & CEPH_FEATURE_MSG_AUTH else 0
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def _step(self, now: float) -> bool:
+        state = self._state
+        if state in _IDLE_STATES or self._throttle_retry_at is not None \
+                or self.held_step is not None:
+            return False
+        if state in _MESSAGE_STATES:
+            return self._read_open(now)
+        reader = hs.READERS.get(state)
+        return reader(self, now) if reader is not None else False
+
+    def _read_open(self, now: float) -> bool:
+        rx = self._rx
+        hdr = self._hdr
+        if hdr is None:
+            avail = rx.available
+            if not avail:
+                self._state = _OPEN
+                return False
+            tag = rx.peek(1)[0]
+            if tag != _TAG_MSG:
+                return self._read_control_item(tag, avail, now)
+            if avail < _MSG_HEAD_LEN:
+                self._state = State.OPEN_MESSAGE_HEADER
+                rx.ensure_room(_MSG_HEAD_LEN)
+                return False
+            raw = rx.peek(_MSG_HEAD_LEN)
+            hdr = MsgHeader.decode(raw[1:], check_crc=bool(self._crc_flags & CrcFlags.HEADER))
+            lim = self.options.limits
+            if hdr.front_len > lim.front or hdr.middle_len > lim.middle \
+                    or hdr.data_len > lim.data:
+                raise FrameTooLarge(
+                    f"msgr v1 message of front {hdr.front_len}, middle {hdr.middle_len}, "
+                    f"data {hdr.data_len} bytes exceeds the caps")
+            rx.consume(_MSG_HEAD_LEN)
+            self._hdr = hdr
+            self._msg_size = hdr.front_len + hdr.middle_len + hdr.data_len
+            self._state = _THROTTLE_MESSAGE
+        if self._state in _THROTTLE_STATES and not self._take_throttles(now):
+            return False
+        body_len = self._msg_size + self._footer_len
+        body: Buffer
+        if rx.receiving_big:
+            if not rx.big_complete():
+                self._note_progress(hdr, rx.big_filled)
+                return False
+            body = rx.take_big()
+            owned = True
+        elif body_len > self.options.large_segment_threshold:
+            rx.start_big(body_len)
+            return True
+        else:
+            if rx.available < body_len:
+                rx.ensure_room(body_len)
+                self._note_progress(hdr, rx.available)
+                return False
+            body = rx.peek(body_len)
+            owned = False
+        self._hdr = None
+        self._state = State.READ_FOOTER_AND_DISPATCH
+        try:
+            self._handle_message(hdr, body, owned, now)
+        finally:
+            if not owned:
+                rx.consume(body_len)
+        return True
+
+    def _note_progress(self, hdr: MsgHeader, have: int) -> None:
+        """Name the part being read (Ceph's READ_* states) while bytes are missing."""
+        f, m, d = hdr.front_len, hdr.middle_len, hdr.data_len
+        if f and have < f:
+            self._state = State.READ_FRONT
+        elif m and have < f + m:
+            self._state = State.READ_MIDDLE
+        elif d and have == f + m:
+            self._state = State.READ_DATA_PREPARE
+        elif d and have < f + m + d:
+            self._state = State.READ_DATA
+        else:
+            self._state = State.READ_FOOTER_AND_DISPATCH
+
+    def _read_control_item(self, tag: int, avail: int, now: float) -> bool:
+        item = _CONTROL_ITEMS.get(tag)
+        if item is None:
+            raise UnknownTag(f"unexpected msgr v1 tag {tag} ({v1_tag_name(tag)}) "
+                             f"in state {self._state.name}")
+        size, partial_state = item
+        if avail < size:
+            self._state = partial_state
+            return False
+        raw = bytes(self._rx.peek(size))
+        self._rx.consume(size)
+        self._state = _OPEN
+        if tag == V1Tag.ACK:
+            self._handle_ack(_U64.unpack_from(raw, 1)[0])
+        elif tag == V1Tag.KEEPALIVE:
+            self.last_keepalive = UTime.from_float(self.wallclock())
+        elif tag == V1Tag.KEEPALIVE2:
+            _, sec, nsec = _STAMP_ITEM.unpack(raw)
+            self._got_keepalive2(UTime(sec, nsec))
+        elif tag == V1Tag.KEEPALIVE2_ACK:
+            _, sec, nsec = _STAMP_ITEM.unpack(raw)
+            self._got_keepalive2_ack(UTime(sec, nsec))
+        else:  # CLOSE
+            self.stop(queue_reset=True, reason="peer sent CLOSE")
+            return False
+        return True
+
+    def _handle_message(self, hdr: MsgHeader, body: Buffer, owned: bool, now: float) -> None:
+        f, m, d = hdr.front_len, hdr.middle_len, hdr.data_len
+        mv = memoryview(body)
+        fm = f + m
+        end = fm + d
+        footer_raw = mv[end:]
+        if self._old_footer:
+            fc, mc, dc, flags = _OLD_FOOTER.unpack_from(footer_raw, 0)
+            footer = MsgFooter(fc, mc, dc, 0, flags)
+        else:
+            footer = MsgFooter._make(_FOOTER.unpack_from(footer_raw, 0))
+        front: Buffer = mv[:f]
+        middle: Buffer = mv[f:fm]
+        data: Buffer = mv[fm:end]
+        if not owned:  # views into the reused receive buffer: copy out
+            front, middle, data = bytes(front), bytes(middle), bytes(data)
+        check_footer_crcs(footer, front, middle, data, self._crc_flags)
+        key = self.sign_key
+        if key:
+            expected = signature_of(key, hdr.crc, footer.front_crc, f, footer.middle_crc, m,
+                                    footer.data_crc, d, hdr.seq)
+            if expected != footer.sig:
+                signed = "signed" if footer.flags & FooterFlags.SIGNED else "not signed"
+                raise BadSignature(f"message seq {hdr.seq} ({signed}): signature "
+                                   f"{footer.sig:#018x} != {expected:#018x}")
+        wire_len = _MSG_HEAD_LEN + end + self._footer_len
+        if self.interceptor is not None and self._intercept(
+                Step.HANDLE_MESSAGE,
+                lambda now: self._decode(hdr, front, middle, data, wire_len, now)):
+            return
+        self._decode(hdr, front, middle, data, wire_len, now)
+
+    def _decode(self, hdr: MsgHeader, front: Buffer, middle: Buffer, data: Buffer,
+                wire_len: int, now: float) -> None:
+        try:
+            msg = decode_message(hdr, front, middle, data)
+        except UnknownMessageType:
+            msg = RawMessage(raw_type=hdr.type, seq=hdr.seq, tid=hdr.tid,
+                             priority=hdr.priority, version=hdr.version,
+                             compat_version=hdr.compat_version, data_off=hdr.data_off,
+                             src=hdr.src, front=front, middle=middle, data=data)
+        except MessageDecodeError:
+            self._release_throttles()
+            raise
+        if self.peer_name.num != hdr.src.num and hdr.src.type == self.peer_type:
+            self.peer_name = EntityName(hdr.src.type, hdr.src.num)
+        def accept(at: float) -> None:
+            self._accept_message(msg, wire_len, at)
+        if self.interceptor is not None and self._intercept(Step.READ_MESSAGE_COMPLETE,
+                                                            accept):
+            return
+        accept(now)
+
+    # -- sending -----------------------------------------------------------------------
+
+    def _write_ready(self, now: float) -> None:
+        """``write_event``: keepalive, keepalive acks, messages, then an ACK."""
+        out = self._out
+        features = self.features
+        if self.keepalive:
+            self.keepalive = False
+            if features & CEPH_FEATURE_MSGR_KEEPALIVE2:
+                stamp = UTime.from_float(self.wallclock())
+                out.append(_STAMP_ITEM.pack(V1Tag.KEEPALIVE2, stamp.sec, stamp.nsec))
+            else:
+                out.append(bytes((V1Tag.KEEPALIVE,)))
+        if self.keepalive_acks:
+            for stamp in self.keepalive_acks:
+                out.append(_STAMP_ITEM.pack(V1Tag.KEEPALIVE2_ACK, stamp.sec, stamp.nsec))
+            self.keepalive_acks = []
+        s = self.session
+        q = s.out_queue
+        budget = self.options.write_batch_bytes
+        lossy = self.lossy
+        counters = self.counters
+        crc_header = self._crc_flags & CrcFlags.HEADER
+        crc_data = self._crc_flags & CrcFlags.DATA
+        base_flags = FooterFlags.COMPLETE if crc_data else \
+            FooterFlags.COMPLETE | FooterFlags.NOCRC
+        key = self.sign_key
+        old_footer = self._old_footer
+        nmsgs = nbytes = 0
+        while q and budget > 0:
+            m = q.pop()
+            assert m is not None
+            if not lossy:
+                s.sent.append(m)
+            s.out_seq += 1
+            seq = m.seq = s.out_seq
+            if m.send_stamp:
+                counters.tinc("msgr_send_messages_queue_lat", now - m.send_stamp)
+            m.prepare(features)
+            front, middle, data = m.front, m.middle, m.data
+            flen, mlen, dlen = len(front), len(middle), len(data)
+            src = m.src
+            head = _HEAD.pack(_TAG_MSG, seq, m.tid, m.type, m.priority, m.version, flen,
+                              mlen, dlen, m.data_off, src.type, src.num, m.compat_version, 0)
+            hcrc = ceph_crc32c(0, memoryview(head)[1:]) if crc_header else 0
+            fcrc = ceph_crc32c(0, front) if crc_header and flen else 0
+            mcrc = ceph_crc32c(0, middle) if crc_header and mlen else 0
+            dcrc = ceph_crc32c(0, data) if crc_data and dlen else 0
+            out.append(head + _U32.pack(hcrc))
+            if flen:
+                out.append(front)
+            if mlen:
+                out.append(middle)
+            if dlen:
+                out.append(data)
+            if old_footer:
+                out.append(_OLD_FOOTER.pack(fcrc, mcrc, dcrc, base_flags))
+            else:
+                sig = 0
+                flags = base_flags
+                if key:
+                    sig = signature_of(key, hcrc, fcrc, flen, mcrc, mlen, dcrc, dlen, seq)
+                    flags |= FooterFlags.SIGNED
+                out.append(_FOOTER.pack(fcrc, mcrc, dcrc, sig, flags))
+            size = _MSG_HEAD_LEN + flen + mlen + dlen + self._footer_len
+            budget -= size
+            nbytes += size
+            nmsgs += 1
+        if nmsgs:
+            counters.inc("msgr_send_messages", nmsgs)
+            counters.inc("msgr_send_bytes", nbytes)
+        if s.ack_left and not lossy:
+            s.ack_left = 0
+            out.append(_ACK_ITEM.pack(V1Tag.ACK, s.in_seq))
+
+    def _queue(self, data: bytes) -> None:
+        """Queue handshake bytes."""
+        self._out.append(data)
+
+
+__all__ = ["ProtocolV1"]
