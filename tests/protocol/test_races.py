@@ -8,11 +8,14 @@ from dataclasses import replace
 import pytest
 
 from asyncmsgr.protocol.races import (
+    ConnectAction,
+    ConnectVerdict,
     ExistingView,
     IdentAction,
     ReconnectAction,
     addr_order_key,
     decide_client_ident,
+    decide_connect_msg,
     decide_reconnect,
 )
 from asyncmsgr.types import AddrType, EntityAddr
@@ -108,3 +111,47 @@ def test_nonce_compares_as_little_endian_bytes() -> None:
     a = EntityAddr.from_host("127.0.0.1", 1, nonce=0x0100)
     b = EntityAddr.from_host("127.0.0.1", 1, nonce=0x0001)
     assert addr_order_key(a) < addr_order_key(b)
+
+
+# -- msgr v1: handle_connect_message_2 ---------------------------------------------------
+
+def connect(existing: ExistingView | None, *, gs: int = 5, cs: int = 1,
+            peer: EntityAddr = LOW, me: EntityAddr = HIGH, resetcheck: bool = True,
+            replacing: bool = False) -> ConnectVerdict:
+    return decide_connect_msg(existing, global_seq=gs, connect_seq=cs, peer_addr=peer,
+                              my_addr=me, resetcheck=resetcheck, replacing=replacing)
+
+
+def test_v1_connect_rules_in_ceph_order() -> None:
+    A = ConnectAction
+    v1 = replace(BASE, connect_seq=1)
+    # no session: open, unless the peer holds one we lost (RESETSESSION)
+    assert connect(None, cs=0).action is A.OPEN
+    assert connect(None, cs=3).action is A.RESETSESSION
+    assert connect(None, cs=3, replacing=True).action is A.OPEN  # the socket moved here
+    assert connect(replace(v1, closed=True), cs=3).action is A.OPEN
+    # replacing, or an older global_seq: RETRY_GLOBAL with the existing pgs
+    assert connect(replace(v1, replacing=True)) == ConnectVerdict(A.RETRY_GLOBAL, value=5)
+    assert connect(v1, gs=4) == ConnectVerdict(A.RETRY_GLOBAL, value=5)
+    assert connect(replace(v1, lossy=True)).action is A.REPLACE_LOSSY
+    # the peer reset (cs 0 while we hold cs > 0): replace, reset ours with resetcheck
+    assert connect(v1, cs=0) == ConnectVerdict(A.REPLACE, reset_existing=True,
+                                               reset_from_peer=True)
+    assert connect(v1, cs=0, resetcheck=False).reset_existing is False
+    # an old attempt: RETRY_SESSION with existing cs + 1
+    assert connect(replace(v1, connect_seq=4), cs=2) == ConnectVerdict(A.RETRY_SESSION, 5)
+    # same cs, existing open or standby: RETRY_SESSION (replace when both are 0)
+    opened = replace(v1, ready_or_standby=True)
+    assert connect(opened, cs=1) == ConnectVerdict(A.RETRY_SESSION, value=2)
+    assert connect(replace(opened, connect_seq=0), cs=0).action is A.REPLACE
+    assert connect(replace(opened, connect_seq=0), cs=0,
+                   resetcheck=False).action is A.RETRY_SESSION
+    # same cs, both connecting: a race; the lower address or a server side wins
+    assert connect(v1, cs=1, peer=LOW, me=HIGH).action is A.REPLACE
+    assert connect(v1, cs=1, peer=HIGH, me=LOW) == ConnectVerdict(A.WAIT,
+                                                                   keepalive_existing=True)
+    assert connect(replace(v1, server=True), cs=1, peer=HIGH, me=LOW).action is A.REPLACE
+    # a higher cs: a normal reconnect, unless we reset (existing cs 0, resetcheck)
+    assert connect(v1, cs=2).action is A.REPLACE
+    assert connect(replace(v1, connect_seq=0), cs=2).action is A.RESETSESSION
+    assert connect(replace(v1, connect_seq=0), cs=2, resetcheck=False).action is A.REPLACE
