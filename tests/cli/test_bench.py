@@ -66,6 +66,67 @@ def test_request_mode_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert r["embedded"] is True
     assert r["threads"] == 0
     assert r["server_stats"]["messages"] == 200
+    assert r["msgr"] == "v2"  # the default protocol, as the connection reports it
+    assert r["server_stats"]["msgr"] == "v2"
+    assert r["con_mode"] == "crc"
+
+
+@pytest.mark.parametrize("mode", ["request", "stream"])
+def test_msgr_v1_json(capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    """``--msgr v1``: the server binds a v1 address and both ends speak msgr v1."""
+    status, r = run_json(capsys, "--msgr", "v1", "--mode", mode, "--ios", "150",
+                         "--size", "1024", "--concurrency", "8")
+    assert status == 0
+    check_common(r)
+    assert r["server"].startswith("v1:127.0.0.1:")
+    assert r["msgr"] == "v1"  # the client's connection: is_msgr2 is False
+    assert r["server_stats"]["msgr"] == "v1"  # the server's accepted connection too
+    assert r["con_mode"] is None  # msgr v1 has no crc/secure modes
+    assert r["messages"] == 150
+    extra = 1 if mode == "stream" else 0  # the stream's start request
+    assert r["server_stats"]["messages"] == 150 + extra
+    assert r["server_stats"]["data_bytes"] == 150 * 1024
+
+
+def test_msgr_v1_on_the_connection() -> None:
+    """run_client over msgr v1: the connection and the server's counters say v1."""
+    async def go() -> tuple[list[str | None], tuple[str | None, ...], int]:
+        config = MessengerConfig()
+        msgr, server = await benchlib.start_server(config, benchlib.bind_addr("v1"),
+                                                   Policy.stateless_server())
+        try:
+            assert msgr.my_addrs.msgr2_addr is None
+            opts = benchlib.ClientOptions(addr=str(msgr.my_addrs), ios=30, duration=None,
+                                          size=100)
+            result = await benchlib.run_client(config, opts)
+        finally:
+            msgr.shutdown()
+            await msgr.wait()
+        assert result.errors == []
+        assert result.messages == 30
+        stats = server.statistics()
+        return result.msgrs, stats.msgrs, stats.data_bytes
+
+    assert asyncio.run(go()) == (["v1"], ("v1",), 3000)
+    assert benchlib.msgr_name(None) is None
+    with pytest.raises(ValueError, match="v3"):
+        benchlib.bind_addr("v3")  # type: ignore[arg-type]
+
+
+def test_client_msgr_v2_against_a_v1_server(capsys: pytest.CaptureFixture[str]) -> None:
+    """``client --msgr v2`` with a v1-only address fails cleanly (no traceback)."""
+    status, r = run_json(capsys, "client", "--addr", "v1:127.0.0.1:1/0", "--msgr", "v2",
+                         "--ios", "5")
+    assert status == 1
+    assert r["messages"] == 0
+    assert any("no msgr2 address" in e for e in r["errors"]), r["errors"]
+
+
+def test_summarise_names() -> None:
+    assert benchlib.summarise_names([]) is None
+    assert benchlib.summarise_names([None]) is None
+    assert benchlib.summarise_names(["v1", "v1", None]) == "v1"
+    assert benchlib.summarise_names(["v1", "v2"]) == "mixed"
 
 
 def test_stream_mode_json_duration(capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,6 +211,7 @@ def test_config_options_reach_the_messenger(capsys: pytest.CaptureFixture[str],
     ["decode", "x.pcap", "--ms_bogus"],
     ["bench", "--size", "-1"],
     ["bench", "--mode", "sideways"],
+    ["bench", "--msgr", "v3"],
     ["bench", "--duration", "1", "--ios", "5"],
     ["bench", "client"],
     [],
@@ -220,6 +282,24 @@ def test_bench_messenger_quick_json() -> None:
             assert result["errors"] == []
     ratio_keys = {(x["peer"], x["workload"], x["vs"]) for x in r["ratios"]}
     assert ("asyncmsgr-embedded", "stream_4k", "minimal") in ratio_keys
+
+
+def test_bench_v1_v2_smoke() -> None:
+    """benchmarks/bench_v1_v2.py runs every case over both protocols (tiny duration)."""
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_v1_v2.py"),
+                           "--rounds", "1", "--duration", "0.2", "--json"],
+                          capture_output=True, text=True, timeout=90, check=False)
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["config"]["rounds"] == 1
+    assert set(r["cases"]) == {"stream_4k", "stream_4m", "pingpong"}
+    for key, case in r["cases"].items():
+        for proto in ("v2", "v1"):
+            assert case[proto]["errors"] == [], (key, proto)
+            assert case[proto]["msgs_per_s"] > 0, (key, proto)
+        assert case["ratio"] > 0
+        assert len(case["ratio_rounds"]) == 1
+    assert r["cases"]["pingpong"]["v1"]["p50_us"] > 0
 
 
 def test_bench_messenger_connections_quick() -> None:

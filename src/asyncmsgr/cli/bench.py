@@ -6,13 +6,19 @@ Three forms:
     Starts a server in a child process (``python -m asyncmsgr bench server``) on
     loopback, runs the client here, stops the server. Takes about ``--duration``
     plus half a second.
-``asyncmsgr bench server [--addr v2:IP:PORT] [--think-time US] [--policy NAME]``
+``asyncmsgr bench server [--addr v2:IP:PORT | --msgr v1] [--think-time US] [--policy NAME]``
     ``ceph_perf_msgr_server``: prints ``listening on ADDR`` and answers until
     SIGINT/SIGTERM; every request gets a small reply, sent from the I/O worker's
     fast dispatch after ``--think-time`` microseconds of (blocking) sleep.
 ``asyncmsgr bench client --addr ADDR [options]``
     ``ceph_perf_msgr_client``: ``--jobs`` client messengers with one connection
     each.
+
+Protocol: ``--msgr v2`` (msgr2.1, the default) or ``--msgr v1`` (legacy msgr,
+"ceph v027"): the combined form's server binds an address of that protocol and
+the client dials it; ``client --msgr`` forces the protocol to dial (default:
+v2 if the server's address has one, else v1). The protocol every connection
+actually spoke is reported (``msgr``, on both sides).
 
 Modes: ``request`` keeps ``--concurrency`` requests of ``--size`` payload bytes in
 flight per job and reports the send-to-reply latency; ``stream`` sends one way,
@@ -131,6 +137,17 @@ def _add_auth(p: argparse.ArgumentParser, *, top: bool) -> None:
                         "with a connection secret, for --ms_client_mode=secure)")
 
 
+def _add_msgr(p: argparse.ArgumentParser, *, top: bool, role: str) -> None:
+    helps = {
+        "bench": "wire protocol: v2 (msgr2, default) or v1 (legacy msgr); the server "
+                 "binds an address of that protocol and the client dials it",
+        "server": "bind a v2 (default) or v1 address on 127.0.0.1 (when --addr is not given)",
+        "client": "protocol to dial (default: v2 if the address has one, else v1)",
+    }
+    p.add_argument("--msgr", choices=benchlib.MSGR_VERSIONS,
+                   default=None if top else argparse.SUPPRESS, help=helps[role])
+
+
 def _add_think_time(p: argparse.ArgumentParser, *, top: bool) -> None:
     p.add_argument("--think-time", type=_non_negative_int, default=0 if top else
                    argparse.SUPPRESS, metavar="US",
@@ -146,14 +163,16 @@ def register(sub: Any) -> None:
     _add_policy(p, top=True)
     _add_auth(p, top=True)
     _add_think_time(p, top=True)
+    _add_msgr(p, top=True, role="bench")
     p.set_defaults(func=run, role=None, addr=None)
     roles = p.add_subparsers(dest="role", metavar="ROLE")
 
     ps = roles.add_parser("server", help="run a bench server until SIGINT/SIGTERM",
                           description="ceph_perf_msgr_server: answer bench clients.")
-    ps.add_argument("--addr", default="v2:127.0.0.1:0",
-                    help="address to bind (default v2:127.0.0.1:0: a free port "
-                         "of ms_bind_port_min..max)")
+    ps.add_argument("--addr", default=None,
+                    help="address to bind (default v2:127.0.0.1:0, or v1:127.0.0.1:0 with "
+                         "--msgr v1: a free port of ms_bind_port_min..max)")
+    _add_msgr(ps, top=False, role="server")
     _add_think_time(ps, top=False)
     _add_policy(ps, top=False)
     _add_auth(ps, top=False)
@@ -165,6 +184,7 @@ def register(sub: Any) -> None:
     pc.add_argument("--addr", required=True,
                     help="the server's address as it printed it (v2:IP:PORT/NONCE)")
     _add_client_options(pc, top=False)
+    _add_msgr(pc, top=False, role="client")
     _add_policy(pc, top=False)
     _add_auth(pc, top=False)
 
@@ -190,6 +210,7 @@ async def _run_server(args: argparse.Namespace, config: MessengerConfig) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     policy_name = benchlib.server_policy_name(args.policy)
+    addr = args.addr or benchlib.bind_addr(args.msgr or "v2")
 
     def ready(addr: str) -> None:
         print(f"listening on {addr}", flush=True)
@@ -197,21 +218,23 @@ async def _run_server(args: argparse.Namespace, config: MessengerConfig) -> int:
               f"think time {args.think_time} us; SIGINT/SIGTERM to stop",
               file=sys.stderr, flush=True)
     try:
-        stats = await benchlib.serve(config, args.addr, benchlib.server_policy_for(args.policy),
+        stats = await benchlib.serve(config, addr, benchlib.server_policy_for(args.policy),
                                      think_time_us=args.think_time, on_ready=ready, stop=stop,
                                      auth=args.auth)
     except OSError as exc:
-        print(f"asyncmsgr bench server: cannot bind {args.addr}: {exc}", file=sys.stderr)
+        print(f"asyncmsgr bench server: cannot bind {addr}: {exc}", file=sys.stderr)
         return 1
     span = (stats.last_ns - stats.first_ns) / 1e9
+    msgr = benchlib.summarise_names(stats.msgrs)
     if args.json:
         print(json.dumps({"connections": stats.connections, "messages": stats.messages,
                           "data_bytes": stats.data_bytes, "active_s": round(span, 6),
-                          "cpu_s": round(time.process_time(), 3)}),
+                          "msgr": msgr, "cpu_s": round(time.process_time(), 3)}),
               flush=True)
     else:
         print(f"received {stats.messages} messages ({stats.data_bytes} payload bytes) on "
-              f"{stats.connections} connections in {span:.3f} s", flush=True)
+              f"{stats.connections} connections ({msgr or 'no'} msgr) in {span:.3f} s",
+              flush=True)
     return 0
 
 
@@ -240,7 +263,8 @@ class _ServerProcess:
 
     def __init__(self, args: argparse.Namespace, config: MessengerConfig) -> None:
         self.argv = [sys.executable, "-m", "asyncmsgr", "bench", "server",
-                     "--addr", "v2:127.0.0.1:0", "--think-time", str(args.think_time),
+                     "--addr", benchlib.bind_addr(args.msgr or "v2"),
+                     "--think-time", str(args.think_time),
                      "--policy", args.policy, "--auth", args.auth, "--json",
                      *(f"--{k}={v}" for k, v in config.diff().items())]
         self.proc: asyncio.subprocess.Process | None = None
@@ -364,6 +388,9 @@ async def _run_bench(args: argparse.Namespace, config: MessengerConfig) -> int:
     errors: list[str] = []
     opts = _client_options(args, addr)
     progress = _Progress(opts, sys.stderr) if _want_progress(opts) else None
+    client_config = config
+    if args.msgr is not None:  # dial exactly that protocol (fails if the address lacks it)
+        client_config = config.replace(asyncmsgr_connect_msgr=args.msgr)
     try:
         if args.role is None:
             server = _ServerProcess(args, config)
@@ -372,7 +399,7 @@ async def _run_bench(args: argparse.Namespace, config: MessengerConfig) -> int:
             if progress is not None:
                 progress.opts = opts
         result = await benchlib.run_client(
-            config, opts, on_start=progress.start if progress is not None else None)
+            client_config, opts, on_start=progress.start if progress is not None else None)
         errors.extend(result.errors)
     except BenchError as exc:
         errors.append(str(exc))
@@ -426,6 +453,7 @@ def _report(args: argparse.Namespace, config: MessengerConfig, opts: ClientOptio
         "policy": opts.policy,
         "server_policy": benchlib.server_policy_name(opts.policy),
         "auth": opts.auth,
+        "msgr": benchlib.summarise_names(result.msgrs) if result is not None else None,
         "con_mode": _con_mode(result),
         "duration": opts.duration,
         "ios": opts.ios,
@@ -442,10 +470,7 @@ def _report(args: argparse.Namespace, config: MessengerConfig, opts: ClientOptio
 
 def _con_mode(result: ClientResult | None) -> str | None:
     """The connections' negotiated mode (``crc``/``secure``; ``mixed`` if they differ)."""
-    modes = set(result.con_modes) if result is not None else set()
-    if not modes:
-        return None
-    return modes.pop() if len(modes) == 1 else "mixed"
+    return benchlib.summarise_names(result.con_modes) if result is not None else None
 
 
 def _us(ns: float | None) -> float | None:
@@ -459,7 +484,7 @@ def _print_text(r: dict[str, Any], out: IO[str]) -> None:
     window = "in flight" if r["mode"] == "request" else "uncredited window"
     print(f"asyncmsgr bench: {r['mode']} mode, {r['size']} B payload, {r['jobs']} job(s) x "
           f"{r['concurrency']} {window}, {span}, policy {r['policy']} -> "
-          f"{r['server_policy']}, {threads}, auth {r['auth']}, "
+          f"{r['server_policy']}, {threads}, msgr {r['msgr'] or '?'}, auth {r['auth']}, "
           f"{r['con_mode'] or 'no'} mode", file=out)
     if r["server"]:
         print(f"  server      {r['server']}", file=out)

@@ -71,6 +71,11 @@ OP_DONE = 6
 Mode = Literal["request", "stream"]
 MODES: tuple[Mode, ...] = ("request", "stream")
 
+MsgrVersion = Literal["v2", "v1"]
+#: The wire protocols a bench server can bind and a client can dial: ``v2`` (msgr2.1)
+#: or ``v1`` (legacy msgr, "ceph v027"). Also the names reported per connection.
+MSGR_VERSIONS: tuple[MsgrVersion, ...] = ("v2", "v1")
+
 AuthMethod = Literal["none", "dummy"]
 #: ``none``: auth none, crc mode only. ``dummy``: the test method of
 #: :mod:`asyncmsgr.testing.dummy_auth` (a real session key and connection secret,
@@ -142,10 +147,34 @@ def server_auth(method: AuthMethod, config: MessengerConfig) -> AuthServer | Non
 
 
 def con_mode_name(con: Connection | None) -> str | None:
-    """``crc`` or ``secure``: the mode a msgr2 connection negotiated (None otherwise)."""
-    if not isinstance(con, AsyncConnection):
+    """``crc`` or ``secure``: the mode a msgr2 connection negotiated (None otherwise,
+    msgr v1 included: it has no modes)."""
+    if not isinstance(con, AsyncConnection) or not con.is_msgr2:
         return None
     return _CON_MODE_TEXT.get(con.core.auth_meta.con_mode)
+
+
+def msgr_name(con: Connection | None) -> MsgrVersion | None:
+    """``v2`` or ``v1``: the protocol a socket connection speaks (None otherwise)."""
+    if not isinstance(con, AsyncConnection):
+        return None
+    return "v2" if con.is_msgr2 else "v1"
+
+
+def bind_addr(msgr: MsgrVersion, ip: str = "127.0.0.1") -> str:
+    """The address a bench server binds for ``msgr``: ``v1:IP:0`` or ``v2:IP:0``
+    (port 0: a free port of ms_bind_port_min..max)."""
+    if msgr not in MSGR_VERSIONS:
+        raise ValueError(f"unknown msgr version {msgr!r} (expected v2 or v1)")
+    return f"{msgr}:{ip}:0"
+
+
+def summarise_names(names: Sequence[str | None]) -> str | None:
+    """The one name all connections share, ``mixed`` if they differ, None if none."""
+    seen = {n for n in names if n is not None}
+    if not seen:
+        return None
+    return seen.pop() if len(seen) == 1 else "mixed"
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float | None:
@@ -194,6 +223,8 @@ class ConnStats:
     """``perf_counter_ns`` of the first message."""
     last_ns: int = 0
     """``perf_counter_ns`` of the latest message."""
+    msgr: MsgrVersion | None = None
+    """The protocol the connection speaks (set with its first message)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,6 +243,8 @@ class ServerStats:
     """``perf_counter_ns`` of the first message (0 if none)."""
     last_ns: int
     """``perf_counter_ns`` of the latest message (0 if none)."""
+    msgrs: tuple[str | None, ...] = ()
+    """The protocol (``v2`` / ``v1``) of each connection that sent a message."""
 
 
 class BenchServer(Dispatcher):
@@ -245,6 +278,7 @@ class BenchServer(Dispatcher):
         stats = self._conn_stats(con)
         if not stats.messages:
             stats.first_ns = now
+            stats.msgr = msgr_name(con)
         stats.messages += 1
         stats.last_ns = now
         stats.data_bytes += len(m.data)
@@ -279,6 +313,7 @@ class BenchServer(Dispatcher):
             stream_messages=sum(s.stream for s in active),
             first_ns=min((s.first_ns for s in active), default=0),
             last_ns=max((s.last_ns for s in active), default=0),
+            msgrs=tuple(s.msgr for s in active),
         )
 
 
@@ -532,6 +567,8 @@ class ClientResult:
     """``msgr-worker`` threads running in this process during the run (0 if embedded)."""
     con_modes: list[str | None] = field(default_factory=list)
     """The msgr2 mode each job's connection negotiated (``crc`` / ``secure``)."""
+    msgrs: list[str | None] = field(default_factory=list)
+    """The protocol each job's connection speaks (``v2`` / ``v1``)."""
 
     @property
     def messages_per_s(self) -> float:
@@ -564,11 +601,15 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
             msgr.add_dispatcher_tail(job)
             msgr.start()
             msgrs.append(msgr)
-            job.con = msgr.connect_to(EntityType.OSD, opts.addr)
+            try:
+                job.con = msgr.connect_to(EntityType.OSD, opts.addr)
+            except ValueError as exc:  # no address of the wanted protocol, bad address
+                raise BenchError(f"cannot connect to {opts.addr}: {exc}") from exc
             jobs.append(job)
         for job in jobs:
             await _wait_connected(job, opts.addr)
         con_modes = [con_mode_name(job.con) for job in jobs]
+        protocols: list[str | None] = [msgr_name(job.con) for job in jobs]
         worker_threads = sum(1 for t in threading.enumerate()
                              if t.name.startswith("msgr-worker"))
         t0 = time.perf_counter_ns()
@@ -589,7 +630,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
             msgr.shutdown()
         for msgr in msgrs:
             await msgr.wait()
-    return _summarise(jobs, t0, worker_threads, con_modes)
+    return _summarise(jobs, t0, worker_threads, con_modes, protocols)
 
 
 async def _wait_connected(job: BenchJob, addr: str) -> None:
@@ -617,7 +658,7 @@ async def _wait_connected(job: BenchJob, addr: str) -> None:
 
 
 def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int,
-               con_modes: list[str | None]) -> ClientResult:
+               con_modes: list[str | None], msgrs: list[str | None]) -> ClientResult:
     latencies: list[int] = []
     errors: list[str] = []
     messages = 0
@@ -632,13 +673,15 @@ def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int,
     latencies.sort()
     return ClientResult(messages=messages, elapsed=(end - t0_ns) / 1e9,
                         latencies_ns=latencies, errors=errors,
-                        worker_threads=worker_threads, con_modes=con_modes)
+                        worker_threads=worker_threads, con_modes=con_modes,
+                        msgrs=msgrs)
 
 
 __all__ = [
     "AUTH_METHODS",
     "BENCH_OP",
     "MODES",
+    "MSGR_VERSIONS",
     "AuthMethod",
     "BenchError",
     "BenchJob",
@@ -648,9 +691,12 @@ __all__ = [
     "ConnStats",
     "JobResult",
     "Mode",
+    "MsgrVersion",
     "ServerStats",
+    "bind_addr",
     "client_auth",
     "con_mode_name",
+    "msgr_name",
     "parse_op",
     "percentile",
     "run_client",
@@ -659,4 +705,5 @@ __all__ = [
     "server_policy_for",
     "server_policy_name",
     "start_server",
+    "summarise_names",
 ]
