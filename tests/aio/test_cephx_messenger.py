@@ -28,7 +28,8 @@ from asyncmsgr.auth.cephx import CephxAuthServer, CephxClient, CryptoKey, Keyrin
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE, CON_MODE_CRC, CON_MODE_SECURE
 from asyncmsgr.messages import MPing
 from asyncmsgr.messenger import Messenger, mode_options
-from asyncmsgr.protocol.v2 import ProtocolV2
+from asyncmsgr.protocol.base import ProtocolBase
+from asyncmsgr.protocol.v1 import ProtocolV1
 from asyncmsgr.types import AuthName, Buffer, EntityType
 
 ADMIN = AuthName(EntityType.CLIENT, "admin")
@@ -55,7 +56,8 @@ class Cluster:
 @asynccontextmanager
 async def cluster(mode: str, *, key: CryptoKey = ADMIN_KEY,
                   methods: tuple[int, ...] = (AUTH_CEPHX,),
-                  client_methods: tuple[int, ...] = (AUTH_CEPHX,)) -> AsyncIterator[Cluster]:
+                  client_methods: tuple[int, ...] = (AUTH_CEPHX,),
+                  osd_protocol: str = "v2") -> AsyncIterator[Cluster]:
     cfg = make_config(True, ms_mon_client_mode=mode, ms_client_mode=mode,
                       ms_mon_service_mode="secure crc", ms_service_mode="crc secure")
     modes = mode_options(cfg)
@@ -66,7 +68,8 @@ async def cluster(mode: str, *, key: CryptoKey = ADMIN_KEY,
                                methods=methods)
     auth = CephxClient(ADMIN, key, clock=time.time, modes=modes, methods=client_methods)
     mon, mon_d = await make_server(cfg, name="mon.0", auth_server=mon_auth)
-    osd, osd_d = await make_server(cfg, name="osd.0", auth_server=osd_auth)
+    osd, osd_d = await make_server(cfg, name="osd.0", auth_server=osd_auth,
+                                   protocol=osd_protocol)
     client, cd = await make_client(cfg, auth_client=auth)
     try:
         yield Cluster(mon, osd, client, mon_d, osd_d, cd, auth)
@@ -75,7 +78,7 @@ async def cluster(mode: str, *, key: CryptoKey = ADMIN_KEY,
 
 
 async def ping(c: Cluster, server: Messenger, sd: FakeDispatcher, peer_type: int,
-               data: bytes) -> ProtocolV2:
+               data: bytes) -> ProtocolBase:
     before = c.cd.count()
     con = as_async(c.client.connect_to(peer_type, server.my_addrs))
     con.send_message(MPing(data=data))
@@ -84,7 +87,6 @@ async def ping(c: Cluster, server: Messenger, sd: FakeDispatcher, peer_type: int
                             what="server got the ping")
     await c.cd.wait_count(before + 1)  # the server's echo: messages flow both ways
     assert bytes(c.cd.got[-1].data) == data
-    assert isinstance(con.core, ProtocolV2)
     return con.core
 
 
@@ -105,6 +107,27 @@ def test_mon_then_osd_over_sockets(mode: str, expect: int) -> None:
             (osd_con,) = c.osd_d.accepts
             assert as_async(osd_con).core.auth_meta.peer_name == ADMIN
             assert c.auth.last_error is None
+    run(main, timeout=30)
+
+
+def test_osd_over_msgr_v1_with_authorizer_and_signatures() -> None:
+    """Tickets from the mon (msgr2), then the osd over msgr v1: a cephx authorizer
+    with challenge in the connect messages, and every message signed with the
+    ticket's session key in both directions (checked by the receiver)."""
+    async def main() -> None:
+        async with cluster("crc", osd_protocol="v1") as c:
+            await ping(c, c.mon, c.mon_d, EntityType.MON, b"to the mon")
+            core = await ping(c, c.osd, c.osd_d, EntityType.OSD, b"to the osd over v1")
+            assert isinstance(core, ProtocolV1)
+            key = c.auth.tickets[EntityType.OSD].session_key.secret
+            assert core.sign_key == key
+            assert core.handshake_counts.get("recv_CHALLENGE_AUTHORIZER") == 1
+            (osd_con,) = c.osd_d.accepts
+            server_core = as_async(osd_con).core
+            assert isinstance(server_core, ProtocolV1)
+            assert server_core.sign_key == key
+            assert server_core.auth_meta.peer_name == ADMIN
+            assert not as_async(osd_con).is_msgr2
     run(main, timeout=30)
 
 
