@@ -594,6 +594,21 @@ class ProtocolBase:
 
     # -- helpers for the handshake mixin ---------------------------------------------
 
+    def _begin_take_over(self, *, reset_existing: bool) -> bool:
+        """The common start of ``take_over`` (Ceph's replace / reuse_connection):
+        False when this connection closed meanwhile; else optionally reset the
+        session (the peer restarted), drop what a half-read message holds, and
+        requeue the unacknowledged messages for the new socket."""
+        if self._state is State.CLOSED:
+            return False
+        if reset_existing:
+            self.reset_session()
+        self._release_throttles()
+        self.can_write = False
+        self.session.requeue_sent()
+        self._out = []
+        return True
+
     # -- what a protocol provides ------------------------------------------------------
 
     def _init_stream(self) -> None:

@@ -523,6 +523,10 @@ def _handle_connect_msg(p: ProtocolV1, c: ConnectMsg, authorizer: bytes, now: fl
     if existing is not None and existing.proto_type != 1:  # msgr2 to the same peer
         p.registry.stop_connection(existing, queue_reset=False)
         existing = None
+    if existing is not None and existing.state is S.CLOSED:
+        # Ceph's lookup_conn never returns a stopped connection (deleted_conns), so
+        # a reconnect (cs > 0) to a marked-down session gets RESETSESSION (rule 9)
+        existing = None
     verdict = decide_connect_msg(
         existing_view(existing) if existing is not None else None,
         global_seq=c.global_seq, connect_seq=c.connect_seq,
@@ -614,14 +618,8 @@ def _read_seq(p: ProtocolV1, now: float) -> bool:
 def take_over(p: ProtocolV1, h: Handover, now: float) -> None:
     """Adopt an accepted socket for this existing session and answer RETRY_GLOBAL
     on it; the client's next connect message opens the session here."""
-    if p.state is S.CLOSED:
+    if not p._begin_take_over(reset_existing=h.reset_existing):
         return
-    if h.reset_existing:
-        p.reset_session()
-    p._release_throttles()
-    p.can_write = False
-    p.session.requeue_sent()
-    p._out = []
     p._reset_stream()
     p._rx = h.rx
     p.auth_meta = AuthConnectionMeta()  # a fresh challenge on this socket

@@ -545,14 +545,8 @@ def take_over(p: ProtocolV2, h: Handover, now: float) -> None:
     """Adopt an accepted socket's stream for this existing session and answer the
     peer: SERVER_IDENT (new session, same user-visible connection) or
     RECONNECT_OK. The I/O layer has already moved the socket here."""
-    if p.state is S.CLOSED:
+    if not p._begin_take_over(reset_existing=h.reset_existing):
         return
-    if h.reset_existing:
-        p.reset_session()
-    p._release_throttles()
-    p.can_write = False
-    p.session.requeue_sent()
-    p._out = []
     p._pre = None
     p._asm = h.asm
     p.auth_meta = h.auth_meta
