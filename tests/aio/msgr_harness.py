@@ -14,6 +14,9 @@ The port of Ceph's ``src/test/msgr/test_msgr.cc`` fixture:
   and a started client (``client.-1``, lossy_client by default), like Ceph's
   ``SetUp``, and on exit shuts both down and checks their dispatch queues are
   empty (Ceph's ``TearDown``).
+* ``protocol`` (``"v2"`` or ``"v1"``, :data:`PROTOCOLS`) picks the address the
+  server binds (:func:`bind_addr`): a client connecting to a v1-only addrvec
+  speaks msgr v1, so one parameter runs a test over either protocol.
 
 Waiting is always on events (:meth:`Recorder.wait_until`), never on fixed sleeps:
 dispatcher callbacks may run on worker threads, so every record wakes the test's
@@ -45,6 +48,31 @@ from asyncmsgr.types import EntityType
 #: Both threading models; the core tests run under each.
 EMBEDDED_MODES = [True, False]
 EMBEDDED_IDS = ["embedded", "threaded"]
+
+#: The wire protocols the session suites run over (the server's bind address).
+PROTOCOLS = ["v2", "v1"]
+
+
+def bind_addr(protocol: str) -> str:
+    """The address to bind for ``protocol``: ``v2:127.0.0.1:0`` or ``v1:127.0.0.1:0``."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
+    return f"{protocol}:127.0.0.1:0"
+
+
+def reconnects_sent(con: Connection) -> int:
+    """Session reconnect attempts ``con`` made as a client.
+
+    msgr2 counts its SESSION_RECONNECT frames; msgr v1 has no reconnect message
+    of its own: a reconnect is a connect message with connect_seq > 0, which the
+    machine counts as the interceptor step SEND_RECONNECT.
+    """
+    core = as_async(con).core
+    counts = core.handshake_counts
+    if core.proto_type == 1:
+        return counts.get("SEND_RECONNECT", 0)
+    return counts.get("send_SESSION_RECONNECT", 0)
+
 
 #: Loggers whose ERROR records fail a test (the default loop exception handler of
 #: the worker threads' loops logs to "asyncio").
@@ -289,6 +317,7 @@ class Pair:
     sd: FakeDispatcher
     cd: FakeDispatcher
     config: MessengerConfig
+    protocol: str = "v2"
 
     async def connect(self, *, anon: bool = False, timeout: float = 5.0) -> AsyncConnection:
         """``connect_to`` the server and wait until the session is up."""
@@ -300,10 +329,12 @@ class Pair:
 
 async def make_server(config: MessengerConfig, *, policy: Policy | None = None,
                       dispatcher: FakeDispatcher | None = None,
-                      addr: str = "v2:127.0.0.1:0", name: str = "osd.0",
-                      auth_server: AuthServer | None = None) -> tuple[Messenger,
-                                                                       FakeDispatcher]:
-    """A bound, started server messenger (stateless_server by default)."""
+                      addr: str | None = None, name: str = "osd.0",
+                      auth_server: AuthServer | None = None,
+                      protocol: str = "v2") -> tuple[Messenger, FakeDispatcher]:
+    """A bound, started server messenger (stateless_server by default), bound to
+    ``addr``, by default :func:`bind_addr` of ``protocol``."""
+    addr = addr or bind_addr(protocol)
     server = Messenger.create(name, config=config, auth_server=auth_server)
     server.set_default_policy(policy or Policy.stateless_server())
     if addr.startswith("["):
@@ -345,13 +376,18 @@ async def msgr_pair(*, embedded: bool = True, server_policy: Policy | None = Non
                     client_policy: Policy | None = None,
                     config: MessengerConfig | None = None,
                     sd: FakeDispatcher | None = None, cd: FakeDispatcher | None = None,
-                    server_addr: str = "v2:127.0.0.1:0",
+                    server_addr: str | None = None,
                     auth_client: AuthClient | None = None,
-                    auth_server: AuthServer | None = None) -> AsyncIterator[Pair]:
-    """Ceph's fixture: server ``osd.0`` and client ``client.-1``, torn down on exit."""
+                    auth_server: AuthServer | None = None,
+                    protocol: str = "v2") -> AsyncIterator[Pair]:
+    """Ceph's fixture: server ``osd.0`` and client ``client.-1``, torn down on exit.
+
+    The server binds ``server_addr``, by default :func:`bind_addr` of ``protocol``.
+    """
     cfg = config or make_config(embedded)
     server, sd = await make_server(cfg, policy=server_policy, dispatcher=sd,
-                                   addr=server_addr, auth_server=auth_server)
+                                   addr=server_addr, auth_server=auth_server,
+                                   protocol=protocol)
     try:
         client, cd = await make_client(cfg, policy=client_policy, dispatcher=cd,
                                        auth_client=auth_client)
@@ -359,6 +395,6 @@ async def msgr_pair(*, embedded: bool = True, server_policy: Policy | None = Non
         await stop(server)
         raise
     try:
-        yield Pair(server, client, sd, cd, cfg)
+        yield Pair(server, client, sd, cd, cfg, protocol)
     finally:
         await stop(client, server)

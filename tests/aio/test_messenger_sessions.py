@@ -18,13 +18,16 @@ import pytest
 from msgr_harness import (
     EMBEDDED_IDS,
     EMBEDDED_MODES,
+    PROTOCOLS,
     FakeDispatcher,
     Recorder,
     as_async,
+    bind_addr,
     make_client,
     make_config,
     make_server,
     msgr_pair,
+    reconnects_sent,
     run,
     session_of,
     stop,
@@ -41,14 +44,24 @@ from asyncmsgr.protocol.common import State
 from asyncmsgr.types import EntityType
 
 modes = pytest.mark.parametrize("embedded", EMBEDDED_MODES, ids=EMBEDDED_IDS)
+protocols = pytest.mark.parametrize("protocol", PROTOCOLS)
 
 
 @modes
-def test_stateful_server_keeps_and_resets_sessions(embedded: bool) -> None:
-    """StatefulTest (stateful_server / lossless_client)."""
+@protocols
+def test_stateful_server_keeps_and_resets_sessions(embedded: bool, protocol: str) -> None:
+    """StatefulTest (stateful_server / lossless_client).
+
+    The same callbacks on msgr v1, by other rules (ceph-messenger.md §4.5): the
+    new client session is a connect with connect_seq 0 against an existing
+    session with connect_seq > 0 ("peer reset", rule 5: resetcheck resets it),
+    and the reconnect after the server's mark_down (connect_seq > 0, no existing
+    session, rule 9) is answered RESETSESSION, the client's remote reset.
+    """
     async def main() -> None:
         async with msgr_pair(embedded=embedded, server_policy=Policy.stateful_server(),
-                             client_policy=Policy.lossless_client()) as p:
+                             client_policy=Policy.lossless_client(),
+                             protocol=protocol) as p:
             # 1. the server keeps its state after the client marks down
             conn = await p.connect()
             conn.send_message(MPing())
@@ -92,13 +105,15 @@ def test_stateful_server_keeps_and_resets_sessions(embedded: bool) -> None:
 
 
 @modes
-def test_client_standby_reconnects_on_send(embedded: bool) -> None:
+@protocols
+def test_client_standby_reconnects_on_send(embedded: bool, protocol: str) -> None:
     """ClientStandbyTest (stateful_server / lossless_peer): with nothing to send
     the client stands by after the server marks down; its next send reconnects,
     gets the remote reset, and goes through on the same Connection object."""
     async def main() -> None:
         async with msgr_pair(embedded=embedded, server_policy=Policy.stateful_server(),
-                             client_policy=Policy.lossless_peer()) as p:
+                             client_policy=Policy.lossless_peer(),
+                             protocol=protocol) as p:
             conn = await p.connect()
             conn.send_message(MPing())
             await p.cd.wait_count(1)
@@ -126,12 +141,15 @@ def test_client_standby_reconnects_on_send(embedded: bool) -> None:
 
 
 @modes
-def test_mark_down_all_then_peer_reconnect_is_told_of_the_reset(embedded: bool) -> None:
+@protocols
+def test_mark_down_all_then_peer_reconnect_is_told_of_the_reset(embedded: bool,
+                                                                 protocol: str) -> None:
     """``mark_down_all`` resets every session (ms_handle_reset locally); a lossless
     peer that comes back is told (ms_handle_remote_reset), then carries on."""
     async def main() -> None:
         cfg = make_config(embedded)
-        server, sd = await make_server(cfg, policy=Policy.stateful_server())
+        server, sd = await make_server(cfg, policy=Policy.stateful_server(),
+                                       protocol=protocol)
         clients = [await make_client(cfg, policy=Policy.lossless_client()) for _ in range(3)]
         try:
             conns = [as_async(c.connect_to(EntityType.OSD, server.my_addrs))
@@ -168,15 +186,22 @@ def _kill_socket(con: AsyncConnection) -> None:
 
 
 @modes
+@protocols
 @pytest.mark.parametrize("policy", ["lossless_client", "lossless_peer"])
-def test_session_survives_tcp_faults_exactly_once(embedded: bool, policy: str) -> None:
+def test_session_survives_tcp_faults_exactly_once(embedded: bool, protocol: str,
+                                                  policy: str) -> None:
     """Messages in flight when TCP breaks are replayed on the same session: every
-    one arrives exactly once and in order, both directions, without resets."""
+    one arrives exactly once and in order, both directions, without resets.
+
+    On msgr v1 the replay is trimmed by the TAG_SEQ exchange after the reconnect
+    (each side sends the last seq it received) instead of RECONNECT_OK/msg_seq,
+    and acks travel as explicit TAG_ACKs; the outcome must be the same.
+    """
     async def main() -> None:
         client_policy = getattr(Policy, policy)()
         sd = FakeDispatcher(is_server=True, fast_ping=True)
         async with msgr_pair(embedded=embedded, server_policy=Policy.stateful_server(),
-                             client_policy=client_policy, sd=sd) as p:
+                             client_policy=client_policy, sd=sd, protocol=protocol) as p:
             conn = await p.connect()
             n = 0
             for round_ in range(5):
@@ -199,18 +224,25 @@ def test_session_survives_tcp_faults_exactly_once(embedded: bool, policy: str) -
             assert not p.cd.remote_resets
             assert not p.sd.remote_resets
             assert not p.cd.resets
-            counts = conn.core.handshake_counts
-            assert counts.get("send_SESSION_RECONNECT", 0) >= 1  # it really reconnected
+            assert reconnects_sent(conn) >= 1  # it really reconnected
+            if protocol == "v1":  # v1 reconnects resume with the SEQ exchange
+                assert p.sd.accepts  # the server answered SEQ, never READY (a reset)
+                server_counts = as_async(p.sd.accepts[-1]).core.handshake_counts
+                assert server_counts.get("send_SEQ", 0) >= 2
+                assert server_counts.get("send_RESETSESSION", 0) == 0
     run(main, timeout=60)
 
 
 @modes
-def test_blackholed_peer_gets_nothing_but_the_session_stays_up(embedded: bool) -> None:
+@protocols
+def test_blackholed_peer_gets_nothing_but_the_session_stays_up(embedded: bool,
+                                                                protocol: str) -> None:
     """``ms_blackhole_osd``: the client drops what it would send to the OSD and
     what it receives from it (acknowledged, never dispatched); TCP stays up."""
     async def main() -> None:
         cfg = make_config(embedded)
-        server, sd = await make_server(cfg, policy=Policy.stateful_server())
+        server, sd = await make_server(cfg, policy=Policy.stateful_server(),
+                                       protocol=protocol)
         client, cd = await make_client(cfg.replace(ms_blackhole_osd=True),
                                        policy=Policy.lossless_client())
         try:
@@ -232,13 +264,15 @@ def test_blackholed_peer_gets_nothing_but_the_session_stays_up(embedded: bool) -
 
 
 @modes
-def test_delayed_delivery_keeps_order(embedded: bool) -> None:
+@protocols
+def test_delayed_delivery_keeps_order(embedded: bool, protocol: str) -> None:
     """``ms_inject_delay_*`` with probability 1: every message from the OSD is held
     a random time, yet they are delivered in order."""
     async def main() -> None:
         cfg = make_config(embedded)
         server, sd = await make_server(cfg, policy=Policy.stateful_server(),
-                                       dispatcher=FakeDispatcher(is_server=False))
+                                       dispatcher=FakeDispatcher(is_server=False),
+                                       protocol=protocol)
         client, cd = await make_client(
             cfg.replace(ms_inject_delay_type="osd", ms_inject_delay_probability=1.0,
                         ms_inject_delay_max=0.02), policy=Policy.lossless_client())
@@ -329,11 +363,15 @@ def _closed(con: Connection) -> bool:
     return as_async(con).core.state is State.CLOSED
 
 
-@modes
-def test_markdown_races_dispatch_and_keeps_progressing(embedded: bool) -> None:
+@pytest.mark.parametrize(("embedded", "protocol"), [(True, "v2"), (False, "v2"),
+                                                    (True, "v1")],
+                         ids=["embedded-v2", "threaded-v2", "embedded-v1"])
+def test_markdown_races_dispatch_and_keeps_progressing(embedded: bool,
+                                                        protocol: str) -> None:
     """MarkdownTest: 1,000 rounds of connecting to two servers whose (shared)
     dispatcher marks down the other connection on every message; each round must
-    make progress within 1 s, with at most 3 stalled rounds in a row."""
+    make progress within 1 s, with at most 3 stalled rounds in a row. (Over v1
+    in one threading model only: 1,000 rounds take seconds.)"""
     async def main() -> None:
         cfg = make_config(embedded)
         srv_d = MarkdownDispatcher()
@@ -341,7 +379,7 @@ def test_markdown_races_dispatch_and_keeps_progressing(embedded: bool) -> None:
         for _ in range(2):
             s = Messenger.create("osd.0", config=cfg)
             s.set_default_policy(Policy.stateless_server())
-            await s.bind("v2:127.0.0.1:0")
+            await s.bind(bind_addr(protocol))
             s.add_dispatcher_head(srv_d)
             s.start()
             servers.append(s)

@@ -538,7 +538,9 @@ def _handle_connect_msg(p: ProtocolV1, c: ConnectMsg, authorizer: bytes, now: fl
 def _act(p: ProtocolV1, c: ConnectMsg, v: ConnectVerdict, existing: ProtocolV1 | None,
          auth_reply: bytes, now: float) -> None:
     A = ConnectAction
-    if v.action is A.OPEN or existing is None:
+    if v.action is A.RESETSESSION:  # also with no existing session (rule 9)
+        _reply(p, c, V1Tag.RESETSESSION, auth_reply=auth_reply)
+    elif v.action is A.OPEN or existing is None:
         _open(p, c, auth_reply, now)
     elif v.action is A.REPLACE_LOSSY:
         p.registry.stop_connection(existing, queue_reset=True)
@@ -547,8 +549,6 @@ def _act(p: ProtocolV1, c: ConnectMsg, v: ConnectVerdict, existing: ProtocolV1 |
         _reply(p, c, V1Tag.RETRY_GLOBAL, global_seq=v.value, auth_reply=auth_reply)
     elif v.action is A.RETRY_SESSION:
         _reply(p, c, V1Tag.RETRY_SESSION, connect_seq=v.value, auth_reply=auth_reply)
-    elif v.action is A.RESETSESSION:
-        _reply(p, c, V1Tag.RESETSESSION, auth_reply=auth_reply)
     elif v.action is A.WAIT:
         if v.keepalive_existing:
             p.registry.kick_connection(existing)
