@@ -3,17 +3,22 @@
 :class:`MonClient` keeps one session with one monitor of the cluster, as Ceph's
 ``MonClient`` does:
 
-* **Hunting**: ``mon_client_hunt_parallel`` monitors are dialled at once (msgr2
-  addresses), each on its own anonymous lossy connection whose handshake runs the
-  authentication; the first to become ready wins and the others are marked down.
-  Without a winner after ``mon_client_hunt_interval`` (times a back-off multiplier
-  that grows by ``mon_client_hunt_interval_backoff`` up to
+* **Hunting**: ``mon_client_hunt_parallel`` monitors are dialled at once, each on
+  its own anonymous lossy connection: msgr2 when the monitor has a v2 address,
+  msgr v1 otherwise (the messenger's ``asyncmsgr_connect_msgr`` may force one;
+  monitors without an address of that protocol are skipped). The first to be
+  authenticated wins and the others are marked down. Without a winner after
+  ``mon_client_hunt_interval`` (times a back-off multiplier that grows by
+  ``mon_client_hunt_interval_backoff`` up to
   ``mon_client_hunt_interval_max_multiple``) another set is tried.
-* **Authentication** is the messenger's: the auth client given (cephx or none) is
-  wrapped so that a monitor's refusal (AUTH_BAD_METHOD) or a reply that cannot be
-  decrypted ends :meth:`MonClient.connect` with :class:`MonAuthError` once every
-  monitor dialled has refused. Tickets are renewed over the session with MAuth
-  (cephx ``GET_PRINCIPAL_SESSION_KEY``) when the auth client says they are due.
+* **Authentication** (cephx or none): over msgr2 the handshake runs the auth
+  client, wrapped so that a refusal (AUTH_BAD_METHOD) or a reply that cannot be
+  decrypted is reported; over msgr v1 the connection carries no authorizer and
+  the MAuth / MAuthReply exchange (:class:`~asyncmsgr.monc.auth.V1MonAuth`) runs
+  first, before any other message. Either way :meth:`MonClient.connect` ends
+  with :class:`MonAuthError` once every monitor dialled has refused. Tickets are
+  renewed over the session with MAuth (cephx ``GET_PRINCIPAL_SESSION_KEY``) when
+  the auth client says they are due.
 * **Subscriptions** (``monmap`` always; ``config``, ``osdmap``, ``mgrmap`` ... as
   asked) are sent on every new session with ``start`` = the next epoch wanted;
   one-time ones are dropped once a map arrives.
@@ -35,14 +40,9 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from asyncmsgr.auth.base import (
-    AuthClient,
-    AuthConnectionMeta,
-    AuthPeer,
-    AuthRequest,
-)
+from asyncmsgr.auth.base import AuthClient
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
 from asyncmsgr.dispatch import Dispatcher
@@ -64,6 +64,7 @@ from asyncmsgr.messages import (
     SubscribeItem,
 )
 from asyncmsgr.messenger import Messenger
+from asyncmsgr.monc.auth import MonAuthAdapter, TicketRenewer, V1MonAuth
 from asyncmsgr.policy import Policy
 from asyncmsgr.types import EntityAddrVec, EntityName, EntityType
 from asyncmsgr.wire.buffer import Reader
@@ -138,84 +139,6 @@ class CommandResult:
         return json.loads(self.outbuf)
 
 
-@runtime_checkable
-class TicketRenewer(Protocol):
-    """What cephx adds to an AuthClient for renewal over a mon session."""
-
-    def need_tickets(self, now: float) -> bool:
-        """True when a wanted ticket is missing or due for renewal."""
-        ...
-
-    def build_ticket_request(self) -> bytes:
-        """The MAuth ``auth_payload`` asking for service tickets."""
-        ...
-
-    def handle_ticket_reply(self, result_bl: bytes) -> None:
-        """Take the tickets of an MAuthReply; raise AuthFailed."""
-        ...
-
-
-# -- the auth client seen by the messenger ---------------------------------------------
-
-
-class _MonAuth:
-    """Delegates to the user's AuthClient and reports refusals to the MonClient.
-
-    Called on the messenger's worker (maybe another thread): reports hop to the
-    MonClient's loop.
-    """
-
-    def __init__(self, inner: AuthClient, report: Callable[[AuthFailed], None]) -> None:
-        self.inner = inner
-        self._report = report
-
-    def get_auth_request(self, peer: AuthPeer, meta: AuthConnectionMeta) -> AuthRequest:
-        try:
-            return self.inner.get_auth_request(peer, meta)
-        except AuthFailed as exc:
-            self._report(exc)
-            raise
-
-    def handle_auth_reply_more(self, peer: AuthPeer, meta: AuthConnectionMeta,
-                               payload: bytes) -> bytes:
-        try:
-            return self.inner.handle_auth_reply_more(peer, meta, payload)
-        except AuthFailed as exc:
-            self._report(exc)
-            raise
-
-    def handle_auth_done(self, peer: AuthPeer, meta: AuthConnectionMeta, global_id: int,
-                         con_mode: int, payload: bytes) -> None:
-        try:
-            self.inner.handle_auth_done(peer, meta, global_id, con_mode, payload)
-        except AuthFailed as exc:
-            self._report(exc)
-            raise
-
-    def handle_auth_bad_method(self, peer: AuthPeer, meta: AuthConnectionMeta,
-                               old_method: int, result: int,
-                               allowed_methods: tuple[int, ...],
-                               allowed_modes: tuple[int, ...]) -> bool:
-        retry = self.inner.handle_auth_bad_method(peer, meta, old_method, result,
-                                                  allowed_methods, allowed_modes)
-        if not retry:
-            err = getattr(self.inner, "last_error", None)
-            if not isinstance(err, AuthFailed):
-                err = AuthFailed(_refusal_text(result), result)
-            self._report(err)
-        return retry
-
-
-def _refusal_text(result: int) -> str:
-    if result in (-13, -1):
-        return "monitor refused authentication: permission denied (wrong key?)"
-    if result == -2:
-        return "monitor refused authentication: unknown entity"
-    if result == -95:
-        return "monitor refused authentication: no auth method in common"
-    return f"monitor refused authentication (error {result})"
-
-
 # -- map decoding for subscriptions ----------------------------------------------------
 
 
@@ -256,6 +179,14 @@ class _Hunt:
     conns: dict[Connection, EntityAddrVec] = field(default_factory=dict)
     failed: list[AuthFailed] = field(default_factory=list)
     deadline: float = 0.0
+    v1: dict[Connection, V1MonAuth] = field(default_factory=dict)
+    """msgr v1 connections whose MAuth exchange is under way."""
+    refused: set[Connection] = field(default_factory=set)
+    """msgr v1 connections the monitor refused (marked down, kept in ``conns``)."""
+
+    def all_refused(self) -> bool:
+        """A refusal was seen and no connection is left that could still win."""
+        return bool(self.failed) and all(c in self.refused for c in self.conns)
 
 
 class MonClient(Dispatcher):
@@ -279,7 +210,7 @@ class MonClient(Dispatcher):
         self.initial_addrs = tuple(mon_addrs)
         self.options = options or MonClientOptions()
         self.auth_client = auth_client
-        self._auth = _MonAuth(auth_client, self._report_auth_error)
+        self._auth = MonAuthAdapter(auth_client, self._report_auth_error)
         self._own_messenger = messenger is None
         if messenger is None:
             messenger = Messenger.create(EntityName(EntityType.CLIENT, -1), config=config)
@@ -489,11 +420,19 @@ class MonClient(Dispatcher):
     # -- hunting -------------------------------------------------------------------------
 
     def _hunt_candidates(self) -> list[EntityAddrVec]:
+        """The monitors (monmap, else mon_host) the messenger has a protocol for."""
         if self.monmap is not None and self.monmap.ranks:
             addrs = [av for _, _, av in self.monmap.rank_entries()]
         else:
             addrs = list(self.initial_addrs)
-        return [av for av in addrs if av.msgr2_addr is not None]
+        return [av for av in addrs if self._dialable(av)]
+
+    def _dialable(self, av: EntityAddrVec) -> bool:
+        try:
+            self.messenger.pick_target(av)
+        except ValueError:
+            return False
+        return True
 
     def _reopen_session(self) -> None:
         """Drop the current session (if any) and dial a fresh set of monitors."""
@@ -507,8 +446,10 @@ class MonClient(Dispatcher):
         self._drop_hunt()
         candidates = self._hunt_candidates()
         if not candidates:
+            want = self.messenger.config.asyncmsgr_connect_msgr
             self._fail_auth(MonClientError(
-                "no monitor has a msgr2 address (msgr v1 is not supported yet)"))
+                "no monitor address to connect to (asyncmsgr_connect_msgr="
+                f"{want}): {', '.join(str(a) for a in self.initial_addrs)}"))
             return
         fresh = [av for av in candidates if av not in self._failed]
         candidates = fresh or candidates
@@ -522,7 +463,44 @@ class MonClient(Dispatcher):
         for av in picked:
             conn = self.messenger.connect_to(EntityType.MON, av, anon=True)
             hunt.conns[conn] = av
+            if not conn.is_msgr2:
+                self._start_v1_auth(hunt, conn)
         self._wake.set()
+
+    def _start_v1_auth(self, hunt: _Hunt, con: Connection) -> None:
+        """Queue MAuth(protocol 0) on a new msgr v1 connection (sent once it is up)."""
+        epoch = self.monmap.epoch if self.monmap is not None else 0
+        try:
+            exchange = V1MonAuth(self.auth_client, epoch)
+        except AuthFailed as exc:
+            self._v1_refused(hunt, con, exc)
+            return
+        hunt.v1[con] = exchange
+        con.send_message(exchange.hello())
+
+    def _v1_auth_reply(self, hunt: _Hunt, con: Connection, m: MAuthReply) -> None:
+        """One MAuthReply of a hunting v1 connection: answer, or win, or give up."""
+        exchange = hunt.v1[con]
+        try:
+            nxt = exchange.handle(m)
+        except AuthFailed as exc:
+            self._v1_refused(hunt, con, exc)
+            return
+        if nxt is not None:
+            con.send_message(nxt)
+            return
+        del hunt.v1[con]
+        exchange.adopt()
+        self._finish_hunting(con, exchange.global_id)
+
+    def _v1_refused(self, hunt: _Hunt, con: Connection, exc: AuthFailed) -> None:
+        hunt.v1.pop(con, None)
+        hunt.refused.add(con)
+        hunt.failed.append(exc)
+        con.mark_down()
+        logger.warning("monclient: authentication with %s failed: %s", con.peer_addrs, exc)
+        if hunt.all_refused():
+            self._fail_auth(MonAuthError(str(exc), exc.result))
 
     def _drop_hunt(self) -> None:
         hunt, self._hunt = self._hunt, None
@@ -530,7 +508,7 @@ class MonClient(Dispatcher):
             for conn in hunt.conns:
                 conn.mark_down()
 
-    def _finish_hunting(self, con: Connection) -> None:
+    def _finish_hunting(self, con: Connection, global_id: int = 0) -> None:
         hunt = self._hunt
         assert hunt is not None
         del hunt.conns[con]
@@ -539,7 +517,7 @@ class MonClient(Dispatcher):
         self._multiplier = 1.0
         self._failed.clear()
         self.sessions += 1
-        gid = getattr(self.auth_client, "global_id", 0)
+        gid = global_id or getattr(self.auth_client, "global_id", 0)
         if isinstance(gid, int) and gid > 0:
             self.global_id = gid
             self.messenger.set_myname(EntityName(EntityType.CLIENT, gid))
@@ -648,10 +626,12 @@ class MonClient(Dispatcher):
     # -- dispatch ------------------------------------------------------------------------
 
     def ms_handle_connect(self, con: Connection) -> None:
-        """A dialled monitor finished its handshake: the first one wins."""
+        """A dialled monitor finished its handshake: the first msgr2 one wins (a
+        msgr v1 one still has to authenticate, see :meth:`_v1_auth_reply`)."""
         hunt = self._hunt
         if hunt is not None and con in hunt.conns:
-            self._finish_hunting(con)
+            if con.is_msgr2:
+                self._finish_hunting(con)
         elif con.peer_type == EntityType.MON and con is not self._active \
                 and con.is_anon:  # a hunting connection of an earlier round
             con.mark_down()
@@ -661,7 +641,10 @@ class MonClient(Dispatcher):
         hunt = self._hunt
         if hunt is not None and con in hunt.conns:
             del hunt.conns[con]
-            if not hunt.conns:
+            hunt.v1.pop(con, None)
+            if hunt.refused and hunt.all_refused():
+                self._fail_auth(MonAuthError(str(hunt.failed[-1]), hunt.failed[-1].result))
+            elif not hunt.conns:
                 self._wake.set()
             return True
         if con is self._active:
@@ -674,7 +657,12 @@ class MonClient(Dispatcher):
 
     def ms_dispatch(self, m: Message) -> bool:
         """Handle the monitor's messages; others go to the next dispatcher."""
-        if m.connection is not None and m.connection is not self._active:
+        con = m.connection
+        if con is not None and con is not self._active:
+            hunt = self._hunt
+            if isinstance(m, MAuthReply) and hunt is not None and con in hunt.v1:
+                self._v1_auth_reply(hunt, con, m)
+                return True
             return isinstance(m, (MMonMap, MConfig, MMonCommandAck, MMonGetVersionReply,
                                   MAuthReply))
         if isinstance(m, MMonMap):

@@ -7,6 +7,15 @@ cluster), a ``config`` subscription → MConfig, MMonGetVersion → a reply,
 MMonCommand → :attr:`FakeMon.handler`'s ``(r, rs, outbuf)`` (default: ``status``,
 ``version``, ``health``, ``mon dump`` with JSON output, ``-EINVAL`` otherwise).
 Client sessions are lossy (``stateless_server``), as on a real mon.
+
+``msgr`` picks what the mons bind: ``"v2"`` (default), ``"v1"`` or ``"v2+v1"``.
+Over msgr v1 a client connects without an authorizer (the dispatcher's
+``require_authorizer`` is False, as a monitor's) and authenticates with MAuth:
+a :class:`~asyncmsgr.auth.cephx.CephxAuthServer` answers through
+:meth:`~asyncmsgr.auth.cephx.CephxAuthServer.handle_mauth` (cephx, or none when
+it allows it, and ticket renewals), any other auth server with auth none when
+its methods list it. As on a real mon, anything else a v1 client sends before it
+is authenticated is dropped (counted in :attr:`FakeMon.dropped`).
 Each mon runs one worker thread, so :meth:`FakeMon.freeze` can stall it the way
 SIGSTOP stalls a daemon: nothing is read, answered or acknowledged until
 :meth:`FakeMon.thaw`.
@@ -15,17 +24,27 @@ SIGSTOP stalls a daemon: nothing is read, answered or acknowledged until
 from __future__ import annotations
 
 import dataclasses
+import errno
+import itertools
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from asyncmsgr.auth.base import AuthServer
+from asyncmsgr.auth.cephx.server import CephxAuthServer, MonSession
 from asyncmsgr.config import MessengerConfig
+from asyncmsgr.connection import Connection
 from asyncmsgr.dispatch import Dispatcher
+from asyncmsgr.errors import DecodeError
+from asyncmsgr.frames.v2 import AUTH_NONE
 from asyncmsgr.message import Message
 from asyncmsgr.messages import (
+    MAuth,
+    MAuthReply,
     MConfig,
     MMonCommand,
     MMonCommandAck,
@@ -40,11 +59,26 @@ from asyncmsgr.messages import (
 from asyncmsgr.messenger import Messenger
 from asyncmsgr.policy import Policy
 from asyncmsgr.types import EntityAddrVec, EntityName, EntityType
+from asyncmsgr.wire.buffer import Reader, pull_u32_item
+
+logger = logging.getLogger(__name__)
 
 FAKE_FSID = uuid.UUID("5a1d0c1e-0000-4000-8000-00000000fa4e")
 FAKE_VERSION = "ceph version 16.2.15 (asyncmsgr fake mon) pacific (stable)"
 
 CommandHandler = Callable[[list[str], bytes], tuple[int, str, bytes]]
+#: What the fake mons bind.
+FakeMsgr = Literal["v2", "v1", "v2+v1"]
+_BIND = {"v2": "v2:127.0.0.1:0", "v1": "v1:127.0.0.1:0",
+         "v2+v1": "[v2:127.0.0.1:0,v1:127.0.0.1:0]"}
+
+
+@dataclass(slots=True)
+class _ClientAuth:
+    """A client connection's MAuth state (kept in ``con.priv``)."""
+
+    cephx: MonSession | None = None
+    authenticated: bool = False
 
 
 @dataclass
@@ -58,7 +92,14 @@ class FakeMon(Dispatcher):
     commands: list[list[str]] = field(default_factory=list)
     """Every command received (also from connections that then failed)."""
     config: dict[str, str] = field(default_factory=dict)
+    mauths: list[tuple[int, int]] = field(default_factory=list)
+    """``(protocol, result)`` of every MAuth received and its reply."""
+    dropped: int = 0
+    """Messages dropped because a v1 client sent them before authenticating."""
+    auth_server: AuthServer | None = None
     _thawed: threading.Event = field(default_factory=threading.Event)
+
+    require_authorizer = False  # msgr v1 clients authenticate later, with MAuth
 
     @property
     def name(self) -> str:
@@ -72,17 +113,18 @@ class FakeMon(Dispatcher):
         return self.messenger.my_addrs
 
     async def start(self, config: MessengerConfig | None,
-                    auth_server: AuthServer | None) -> None:
-        """Bind a free msgr2 port on 127.0.0.1 and start dispatching."""
+                    auth_server: AuthServer | None, msgr: FakeMsgr = "v2") -> None:
+        """Bind free ports on 127.0.0.1 (``msgr``: which protocols) and start."""
         cfg = dataclasses.replace(config or MessengerConfig(), asyncmsgr_embedded=False,
                                   ms_async_op_threads=1)
-        msgr = Messenger.create(EntityName(EntityType.MON, self.rank), config=cfg,
-                                auth_server=auth_server)
-        msgr.set_policy(EntityType.CLIENT, Policy.stateless_server())
-        msgr.add_dispatcher_head(self)
-        await msgr.bind("v2:127.0.0.1:0")
-        msgr.start()
-        self.messenger = msgr
+        messenger = Messenger.create(EntityName(EntityType.MON, self.rank), config=cfg,
+                                     auth_server=auth_server)
+        messenger.set_policy(EntityType.CLIENT, Policy.stateless_server())
+        messenger.add_dispatcher_head(self)
+        await messenger.bindv(_BIND[msgr])
+        messenger.start()
+        self.auth_server = messenger.auth_server
+        self.messenger = messenger
 
     def freeze(self) -> None:
         """Stall the mon's worker thread (no reads, replies or keepalive acks)."""
@@ -112,6 +154,14 @@ class FakeMon(Dispatcher):
         con = m.connection
         if con is None:
             return False
+        if isinstance(m, MAuth):
+            self._handle_mauth(con, m)
+            return True
+        if not con.is_msgr2 and not self._authenticated(con):
+            self.dropped += 1
+            logger.info("fake mon.%s: %r from an unauthenticated v1 client dropped",
+                        self.name, m)
+            return True
         if isinstance(m, MMonGetMap):
             con.send_message(MMonMap.from_monmap(self.cluster.monmap()))
         elif isinstance(m, MMonSubscribe):
@@ -133,22 +183,73 @@ class FakeMon(Dispatcher):
             return False
         return True
 
+    @staticmethod
+    def _authenticated(con: Connection) -> bool:
+        st = con.priv
+        return isinstance(st, _ClientAuth) and st.authenticated
+
+    def _handle_mauth(self, con: Connection, m: MAuth) -> None:
+        """Answer MAuth as a mon's AuthMonitor does (one MAuthReply each)."""
+        st = con.priv
+        if not isinstance(st, _ClientAuth):
+            st = con.priv = _ClientAuth()
+        server = self.auth_server
+        if isinstance(server, CephxAuthServer):
+            res = server.handle_mauth(st.cephx, m.protocol, bytes(m.auth_payload))
+            st.cephx = res.session
+            reply = MAuthReply(protocol=res.protocol, result=res.result,
+                               global_id=res.global_id, result_bl=res.result_bl)
+            done = res.protocol == AUTH_NONE or (
+                res.session is not None and res.session.authenticated)
+        else:
+            reply = self._none_mauth(m)
+            done = True
+        if reply.result == 0 and done:
+            st.authenticated = True
+        self.mauths.append((m.protocol, reply.result))
+        con.send_message(reply)
+
+    def _none_mauth(self, m: MAuth) -> MAuthReply:
+        """Auth none: the hello must offer it and the auth server allow it."""
+        allowed = self.auth_server is not None and AUTH_NONE in \
+            self.auth_server.get_supported_auth_methods(EntityType.CLIENT)[0]
+        if m.protocol != 0:
+            return MAuthReply(protocol=m.protocol, result=-errno.EINVAL)
+        try:
+            r = Reader(bytes(m.auth_payload))
+            r.pull_u8()
+            methods = r.pull_list(pull_u32_item, 4)
+        except DecodeError:
+            return MAuthReply(result=-errno.EINVAL)
+        if not allowed or AUTH_NONE not in methods:
+            return MAuthReply(result=-errno.EOPNOTSUPP)
+        return MAuthReply(protocol=AUTH_NONE, global_id=self.cluster.next_global_id())
+
 
 class FakeMonCluster:
     """``n`` fake mons sharing one monmap; ``async with`` starts and stops them."""
 
     def __init__(self, n: int = 1, *, config: MessengerConfig | None = None,
-                 auth_server_factory: Callable[[], AuthServer] | None = None) -> None:
+                 auth_server_factory: Callable[[], AuthServer] | None = None,
+                 msgr: FakeMsgr = "v2") -> None:
+        if msgr not in _BIND:
+            raise ValueError(f"msgr must be one of {', '.join(_BIND)}, not {msgr!r}")
         self.mons = [FakeMon(rank, self) for rank in range(n)]
         self.config = config
         self.auth_server_factory = auth_server_factory
+        self.msgr: FakeMsgr = msgr
         self.fsid = FAKE_FSID
+        self._global_ids = itertools.count(8192)
+
+    def next_global_id(self) -> int:
+        """A global_id no client of this cluster had (auth none over MAuth)."""
+        return next(self._global_ids)
 
     async def start(self) -> None:
         """Start every mon."""
         for mon in self.mons:
             server = self.auth_server_factory() if self.auth_server_factory else None
-            await mon.start(self.config, server)
+            await mon.start(self.config, server, self.msgr)
 
     async def stop(self) -> None:
         """Stop every mon still running."""
@@ -197,4 +298,4 @@ class FakeMonCluster:
         return 0, "", json.dumps(out).encode()
 
 
-__all__ = ["FAKE_FSID", "FAKE_VERSION", "FakeMon", "FakeMonCluster"]
+__all__ = ["FAKE_FSID", "FAKE_VERSION", "FakeMon", "FakeMonCluster", "FakeMsgr"]
