@@ -11,7 +11,9 @@ real v1-only Pacific monitor is in tests/interop/test_monclient_v1_real.py.
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
+import json
 import random
 import time
 from collections.abc import Callable
@@ -22,12 +24,15 @@ from msgr_harness import run
 from asyncmsgr.auth.base import AuthServer, ModeOptions
 from asyncmsgr.auth.cephx import CephxAuthServer, CephxClient, CryptoKey, Keyring, KeyServer
 from asyncmsgr.auth.none import AuthNoneClient
+from asyncmsgr.cli import ceph as ceph_cli
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
+from asyncmsgr.messenger import Messenger
 from asyncmsgr.monc.client import MonAuthError, MonClient, MonClientOptions
+from asyncmsgr.monc.conf import ConfEnv, load_client_settings
 from asyncmsgr.testing.dummy_auth import DummyAuthClient
 from asyncmsgr.testing.fake_mon import FAKE_VERSION, FakeMonCluster
-from asyncmsgr.types import AuthName, EntityAddrVec, EntityType
+from asyncmsgr.types import AuthName, EntityAddrVec, EntityName, EntityType
 
 FAST = MonClientOptions(hunt_interval=0.3, ping_interval=0.1, ping_timeout=0.6,
                         mount_timeout=5.0)
@@ -66,8 +71,8 @@ def _cephx_mons(ks: KeyServer, methods: tuple[int, ...] = (AUTH_CEPHX,)
     return make
 
 
-def _key_server(**ttls: float) -> KeyServer:
-    return KeyServer(KEYRING, clock=time.time, **ttls)
+def _key_server(service_ticket_ttl: float = 3600.0) -> KeyServer:
+    return KeyServer(KEYRING, clock=time.time, auth_service_ticket_ttl=service_ticket_ttl)
 
 
 def _v1_only(addrs: list[EntityAddrVec]) -> list[EntityAddrVec]:
@@ -150,7 +155,7 @@ def test_cephx_ticket_renewal_over_v1() -> None:
     """Service tickets of 1 s: renewed over the v1 session with MAuth before they
     expire, on the same session."""
     async def body() -> None:
-        ks = _key_server(auth_service_ticket_ttl=1.0)
+        ks = _key_server(service_ticket_ttl=1.0)
         async with FakeMonCluster(1, msgr="v1", auth_server_factory=_cephx_mons(ks)) as cluster:
             auth = _cephx()
             monc = MonClient(cluster.addrs, auth_client=auth, options=FAST)
@@ -368,4 +373,75 @@ def test_threaded_messenger_over_v1() -> None:
                 assert res.json()["fsid"] == str(cluster.fsid)
             finally:
                 await monc.shutdown()
+    run(body)
+
+
+# -- asyncmsgr ceph --------------------------------------------------------------------
+
+
+async def _cli(*argv: str) -> tuple[int, str, str]:
+    """``asyncmsgr ceph ARGV`` (no ceph.conf) on a thread: it runs its own loop."""
+    out, err = io.StringIO(), io.StringIO()
+    rc = await asyncio.to_thread(ceph_cli.main, ["--connect-timeout", "10", *argv],
+                                 {"CEPH_CONF": "/nonexistent"}, stdout=out, stderr=err)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_mon_host_rules_pick_v1() -> None:
+    """``-m v1:IP:PORT`` and ``-m IP:6789`` give v1-only monitors, dialled with v1."""
+    env = ConfEnv(environ={"CEPH_CONF": "/nonexistent"}, read_file=lambda _p: None)
+    msgr = Messenger.create(EntityName(EntityType.CLIENT, -1))
+    for mon_host in ("v1:127.0.0.1:7000", "127.0.0.1:6789", "127.0.0.1:6789,v1:10.0.0.1"):
+        settings = load_client_settings(["-m", mon_host], env=env)
+        assert settings.mon_addrs
+        for av in settings.mon_addrs:
+            assert av.msgr2_addr is None, (mon_host, av)
+            assert msgr.pick_target(av)[1] == 1, (mon_host, av)
+
+
+@pytest.mark.parametrize("form", ["v1-addr", "plain-ip-port"])
+def test_cli_with_v1_only_mon_host(form: str) -> None:
+    """``-m v1:IP:PORT``, and ``-m IP:PORT`` (Ceph's rules: v2 and v1 on that port;
+    the v2 attempt fails on the v1 port and hunting finds the v1 one)."""
+    async def body() -> None:
+        ks = _key_server()
+        async with FakeMonCluster(1, msgr="v1", auth_server_factory=_cephx_mons(ks)) as cluster:
+            legacy = cluster.addrs[0].legacy_addr
+            assert legacy is not None
+            mon_host = (f"v1:127.0.0.1:{legacy.port}" if form == "v1-addr"
+                        else f"127.0.0.1:{legacy.port}")
+            rc, out, err = await _cli("-m", mon_host, "--key", ADMIN_KEY.to_base64(),
+                                      "--mon_client_hunt_interval=0.5",
+                                      "version", "--format", "json")
+            assert rc == 0, err
+            assert json.loads(out) == {"version": FAKE_VERSION}
+            assert cluster.mons[0].mauths[:2] == [(0, 0), (AUTH_CEPHX, 0)]
+            rc, out, err = await _cli("-m", mon_host, "--key", ADMIN_KEY.to_base64(),
+                                      "--mon_client_hunt_interval=0.5", "mon", "dump")
+            assert rc == 0, err
+            assert "dumped monmap epoch 1" in err
+    run(body, timeout=40)
+
+
+def test_cli_forced_v1_and_auth_none_on_a_dual_mon() -> None:
+    async def body() -> None:
+        async with FakeMonCluster(1, msgr="v2+v1") as cluster:
+            rc, out, err = await _cli("-m", str(cluster.addrs[0]),
+                                      "--asyncmsgr_connect_msgr=v1",
+                                      "--auth_client_required=none", "status")
+            assert rc == 0, err
+            assert json.loads(out)["fsid"] == str(cluster.fsid)
+            assert cluster.mons[0].mauths == [(0, 0)], "the session ran over v1"
+    run(body)
+
+
+def test_cli_wrong_key_over_v1_exits_13() -> None:
+    async def body() -> None:
+        ks = _key_server()
+        async with FakeMonCluster(1, msgr="v1", auth_server_factory=_cephx_mons(ks)) as cluster:
+            rc, _out, err = await _cli("-m", str(cluster.addrs[0]),
+                                       "--key", WRONG_KEY.to_base64(), "status")
+            assert rc == 13
+            assert "[errno 13] RADOS permission denied (error connecting to the cluster)" in err
+            assert cluster.mons[0].mauths == [(0, 0), (AUTH_CEPHX, -1)]
     run(body)

@@ -14,8 +14,10 @@
 
 Configuration is read as ``ceph`` reads it (``CEPH_ARGS``, ``CEPH_CONF``,
 ``/etc/ceph/$cluster.conf``, ``[global]``/``[client]``/``[client.NAME]``), and the
-session is a :class:`~asyncmsgr.monc.client.MonClient` (msgr2, crc or secure,
-cephx or none). The output is the monitor's: ``status --format json`` prints the
+session is a :class:`~asyncmsgr.monc.client.MonClient` (cephx or none; msgr2 in
+crc or secure mode, or msgr v1 with a monitor that has only a v1 address, e.g.
+``-m v1:IP:PORT`` or ``-m IP:6789``, and with every monitor under
+``--asyncmsgr_connect_msgr=v1``). The output is the monitor's: ``status --format json`` prints the
 JSON the monitor returns to ``ceph status --format json``; the status text goes
 to stderr. Exit status as ``ceph``'s: 0, or the errno of a failed command
 (``Error EINVAL: ...``), 13 when the monitors refuse our credentials, 1 when no

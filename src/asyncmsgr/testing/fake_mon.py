@@ -114,11 +114,15 @@ class FakeMon(Dispatcher):
 
     async def start(self, config: MessengerConfig | None,
                     auth_server: AuthServer | None, msgr: FakeMsgr = "v2") -> None:
-        """Bind free ports on 127.0.0.1 (``msgr``: which protocols) and start."""
+        """Bind free ports on 127.0.0.1 (``msgr``: which protocols) and start.
+
+        The nonce is 0, as a real mon's, so ``-m v1:IP:PORT`` (nonce 0) reaches it:
+        a msgr v1 client refuses a server whose banner names another nonce.
+        """
         cfg = dataclasses.replace(config or MessengerConfig(), asyncmsgr_embedded=False,
                                   ms_async_op_threads=1)
         messenger = Messenger.create(EntityName(EntityType.MON, self.rank), config=cfg,
-                                     auth_server=auth_server)
+                                     auth_server=auth_server, nonce=0)
         messenger.set_policy(EntityType.CLIENT, Policy.stateless_server())
         messenger.add_dispatcher_head(self)
         await messenger.bindv(_BIND[msgr])
