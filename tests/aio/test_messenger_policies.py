@@ -10,6 +10,7 @@ import pytest
 from msgr_harness import (
     EMBEDDED_IDS,
     EMBEDDED_MODES,
+    PROTOCOLS,
     FakeDispatcher,
     as_async,
     msgr_pair,
@@ -23,6 +24,7 @@ from asyncmsgr.throttle import Throttle
 from asyncmsgr.types import EntityType
 
 modes = pytest.mark.parametrize("embedded", EMBEDDED_MODES, ids=EMBEDDED_IDS)
+protocols = pytest.mark.parametrize("protocol", PROTOCOLS)
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -32,16 +34,18 @@ def _tag(m: Message) -> bytes:
     return bytes(m.data)
 
 
-def test_priorities_queued_before_connect_arrive_highest_first() -> None:
+@protocols
+def test_priorities_queued_before_connect_arrive_highest_first(protocol: str) -> None:
     """Messages queued before the session is up go out highest priority first,
     FIFO within one priority (``out_queue``), and are dispatched in that order.
 
     Embedded only: there every send happens before the loop can run the handshake,
-    so all the messages are queued for sure.
+    so all the messages are queued for sure. A new msgr v1 session numbers its
+    messages from 1 as msgr2 does (only a reset session starts at a random seq).
     """
     async def main() -> None:
         sd = FakeDispatcher(is_server=True, fast_ping=False)
-        async with msgr_pair(sd=sd) as p:
+        async with msgr_pair(sd=sd, protocol=protocol) as p:
             con = as_async(p.client.connect_to(EntityType.OSD, p.server.my_addrs))
             sent = []
             prios = [CEPH_MSG_PRIO_DEFAULT, CEPH_MSG_PRIO_LOW, CEPH_MSG_PRIO_HIGH] * 3
@@ -61,7 +65,8 @@ def test_priorities_queued_before_connect_arrive_highest_first() -> None:
 
 
 @modes
-def test_fast_and_queued_dispatch(embedded: bool) -> None:
+@protocols
+def test_fast_and_queued_dispatch(embedded: bool, protocol: str) -> None:
     """PING goes to ms_fast_dispatch on the I/O worker; COMMAND to ms_dispatch on
     the dispatch task; ms_fast_preprocess sees every message in receipt order."""
     main_thread = threading.current_thread().name
@@ -82,7 +87,7 @@ def test_fast_and_queued_dispatch(embedded: bool) -> None:
     sd = Recording()
 
     async def main() -> None:
-        async with msgr_pair(embedded=embedded, sd=sd) as p:
+        async with msgr_pair(embedded=embedded, sd=sd, protocol=protocol) as p:
             con = await p.connect()
             sent: list[tuple[type[Message], bytes]] = []
             for i in range(20):
@@ -112,7 +117,8 @@ def test_fast_and_queued_dispatch(embedded: bool) -> None:
 
 
 @modes
-def test_throttles_bound_held_bytes(embedded: bool) -> None:
+@protocols
+def test_throttles_bound_held_bytes(embedded: bool, protocol: str) -> None:
     """A slow dispatcher and a 1 MiB policy byte throttle: the server never holds
     more than the limit (plus one message, Ceph's rule for an oversize request);
     everything arrives in order; afterwards every throttle is back to 0."""
@@ -130,7 +136,7 @@ def test_throttles_bound_held_bytes(embedded: bool) -> None:
     sd = FakeDispatcher(is_server=True, fast_ping=False, slow=slow)
 
     async def main() -> None:
-        async with msgr_pair(embedded=embedded, sd=sd) as p:
+        async with msgr_pair(embedded=embedded, sd=sd, protocol=protocol) as p:
             p.server.set_policy_throttlers(EntityType.CLIENT, bytes=limit, messages=64)
             policy = p.server.get_policy(EntityType.CLIENT)
             assert policy.throttler_bytes is not None
@@ -163,14 +169,16 @@ def test_throttles_bound_held_bytes(embedded: bool) -> None:
     run(main)
 
 
+@protocols
 @pytest.mark.parametrize("policy", ["lossless", "lossy"])
-def test_policy_decides_lossiness(policy: str) -> None:
+def test_policy_decides_lossiness(protocol: str, policy: str) -> None:
     """The server decides: a lossless client talking to a stateless server is lossy."""
     async def main() -> None:
         server_policy = (Policy.stateful_server() if policy == "lossless"
                          else Policy.stateless_server())
         async with msgr_pair(server_policy=server_policy,
-                             client_policy=Policy.lossless_client()) as p:
+                             client_policy=Policy.lossless_client(),
+                             protocol=protocol) as p:
             con = await p.connect()
             assert con.core.lossy is (policy == "lossy")
             con.send_message(MPing())
