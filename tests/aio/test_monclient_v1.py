@@ -218,7 +218,8 @@ def test_wrong_key_is_mon_auth_error() -> None:
             try:
                 with pytest.raises(MonAuthError, match=r"client\.admin") as info:
                     await monc.connect()
-                assert info.value.result == -1  # -EPERM, as CephxServiceHandler
+                assert info.value.result == -1  # CephxAuthServer's -EPERM
+                assert info.value.msgr_v1
                 assert monc.hunts == 1, "both mons refused in the first round"
                 assert monc.active_connection is None
                 with pytest.raises(MonAuthError):  # a second attempt hunts again
@@ -243,6 +244,7 @@ def test_no_common_method_is_mon_auth_error(client: str) -> None:
                 with pytest.raises(MonAuthError) as info:
                     await monc.connect()
                 assert info.value.result == -95
+                assert info.value.msgr_v1
                 expected = [(0, -95)] if client == "cephx-only" else []
                 assert cluster.mons[0].mauths == expected
             finally:
@@ -444,4 +446,18 @@ def test_cli_wrong_key_over_v1_exits_13() -> None:
             assert rc == 13
             assert "[errno 13] RADOS permission denied (error connecting to the cluster)" in err
             assert cluster.mons[0].mauths == [(0, 0), (AUTH_CEPHX, -1)]
+    run(body)
+
+
+def test_cli_no_common_method_over_v1_exits_1() -> None:
+    """As ``ceph`` against a v1 mon: the mon's EOPNOTSUPP is printed, exit status 1
+    (over msgr2 ``ceph`` reports EACCES and exits 13)."""
+    async def body() -> None:
+        async with FakeMonCluster(1, msgr="v1") as cluster:
+            rc, _out, err = await _cli("-m", str(cluster.addrs[0]), "--key",
+                                       ADMIN_KEY.to_base64(), "--auth_client_required=cephx",
+                                       "status")
+            assert rc == 1
+            assert "[errno 95] error connecting to the cluster" in err
+            assert cluster.mons[0].mauths == [(0, -95)]
     run(body)

@@ -5,6 +5,8 @@
   quorum (kill or restart only on a private :class:`MonCluster`).
 * ``ceph_mon_pair``: a two-mon cluster (mons ``a`` and ``b``), shared by the
   session; a test that kills a mon restarts it and calls ``wait_ready()``.
+* ``ceph_mon_v1``: a one-mon msgr v1-only cluster (``ms_bind_msgr2 = false``, a
+  v1-only monmap; cephx with auth none also allowed), shared by a test module.
 * ``mon_cluster_factory``: builds private clusters (any options), stopped at the
   end of the test.
 
@@ -55,6 +57,15 @@ def ceph_mon_pair() -> Iterator[MonCluster]:
     """A running two-mon cluster (``a``, ``b``) allowing cephx and auth none."""
     _require_ceph_mon()
     cluster = _started(num_mons=2, auth_none=True)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def ceph_mon_v1() -> Iterator[MonCluster]:
+    """A running one-mon msgr v1-only cluster allowing cephx and auth none."""
+    _require_ceph_mon()
+    cluster = _started(num_mons=1, auth_none=True, msgr="v1")
     yield cluster
     cluster.stop()
 

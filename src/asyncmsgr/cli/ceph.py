@@ -21,7 +21,8 @@ crc or secure mode, or msgr v1 with a monitor that has only a v1 address, e.g.
 JSON the monitor returns to ``ceph status --format json``; the status text goes
 to stderr. Exit status as ``ceph``'s: 0, or the errno of a failed command
 (``Error EINVAL: ...``), 13 when the monitors refuse our credentials, 1 when no
-monitor answers or the configuration is unusable, 2 for usage errors.
+monitor answers, a v1 monitor fails the authentication for another reason (no
+auth method in common) or the configuration is unusable, 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -210,6 +211,12 @@ async def run_commands(settings: ClientSettings, commands: list[list[str]],
         try:
             await monc.connect(timeout)
         except MonAuthError as exc:
+            if exc.msgr_v1 and exc.result not in (-errno.EACCES, -errno.EPERM):
+                # librados over v1 returns the mon's error (e.g. EOPNOTSUPP: no method
+                # in common), which ``ceph`` prints and exits 1 for, as for a timeout
+                print(f"[errno {-exc.result}] error connecting to the cluster", file=stderr)
+                print(f"asyncmsgr: {exc}", file=stderr)
+                return 1
             print("[errno 13] RADOS permission denied (error connecting to the cluster)",
                   file=stderr)
             print(f"asyncmsgr: {exc}", file=stderr)

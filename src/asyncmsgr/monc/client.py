@@ -84,11 +84,16 @@ class MonClientError(AsyncmsgrError):
 
 
 class MonAuthError(MonClientError):
-    """Every monitor dialled refused our credentials; ``result`` is a negative errno."""
+    """Every monitor dialled refused our credentials; ``result`` is a negative errno.
 
-    def __init__(self, message: str, result: int = -13) -> None:
+    ``msgr_v1``: the refusal came in an MAuthReply (msgr v1), whose ``result`` is
+    the monitor's own (librados returns it as is; over msgr2 it reports EACCES).
+    """
+
+    def __init__(self, message: str, result: int = -13, *, msgr_v1: bool = False) -> None:
         super().__init__(message)
         self.result = result
+        self.msgr_v1 = msgr_v1
 
 
 class MonTimeout(MonClientError, TimeoutError):
@@ -181,7 +186,7 @@ class _Hunt:
     deadline: float = 0.0
     v1: dict[Connection, V1MonAuth] = field(default_factory=dict)
     """msgr v1 connections whose MAuth exchange is under way."""
-    refused: set[Connection] = field(default_factory=set)
+    refused: dict[Connection, AuthFailed] = field(default_factory=dict)
     """msgr v1 connections the monitor refused (marked down, kept in ``conns``)."""
 
     def all_refused(self) -> bool:
@@ -495,12 +500,12 @@ class MonClient(Dispatcher):
 
     def _v1_refused(self, hunt: _Hunt, con: Connection, exc: AuthFailed) -> None:
         hunt.v1.pop(con, None)
-        hunt.refused.add(con)
+        hunt.refused[con] = exc
         hunt.failed.append(exc)
         con.mark_down()
         logger.warning("monclient: authentication with %s failed: %s", con.peer_addrs, exc)
         if hunt.all_refused():
-            self._fail_auth(MonAuthError(str(exc), exc.result))
+            self._fail_auth(MonAuthError(str(exc), exc.result, msgr_v1=True))
 
     def _drop_hunt(self) -> None:
         hunt, self._hunt = self._hunt, None
@@ -643,7 +648,9 @@ class MonClient(Dispatcher):
             del hunt.conns[con]
             hunt.v1.pop(con, None)
             if hunt.refused and hunt.all_refused():
-                self._fail_auth(MonAuthError(str(hunt.failed[-1]), hunt.failed[-1].result))
+                last = hunt.failed[-1]
+                v1 = any(last is e for e in hunt.refused.values())
+                self._fail_auth(MonAuthError(str(last), last.result, msgr_v1=v1))
             elif not hunt.conns:
                 self._wake.set()
             return True
