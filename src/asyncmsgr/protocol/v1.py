@@ -25,6 +25,7 @@ from typing import ClassVar
 
 from asyncmsgr.auth.cephx.sign import signature_of
 from asyncmsgr.errors import (
+    BadMessageCrc,
     BadSignature,
     FrameTooLarge,
     MessageDecodeError,
@@ -39,14 +40,13 @@ from asyncmsgr.features import (
 from asyncmsgr.frames.v1 import V1Tag, v1_tag_name
 from asyncmsgr.message import (
     MSG_FOOTER_LEN,
+    MSG_HEADER_CRC_OFFSET,
     MSG_HEADER_LEN,
     MSG_OLD_FOOTER_LEN,
     CrcFlags,
     FooterFlags,
-    MsgFooter,
     MsgHeader,
     RawMessage,
-    check_footer_crcs,
     decode_message,
 )
 from asyncmsgr.protocol import v1_handshake as hs
@@ -58,10 +58,31 @@ from asyncmsgr.protocol.common import (
     Step,
 )
 from asyncmsgr.types import Buffer, EntityAddr, EntityName, UTime
-from asyncmsgr.wire.crc32c import ceph_crc32c
+from asyncmsgr.wire.crc32c import crc32c_std
 
+# Enum member lookups go through a descriptor in 3.11, and IntFlag operators are
+# Python code (~0.5 us each): the hot path uses these plain values.
 _OPEN = State.OPEN
+_OPEN_MESSAGE_HEADER = State.OPEN_MESSAGE_HEADER
 _THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
+_THROTTLE_BYTES = State.THROTTLE_BYTES
+_THROTTLE_DISPATCH_QUEUE = State.THROTTLE_DISPATCH_QUEUE
+_READ_FOOTER_AND_DISPATCH = State.READ_FOOTER_AND_DISPATCH
+_CRC_HEADER = int(CrcFlags.HEADER)
+_CRC_DATA = int(CrcFlags.DATA)
+_COMPLETE = int(FooterFlags.COMPLETE)
+_NOCRC = int(FooterFlags.NOCRC)
+_SIGNED = int(FooterFlags.SIGNED)
+_TAG_ACK = int(V1Tag.ACK)
+_TAG_KEEPALIVE = int(V1Tag.KEEPALIVE)
+_TAG_KEEPALIVE2 = int(V1Tag.KEEPALIVE2)
+_TAG_KEEPALIVE2_ACK = int(V1Tag.KEEPALIVE2_ACK)
+_EMPTY = b""
+#: ``ceph_crc32c(0, d) == _std(d, _M) ^ _M`` (the C call without the wrapper).
+_std = crc32c_std
+_M = 0xFFFFFFFF
+#: Builds a NamedTuple from a tuple in C (``MsgHeader(...)`` is a Python ``__new__``).
+_new_tuple = tuple.__new__
 _THROTTLE_STATES = frozenset({State.THROTTLE_MESSAGE, State.THROTTLE_BYTES,
                               State.THROTTLE_DISPATCH_QUEUE})
 _MESSAGE_STATES = V1_OPEN_STATES | _THROTTLE_STATES | {State.THROTTLE_DONE}
@@ -69,10 +90,14 @@ _IDLE_STATES = frozenset({State.CLOSED, State.NONE, State.STANDBY, State.WAIT,
                           State.START_CONNECT, State.START_ACCEPT})
 _TAG_MSG = int(V1Tag.MSG)
 _MSG_HEAD_LEN = 1 + MSG_HEADER_LEN  # tag + ceph_msg_header
-#: tag, then ceph_msg_header without its crc (seq .. reserved)
-_HEAD = struct.Struct("<BQQHHHIIIHBqHH")
+#: tag, then ceph_msg_header (seq .. reserved, crc)
+_HEAD_ITEM = struct.Struct("<BQQHHHIIIHBqHHI")
+#: the header crc covers the item's bytes 1 .. 49, and is stored right after them
+_HEAD_CRC_END = 1 + MSG_HEADER_CRC_OFFSET
+#: ceph_msg_header without its crc (seq .. reserved: the bytes the crc covers)
+_HEAD_NOCRC = struct.Struct("<QQHHHIIIHBqHH")
+_TAG_MSG_BYTE = bytes((_TAG_MSG,))
 _U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
 _FOOTER = struct.Struct("<IIIQB")
 _OLD_FOOTER = struct.Struct("<IIIB")
 _STAMP_ITEM = struct.Struct("<BII")
@@ -160,30 +185,47 @@ class ProtocolV1(ProtocolBase):
         hdr = self._hdr
         if hdr is None:
             avail = rx.available
-            if not avail:
-                self._state = _OPEN
-                return False
-            tag = rx.peek(1)[0]
-            if tag != _TAG_MSG:
-                return self._read_control_item(tag, avail, now)
             if avail < _MSG_HEAD_LEN:
-                self._state = State.OPEN_MESSAGE_HEADER
+                if not avail:
+                    self._state = _OPEN
+                    return False
+                tag = rx.peek(1)[0]
+                if tag != _TAG_MSG:
+                    return self._read_control_item(tag, avail, now)
+                self._state = _OPEN_MESSAGE_HEADER
                 rx.ensure_room(_MSG_HEAD_LEN)
                 return False
             raw = rx.peek(_MSG_HEAD_LEN)
-            hdr = MsgHeader.decode(raw[1:], check_crc=bool(self._crc_flags & CrcFlags.HEADER))
+            if raw[0] != _TAG_MSG:
+                return self._read_control_item(raw[0], avail, now)
+            # tag + ceph_msg_header, parsed in place; the crc first, then the caps
+            (_, seq, tid, mtype, prio, ver, flen, mlen, dlen, doff, stype, snum, compat,
+             reserved, hcrc) = _HEAD_ITEM.unpack_from(raw)
+            if int(self._crc_flags) & _CRC_HEADER:
+                calc = _std(raw[1:_HEAD_CRC_END], _M) ^ _M
+                if calc != hcrc:
+                    raise BadMessageCrc(f"bad header crc {hcrc:#010x} != {calc:#010x}")
             lim = self.options.limits
-            if hdr.front_len > lim.front or hdr.middle_len > lim.middle \
-                    or hdr.data_len > lim.data:
+            if flen > lim.front or mlen > lim.middle or dlen > lim.data:
                 raise FrameTooLarge(
-                    f"msgr v1 message of front {hdr.front_len}, middle {hdr.middle_len}, "
-                    f"data {hdr.data_len} bytes exceeds the caps")
+                    f"msgr v1 message of front {flen}, middle {mlen}, "
+                    f"data {dlen} bytes exceeds the caps")
+            src = self.peer_name  # the same sender every time: share its EntityName
+            if src.num != snum or src.type != stype:
+                src = EntityName(stype, snum)
+            hdr = _new_tuple(MsgHeader, (seq, tid, mtype, prio, ver, flen, mlen, dlen, doff,
+                                         src, compat, reserved, hcrc))
             rx.consume(_MSG_HEAD_LEN)
             self._hdr = hdr
-            self._msg_size = hdr.front_len + hdr.middle_len + hdr.data_len
+            self._msg_size = flen + mlen + dlen
             self._state = _THROTTLE_MESSAGE
-        if self._state in _THROTTLE_STATES and not self._take_throttles(now):
-            return False
+            if not self._take_throttles(now):
+                return False
+        else:
+            state = self._state
+            if (state is _THROTTLE_MESSAGE or state is _THROTTLE_BYTES
+                    or state is _THROTTLE_DISPATCH_QUEUE) and not self._take_throttles(now):
+                return False
         body_len = self._msg_size + self._footer_len
         body: Buffer
         if rx.receiving_big:
@@ -203,7 +245,7 @@ class ProtocolV1(ProtocolBase):
             body = rx.peek(body_len)
             owned = False
         self._hdr = None
-        self._state = State.READ_FOOTER_AND_DISPATCH
+        self._state = _READ_FOOTER_AND_DISPATCH
         try:
             self._handle_message(hdr, body, owned, now)
         finally:
@@ -223,7 +265,7 @@ class ProtocolV1(ProtocolBase):
         elif d and have < f + m + d:
             self._state = State.READ_DATA
         else:
-            self._state = State.READ_FOOTER_AND_DISPATCH
+            self._state = _READ_FOOTER_AND_DISPATCH
 
     def _read_control_item(self, tag: int, avail: int, now: float) -> bool:
         item = _CONTROL_ITEMS.get(tag)
@@ -237,14 +279,14 @@ class ProtocolV1(ProtocolBase):
         raw = bytes(self._rx.peek(size))
         self._rx.consume(size)
         self._state = _OPEN
-        if tag == V1Tag.ACK:
-            self._handle_ack(_U64.unpack_from(raw, 1)[0])
-        elif tag == V1Tag.KEEPALIVE:
+        if tag == _TAG_ACK:
+            self._handle_ack(_ACK_ITEM.unpack(raw)[1])
+        elif tag == _TAG_KEEPALIVE:
             self.last_keepalive = UTime.from_float(self.wallclock())
-        elif tag == V1Tag.KEEPALIVE2:
+        elif tag == _TAG_KEEPALIVE2:
             _, sec, nsec = _STAMP_ITEM.unpack(raw)
             self._got_keepalive2(UTime(sec, nsec))
-        elif tag == V1Tag.KEEPALIVE2_ACK:
+        elif tag == _TAG_KEEPALIVE2_ACK:
             _, sec, nsec = _STAMP_ITEM.unpack(raw)
             self._got_keepalive2_ack(UTime(sec, nsec))
         else:  # CLOSE
@@ -254,29 +296,42 @@ class ProtocolV1(ProtocolBase):
 
     def _handle_message(self, hdr: MsgHeader, body: Buffer, owned: bool, now: float) -> None:
         f, m, d = hdr.front_len, hdr.middle_len, hdr.data_len
-        mv = memoryview(body)
         fm = f + m
         end = fm + d
-        footer_raw = mv[end:]
         if self._old_footer:
-            fc, mc, dc, flags = _OLD_FOOTER.unpack_from(footer_raw, 0)
-            footer = MsgFooter(fc, mc, dc, 0, flags)
+            fc, mc, dc, flags = _OLD_FOOTER.unpack_from(body, end)
+            sig = 0
         else:
-            footer = MsgFooter._make(_FOOTER.unpack_from(footer_raw, 0))
-        front: Buffer = mv[:f]
-        middle: Buffer = mv[f:fm]
-        data: Buffer = mv[fm:end]
-        if not owned:  # views into the reused receive buffer: copy out
-            front, middle, data = bytes(front), bytes(middle), bytes(data)
-        check_footer_crcs(footer, front, middle, data, self._crc_flags)
+            fc, mc, dc, sig, flags = _FOOTER.unpack_from(body, end)
+        mv = memoryview(body)
+        front: Buffer
+        middle: Buffer
+        data: Buffer
+        if owned:  # the message's own buffer: views, no copy
+            front, middle, data = mv[:f], mv[f:fm], mv[fm:end]
+        else:  # views into the reused receive buffer: copy out
+            front = bytes(mv[:f]) if f else _EMPTY
+            middle = bytes(mv[f:fm]) if m else _EMPTY
+            data = bytes(mv[fm:end]) if d else _EMPTY
+        crc_flags = int(self._crc_flags)
+        if crc_flags & _CRC_HEADER:
+            calc = _std(front, _M) ^ _M if f else 0
+            if calc != fc:
+                raise BadMessageCrc(f"bad front crc {fc:#010x} != {calc:#010x}")
+            calc = _std(middle, _M) ^ _M if m else 0
+            if calc != mc:
+                raise BadMessageCrc(f"bad middle crc {mc:#010x} != {calc:#010x}")
+        if crc_flags & _CRC_DATA and not flags & _NOCRC:
+            calc = _std(data, _M) ^ _M if d else 0
+            if calc != dc:
+                raise BadMessageCrc(f"bad data crc {dc:#010x} != {calc:#010x}")
         key = self.sign_key
         if key:
-            expected = signature_of(key, hdr.crc, footer.front_crc, f, footer.middle_crc, m,
-                                    footer.data_crc, d, hdr.seq)
-            if expected != footer.sig:
-                signed = "signed" if footer.flags & FooterFlags.SIGNED else "not signed"
+            expected = signature_of(key, hdr.crc, fc, f, mc, m, dc, d, hdr.seq)
+            if expected != sig:
+                signed = "signed" if flags & _SIGNED else "not signed"
                 raise BadSignature(f"message seq {hdr.seq} ({signed}): signature "
-                                   f"{footer.sig:#018x} != {expected:#018x}")
+                                   f"{sig:#018x} != {expected:#018x}")
         wire_len = _MSG_HEAD_LEN + end + self._footer_len
         if self.interceptor is not None and self._intercept(
                 Step.HANDLE_MESSAGE,
@@ -296,12 +351,15 @@ class ProtocolV1(ProtocolBase):
         except MessageDecodeError:
             self._release_throttles()
             raise
-        if self.peer_name.num != hdr.src.num and hdr.src.type == self.peer_type:
-            self.peer_name = EntityName(hdr.src.type, hdr.src.num)
+        src = hdr.src
+        if self.peer_name.num != src.num and src.type == self.peer_type:
+            self.peer_name = EntityName(src.type, src.num)
+        if self.interceptor is None:
+            self._accept_message(msg, wire_len, now)
+            return
         def accept(at: float) -> None:
             self._accept_message(msg, wire_len, at)
-        if self.interceptor is not None and self._intercept(Step.READ_MESSAGE_COMPLETE,
-                                                            accept):
+        if self._intercept(Step.READ_MESSAGE_COMPLETE, accept):
             return
         accept(now)
 
@@ -315,24 +373,25 @@ class ProtocolV1(ProtocolBase):
             self.keepalive = False
             if features & CEPH_FEATURE_MSGR_KEEPALIVE2:
                 stamp = UTime.from_float(self.wallclock())
-                out.append(_STAMP_ITEM.pack(V1Tag.KEEPALIVE2, stamp.sec, stamp.nsec))
+                out.append(_STAMP_ITEM.pack(_TAG_KEEPALIVE2, stamp.sec, stamp.nsec))
             else:
-                out.append(bytes((V1Tag.KEEPALIVE,)))
+                out.append(bytes((_TAG_KEEPALIVE,)))
         if self.keepalive_acks:
             for stamp in self.keepalive_acks:
-                out.append(_STAMP_ITEM.pack(V1Tag.KEEPALIVE2_ACK, stamp.sec, stamp.nsec))
+                out.append(_STAMP_ITEM.pack(_TAG_KEEPALIVE2_ACK, stamp.sec, stamp.nsec))
             self.keepalive_acks = []
         s = self.session
         q = s.out_queue
         budget = self.options.write_batch_bytes
         lossy = self.lossy
-        counters = self.counters
-        crc_header = self._crc_flags & CrcFlags.HEADER
-        crc_data = self._crc_flags & CrcFlags.DATA
-        base_flags = FooterFlags.COMPLETE if crc_data else \
-            FooterFlags.COMPLETE | FooterFlags.NOCRC
+        crc_flags = int(self._crc_flags)
+        crc_header = crc_flags & _CRC_HEADER
+        crc_data = crc_flags & _CRC_DATA
+        base_flags = _COMPLETE if crc_data else _COMPLETE | _NOCRC
         key = self.sign_key
         old_footer = self._old_footer
+        footer_len = self._footer_len
+        append = out.append
         nmsgs = nbytes = 0
         while q and budget > 0:
             m = q.pop()
@@ -342,43 +401,46 @@ class ProtocolV1(ProtocolBase):
             s.out_seq += 1
             seq = m.seq = s.out_seq
             if m.send_stamp:
-                counters.tinc("msgr_send_messages_queue_lat", now - m.send_stamp)
+                self.counters.tinc("msgr_send_messages_queue_lat", now - m.send_stamp)
             m.prepare(features)
             front, middle, data = m.front, m.middle, m.data
             flen, mlen, dlen = len(front), len(middle), len(data)
             src = m.src
-            head = _HEAD.pack(_TAG_MSG, seq, m.tid, m.type, m.priority, m.version, flen,
-                              mlen, dlen, m.data_off, src.type, src.num, m.compat_version, 0)
-            hcrc = ceph_crc32c(0, memoryview(head)[1:]) if crc_header else 0
-            fcrc = ceph_crc32c(0, front) if crc_header and flen else 0
-            mcrc = ceph_crc32c(0, middle) if crc_header and mlen else 0
-            dcrc = ceph_crc32c(0, data) if crc_data and dlen else 0
-            out.append(head + _U32.pack(hcrc))
-            if flen:
-                out.append(front)
-            if mlen:
-                out.append(middle)
-            if dlen:
-                out.append(data)
-            if old_footer:
-                out.append(_OLD_FOOTER.pack(fcrc, mcrc, dcrc, base_flags))
+            # ceph_msg_header up to its crc, checksummed as packed; then tag + it + crc
+            head = _HEAD_NOCRC.pack(seq, m.tid, m.type, m.priority, m.version, flen, mlen,
+                                    dlen, m.data_off, src.type, src.num, m.compat_version, 0)
+            if crc_header:
+                hcrc = _std(head, _M) ^ _M
+                fcrc = _std(front, _M) ^ _M if flen else 0
+                mcrc = _std(middle, _M) ^ _M if mlen else 0
             else:
-                sig = 0
-                flags = base_flags
-                if key:
-                    sig = signature_of(key, hcrc, fcrc, flen, mcrc, mlen, dcrc, dlen, seq)
-                    flags |= FooterFlags.SIGNED
-                out.append(_FOOTER.pack(fcrc, mcrc, dcrc, sig, flags))
-            size = _MSG_HEAD_LEN + flen + mlen + dlen + self._footer_len
+                hcrc = fcrc = mcrc = 0
+            dcrc = _std(data, _M) ^ _M if crc_data and dlen else 0
+            append(_TAG_MSG_BYTE + head + _U32.pack(hcrc))
+            if flen:
+                append(front)
+            if mlen:
+                append(middle)
+            if dlen:
+                append(data)
+            if old_footer:
+                append(_OLD_FOOTER.pack(fcrc, mcrc, dcrc, base_flags))
+            elif key:
+                sig = signature_of(key, hcrc, fcrc, flen, mcrc, mlen, dcrc, dlen, seq)
+                append(_FOOTER.pack(fcrc, mcrc, dcrc, sig, base_flags | _SIGNED))
+            else:
+                append(_FOOTER.pack(fcrc, mcrc, dcrc, 0, base_flags))
+            size = _MSG_HEAD_LEN + flen + mlen + dlen + footer_len
             budget -= size
             nbytes += size
             nmsgs += 1
         if nmsgs:
+            counters = self.counters
             counters.inc("msgr_send_messages", nmsgs)
             counters.inc("msgr_send_bytes", nbytes)
         if s.ack_left and not lossy:
             s.ack_left = 0
-            out.append(_ACK_ITEM.pack(V1Tag.ACK, s.in_seq))
+            append(_ACK_ITEM.pack(_TAG_ACK, s.in_seq))
 
     def _queue(self, data: bytes) -> None:
         """Queue handshake bytes."""
