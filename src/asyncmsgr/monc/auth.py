@@ -175,8 +175,9 @@ class V1MonAuth:
     """The MAuth exchange of one msgr v1 monitor connection.
 
     ``auth``: the MonClient's auth client: a CephxClient (exchange on a private
-    copy), another :class:`V1AuthClient` (used as is, so one exchange at a time),
-    or any client with an ``AuthName`` ``name`` (auth none). Raises AuthFailed
+    copy), another :class:`V1AuthClient` (used as is: its exchanges with
+    monitors dialled in parallel share its state, so hunt one at a time), or any
+    client with an ``AuthName`` ``name`` (auth none). Raises AuthFailed
     (-EOPNOTSUPP) for a client that can do none of these.
     """
 

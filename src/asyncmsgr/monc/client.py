@@ -468,7 +468,8 @@ class MonClient(Dispatcher):
         for av in picked:
             conn = self.messenger.connect_to(EntityType.MON, av, anon=True)
             hunt.conns[conn] = av
-            if not conn.is_msgr2:
+        for conn in list(hunt.conns):  # all dialled first: a refusal counts them all
+            if not conn.is_msgr2 and self._hunt is hunt:
                 self._start_v1_auth(hunt, conn)
         self._wake.set()
 
