@@ -3,7 +3,8 @@
 The exit status is proven end to end: a hidden ``--debug-violation`` flag makes
 the workload commit one duplicate, reorder, corruption or loss on the wire, and
 the run must fail with exactly that count; the verdict function is also checked
-on hand-made results.
+on hand-made results. ``--msgr v1`` runs are checked the same way, including
+the lossless issue's injected run over msgr v1 (1/30 socket failures).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ def test_small_run_is_clean(capsys: pytest.CaptureFixture[str], mode: str) -> No
     assert r["config"]["ms_max_backoff"] == 1.0  # test_msgr's main() default
     assert r["msgs_per_s"] > 0
     assert r["ops"]["send"] > 0
+    assert r["msgr"] == "v2"
+    assert set(r["sessions_by_protocol"]) == {"v2"}
 
 
 @pytest.mark.timeout(60)
@@ -75,16 +78,47 @@ def test_injected_run_counts_faults(capsys: pytest.CaptureFixture[str]) -> None:
     assert r["config"]["ms_max_backoff"] == 0.5  # given: kept
 
 
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("policy", ["lossless_client", "lossless_peer"])
+def test_msgr_v1_injected_run_is_clean(capsys: pytest.CaptureFixture[str],
+                                       policy: str) -> None:
+    """asyncmsgr v1 servers and v1 clients, a lossless policy, 1/30 socket failures
+    and internal delays, 1,000 ops without drops: nothing lost, duplicated,
+    reordered or corrupted, nothing even excused by a reset, while sessions
+    really faulted and reconnected (so the run could have failed)."""
+    status, r = run_json(capsys, "--msgr", "v1", "--policy", policy, "--servers", "4",
+                         "--clients", "8", "--seed-connections", "10", "--ops", "1000",
+                         "--max-payload", "64K", "--seed", "26", "--timeout", "30",
+                         *NO_DROPS, "--threaded", "--ms_async_op_threads=2",
+                         "--ms_inject_socket_failures=30",
+                         "--ms_inject_internal_delays=0.005")
+    assert status == 0, r
+    assert r["msgr"] == "v1"
+    assert set(r["sessions_by_protocol"]) == {"v1"}  # every session spoke msgr v1
+    assert r["ops"]["send"] >= 700  # 1,000 ops, 80% of them sends
+    assert r["sent"] >= 1000  # sends and echoes
+    assert (r["lost"], r["duplicated"], r["reordered"], r["corrupted"]) == (0, 0, 0, 0)
+    assert r["sent"] == r["delivered"]
+    assert r["discarded_by_reset"] == r["discarded_by_mark_down"] == 0
+    assert r["socket_failures"] > 10
+    assert r["faults"]["internal_delays"] > 0
+    assert r["reconnects"] > 0
+    assert r["reaccepts"] > 0
+    assert r["ok"] is True
+
+
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize(("kind", "key"), [
-    ("duplicate", "duplicated"),
-    ("reorder", "reordered"),
-    ("corrupt", "corrupted"),
-    ("loss", "lost"),
+@pytest.mark.parametrize(("kind", "key", "msgr"), [
+    ("duplicate", "duplicated", "v2"),
+    ("reorder", "reordered", "v2"),
+    ("corrupt", "corrupted", "v2"),
+    ("loss", "lost", "v2"),
+    ("duplicate", "duplicated", "v1"),
+    ("reorder", "reordered", "v1"),
 ])
 def test_violation_fails_the_run(capsys: pytest.CaptureFixture[str], kind: str,
-                                 key: str) -> None:
-    args = [*SMALL, *NO_DROPS, "--debug-violation", kind]
+                                 key: str, msgr: str) -> None:
+    args = [*SMALL, *NO_DROPS, "--debug-violation", kind, "--msgr", msgr]
     if kind == "loss":
         args += ["--timeout", "0.5"]  # the final wait gives up on the missing message
     status, r = run_json(capsys, *args)
@@ -102,6 +136,7 @@ def test_text_summary(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert status == 0
     assert "lossy_client (stateless_server servers, lossy_client clients)" in out
+    assert "msgr v2," in out
     assert "duplicated 0, reordered 0, corrupted 0" in out
     assert out.rstrip().endswith("result      OK")
 
@@ -109,7 +144,7 @@ def test_text_summary(capsys: pytest.CaptureFixture[str]) -> None:
 def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["stress", "--help"], env={}) == 0
     out = capsys.readouterr().out
-    for option in ("--policy", "--servers", "--clients", "--ops", "--duration", "--seed",
+    for option in ("--policy", "--msgr", "--servers", "--clients", "--ops", "--duration", "--seed",
                    "--seed-connections", "--max-in-flight", "--max-connections", "--mix",
                    "--sleep-min-ms", "--sleep-max-ms", "--payloads", "--min-payload",
                    "--max-payload", "--noise-percent", "--tracked-type", "--queued-dispatch",
@@ -124,6 +159,7 @@ def test_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None
     ["--min-payload", "2K", "--max-payload", "1K"],
     ["--mix", "connect=1,jump=2"],
     ["--policy", "stateful_server"],
+    ["--msgr", "v3"],
     ["--servers", "0"],
     ["--ops", "5", "--duration", "1"],
     ["--ms_inject_socket_failure=3"],

@@ -25,6 +25,9 @@ of the session ("discarded_by_mark_down"). At the end the tool waits until
 nothing tracked is pending (giving up after --timeout seconds without
 progress), shuts everything down and checks the dispatch queues are empty.
 
+Protocol (--msgr): v2 (msgr2, the default) or v1 (msgr v1, "ceph v027"): every
+messenger binds an address of that type, so every connection speaks it.
+
 Policies (--policy): lossless_client (servers stateful_server, clients
 lossless_client; the default, as SyntheticStressTest), lossy_client
 (stateless_server / lossy_client), lossless_peer and lossless_peer_reuse (both
@@ -57,7 +60,8 @@ Ceph's tests as commands:
                         --min-payload 6M --max-payload 7M --payloads 4
                         --congestion-ops 1600 --ms_inject_network_congestion=100
 
-(Add --threaded to run the messengers on worker threads as Ceph does. Tracked
+(Add --threaded to run the messengers on worker threads as Ceph does, --msgr v1
+to run any of them over msgr v1. Tracked
 MCommands carry the payload in their data segment; Ceph's SyntheticInjectTest5
 puts its ~6.8 MB in the front.)
 
@@ -82,6 +86,7 @@ from asyncmsgr.config import MessengerConfig, parse_size
 from asyncmsgr.stress.workload import (
     DEBUG_VIOLATIONS,
     POLICY_PAIRS,
+    PROTOCOLS,
     OpMix,
     WorkloadOptions,
     WorkloadResult,
@@ -149,6 +154,9 @@ def register(sub: Any) -> None:
     p.add_argument("--policy", choices=tuple(POLICY_PAIRS), default=d.policy,
                    help="session policy (default lossless_client: stateful_server servers, "
                         "lossless_client clients)")
+    p.add_argument("--msgr", choices=PROTOCOLS, default=d.protocol,
+                   help="wire protocol: v2 (msgr2, default) or v1 (msgr v1); the address "
+                        "type every messenger binds")
     p.add_argument("--servers", type=_positive_int, default=d.servers, metavar="N",
                    help=f"server messengers (default {d.servers})")
     p.add_argument("--clients", type=_positive_int, default=d.clients, metavar="N",
@@ -214,7 +222,8 @@ def options_from_args(args: argparse.Namespace) -> WorkloadOptions:
     if ops is None and args.duration is None:
         ops = WorkloadOptions().ops
     return WorkloadOptions(
-        servers=args.servers, clients=args.clients, policy=args.policy, ops=ops,
+        servers=args.servers, clients=args.clients, policy=args.policy,
+        protocol=args.msgr, ops=ops,
         duration=args.duration, seed=seed, seed_connections=args.seed_connections,
         max_in_flight=args.max_in_flight, max_connections=args.max_connections,
         mix=args.mix, sleep_min=args.sleep_min_ms / 1e3, sleep_max=args.sleep_max_ms / 1e3,
@@ -296,6 +305,7 @@ def build_report(options: WorkloadOptions, config: MessengerConfig,
         "socket_failures": result.faults.get("socket_failures", 0),
         "reconnects": result.reconnects,
         "reaccepts": result.reaccepts,
+        "sessions_by_protocol": dict(sorted(result.sessions_by_protocol.items())),
         "resets": result.resets + result.remote_resets,
         "handle_reset": result.resets,
         "handle_remote_reset": result.remote_resets,
@@ -305,6 +315,7 @@ def build_report(options: WorkloadOptions, config: MessengerConfig,
         "elapsed": round(elapsed, 3),
         "msgs_per_s": round(s.delivered / elapsed, 1) if elapsed > 0 else 0.0,
         "policy": options.policy,
+        "msgr": options.protocol,
         "server_policy": options.server_policy,
         "client_policy": options.client_policy,
         "servers": options.servers,
@@ -328,7 +339,7 @@ def print_text(r: dict[str, Any], out: IO[str]) -> None:
     mode = "embedded" if r["embedded"] else f"threaded ({r['threads']} workers/messenger)"
     print(f"asyncmsgr stress: {r['policy']} ({r['server_policy']} servers, "
           f"{r['client_policy']} clients), {r['servers']} x {r['clients']} messengers, "
-          f"seed {r['seed']}, {mode}", file=out)
+          f"msgr {r['msgr']}, seed {r['seed']}, {mode}", file=out)
     if r["config"]:
         print("  options     " + " ".join(f"--{k}={v}" for k, v in r["config"].items()),
               file=out)
@@ -342,9 +353,11 @@ def print_text(r: dict[str, Any], out: IO[str]) -> None:
           f"corrupted {r['corrupted']}", file=out)
     faults = ", ".join(f"{k} {v}" for k, v in r["faults"].items()) or "none"
     print(f"  injected    {faults}", file=out)
-    print(f"  sessions    reconnects {r['reconnects']}, reaccepts {r['reaccepts']}, "
-          f"resets {r['resets']} (ms_handle_reset {r['handle_reset']}, "
-          f"ms_handle_remote_reset {r['handle_remote_reset']})", file=out)
+    by_protocol = ", ".join(f"{k} {v}" for k, v in r["sessions_by_protocol"].items())
+    print(f"  sessions    {by_protocol or 'none'}; reconnects {r['reconnects']}, "
+          f"reaccepts {r['reaccepts']}, resets {r['resets']} (ms_handle_reset "
+          f"{r['handle_reset']}, ms_handle_remote_reset {r['handle_remote_reset']})",
+          file=out)
     print(f"  time        {r['elapsed']:.3f} s, {r['msgs_per_s']:,.0f} tracked msgs/s",
           file=out)
     for line in r["samples"]:

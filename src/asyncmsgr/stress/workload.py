@@ -2,8 +2,9 @@
 
 ``servers`` messengers (``osd.N``) and ``clients`` messengers (``client.N``) run in
 this process, all bound on 127.0.0.1 (clients too, so lossless peers can
-reconnect to them). An op loop, on the calling event loop, picks one op at a
-time from a weighted mix:
+reconnect to them), on a msgr2 address or, with ``protocol="v1"``, a msgr v1
+one: every connection then speaks that protocol. An op loop, on the calling
+event loop, picks one op at a time from a weighted mix:
 
 * **connect**: a random client ``connect_to``\\ s a random server (skipped at
   ``max_connections``);
@@ -76,6 +77,8 @@ NOISE_PRIORITY = 200
 DROP_MIN_CONNECTIONS = 10
 #: Deliberate violations for testing the checks end to end (hidden CLI flag).
 DEBUG_VIOLATIONS = ("duplicate", "reorder", "corrupt", "loss")
+#: Wire protocols (``--msgr``): the address type every messenger binds.
+PROTOCOLS = ("v2", "v1")
 
 
 class StallError(Exception):
@@ -129,6 +132,8 @@ class WorkloadOptions:
     clients: int = 32
     policy: str = "lossless_client"
     """A key of :data:`POLICY_PAIRS`."""
+    protocol: str = "v2"
+    """``v2`` (msgr2) or ``v1`` (msgr v1): what every messenger binds and speaks."""
     ops: int | None = 5000
     """Ops after the seed connections (None: run for ``duration``)."""
     duration: float | None = None
@@ -159,6 +164,9 @@ class WorkloadOptions:
         if self.policy not in POLICY_PAIRS:
             raise ValueError(f"unknown policy {self.policy!r}; use one of "
                              f"{', '.join(POLICY_PAIRS)}")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {self.protocol!r}; use one of "
+                             f"{', '.join(PROTOCOLS)}")
         if self.servers < 1 or self.clients < 1:
             raise ValueError("need at least one server and one client")
         if (self.ops is None) == (self.duration is None):
@@ -223,6 +231,9 @@ class WorkloadResult:
     dispatch_queue_leftover: int = 0
     """Messages left in dispatch queues after shutdown (should be 0)."""
     errors: tuple[str, ...] = ()
+    sessions_by_protocol: dict[str, int] = field(default_factory=dict)
+    """Sessions established (both sides, first times and again) per wire
+    protocol, ``v2`` or ``v1``: what the connections really spoke."""
 
     @property
     def faults_injected(self) -> int:
@@ -259,6 +270,7 @@ class _ConnInfo:
 class _Counters:
     lock: threading.Lock = field(default_factory=threading.Lock)
     sessions: dict[int, int] = field(default_factory=dict)
+    by_protocol: Counter[str] = field(default_factory=Counter)
     reconnects: int = 0
     reaccepts: int = 0
     resets: int = 0
@@ -363,7 +375,7 @@ class SyntheticWorkload:
             self.observer.messenger_created(index, msgr)
             msgr.set_default_policy(Policy.by_name(o.server_policy if is_server
                                                    else o.client_policy))
-            await msgr.bind("v2:127.0.0.1:0")
+            await msgr.bind(f"{o.protocol}:127.0.0.1:0")
             msgr.add_dispatcher_head(_StressDispatcher(self, index, is_server=is_server))
             msgr.start()
 
@@ -410,7 +422,7 @@ class SyntheticWorkload:
                 reconnects=c.reconnects, reaccepts=c.reaccepts, resets=c.resets,
                 remote_resets=c.remote_resets, elapsed=elapsed, stalled=stalled,
                 pending_streams=tuple(self.ledger.pending_streams()) if stats.pending
-                else (), errors=tuple(errors))
+                else (), errors=tuple(errors), sessions_by_protocol=dict(c.by_protocol))
 
     async def _op_loop(self) -> None:
         o = self.options
@@ -616,6 +628,7 @@ class SyntheticWorkload:
         with c.lock:
             seen = c.sessions.get(con.conn_id, 0)
             c.sessions[con.conn_id] = seen + 1
+            c.by_protocol["v2" if con.is_msgr2 else "v1"] += 1
             if seen:
                 if accept:
                     c.reaccepts += 1
@@ -658,6 +671,7 @@ __all__ = [
     "DEBUG_VIOLATIONS",
     "OP_NAMES",
     "POLICY_PAIRS",
+    "PROTOCOLS",
     "OpMix",
     "StallError",
     "SyntheticWorkload",
