@@ -8,6 +8,11 @@ final state, the connect / accept / reset callbacks, and what was delivered.
 A fault is an interceptor FAIL at one of Ceph's steps, taken once by the first
 connection reaching it. Every case ends with a ping-pong on the surviving
 session, so the counts are final when they are checked.
+
+msgr2 only, as in Ceph: Crimson implements msgr2 alone and its matrix is built on
+the msgr2 steps (banner and hello exchange, auth, SESSION_RECONNECT / RETRY).
+The v1 session and race behaviour is covered by test_messenger_sessions.py,
+test_messenger_races.py and test_synthetic.py, which run over both protocols.
 """
 
 from __future__ import annotations
