@@ -37,6 +37,8 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
+import resource
 import statistics
 import sys
 import time
@@ -151,8 +153,40 @@ def _reap(proc: multiprocessing.process.BaseProcess) -> None:
         proc.join()
 
 
+def _cpu_snapshot() -> tuple[float, float, float]:
+    """(wall, machine busy CPU seconds from /proc/stat, reaped children's CPU seconds)."""
+    busy = 0.0
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        busy = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # not guest time
+    except (OSError, ValueError, IndexError):
+        pass
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.monotonic(), busy, ru.ru_utime + ru.ru_stime
+
+
+def foreign_load(before: tuple[float, float, float], after: tuple[float, float, float],
+                 ) -> float | None:
+    """CPUs (of ``os.cpu_count()``) busy with other work than this benchmark between
+    two snapshots: machine busy time minus what our children used, per second."""
+    wall = after[0] - before[0]
+    if wall <= 0 or not after[1]:
+        return None
+    return max(0.0, ((after[1] - before[1]) - (after[2] - before[2])) / wall)
+
+
 def run_one(msgr_version: MsgrVersion, case: Case, duration: float) -> dict[str, Any]:
-    """One measurement in fresh server and client processes; returns its metrics."""
+    """One measurement in fresh server and client processes; returns its metrics
+    (and the foreign CPU load while it ran)."""
+    before = _cpu_snapshot()
+    m = _run_one(msgr_version, case, duration)
+    m["foreign_load"] = foreign_load(before, _cpu_snapshot())
+    return m
+
+
+def _run_one(msgr_version: MsgrVersion, case: Case, duration: float) -> dict[str, Any]:
     ctx = multiprocessing.get_context("fork")
     srv_pipe, srv_child = ctx.Pipe()
     cli_pipe, cli_child = ctx.Pipe()
@@ -220,11 +254,14 @@ def run_rounds(cases: list[Case], rounds: int, duration: float,
 def _shown(case: Case, m: dict[str, Any]) -> str:
     if "error" in m:
         return f"FAILED: {m['error']}"
+    load = m.get("foreign_load")
+    noise = f"  [foreign load {load:.2f} CPU]" if load is not None else ""
     if case.key == "stream_4m":
-        return f"{m['mb_per_s']:,.0f} MB/s"
+        return f"{m['mb_per_s']:,.0f} MB/s{noise}"
     if case.stream:
-        return f"{m['msgs_per_s']:,.0f} msg/s ({m['mb_per_s']:,.0f} MB/s)"
-    return f"{m['msgs_per_s']:,.0f} rt/s = {m['us_per_rt']:,.1f} us/rt, p50 {m['p50_us']:,.0f} us"
+        return f"{m['msgs_per_s']:,.0f} msg/s ({m['mb_per_s']:,.0f} MB/s){noise}"
+    return (f"{m['msgs_per_s']:,.0f} rt/s = {m['us_per_rt']:,.1f} us/rt, "
+            f"p50 {m['p50_us']:,.0f} us{noise}")
 
 
 def _median(values: list[float]) -> float | None:
@@ -250,6 +287,8 @@ def summarise(runs: Runs, cases: list[Case]) -> dict[str, Any]:
                                       if m.get("us_per_rt") is not None]),
                 "p50_us": _median([m["p50_us"] for m in good if m.get("p50_us") is not None]),
                 "p99_us": _median([m["p99_us"] for m in good if m.get("p99_us") is not None]),
+                "foreign_load": _median([m["foreign_load"] for m in by_proto[proto]
+                                         if m.get("foreign_load") is not None]),
                 "errors": [m["error"] for m in by_proto[proto] if "error" in m],
             }
         paired = [v1["rate"] / v2["rate"]
@@ -298,6 +337,11 @@ def print_summary(summary: dict[str, Any], cases: list[Case]) -> None:
             print(f"{'  latency p50 / p99 (us)':<30}"
                   f"{_fmt(v2['p50_us']) + ' / ' + _fmt(v2['p99_us']):>34}"
                   f"{_fmt(v1['p50_us']) + ' / ' + _fmt(v1['p99_us']):>34}")
+    loads = [e[p]["foreign_load"] for e in summary.values() for p in PROTOCOLS
+             if e[p]["foreign_load"] is not None]
+    if loads:
+        print(f"foreign CPU load during the measurements (median per case and protocol): "
+              f"{min(loads):.2f}-{max(loads):.2f} of {os.cpu_count()} CPUs")
     print(f"\nv1/v2 = median of the per-round throughput ratios (target >= {TARGET}):")
     for case in cases:
         e = summary[case.key]
