@@ -30,7 +30,7 @@ from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
 from asyncmsgr.messenger import Messenger
 from asyncmsgr.monc.client import MonAuthError, MonClient, MonClientOptions
 from asyncmsgr.monc.conf import ConfEnv, load_client_settings
-from asyncmsgr.testing.dummy_auth import DummyAuthClient
+from asyncmsgr.testing.dummy_auth import DummyAuthClient, DummyAuthServer
 from asyncmsgr.testing.fake_mon import FAKE_VERSION, FakeMonCluster
 from asyncmsgr.types import AuthName, EntityAddrVec, EntityName, EntityType
 
@@ -265,6 +265,28 @@ def test_cephx_client_accepting_none() -> None:
                 assert (await monc.command({"prefix": "status"})).r == 0
             finally:
                 await monc.shutdown()
+    run(body)
+
+
+def test_v1_refusal_does_not_end_a_hunt_a_v2_mon_can_win() -> None:
+    """A client that cannot authenticate over v1 hunts a v1 mon and a v2 mon that
+    accepts its method, in either order: the v1 refusal alone is no MonAuthError."""
+    async def body() -> None:
+        async with FakeMonCluster(1, msgr="v1") as v1, \
+                FakeMonCluster(1, msgr="v2", auth_server_factory=DummyAuthServer) as v2:
+            for seed in range(4):
+                opts = MonClientOptions(hunt_interval=2.0, hunt_parallel=2, mount_timeout=5)
+                monc = MonClient([*v1.addrs, *v2.addrs], auth_client=DummyAuthClient(),
+                                 options=opts, rng=random.Random(seed))
+                await monc.connect()
+                try:
+                    con = monc.active_connection
+                    assert con is not None
+                    assert con.is_msgr2
+                    assert monc.hunts == 1
+                finally:
+                    await monc.shutdown()
+            assert v1.mons[0].mauths == []
     run(body)
 
 
