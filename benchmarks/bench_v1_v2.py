@@ -24,10 +24,13 @@ at least 0.9x v2 in every case. The protocol is checked on both ends: a
 measurement whose connection did not speak the intended protocol fails.
 
 Messenger options (``--ms_*``, ``--asyncmsgr_*``, ``CEPH_ARGS``) apply to both
-peers. A default run (6 rounds, 2 s per measurement, 36 measurements) takes
-about 80 s.
+peers. A default run (10 rounds, 1.2 s per measurement, 60 measurements) takes
+about 85 s: many short pairs cancel bursts of foreign load better than a few
+long ones. Each measurement also records the foreign CPU load (machine busy
+time minus ours) and both processes' CPU time per message; the CPU ratio is far
+less sensitive to other jobs than the rates.
 
-Run: ``python benchmarks/bench_v1_v2.py [--rounds 6] [--duration 2] [--cases
+Run: ``python benchmarks/bench_v1_v2.py [--rounds 10] [--duration 1.2] [--cases
 stream_4k,pingpong] [--json]``.
 """
 
@@ -100,7 +103,8 @@ async def _server(msgr_version: MsgrVersion, pipe: Pipe) -> dict[str, Any]:
         await msgr.wait()
     s = server.statistics()
     return {"messages": s.stream_messages or s.messages, "bytes": s.data_bytes,
-            "first_ns": s.first_ns, "last_ns": s.last_ns, "msgrs": list(s.msgrs)}
+            "first_ns": s.first_ns, "last_ns": s.last_ns, "msgrs": list(s.msgrs),
+            "cpu_s": time.process_time() - s.first_cpu if s.first_cpu else 0.0}
 
 
 async def _client(msgr_version: MsgrVersion, case: Case, addr: str,
@@ -114,7 +118,7 @@ async def _client(msgr_version: MsgrVersion, case: Case, addr: str,
         return {"error": "; ".join(r.errors)}
     lat = list(r.latencies_ns)
     return {"completed": r.messages, "elapsed_s": r.elapsed, "msgrs": r.msgrs,
-            "con_modes": r.con_modes,
+            "con_modes": r.con_modes, "cpu_s": r.cpu_s,
             "p50_us": _us(benchlib.percentile(lat, 0.5)),
             "p99_us": _us(benchlib.percentile(lat, 0.99))}
 
@@ -219,16 +223,19 @@ def _run_one(msgr_version: MsgrVersion, case: Case, duration: float) -> dict[str
 
 
 def _metrics(case: Case, cr: dict[str, Any], sr: dict[str, Any]) -> dict[str, Any]:
+    cpu_s = cr["cpu_s"] + sr["cpu_s"]  # both processes while the messages flowed
     if case.stream:
         span = (sr["last_ns"] - sr["first_ns"]) / 1e9
         rate = sr["messages"] / span if span > 0 else 0.0
         return {"rate": rate, "msgs_per_s": rate, "mb_per_s": rate * case.size / 1e6,
-                "messages": sr["messages"]}
+                "messages": sr["messages"],
+                "cpu_us": cpu_s / sr["messages"] * 1e6 if sr["messages"] else None}
     elapsed = cr["elapsed_s"]
     rate = cr["completed"] / elapsed if elapsed > 0 else 0.0
     return {"rate": rate, "msgs_per_s": rate, "us_per_rt": 1e6 / rate if rate else None,
             "messages": cr["completed"], "p50_us": cr["p50_us"], "p99_us": cr["p99_us"],
-            "con_modes": cr["con_modes"]}
+            "con_modes": cr["con_modes"],
+            "cpu_us": cpu_s / cr["completed"] * 1e6 if cr["completed"] else None}
 
 
 # -- rounds and the summary -----------------------------------------------------------------
@@ -287,6 +294,7 @@ def summarise(runs: Runs, cases: list[Case]) -> dict[str, Any]:
                                       if m.get("us_per_rt") is not None]),
                 "p50_us": _median([m["p50_us"] for m in good if m.get("p50_us") is not None]),
                 "p99_us": _median([m["p99_us"] for m in good if m.get("p99_us") is not None]),
+                "cpu_us": _median([m["cpu_us"] for m in good if m.get("cpu_us") is not None]),
                 "foreign_load": _median([m["foreign_load"] for m in by_proto[proto]
                                          if m.get("foreign_load") is not None]),
                 "errors": [m["error"] for m in by_proto[proto] if "error" in m],
@@ -299,6 +307,13 @@ def summarise(runs: Runs, cases: list[Case]) -> dict[str, Any]:
         entry["ratio_rounds"] = paired
         entry["ratio"] = ratio
         entry["ratio_of_medians"] = m1 / m2 if m1 and m2 else None
+        # CPU efficiency: v2's CPU time per message over v1's (> 1: v1 is cheaper);
+        # much less sensitive to other load on the machine than the rates
+        cpu = [v2["cpu_us"] / v1["cpu_us"]
+               for v2, v1 in zip(by_proto["v2"], by_proto["v1"], strict=True)
+               if v1.get("cpu_us") and v2.get("cpu_us")]
+        entry["cpu_ratio_rounds"] = cpu
+        entry["cpu_ratio"] = _median(cpu)
         entry["target"] = TARGET
         entry["met"] = None if ratio is None else ratio >= TARGET
         out[case.key] = entry
@@ -330,8 +345,12 @@ def print_summary(summary: dict[str, Any], cases: list[Case]) -> None:
         ratio = "-" if e["ratio"] is None else f"{e['ratio']:.2f}"
         rom = "-" if e["ratio_of_medians"] is None else f"{e['ratio_of_medians']:.2f}"
         print(f"{case.title:<30}{cells[0]:>34}{cells[1]:>34}{ratio:>8}{rom:>12}")
+        v2, v1 = e["v2"], e["v1"]
+        cpu_ratio = "-" if e["cpu_ratio"] is None else f"{e['cpu_ratio']:.2f}"
+        what = "msg" if case.stream else "round trip"
+        print(f"{'  CPU us per ' + what:<30}{_fmt(v2['cpu_us'], 1):>34}"
+              f"{_fmt(v1['cpu_us'], 1):>34}{cpu_ratio:>8}")
         if not case.stream:
-            v2, v1 = e["v2"], e["v1"]
             print(f"{'  us per round trip':<30}{_fmt(v2['us_per_rt'], 1):>34}"
                   f"{_fmt(v1['us_per_rt'], 1):>34}")
             print(f"{'  latency p50 / p99 (us)':<30}"
@@ -342,13 +361,16 @@ def print_summary(summary: dict[str, Any], cases: list[Case]) -> None:
     if loads:
         print(f"foreign CPU load during the measurements (median per case and protocol): "
               f"{min(loads):.2f}-{max(loads):.2f} of {os.cpu_count()} CPUs")
+    print("(CPU rows: both processes' CPU time per message while messages flowed; "
+          "their ratio is v2 / v1, > 1 when v1 is cheaper)")
     print(f"\nv1/v2 = median of the per-round throughput ratios (target >= {TARGET}):")
     for case in cases:
         e = summary[case.key]
         met = {True: "met", False: "MISSED", None: "n/a"}[e["met"]]
         rounds = ", ".join(f"{r:.2f}" for r in e["ratio_rounds"])
         ratio = "n/a" if e["ratio"] is None else f"{e['ratio']:.2f}"
-        print(f"  {case.key:<10} {ratio:>5}  ({met}; rounds {rounds})")
+        cpu = "n/a" if e["cpu_ratio"] is None else f"{e['cpu_ratio']:.2f}"
+        print(f"  {case.key:<10} {ratio:>5}  ({met}; rounds {rounds}); CPU efficiency {cpu}")
         for proto in PROTOCOLS:
             for err in e[proto]["errors"]:
                 print(f"  {case.key:<10} {proto} error: {err}")
@@ -366,10 +388,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=6,
-                        help="rounds, each measuring every case over v2 and v1 (default 6)")
-    parser.add_argument("--duration", type=float, default=2.0,
-                        help="seconds per measurement (default 2)")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="rounds, each measuring every case over v2 and v1 (default 10)")
+    parser.add_argument("--duration", type=float, default=1.2,
+                        help="seconds per measurement (default 1.2)")
     parser.add_argument("--cases", default="",
                         help="comma-separated subset of " + ",".join(c.key for c in CASES))
     parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -225,6 +225,8 @@ class ConnStats:
     """``perf_counter_ns`` of the latest message."""
     msgr: MsgrVersion | None = None
     """The protocol the connection speaks (set with its first message)."""
+    first_cpu: float = 0.0
+    """``process_time()`` at the first message (CPU used since = serving)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,6 +247,9 @@ class ServerStats:
     """``perf_counter_ns`` of the latest message (0 if none)."""
     msgrs: tuple[str | None, ...] = ()
     """The protocol (``v2`` / ``v1``) of each connection that sent a message."""
+    first_cpu: float = 0.0
+    """``process_time()`` when the first message arrived (0.0 if none): the
+    process's CPU time since then, taken after the run, is what serving cost."""
 
 
 class BenchServer(Dispatcher):
@@ -279,6 +284,7 @@ class BenchServer(Dispatcher):
         if not stats.messages:
             stats.first_ns = now
             stats.msgr = msgr_name(con)
+            stats.first_cpu = time.process_time()
         stats.messages += 1
         stats.last_ns = now
         stats.data_bytes += len(m.data)
@@ -314,6 +320,7 @@ class BenchServer(Dispatcher):
             first_ns=min((s.first_ns for s in active), default=0),
             last_ns=max((s.last_ns for s in active), default=0),
             msgrs=tuple(s.msgr for s in active),
+            first_cpu=min((s.first_cpu for s in active), default=0.0),
         )
 
 
@@ -569,6 +576,8 @@ class ClientResult:
     """The msgr2 mode each job's connection negotiated (``crc`` / ``secure``)."""
     msgrs: list[str | None] = field(default_factory=list)
     """The protocol each job's connection speaks (``v2`` / ``v1``)."""
+    cpu_s: float = 0.0
+    """This process's CPU time from the common start until every job finished."""
 
     @property
     def messages_per_s(self) -> float:
@@ -612,6 +621,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
         protocols: list[str | None] = [msgr_name(job.con) for job in jobs]
         worker_threads = sum(1 for t in threading.enumerate()
                              if t.name.startswith("msgr-worker"))
+        cpu0 = time.process_time()
         t0 = time.perf_counter_ns()
         for job in jobs:
             job.start(t0)
@@ -621,6 +631,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
         if opts.ios is not None:
             limit = max(60.0, opts.ios * opts.jobs * 1e-3)  # >= 1 ms per message
         done, _pending = await asyncio.wait([job.done for job in jobs], timeout=limit)
+        cpu_s = time.process_time() - cpu0
         for job in jobs:
             if job.done not in done:
                 job.fail(f"no answer from the server for {limit:g} s "
@@ -630,7 +641,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
             msgr.shutdown()
         for msgr in msgrs:
             await msgr.wait()
-    return _summarise(jobs, t0, worker_threads, con_modes, protocols)
+    return _summarise(jobs, t0, worker_threads, con_modes, protocols, cpu_s)
 
 
 async def _wait_connected(job: BenchJob, addr: str) -> None:
@@ -658,7 +669,8 @@ async def _wait_connected(job: BenchJob, addr: str) -> None:
 
 
 def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int,
-               con_modes: list[str | None], msgrs: list[str | None]) -> ClientResult:
+               con_modes: list[str | None], msgrs: list[str | None],
+               cpu_s: float) -> ClientResult:
     latencies: list[int] = []
     errors: list[str] = []
     messages = 0
@@ -674,7 +686,7 @@ def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int,
     return ClientResult(messages=messages, elapsed=(end - t0_ns) / 1e9,
                         latencies_ns=latencies, errors=errors,
                         worker_threads=worker_threads, con_modes=con_modes,
-                        msgrs=msgrs)
+                        msgrs=msgrs, cpu_s=cpu_s)
 
 
 __all__ = [
