@@ -25,7 +25,7 @@ measurement whose connection did not speak the intended protocol fails.
 
 Messenger options (``--ms_*``, ``--asyncmsgr_*``, ``CEPH_ARGS``) apply to both
 peers. A default run (10 rounds, 1.2 s per measurement, 60 measurements) takes
-about 85 s: many short pairs cancel bursts of foreign load better than a few
+about 75 s: many short pairs cancel bursts of foreign load better than a few
 long ones. Each measurement also records the foreign CPU load (machine busy
 time minus ours) and both processes' CPU time per message; the CPU ratio is far
 less sensitive to other jobs than the rates.
