@@ -166,6 +166,19 @@ def _check_partial_banner(have: bytes) -> None:
     raise BannerMismatch(f"bad banner {have[:n]!r}: not a Ceph msgr v1 peer")
 
 
+def _take_hello(p: ProtocolV1, need: int) -> bytes | None:
+    """The peer's banner and address(es) once ``need`` bytes are in; until then
+    check the banner so far (None: wait for more)."""
+    rx = p._rx
+    if rx.available < need:
+        _check_partial_banner(bytes(rx.peek(min(rx.available, BANNER_LEN))))
+        rx.ensure_room(need)
+        return None
+    raw = bytes(rx.peek(need))
+    rx.consume(need)
+    return raw
+
+
 def _new_socket(p: ProtocolV1) -> None:
     p._rx.reset()
     p._reset_stream()
@@ -200,13 +213,9 @@ def _send_client_banner(p: ProtocolV1) -> None:
 
 
 def _read_server_hello(p: ProtocolV1, now: float) -> bool:
-    rx = p._rx
-    if rx.available < SERVER_HELLO_LEN:
-        _check_partial_banner(bytes(rx.peek(min(rx.available, BANNER_LEN))))
-        rx.ensure_room(SERVER_HELLO_LEN)
+    raw = _take_hello(p, SERVER_HELLO_LEN)
+    if raw is None:
         return False
-    raw = bytes(rx.peek(SERVER_HELLO_LEN))
-    rx.consume(SERVER_HELLO_LEN)
     paddr, addr_for_me = decode_server_hello(raw)
     target = p.target_addr
     same = (paddr.family, paddr.ip, paddr.port, paddr.nonce) == \
@@ -402,13 +411,9 @@ def _send_server_banner(p: ProtocolV1) -> None:
 
 
 def _read_client_banner(p: ProtocolV1, now: float) -> bool:
-    rx = p._rx
-    if rx.available < _ACCEPT_HELLO_LEN:
-        _check_partial_banner(bytes(rx.peek(min(rx.available, BANNER_LEN))))
-        rx.ensure_room(_ACCEPT_HELLO_LEN)
+    raw = _take_hello(p, _ACCEPT_HELLO_LEN)
+    if raw is None:
         return False
-    raw = bytes(rx.peek(_ACCEPT_HELLO_LEN))
-    rx.consume(_ACCEPT_HELLO_LEN)
     check_banner(raw)
     peer = decode_legacy_addr(raw[BANNER_LEN:])
     if peer.is_blank_ip:  # the peer does not know its IP: take the socket's
