@@ -18,7 +18,8 @@ import pytest
 FORBIDDEN = frozenset({"asyncio", "socket", "selectors", "threading", "time"})
 SRC = Path(__file__).resolve().parents[2] / "src" / "asyncmsgr"
 CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages")
-CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py")
+CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py",
+                "record.py")
 
 
 def _top(module: str) -> str:
