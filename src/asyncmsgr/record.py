@@ -17,7 +17,12 @@ its keyword ``__init__`` by hand; the rest comes from this base, computed from
 * :meth:`Record.replace` (``dataclasses.replace`` for records).
 
 ``_fields`` lists the field names in the order their annotations are declared,
-base classes' first (``__slots__`` itself may be sorted). Type checkers see a
+base classes' first (``__slots__`` itself may be sorted).
+
+A subclass without ``__slots__`` (a configuration record with many options,
+each declared ``name: type = default`` with its docstring) keeps its defaults as
+class attributes and uses the base's keyword-only ``__init__``, which sets only
+the fields given and then calls ``__post_init__``. Type checkers see a
 subclass as a frozen dataclass (``typing.dataclass_transform``), so assigning a
 field is a type error as well. :class:`MutableRecord` is the same for a plain
 ``@dataclass``: fields assigned normally, ``__eq__`` and ``__repr__`` by field, and
@@ -39,22 +44,34 @@ def _frozen_error(message: str) -> AttributeError:
 
 
 def _describe_fields(cls: Any) -> None:
-    """Set ``cls._fields`` and ``cls._values``: the names in ``__slots__`` (of the
-    class and its bases), in the order their annotations are declared."""
-    slotted: set[str] = set()
+    """Set ``cls._fields`` and ``cls._values``.
+
+    Slotted classes: the names in ``__slots__`` (of the class and its bases), in
+    the order their annotations are declared. A class without ``__slots__`` of its
+    own (keyword fields with class-level defaults): its annotated names that are
+    not ``ClassVar``.
+    """
     declared: list[str] = []
+    annotations: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
-        slots = klass.__dict__.get("__slots__", ())
-        slotted.update((slots,) if isinstance(slots, str) else slots)
         # what inspect.get_annotations reads for a class, without importing inspect
-        declared.extend(klass.__dict__.get("__annotations__", {}))  # noqa: RUF063
-    names: list[str] = []
-    for name in declared:
-        if name in slotted and name not in names:
-            names.append(name)
-    if len(names) != len(slotted - {"__weakref__", "__dict__"}):
-        missing = sorted(slotted - set(names) - {"__weakref__", "__dict__"})
-        raise TypeError(f"{cls.__qualname__}: slots without an annotation: {missing}")
+        own = klass.__dict__.get("__annotations__", {})  # noqa: RUF063
+        declared.extend(own)
+        annotations.update(own)
+    if "__slots__" not in cls.__dict__:
+        names = [n for n in dict.fromkeys(declared)
+                 if not str(annotations[n]).startswith(("ClassVar", "typing.ClassVar"))
+                 and n not in ("_fields", "_values")]
+    else:
+        slotted: set[str] = set()
+        for klass in cls.__mro__:
+            slots = klass.__dict__.get("__slots__", ())
+            slotted.update((slots,) if isinstance(slots, str) else slots)
+        slotted -= {"__weakref__", "__dict__"}
+        names = [n for n in dict.fromkeys(declared) if n in slotted]
+        if len(names) != len(slotted):
+            missing = sorted(slotted - set(names))
+            raise TypeError(f"{cls.__qualname__}: slots without an annotation: {missing}")
     cls._fields = tuple(names)
     if len(names) == 1:
         one = attrgetter(names[0])
@@ -90,11 +107,30 @@ class _Fields:  # noqa: PLW1641  (Record hashes its fields; MutableRecord is unh
         return NotImplemented
 
 
-@dataclass_transform(frozen_default=True, eq_default=True)
+@dataclass_transform(frozen_default=True, eq_default=True, kw_only_default=True)
 class Record(_Fields):
     """Base of hand-written frozen value classes (see the module docstring)."""
 
     __slots__ = ()
+
+    def __init__(self, **values: Any) -> None:
+        """Keyword fields of a class without ``__slots__``: those not given keep the
+        class-level default; ``__post_init__`` (if any) runs last. Slotted
+        subclasses write their own ``__init__``."""
+        cls = type(self)
+        fields = cls._fields
+        for name, value in values.items():
+            if name not in fields:
+                raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword "
+                                f"argument {name!r}")
+            _set(self, name, value)
+        for name in fields:
+            if name not in values and not hasattr(cls, name):
+                raise TypeError(f"{cls.__qualname__}.__init__() missing required keyword "
+                                f"argument {name!r}")
+        post_init = getattr(self, "__post_init__", None)
+        if post_init is not None:
+            post_init()
 
     def __hash__(self) -> int:
         return hash(self._values(self))

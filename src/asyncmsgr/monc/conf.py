@@ -47,7 +47,6 @@ Behaviour checked against Pacific 16.2.15's ``ceph-conf`` and ``monmaptool``
 from __future__ import annotations
 
 import os
-import platform
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -124,6 +123,16 @@ _META_RE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 # --- environment ------------------------------------------------------------------
 
+def _node_name() -> str:
+    """``platform.node()`` without importing :mod:`platform` (start-up time)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import platform  # noqa: PLC0415  (no os.uname: not POSIX)
+
+    return platform.node()
+
+
 def _read_os_file(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as f:
@@ -161,7 +170,7 @@ class ConfEnv(Record):
     def from_os(cls) -> Self:
         """The real process environment and file system."""
         return cls(environ=dict(os.environ), read_file=_read_os_file,
-                   hostname=platform.node().split(".")[0] or "localhost",
+                   hostname=_node_name().split(".")[0] or "localhost",
                    home=os.path.expanduser("~"), pid=os.getpid())
 
 
