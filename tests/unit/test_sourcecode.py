@@ -17,7 +17,7 @@ import pytest
 
 FORBIDDEN = frozenset({"asyncio", "socket", "selectors", "threading", "time"})
 SRC = Path(__file__).resolve().parents[2] / "src" / "asyncmsgr"
-CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages")
+CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages", "crush", "osd")
 CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py")
 
 
