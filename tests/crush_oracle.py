@@ -17,6 +17,7 @@ low 30 bits of an object name's hash (``ceph_stable_mod`` with a power-of-two
 from __future__ import annotations
 
 import ctypes
+import gzip
 import json
 import re
 import shutil
@@ -27,7 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from asyncmsgr.crush.map import CrushMap
 from asyncmsgr.wire.crc32c import ceph_crc32c
+from crush_corpus import CORPUS, MapCase
 
 DATA = Path(__file__).resolve().parent / "data" / "crush"
 LIBCEPH_COMMON = Path("/usr/lib/x86_64-linux-gnu/ceph/libceph-common.so.2")
@@ -180,10 +183,142 @@ def write_json(name: str, value: dict[str, Any]) -> None:
     (DATA / name).write_text(dumps(value))
 
 
+# -- crushtool ---------------------------------------------------------------------------
+
+#: x range of the stored mappings (the interop test uses 0..1023).
+STORED_MAX_X = 63
+_MAPPING_LINE = re.compile(r"^CRUSH rule (\d+) x (\d+) \[([-\d,]*)\]$")
+_BAD_LINE = re.compile(r"^bad mapping rule (\d+) x (\d+) num_rep (\d+) result \[([-\d,]*)\]$")
+
+
+def have_crushtool() -> bool:
+    """True when ``crushtool`` is on PATH."""
+    return shutil.which("crushtool") is not None
+
+
+def crushtool(*args: str) -> str:
+    """Run crushtool; its stdout."""
+    res = subprocess.run(["crushtool", *args], check=True, capture_output=True, text=True)
+    return res.stdout
+
+
+def compile_case(case: MapCase, workdir: Path) -> Path:
+    """Build or compile a corpus map into ``workdir/NAME.bin``."""
+    out = workdir / f"{case.name}.bin"
+    if case.build:
+        crushtool("--build", *case.build, "-o", str(out))
+    else:
+        src = workdir / f"{case.name}.txt"
+        src.write_text(case.text)
+        crushtool("-c", str(src), "-o", str(out))
+    return out
+
+
+def _parse_list(text: str) -> list[int]:
+    return [int(v) for v in text.split(",")] if text else []
+
+
+def _weight_args(weights: tuple[tuple[int, str], ...]) -> list[str]:
+    return [a for dev, w in weights for a in ("--weight", str(dev), w)]
+
+
+def tool_mappings(path: Path, check_rule: int, num_rep: int,
+                  weights: tuple[tuple[int, str], ...], max_x: int) -> list[list[int]]:
+    """``crushtool --test --show-mappings`` for x in 0..max_x."""
+    text = crushtool("-i", str(path), "--test", "--rule", str(check_rule), "--num-rep",
+                     str(num_rep), "--show-mappings", "--min-x", "0", "--max-x", str(max_x),
+                     *_weight_args(weights))
+    results: dict[int, list[int]] = {}
+    for line in text.splitlines():
+        m = _MAPPING_LINE.match(line)
+        if m is not None and int(m.group(1)) == check_rule:
+            results[int(m.group(2))] = _parse_list(m.group(3))
+    if sorted(results) != list(range(max_x + 1)):
+        raise RuntimeError(f"crushtool printed x {sorted(results)[:5]}... for {path}")
+    return [results[x] for x in range(max_x + 1)]
+
+
+def tool_bad_mappings(path: Path, check_rule: int, num_rep: int,
+                      weights: tuple[tuple[int, str], ...], max_x: int,
+                      ) -> dict[int, list[int]]:
+    """``crushtool --test --show-bad-mappings``: x -> result, for results that are short
+    or hold CRUSH_ITEM_NONE."""
+    text = crushtool("-i", str(path), "--test", "--rule", str(check_rule), "--num-rep",
+                     str(num_rep), "--show-bad-mappings", "--min-x", "0", "--max-x",
+                     str(max_x), *_weight_args(weights))
+    out: dict[int, list[int]] = {}
+    for line in text.splitlines():
+        m = _BAD_LINE.match(line)
+        if m is not None:
+            out[int(m.group(2))] = _parse_list(m.group(4))
+    return out
+
+
+def crushtool_device_weight(text: str) -> int:
+    """``CrushTester::set_device_weight``: float32 weight x 0x10000, clamped."""
+    f32 = struct.unpack("<f", struct.pack("<f", float(text)))[0]
+    return max(0, min(0x10000, int(f32 * 0x10000)))
+
+
+def crushtester_weights(m: CrushMap, overrides: list[list[Any]]) -> list[int]:
+    """CrushTester's weight vector: 0x10000 for devices some bucket holds, else 0,
+    then the stored ``[device, text, weight]`` overrides."""
+    weights = [0x10000 if m.check_item_present(i) else 0 for i in range(m.max_devices)]
+    for dev, _text, w in overrides:
+        weights[dev] = w
+    return weights
+
+
+def tool_reencode(path: Path, workdir: Path) -> bytes:
+    """Ceph's own decode + encode of a map (a no-op tunable change makes crushtool
+    write it back)."""
+    total = crushtool("-i", str(path), "--dump")
+    tries = json.loads(total)["tunables"]["choose_total_tries"]
+    out = workdir / (path.name + ".reenc")
+    crushtool("-i", str(path), "--set-choose-total-tries", str(tries), "-o", str(out))
+    return out.read_bytes()
+
+
+def corpus_answers(workdir: Path, max_x: int) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    """Every corpus map (name -> bytes) and crushtool's mappings for each check."""
+    maps: dict[str, bytes] = {}
+    answers: list[dict[str, Any]] = []
+    for case in CORPUS:
+        path = compile_case(case, workdir)
+        maps[case.name] = path.read_bytes()
+        for check in case.checks:
+            for num_rep in check.num_reps:
+                answers.append({
+                    "map": case.name, "rule": check.rule, "num_rep": num_rep,
+                    "weights": [[d, w, crushtool_device_weight(w)] for d, w in check.weights],
+                    "results": tool_mappings(path, check.rule, num_rep, check.weights, max_x),
+                })
+    return maps, answers
+
+
+def write_corpus() -> None:
+    """Store the corpus maps (and text sources) and their crushtool mappings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        maps, answers = corpus_answers(Path(tmp), STORED_MAX_X)
+    for case in CORPUS:
+        (DATA / f"{case.name}.bin").write_bytes(maps[case.name])
+        if case.text:
+            (DATA / f"{case.name}.txt").write_text(case.text)
+    lines = "\n".join(json.dumps(a, separators=(",", ":")) for a in answers) + "\n"
+    (DATA / "mappings.jsonl.gz").write_bytes(gzip.compress(lines.encode(), mtime=0))
+
+
+def load_stored_mappings() -> list[dict[str, Any]]:
+    """The stored crushtool answers (``mappings.jsonl.gz``)."""
+    raw = gzip.decompress((DATA / "mappings.jsonl.gz").read_bytes()).decode()
+    return [json.loads(line) for line in raw.splitlines() if line]
+
+
 def main() -> None:
     """Regenerate every stored answer under tests/data/crush/."""
     DATA.mkdir(parents=True, exist_ok=True)
     write_json("hash_vectors.json", hash_vectors())
+    write_corpus()
 
 
 if __name__ == "__main__":
