@@ -25,10 +25,12 @@ import struct
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from asyncmsgr.crush.map import CrushMap
+from asyncmsgr.crush.codec import decode_crush_map, encode_crush_map
+from asyncmsgr.crush.map import ChooseArg, CrushMap
 from asyncmsgr.wire.crc32c import ceph_crc32c
 from crush_corpus import CORPUS, MapCase
 
@@ -306,6 +308,61 @@ def write_corpus() -> None:
             (DATA / f"{case.name}.txt").write_text(case.text)
     lines = "\n".join(json.dumps(a, separators=(",", ":")) for a in answers) + "\n"
     (DATA / "mappings.jsonl.gz").write_bytes(gzip.compress(lines.encode(), mtime=0))
+    dumps = {case.name: tool_dump(DATA / f"{case.name}.bin") for case in CORPUS}
+    (DATA / "dumps.json.gz").write_bytes(
+        gzip.compress(json.dumps(dumps, sort_keys=True).encode(), mtime=0))
+
+
+def tool_dump(path: Path) -> Any:
+    """``crushtool -i MAP --dump`` (CrushWrapper::dump), parsed."""
+    return json.loads(crushtool("-i", str(path), "--dump"))
+
+
+def crafted_inputs() -> dict[str, bytes]:
+    """Encodings Ceph's decoder normalises (built from corpus maps with asyncmsgr's
+    encoder): choose args on buckets that are not straw2, mis-sized and
+    mis-positioned weight sets, names and items beyond ``max_devices``, and every
+    shorter encoding an older Ceph wrote (cut at each optional section)."""
+    mixed = decode_crush_map((DATA / "rules-mixed.bin").read_bytes())
+    out: dict[str, bytes] = {}
+    out["choose-args-normalised"] = encode_crush_map(replace(mixed, choose_args={
+        -1: {
+            -2: ChooseArg(weight_set=((0x10000, 0x8000, 0x4000),), ids=(5, 6, 7)),  # list
+            -5: ChooseArg(weight_set=((0x10000, 0x20000), (0x8000, 0x8000))),  # 2 of 3
+            -6: ChooseArg(weight_set=((0x10000, 0x10000, 0x10000),)),  # 1 position of 2
+            -1: ChooseArg(ids=(1, 2, 3)),  # uniform
+        },
+        5: {-5: ChooseArg(weight_set=((1, 2, 3, 4, 5),), ids=(9, 8, 7))},
+    }))
+    straw2 = decode_crush_map((DATA / "rules-straw2.bin").read_bytes())
+    out["names-beyond-max-devices"] = encode_crush_map(
+        replace(straw2, name_map={**straw2.name_map, 40: "osd.40"}))
+    out["items-beyond-max-devices"] = encode_crush_map(replace(straw2, max_devices=5))
+    base = (DATA / "rules-straw2.bin").read_bytes()
+    luminous = 16  # four empty containers: class_map, class_name, class_bucket, choose_args
+    for name, cut in (("pre-tunables", 23), ("tunables1", 11), ("tunables2", 7),
+                      ("tunables3", 6), ("tunables4", 5), ("pre-stable", 1),
+                      ("pre-luminous", 0)):
+        out[f"truncated-{name}"] = base[:len(base) - luminous - cut]
+    out["truncated-no-choose-args"] = base[:-4]
+    return out
+
+
+def write_reencodings() -> None:
+    """Store crafted inputs and Ceph's re-encoding of each (``reencode/``)."""
+    folder = DATA / "reencode"
+    folder.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in crafted_inputs().items():
+            src = folder / f"{name}.in"
+            src.write_bytes(data)
+            (folder / f"{name}.ceph").write_bytes(tool_reencode(src, Path(tmp)))
+
+
+def load_stored_dumps() -> dict[str, Any]:
+    """The stored ``crushtool --dump`` of every corpus map."""
+    data: dict[str, Any] = json.loads(gzip.decompress((DATA / "dumps.json.gz").read_bytes()))
+    return data
 
 
 def load_stored_mappings() -> list[dict[str, Any]]:
@@ -319,6 +376,7 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     write_json("hash_vectors.json", hash_vectors())
     write_corpus()
+    write_reencodings()
 
 
 if __name__ == "__main__":
