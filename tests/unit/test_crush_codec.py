@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from crush_oracle import DATA, load_stored_dumps
 from asyncmsgr.crush.codec import decode_crush_map, encode_crush_map, has_incompat_choose_args
 from asyncmsgr.crush.dump import dump_crush
 from asyncmsgr.crush.map import (
@@ -33,6 +32,7 @@ from asyncmsgr.crush.map import (
 )
 from asyncmsgr.errors import DecodeError, EncodeError
 from asyncmsgr.features import CEPH_FEATURES_SUPPORTED_DEFAULT
+from crush_oracle import DATA, load_stored_dumps
 
 CORPUS_FILES = sorted(DATA.glob("*.bin"))
 REENCODE = DATA / "reencode"
