@@ -3,10 +3,11 @@
 Every module under ``src/asyncmsgr/{wire,frames,crypto,auth,protocol,messages,crush,osd}`` and
 the shared ``message.py``, ``message_types.py``, ``types.py``, ``features.py``,
 ``errors.py``, ``record.py`` and the monitor client's sans-I/O modules
-(``monc/core.py``, ``auth.py``, ``conf.py``, ``monhost.py``) is parsed with :mod:`ast`; importing ``asyncio``, ``socket``,
-``selectors``, ``threading`` or ``time`` (``import X``, ``import X.y``,
-``from X import y``, ``__import__("X")``, ``importlib.import_module("X")``) fails the
-test with ``file:line``. Time and I/O must be passed in by the asyncio layer.
+(``monc/core.py``, ``auth.py``, ``conf.py``, ``monhost.py``) is parsed with
+:mod:`ast`; importing ``asyncio``, ``socket``, ``selectors``, ``threading`` or
+``time`` (``import X``, ``import X.y``, ``from X import y``, ``__import__("X")``,
+``importlib.import_module("X")``) fails the test with ``file:line``. Time and
+I/O must be passed in by the asyncio layer.
 """
 
 from __future__ import annotations
