@@ -13,7 +13,12 @@ drives that core on a :class:`~asyncmsgr.messenger.Messenger`:
   (:class:`~asyncmsgr.monc.auth.MonAuthAdapter`) so that a refusal
   (AUTH_BAD_METHOD) or a reply that cannot be decrypted is reported to the
   core; over msgr v1 the MAuth exchange runs in messages;
-* requests wait on futures; the tick runs as one task.
+* requests wait on futures; the tick runs as one task;
+* replies are fast-dispatched: when the messenger reads them on this client's
+  own loop (embedded mode), MMonCommandAck, MMonGetVersionReply, MMonMap,
+  MConfig and MAuthReply reach the core inline, without the dispatch queue's
+  extra loop turn (and a won hunt is seen at ``ms_handle_fast_connect``); on a
+  worker thread they take the dispatch queue to this loop, as before.
 
 All methods are called on the event loop that ran :meth:`MonClient.connect`.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -33,7 +39,15 @@ from asyncmsgr.connection import Connection
 from asyncmsgr.dispatch import Dispatcher
 from asyncmsgr.errors import AuthFailed
 from asyncmsgr.message import Message
-from asyncmsgr.messages import MonMap, SubscribeItem
+from asyncmsgr.messages import (
+    MAuthReply,
+    MConfig,
+    MMonCommandAck,
+    MMonGetVersionReply,
+    MMonMap,
+    MonMap,
+    SubscribeItem,
+)
 from asyncmsgr.messenger import Messenger
 from asyncmsgr.monc.auth import MonAuthAdapter
 from asyncmsgr.monc.core import (
@@ -52,6 +66,8 @@ from asyncmsgr.policy import Policy
 from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName, EntityType
 
 _Future = asyncio.Future[Any]
+#: What the client always consumes, so it may take it on the fast path.
+_FAST_TYPES = (MMonCommandAck, MMonGetVersionReply, MMonMap, MConfig, MAuthReply)
 
 
 class MonClient(Dispatcher):
@@ -85,6 +101,8 @@ class MonClient(Dispatcher):
         self._clock = clock
         self._wall_clock = wall_clock
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        """The thread of :attr:`_loop`: fast dispatch only happens on it."""
         self._session_ready = asyncio.Event()
         self._auth_error_event = asyncio.Event()
         self._map_event = asyncio.Event()
@@ -151,6 +169,7 @@ class MonClient(Dispatcher):
         :class:`MonTimeout` after ``timeout`` (default ``client_mount_timeout``).
         """
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         msgr = self.messenger
         if self not in msgr.chain.dispatchers:
             if self._own_messenger:
@@ -241,7 +260,9 @@ class MonClient(Dispatcher):
         req = self.core.submit(build, future)
         limit = self.options.op_timeout if timeout is None else timeout
         try:
-            async with asyncio.timeout(limit or None):
+            if not limit:
+                return await future
+            async with asyncio.timeout(limit):
                 return await future
         except TimeoutError:
             raise MonTimeout(f"no reply from the monitors within {limit:g} s") from None
@@ -360,6 +381,24 @@ class MonClient(Dispatcher):
         if con is None:
             return False
         return self.core.handle_message(con, m, self._clock())
+
+    def ms_can_fast_dispatch_any(self) -> bool:
+        """Replies may be taken inline (see :meth:`ms_can_fast_dispatch`)."""
+        return True
+
+    def ms_can_fast_dispatch(self, m: Message) -> bool:
+        """A monitor-client message read on this client's own thread."""
+        return (isinstance(m, _FAST_TYPES) and m.connection is not None
+                and threading.get_ident() == self._loop_thread)
+
+    def ms_fast_dispatch(self, m: Message) -> None:
+        """:meth:`ms_dispatch`, inline on the loop that read ``m`` (ours)."""
+        self.ms_dispatch(m)
+
+    def ms_handle_fast_connect(self, con: Connection) -> None:
+        """A won hunt, seen inline when the handshake finished on our thread."""
+        if threading.get_ident() == self._loop_thread and con.is_msgr2:
+            self.core.handle_connect(con, msgr2=True, now=self._clock())
 
 
 __all__ = [

@@ -396,14 +396,23 @@ class SyncMonClient:
     def _run(self, done: Callable[[], bool], deadline: float | None) -> None:
         """Serve the sockets and timers until ``done()`` or ``deadline``."""
         poll = self._poll.poll
+        timers_at: float | None = -1.0  # the earliest timer seen by the last scan
         while True:
             now = self._clock()
-            self._run_timers(now)
+            if timers_at is not None and now >= timers_at:
+                self._run_timers(now)
             self._after_io(now)
             if done() or (deadline is not None and now >= deadline):
                 return
-            wake = self._next_wakeup(deadline)
-            timeout_ms = -1 if wake is None else max(0, int((wake - now) * 1000) + 1)
+            timers_at = self._next_timer()
+            wake = timers_at if deadline is None or (
+                timers_at is not None and timers_at < deadline) else deadline
+            if wake is None:
+                timeout_ms = -1
+            elif wake <= now:
+                timeout_ms = 0
+            else:  # poll's unit is the ms: round up rather than wake early
+                timeout_ms = int((wake - now) * 1000) + 1
             try:
                 ready = poll(timeout_ms)
             except InterruptedError:
@@ -414,9 +423,11 @@ class SyncMonClient:
                 if con is not None:
                     self._on_event(con, mask, now)
 
-    def _next_wakeup(self, deadline: float | None) -> float | None:
-        at = deadline
-        for t in (self._tick_at, *(self._timer_of(c) for c in self._all)):
+    def _next_timer(self) -> float | None:
+        """The earliest of the core's tick and the connections' timers."""
+        at = self._tick_at
+        for con in self._all:
+            t = self._timer_of(con)
             if t is not None and (at is None or t < at):
                 at = t
         return at
@@ -549,7 +560,8 @@ class SyncMonClient:
             if n < len(buf):
                 break  # drained: skip the EAGAIN round trip
         self._handle_events(con, now)
-        self._dirty.append(con)
+        if machine.has_data_to_send():
+            self._dirty.append(con)
 
     def _flush_dirty(self, now: float) -> None:
         dirty, self._dirty = self._dirty, []
@@ -565,6 +577,8 @@ class SyncMonClient:
         if sock is None or machine is None or con.connecting or con.closed:
             return
         out = con.out
+        if not out and not machine.has_data_to_send():
+            return
         while True:
             if not out:
                 out.extend(machine.data_to_send(now))
