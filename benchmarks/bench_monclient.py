@@ -513,9 +513,10 @@ def cli_section(cluster: MonCluster, runs: int, log: Callable[[str], None]) -> d
     env = _clean_env()
     conf, keyring = str(cluster.conf_path), str(cluster.keyring_path)
     ceph = shutil.which("ceph") or "ceph"
+    script = Path(sys.executable).with_name("asyncmsgr")  # the console script users run
+    entry = [str(script)] if script.exists() else [sys.executable, "-m", "asyncmsgr"]
     argv = {
-        "asyncmsgr": [sys.executable, "-m", "asyncmsgr", "ceph", "-c", conf, "-k", keyring,
-                      "status"],
+        "asyncmsgr": [*entry, "ceph", "-c", conf, "-k", keyring, "status"],
         "ceph": [ceph, "-c", conf, "-k", keyring, "-s"],
         "python -c pass": [sys.executable, "-c", "pass"],
         "timed child": [sys.executable, "-c", _TIMED_CHILD, "-c", conf, "-k", keyring,
