@@ -7,7 +7,7 @@ import dataclasses
 import importlib
 import inspect
 import pickle
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -165,3 +165,39 @@ def test_init_takes_and_sets_every_field(cls: type[Any]) -> None:
         return
     for name, marker in markers.items():
         assert getattr(obj, name) is marker, name
+
+
+class Options(Record):
+    """A record without __slots__: class-level defaults, the base's keyword __init__."""
+
+    name: str
+    size: int = 4
+    ratio: float = 0.5
+    checked: ClassVar[list[str]] = []
+
+    def __post_init__(self) -> None:
+        Options.checked.append(self.name)
+        if self.size < 0:
+            raise ValueError("size")
+
+
+def test_dict_mode_record() -> None:
+    Options.checked.clear()
+    a = Options(name="a")
+    assert Options._fields == ("name", "size", "ratio")
+    assert (a.name, a.size, a.ratio) == ("a", 4, 0.5)
+    assert repr(a) == "Options(name='a', size=4, ratio=0.5)"
+    assert a == Options(name="a", size=4)
+    assert hash(a) == hash(("a", 4, 0.5))
+    b = a.replace(size=8)
+    assert (b.size, a.size) == (8, 4)
+    assert Options.checked == ["a", "a", "a"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.size = 1  # type: ignore[misc]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
+        Options(name="x", nope=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="missing required keyword argument 'name'"):
+        Options()  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="size"):
+        Options(name="x", size=-1)
+    assert pickle.loads(pickle.dumps(b)) == b
