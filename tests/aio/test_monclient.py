@@ -241,10 +241,13 @@ def test_replies_take_the_fast_path_on_the_clients_own_loop(embedded: bool) -> N
                 after = queue.statistics()
                 fast = after.fast_dispatched - before.fast_dispatched
                 queued = after.dispatched - before.dispatched
+                # 6 replies (+ maybe a late monmap of the session's subscription)
                 if embedded:
-                    assert (fast, queued) == (6, 0)
+                    assert fast >= 6
+                    assert queued == 0
                 else:
-                    assert (fast, queued) == (0, 6)
+                    assert fast == 0
+                    assert queued >= 6
             finally:
                 await monc.shutdown()
     run(body)
