@@ -282,3 +282,28 @@ def test_cli_imports_neither_asyncio_nor_the_messenger() -> None:
                            "importlib.metadata", "argparse", "crc32c"):
                 assert absent not in imported, absent
     run(body)
+
+
+def test_a_command_ends_when_the_new_hunt_is_refused() -> None:
+    """The session's monitor goes away and the other one refuses us (our key changed
+    meanwhile): the waiting command raises MonAuthError instead of waiting on."""
+    async def body() -> None:
+        async with FakeMonCluster(2, auth_server_factory=_cephx_mons()) as cluster:
+            loop = asyncio.get_running_loop()
+
+            def client_side() -> None:
+                auth = _cephx()
+                with _client(cluster.addrs, auth, options=FAST.replace(hunt_parallel=2)) \
+                        as monc:
+                    monc.connect()
+                    first = monc.active_target
+                    auth.key = WRONG_KEY
+                    auth.tickets.clear()
+                    victim = next(m for m in cluster.mons if m.addrs.msgr2_addr == first)
+                    asyncio.run_coroutine_threadsafe(victim.stop(), loop).result(10)
+                    began = time.monotonic()
+                    with pytest.raises(MonAuthError):
+                        monc.command({"prefix": "status"}, timeout=10)
+                    assert time.monotonic() - began < 5
+            await asyncio.to_thread(client_side)
+    run(body, timeout=40)

@@ -36,6 +36,7 @@ from asyncmsgr.config import MessengerConfig, protocol_options
 from asyncmsgr.errors import AuthFailed
 from asyncmsgr.features import CEPH_FEATURES_SUPPORTED_DEFAULT
 from asyncmsgr.message import Message
+from asyncmsgr.messages import MonMap
 from asyncmsgr.monc.auth import MonAuthAdapter
 from asyncmsgr.monc.core import (
     CommandResult,
@@ -213,8 +214,8 @@ class SyncMonClient:
     # -- public API ----------------------------------------------------------------------
 
     @property
-    def monmap(self) -> Any:
-        """The latest monmap (a :class:`~asyncmsgr.messages.MonMap`), or None."""
+    def monmap(self) -> MonMap | None:
+        """The latest monmap."""
         return self.core.monmap
 
     @property
@@ -270,7 +271,11 @@ class SyncMonClient:
 
     def command(self, cmd: str | Mapping[str, object] | Sequence[str], inbuf: bytes = b"",
                 *, timeout: float | None = None) -> CommandResult:
-        """Send an MMonCommand and wait for its ack (``r`` may be negative)."""
+        """Send an MMonCommand and wait for its ack (``r`` may be negative).
+
+        Re-sent on the next session if this one fails; raises MonTimeout after
+        ``timeout`` (default ``rados_mon_op_timeout``; 0: none), and MonAuthError
+        when a new hunt ends with every monitor refusing us."""
         value = self._request(self.core.command_builder(cmd, inbuf), timeout)
         assert isinstance(value, CommandResult)
         return value
@@ -289,10 +294,12 @@ class SyncMonClient:
         limit = self.core.options.op_timeout if timeout is None else timeout
         deadline = self._clock() + limit if limit else None
         try:
-            self._run(lambda: slot.done, deadline)
+            self._run(lambda: slot.done or self._failed is not None, deadline)
         finally:
             self.core.forget(req.tid)
         if not slot.done:
+            if self._failed is not None:  # hunting again, every monitor refused us
+                raise self._failed
             if self.core.closing:
                 raise MonClientClosed("monitor client shut down")
             raise MonTimeout(f"no reply from the monitors within {limit:g} s")
