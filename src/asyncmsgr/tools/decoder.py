@@ -19,6 +19,7 @@ that fail and streams that cannot be parsed are listed in ``errors``.
 from __future__ import annotations
 
 import hmac
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -78,7 +79,7 @@ from asyncmsgr.tools.keyed import (
     summarize,
     v1_signature,
 )
-from asyncmsgr.tools.pcap import HalfStream, TcpConnection, reassemble
+from asyncmsgr.tools.pcap import CaptureError, HalfStream, TcpConnection, reassemble
 from asyncmsgr.types import Buffer, EntityName, entity_type_str
 from asyncmsgr.wire.buffer import Reader
 from asyncmsgr.wire.codecs import pull_auth_name
@@ -642,12 +643,38 @@ def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
 # -- entry point -----------------------------------------------------------------------
 
 
+#: Largest capture a gzip file may expand to.
+MAX_GUNZIPPED = 1 << 30
+
+
+def gunzip_capture(data: bytes) -> bytes:
+    """``data`` itself, or its gzip-decompressed content (``.pcap.gz``).
+
+    Raises CaptureError for a corrupt or truncated gzip stream or one that would
+    expand beyond :data:`MAX_GUNZIPPED`.
+    """
+    if data[:2] != b"\x1f\x8b":
+        return data
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, MAX_GUNZIPPED)
+    except zlib.error as exc:
+        raise CaptureError(f"bad gzip capture: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise CaptureError(f"gzip capture expands beyond {MAX_GUNZIPPED} bytes")
+    if not inflater.eof:
+        raise CaptureError("truncated gzip capture")
+    return out
+
+
 def decode_capture(data: bytes, keys: KeySet | None = None) -> DecodeReport:
-    """Decode every Ceph connection in a pcap/pcapng capture.
+    """Decode every Ceph connection in a pcap/pcapng capture (gzipped or not).
 
     With ``keys`` the cephx exchanges, signatures and GCM tags are checked too
-    and secure connections are decrypted.
+    and secure connections are decrypted. Raises CaptureError when the file is
+    not a capture.
     """
+    data = gunzip_capture(data)
     report = DecodeReport()
     keys = keys.fresh() if keys is not None else None
     for conn in reassemble(data):
@@ -670,4 +697,4 @@ def decode_capture(data: bytes, keys: KeySet | None = None) -> DecodeReport:
     return report
 
 
-__all__ = ["DecodeReport", "Record", "decode_capture"]
+__all__ = ["MAX_GUNZIPPED", "DecodeReport", "Record", "decode_capture", "gunzip_capture"]
