@@ -122,6 +122,9 @@ class DecodeReport:
     """``gcm_ok``, ``gcm_failed``, ``sig_ok``, ``sig_failed``, ``cephx_ok``, ..."""
     errors: list[str] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    decoded: list[tuple[int, str, Message]] | None = None
+    """(connection, direction, message) of every typed message, in decoding
+    order, when :func:`decode_capture` was asked to keep them."""
 
     @property
     def ok(self) -> bool:
@@ -190,7 +193,7 @@ class _Conn:
                     failed=1 if failed_check else 0)
 
     def message(self, header: MsgHeader, front: Buffer, middle: Buffer,
-                data: Buffer) -> tuple[str, int, int]:
+                data: Buffer, direction: str = "-") -> tuple[str, int, int]:
         """Decode a message; return (detail, passed, failed) and count it."""
         name = message_type_name(header.type)
         self.report.messages += 1
@@ -204,10 +207,15 @@ class _Conn:
             return detail, 0, 0
         except MessageDecodeError as exc:
             return f"{detail} DECODE FAILED: {exc}", 0, 1
+        if self.report.decoded is not None:
+            self.report.decoded.append((self.conn.index, direction, msg))
         return f"{detail} {_summary(msg)}".rstrip(), 1, 0
 
 
 def _summary(msg: Message) -> str:
+    describe = getattr(msg, "describe", None)
+    if callable(describe):  # messages that print as Ceph's log does
+        return str(describe())
     fields = getattr(msg, "__dataclass_fields__", {})
     base = set(getattr(Message, "__dataclass_fields__", {}))
     parts = []
@@ -422,7 +430,7 @@ def _v2_frame(ctx: _Conn, d: str, half: HalfStream, end: int, tag: int,
         h = frame.header
         header = h.to_legacy(ctx.peer_name[d], len(frame.front), len(frame.middle),
                              len(frame.data))
-        detail, ok, bad = ctx.message(header, frame.front, frame.middle, frame.data)
+        detail, ok, bad = ctx.message(header, frame.front, frame.middle, frame.data, d)
         index = ctx.record(half, end, d, "v2", name, wire_len,
                            f"{detail} ack_seq={h.ack_seq}", passed=checks + ok, failed=bad)
         if bad:
@@ -619,7 +627,7 @@ def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
         ctx.error(half, pos, d, "v1", f"{message_type_name(item.header.type)}: {exc}",
                   failed_check=True)
         return
-    detail, ok, bad = ctx.message(item.header, item.front, item.middle, item.data)
+    detail, ok, bad = ctx.message(item.header, item.front, item.middle, item.data, d)
     sig = " signed" if footer.flags & FooterFlags.SIGNED else ""
     index = ctx.record(half, pos, d, "v1", "MSG", length, f"{detail}{sig}",
                        passed=checks + ok, failed=bad)
@@ -667,15 +675,17 @@ def gunzip_capture(data: bytes) -> bytes:
     return out
 
 
-def decode_capture(data: bytes, keys: KeySet | None = None) -> DecodeReport:
+def decode_capture(data: bytes, keys: KeySet | None = None, *,
+                   keep_messages: bool = False) -> DecodeReport:
     """Decode every Ceph connection in a pcap/pcapng capture (gzipped or not).
 
     With ``keys`` the cephx exchanges, signatures and GCM tags are checked too
-    and secure connections are decrypted. Raises CaptureError when the file is
-    not a capture.
+    and secure connections are decrypted; with ``keep_messages`` the decoded
+    messages are kept in ``report.decoded``. Raises CaptureError when the file
+    is not a capture.
     """
     data = gunzip_capture(data)
-    report = DecodeReport()
+    report = DecodeReport(decoded=[] if keep_messages else None)
     keys = keys.fresh() if keys is not None else None
     for conn in reassemble(data):
         report.connections += 1
