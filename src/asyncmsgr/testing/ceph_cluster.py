@@ -515,6 +515,8 @@ class CephCluster:
             "    osd_delete_sleep_hdd = 0",
             "    osd_delete_sleep_ssd = 0",
             "    osd_delete_sleep_hybrid = 0",
+            # a fast shutdown skips the store's umount: memstore would lose everything
+            "    osd_fast_shutdown = false",
             f"    ms_bind_port_min = {_OSD_PORTS[0]}",
             f"    ms_bind_port_max = {_OSD_PORTS[1]}",
             "[client]",
