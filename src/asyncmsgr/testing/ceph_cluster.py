@@ -382,11 +382,20 @@ class CephCluster:
         self._run_tool(*args)
 
     def _make_osds(self) -> None:
-        """``ceph osd create UUID ID`` each, then ``ceph-osd --mkfs`` all at once."""
-        for osd_id in self.osd_ids:
-            got = self.ceph("osd", "create", osd_uuid(osd_id), str(osd_id)).strip()
-            if got != str(osd_id):
-                raise MonClusterError(f"ceph osd create gave id {got!r}, wanted {osd_id}")
+        """``ceph osd create UUID ID`` for all at once, then ``ceph-osd --mkfs`` likewise."""
+        creates = [(osd_id, subprocess.Popen(
+            self.ceph_argv("osd", "create", osd_uuid(osd_id), str(osd_id)),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, env=clean_env())) for osd_id in self.osd_ids]
+        for osd_id, proc in creates:
+            try:
+                out, _ = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+            if proc.returncode != 0 or out.strip() != str(osd_id):
+                raise MonClusterError(f"ceph osd create for osd.{osd_id} exited with "
+                                      f"{proc.returncode}: {out.strip()}")
         mkfs: list[tuple[list[str], subprocess.Popen[str]]] = []
         for osd_id in self.osd_ids:
             self.osd_data(osd_id).mkdir(parents=True)
@@ -519,15 +528,18 @@ class CephCluster:
                     f"OSDs not up after {timeout} s: {states}\n{self.log_tail(lines=20)}")
             time.sleep(0.05)
 
-    def create_pool(self, name: str, pg_num: int | None = None, size: int | None = None) -> None:
+    def create_pool(self, name: str, pg_num: int | None = None, size: int | None = None,
+                    application: str | None = None) -> None:
         """``ceph osd pool create NAME PG PG`` (size from ``osd_pool_default_size``
-        unless ``size`` is given) and ``ceph osd pool application enable NAME rados``."""
+        unless ``size`` is given; ``ceph osd pool application enable`` when asked:
+        without a ceph-mgr nobody warns about a pool without one)."""
         pgs = str(pg_num or self.pg_num)
         self.ceph("osd", "pool", "create", name, pgs, pgs)
         if size is not None:
             self.ceph("osd", "pool", "set", name, "size", str(size),
                       "--yes-i-really-mean-it")
-        self.ceph("osd", "pool", "application", "enable", name, "rados")
+        if application:
+            self.ceph("osd", "pool", "application", "enable", name, application)
 
     def probe_write(self, pool: str, timeout: float = 30.0) -> None:
         """Write then remove a probe object with the real ``rados`` (the PGs are active)."""
