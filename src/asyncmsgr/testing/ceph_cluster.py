@@ -79,6 +79,10 @@ from asyncmsgr.testing.ceph_daemons import (
 )
 
 _PROBE_OBJECT = "asyncmsgr-cluster-probe"
+#: ``sun_path`` holds 108 bytes with the NUL.
+_UNIX_PATH_MAX = 107
+#: How much ``$cluster-$name.$pid.$cctid`` grows when expanded (a long client name).
+_ASOK_EXPANSION = 48
 
 
 class CephCluster:
@@ -123,6 +127,7 @@ class CephCluster:
         self._cluster_dir = Path(cluster_dir) if cluster_dir is not None else None
         self._keep_dir = keep_dir or cluster_dir is not None
         self._dir: Path | None = None
+        self._run_dir: Path | None = None
         self._mons: dict[str, MonSpec] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._ready = False
@@ -211,10 +216,18 @@ class CephCluster:
         return self.dir / "log" / (f"{daemon}.stdout" if kind == "osd"
                                    else f"mon.{daemon}.stdout")
 
+    @property
+    def run_dir(self) -> Path:
+        """Where the admin sockets are: ``DIR/run``, or a short temporary directory
+        when ``DIR`` is too long for unix socket paths."""
+        if self._run_dir is None:
+            raise MonClusterError("cluster not started")
+        return self._run_dir
+
     def asok_path(self, daemon: str) -> Path:
         """The daemon's admin socket (mon id or ``osd.N``)."""
         kind, _ = self._daemon(daemon)
-        return self.dir / "run" / (f"ceph-{daemon}.asok" if kind == "osd"
+        return self.run_dir / (f"ceph-{daemon}.asok" if kind == "osd"
                                    else f"ceph-mon.{daemon}.asok")
 
     def osd_data(self, osd_id: int) -> Path:
@@ -273,6 +286,9 @@ class CephCluster:
         try:
             for sub in ("run", "log", "mon", "osd"):
                 (self._dir / sub).mkdir()
+            self._run_dir = self._dir / "run"
+            if len(str(self._run_dir)) + _ASOK_EXPANSION > _UNIX_PATH_MAX:
+                self._run_dir = Path(tempfile.mkdtemp(prefix="asyncmsgr-run-"))
             taken: set[int] = set()
             v1_ports = pick_ports("v1", self.num_mons, taken)
             v2_ports = (pick_ports("v2", self.num_mons, taken) if self.msgr == "v2+v1"
@@ -301,6 +317,10 @@ class CephCluster:
 
     def _render_conf(self) -> str:
         d = self.dir
+        run = self.run_dir
+        client_asok = f"{run}/$cluster-$name.$pid.$cctid.asok"
+        if len(client_asok) + _ASOK_EXPANSION > _UNIX_PATH_MAX:
+            client_asok = ""
         auth_open = "cephx, none" if self.auth_none else "cephx"
         size = min(3, max(1, self.num_osds))
         glob: dict[str, str] = {
@@ -326,8 +346,8 @@ class CephCluster:
             # temp dirs may sit on a small tmpfs: never warn or shut down for space
             "mon_data_avail_warn": "1",
             "mon_data_avail_crit": "0",
-            "run_dir": f"{d}/run",
-            "admin_socket": f"{d}/run/$cluster-$name.asok",
+            "run_dir": str(run),
+            "admin_socket": f"{run}/$cluster-$name.asok",
             "log_file": f"{d}/log/$cluster-$name.log",
             "keyring": str(d / "keyring"),
         }
@@ -354,8 +374,9 @@ class CephCluster:
             f"    ms_bind_port_min = {OSD_PORTS[0]}",
             f"    ms_bind_port_max = {OSD_PORTS[1]}",
             "[client]",
-            # one admin socket per client process (several rados/ceph at once)
-            f"    admin_socket = {d}/run/$cluster-$name.$pid.$cctid.asok",
+            # one admin socket per client process (several rados/ceph at once), or
+            # none where the path would not fit a unix socket address (108 bytes)
+            f"    admin_socket = {client_asok}",
         ]
         return "\n".join(lines) + "\n"
 
@@ -385,17 +406,17 @@ class CephCluster:
         """``ceph osd create UUID ID`` for all at once, then ``ceph-osd --mkfs`` likewise."""
         creates = [(osd_id, subprocess.Popen(
             self.ceph_argv("osd", "create", osd_uuid(osd_id), str(osd_id)),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, env=clean_env())) for osd_id in self.osd_ids]
         for osd_id, proc in creates:
             try:
-                out, _ = proc.communicate(timeout=60)
+                out, err = proc.communicate(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                out, _ = proc.communicate()
+                out, err = proc.communicate()
             if proc.returncode != 0 or out.strip() != str(osd_id):
                 raise MonClusterError(f"ceph osd create for osd.{osd_id} exited with "
-                                      f"{proc.returncode}: {out.strip()}")
+                                      f"{proc.returncode}: {out.strip()} {err.strip()}")
         mkfs: list[tuple[list[str], subprocess.Popen[str]]] = []
         for osd_id in self.osd_ids:
             self.osd_data(osd_id).mkdir(parents=True)
@@ -573,9 +594,12 @@ class CephCluster:
             self._signal_and_reap(name, signal.SIGTERM, grace=10.0)
         self._procs.clear()
         if self._dir is not None:
+            if self._run_dir is not None and self._run_dir.parent != self._dir:
+                shutil.rmtree(self._run_dir, ignore_errors=True)
             if not self._keep_dir:
                 shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+            self._run_dir = None
         self._ready = False
 
     def _signal_and_reap(self, daemon: str, sig: signal.Signals, grace: float) -> None:
