@@ -312,3 +312,47 @@ CORPUS: tuple[MapCase, ...] = (
             build=("--num_osds", "160", "host", "straw2", "4", "rack", "straw2", "10",
                    "root", "straw2", "0")),
 )
+
+
+def random_case(seed: int) -> MapCase:
+    """A random map (seeded): 1-3 racks of 1-5 hosts of 0-5 osds, random bucket
+    algorithms (uniform only over equal weights), weights among 0, fractions and
+    up to 5.0, a random tunables profile, four rules, random sizes and overrides."""
+    import random  # noqa: PLC0415 - only the generator needs it
+
+    rng = random.Random(seed)
+    algs = ["list", "tree", "straw", "straw2", "straw2"]
+    osds: list[tuple[int, float, str | None]] = []
+    hosts: list[tuple[str, str, list[int]]] = []
+    racks: list[tuple[str, str, list[str]]] = []
+    choices = (0.0, 0.1, 0.25, 0.5, 1.0, 1.0, 1.0, 1.5, 2.0, 3.7, 5.0)
+    for r in range(rng.randint(1, 3)):
+        names = []
+        for _ in range(rng.randint(1, 5)):
+            alg = rng.choice([*algs, "uniform"])
+            same = rng.choice(choices[1:])
+            ids = []
+            for _ in range(rng.randint(0, 5)):
+                osd = len(osds)
+                osds.append((osd, same if alg == "uniform" else rng.choice(choices), None))
+                ids.append(osd)
+            name = f"h{len(hosts)}"
+            hosts.append((name, alg, ids))
+            names.append(name)
+        racks.append((f"rack{r}", rng.choice(algs), names))
+    if not osds:
+        osds.append((0, 1.0, None))
+        hosts[0][2].append(0)
+    rules = (rule(0, "rep_host", ["take default", "chooseleaf firstn 0 type host", "emit"])
+             + rule(1, "ec_host", ["take default", "chooseleaf indep 0 type host", "emit"],
+                    erasure=True)
+             + rule(2, "rep_osd", ["take default", "choose firstn 0 type osd", "emit"])
+             + rule(3, "ec_rack", ["take default", "choose indep 0 type rack",
+                                   "chooseleaf indep 1 type host", "emit"], erasure=True))
+    overrides = tuple((rng.randrange(len(osds)), rng.choice(("0", "0.5", "0.1", "0.9")))
+                      for _ in range(rng.randint(0, 3)))
+    checks = tuple(Check(r, (rng.randint(1, 6),), overrides if rng.random() < 0.5 else ())
+                   for r in range(4))
+    text = text_map(tunables=rng.choice(list(TUNABLES)), osds=osds, hosts=hosts,
+                    racks=racks, root_alg=rng.choice(algs), rules=rules)
+    return MapCase(f"random-{seed}", checks, text=text)
