@@ -8,7 +8,8 @@ multi-step and multi-take rules, negative and zero counts, every SET_* step, eac
 tunables profile (argonaut/legacy, bobtail, firefly, hammer, jewel/optimal), device
 classes (``step take default class ssd`` through shadow trees), choose_args weight
 sets (1 and 3 positions, with and without ids, index 0 and -1), zero, fractional
-and uneven weights, empty buckets, out and partially-out devices (``--weight``),
+and uneven weights, empty buckets, an unknown bucket hash type, out and partially-out devices
+(``--weight``),
 and result sizes larger than the hierarchy can fill (bad mappings, NONE holes).
 """
 
@@ -308,6 +309,10 @@ CORPUS: tuple[MapCase, ...] = (
         root_alg="straw2", rules=RULES, choose_args=_CHOOSE_ARGS_0)),
     MapCase("odd-weights-jewel", _ODD_CHECKS, text=_odd_text("jewel")),
     MapCase("odd-weights-argonaut", _ODD_CHECKS, text=_odd_text("argonaut")),
+    # every bucket with a hash type Ceph does not know: every hash is 0
+    MapCase("hash-unknown", _few_rules(), text=text_map(
+        tunables="jewel", osds=_osds(uniform=True), hosts=_hosts(_MIXED),
+        racks=_racks("list"), root_alg="tree", rules=RULES).replace("\thash 0", "\thash 1")),
     MapCase("large-straw2", (Check(0, (3,)),),
             build=("--num_osds", "160", "host", "straw2", "4", "rack", "straw2", "10",
                    "root", "straw2", "0")),
