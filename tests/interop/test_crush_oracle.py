@@ -196,3 +196,24 @@ def test_crafted_reencodings_are_crushtool_reencodings(tmp_path: Path) -> None:
         ceph = crush_oracle.tool_reencode(src, tmp_path)
         assert (crush_oracle.DATA / "reencode" / f"{name}.ceph").read_bytes() == ceph
         assert encode_crush_map(decode_crush_map(data)) == ceph, name
+
+
+@needs_crushtool
+@needs_osdmaptool
+@pytest.mark.parametrize("num_osds", [1, 3, 12])
+def test_osdmaptool_crush_maps(num_osds: int, tmp_path: Path) -> None:
+    """The crush map ``osdmaptool --createsimple`` builds (what its osdmaps embed)."""
+    omap = tmp_path / "osdmap"
+    crush_path = tmp_path / "crush"
+    crush_oracle.osdmaptool("--createsimple", str(num_osds), "--with-default-pool",
+                            "--clobber", str(omap))
+    crush_oracle.osdmaptool(str(omap), "--export-crush", str(crush_path))
+    data = crush_path.read_bytes()
+    m = decode_crush_map(data)
+    assert encode_crush_map(m) == data
+    assert dump_crush(m) == crush_oracle.tool_dump(crush_path)
+    weights = crush_oracle.crushtester_weights(m, [])
+    mapper = CrushMapper(m)
+    for num_rep in (1, 3):
+        expected = crush_oracle.tool_mappings(crush_path, 0, num_rep, (), MAX_X)
+        assert [mapper.do_rule(0, x, num_rep, weights) for x in range(MAX_X + 1)] == expected

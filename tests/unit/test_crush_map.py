@@ -214,3 +214,25 @@ def test_list_and_straw_buckets_check_lengths() -> None:
     assert tree.item_weight(0) == 5
     assert tree.num_nodes == 2
     assert TreeBucket(id=-1, type=1, items=(1, 2), node_weights=(0, 5)).item_weight(1) == 0
+
+
+def test_crush_package_imports_only_layer_zero() -> None:
+    """crush/ is a layer-1 sans-I/O package: stdlib plus wire, errors, features, types."""
+    import ast  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    import asyncmsgr.crush  # noqa: PLC0415
+
+    allowed = {"asyncmsgr.crush", "asyncmsgr.wire", "asyncmsgr.errors", "asyncmsgr.features",
+               "asyncmsgr.types"}
+    pkg = Path(asyncmsgr.crush.__file__).parent
+    files = sorted(pkg.glob("*.py"))
+    assert len(files) >= 8
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                if name.startswith("asyncmsgr"):
+                    assert any(name == a or name.startswith(a + ".") for a in allowed), (
+                        f"{path.name} imports {name}")
