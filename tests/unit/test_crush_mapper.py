@@ -10,13 +10,14 @@ choose args are those crushtool uses (index 0, else the default set -1).
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from asyncmsgr.crush.codec import decode_crush_map
+from asyncmsgr.crush.codec import decode_crush_map, encode_crush_map
 from asyncmsgr.crush.map import (
     CRUSH_ITEM_NONE,
     DEFAULT_CHOOSE_ARGS,
@@ -187,3 +188,41 @@ def test_choose_args_cache_is_keyed_by_identity() -> None:
                  for k, v in args.items()}
         mapper.do_rule(0, 1, 3, w, other)
     assert [mapper.do_rule(0, x, 3, w, args) for x in range(64)] == first
+
+
+def test_mis_sized_choose_args_never_raise() -> None:
+    """update_choose_args leaves weight sets alone when their positions disagree with
+    the map's; Ceph then reads past them. The mapper pads with zero weights."""
+    m = load_map("rules-straw2")
+    raw = encode_crush_map(replace(m, choose_args={DEFAULT_CHOOSE_ARGS: {
+        -1: ChooseArg(weight_set=((0x10000, 0x10000, 0x10000),)),
+        -9: ChooseArg(weight_set=((1, 2, 3, 4, 5), (0x10000,)), ids=()),
+    }}))
+    decoded = decode_crush_map(raw)
+    kept = decoded.choose_args[DEFAULT_CHOOSE_ARGS][-9]
+    assert [len(ws) for ws in kept.weight_set] == [5, 1]  # as Ceph leaves them
+    w = crushtester_weights(decoded, [])
+    for x in range(64):
+        assert len(crush_do_rule(decoded, 0, x, 3, w,
+                                 decoded.choose_args_get_with_fallback(0))) <= 3
+    bad_ids = {-9: ChooseArg(ids=(1, 2, 3))}
+    assert crush_do_rule(m, 0, 5, 3, w, bad_ids) == crush_do_rule(m, 0, 5, 3, w)
+
+
+def test_inputs_are_taken_modulo_2_32() -> None:
+    """OSDMap passes the u32 placement seed; C sees it as an int: same result."""
+    m = load_map("rules-straw2")
+    w = crushtester_weights(m, [])
+    for x in (0x80000000, 0xDEADBEEF, 0xFFFFFFFF):
+        for rule in (0, 2, 5):
+            assert crush_do_rule(m, rule, x, 3, w) == crush_do_rule(m, rule, x - 2**32, 3, w)
+
+
+def test_a_replaced_map_gets_its_own_compiled_mapper() -> None:
+    m = load_map("tunables-argonaut-straw2")
+    w = crushtester_weights(m, [])
+    before = [crush_do_rule(m, 0, x, 4, w) for x in range(128)]
+    jewel = replace(m, tunables=CrushTunables.optimal())
+    after = [crush_do_rule(jewel, 0, x, 4, w) for x in range(128)]
+    assert before != after
+    assert [crush_do_rule(m, 0, x, 4, w) for x in range(128)] == before

@@ -26,10 +26,16 @@ permutation, list, tree, straw, straw2 with ``crush_ln``), ``crush_choose_firstn
 ``crush_choose_indep`` (breadth-first, positionally stable), the SET_* steps, the
 ``is_out`` test and choose-args weight sets (per position) and ids.
 
-Where Ceph would crash or read freed memory (a rule hole, an item naming a bucket
-slot that is empty), the item is treated as a bad item (skipped, or NONE for indep)
-instead. Per-map data (item types, per-bucket arrays) is compiled once and cached on
-the immutable :class:`~asyncmsgr.crush.map.CrushMap`.
+Where Ceph would crash or read out of bounds, the result is defined instead: a rule
+hole maps to ``[]``; an item naming an empty bucket slot is a bad item (skipped by
+firstn, NONE for indep); a tree walk that ends past the items (all weights zero on
+the path) yields NONE; choose-args weight sets shorter than their bucket are padded
+with zero weights, ids of the wrong length are ignored. Everything Ceph defines is
+reproduced exactly (the tests compare with crushtool and osdmaptool).
+
+Speed: the map is compiled once (:class:`CrushMapper`, cached on the map by
+:func:`crush_do_rule`); see :mod:`asyncmsgr.crush.buckets` for how draws are hashed
+and cached. A 4096-PG pool on 160 OSDs maps in about half a second.
 """
 
 from __future__ import annotations
@@ -82,8 +88,17 @@ class CrushMapper:
         by_slot: list[Arg | None] = [None] * self._max_buckets
         for bid, arg in choose_args.items():
             slot = -1 - bid
-            if 0 <= slot < self._max_buckets and (arg.weight_set or arg.ids):
-                by_slot[slot] = compile_arg(arg.weight_set, arg.ids)
+            bucket = self._buckets[slot] if 0 <= slot < self._max_buckets else None
+            if bucket is None or not (arg.weight_set or arg.ids):
+                continue
+            # Ceph reads past a weight set or ids array shorter than the bucket (a map
+            # decode leaves so when its positions disagree): here the missing weights
+            # are 0 and ids of the wrong length are not used
+            size = bucket.size
+            weight_set = tuple(ws if len(ws) == size else (ws + (0,) * size)[:size]
+                               for ws in arg.weight_set)
+            ids = arg.ids if len(arg.ids) == size else ()
+            by_slot[slot] = compile_arg(weight_set, ids)
         if len(self._args_cache) >= 64:
             self._args_cache.clear()
         self._args_cache[id(choose_args)] = (choose_args, by_slot)
