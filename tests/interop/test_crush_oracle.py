@@ -217,3 +217,30 @@ def test_osdmaptool_crush_maps(num_osds: int, tmp_path: Path) -> None:
     for num_rep in (1, 3):
         expected = crush_oracle.tool_mappings(crush_path, 0, num_rep, (), MAX_X)
         assert [mapper.do_rule(0, x, num_rep, weights) for x in range(MAX_X + 1)] == expected
+
+
+@needs_crushtool
+@pytest.mark.parametrize(("option", "field", "value"), [
+    ("--set-choose-local-tries", "choose_local_tries", 3),
+    ("--set-choose-local-fallback-tries", "choose_local_fallback_tries", 2),
+    ("--set-choose-total-tries", "choose_total_tries", 7),
+    ("--set-chooseleaf-descend-once", "chooseleaf_descend_once", 0),
+    ("--set-chooseleaf-vary-r", "chooseleaf_vary_r", 0),
+    ("--set-chooseleaf-stable", "chooseleaf_stable", 0),
+])
+def test_crushtool_tunable_options(option: str, field: str, value: int,
+                                   tmp_path: Path) -> None:
+    """Maps rewritten by crushtool's ``--set-*`` options decode with the new value
+    and map as crushtool maps them."""
+    out = tmp_path / "tuned"
+    crush_oracle.crushtool("-i", str(crush_oracle.DATA / "rules-straw2.bin"), option,
+                           str(value), "-o", str(out))
+    data = out.read_bytes()
+    m = decode_crush_map(data)
+    assert getattr(m.tunables, field) == value
+    assert encode_crush_map(m) == data
+    mapper = CrushMapper(m)
+    weights = crush_oracle.crushtester_weights(m, [])
+    for rule, num_rep in ((0, 3), (2, 4), (5, 3), (0, 7)):
+        expected = crush_oracle.tool_mappings(out, rule, num_rep, (), 255)
+        assert [mapper.do_rule(rule, x, num_rep, weights) for x in range(256)] == expected
