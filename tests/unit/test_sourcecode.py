@@ -1,6 +1,6 @@
 """The protocol core does no I/O and reads no clock (style.md §3 rules 1, 2, 14).
 
-Every module under ``src/asyncmsgr/{wire,frames,crypto,auth,protocol,messages,crush}`` and
+Every module under ``src/asyncmsgr/{wire,frames,crypto,auth,protocol,messages,crush,osd}`` and
 the shared ``message.py``, ``message_types.py``, ``types.py``, ``features.py`` and
 ``errors.py`` is parsed with :mod:`ast`; importing ``asyncio``, ``socket``,
 ``selectors``, ``threading`` or ``time`` (``import X``, ``import X.y``,
@@ -17,7 +17,7 @@ import pytest
 
 FORBIDDEN = frozenset({"asyncio", "socket", "selectors", "threading", "time"})
 SRC = Path(__file__).resolve().parents[2] / "src" / "asyncmsgr"
-CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages", "crush")
+CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages", "crush", "osd")
 CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py")
 
 

@@ -1,0 +1,1 @@
+"""RADOS data types, pools and the OSDMap (Ceph ``src/osd/``), sans-I/O."""
