@@ -15,8 +15,10 @@ that have already checked the bucket's hash type (the mapper does). Their bodies
 generated once at import as straight-line code from the mixing schedules below, which
 mirror ``hash.c`` line for line; ``_reference_hash`` is the same computation written
 plainly, and the tests hold the two (and Ceph's own library) to the same answers.
+:class:`HashLanes` computes many rjenkins1 hashes in one pass (packed lanes), for the
+mapper's straw, straw2 and list buckets.
 
-Everything here returns an ``int`` in ``0 .. 2**32-1``.
+Every hash here is an ``int`` in ``0 .. 2**32-1``.
 """
 
 from __future__ import annotations
