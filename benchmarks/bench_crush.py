@@ -5,15 +5,17 @@ reports, best of several repeats:
 
 * ``asyncmsgr``: CPU seconds of ``CrushMapper.do_rule`` for the N inputs (the map
   compiled once, as an OSDMap keeps it);
-* ``crushtool``: wall seconds of ``crushtool --test`` over the same inputs, minus a
-  run over a single input (process start and map load), i.e. Ceph's C mapper;
+* ``crushtool``: wall seconds of ``crushtool --test`` per N inputs, measured over
+  ``--scale`` x N inputs minus a run over a single input (process start and map
+  load), i.e. Ceph's C mapper;
 * the ratio asyncmsgr / crushtool.
 
 Workloads: ``large-straw2`` (160 OSDs, 40 hosts, 4 racks, size 3 replicated),
 ``rules-straw2`` rule 2 (erasure, chooseleaf indep, size 4), ``build-mixed``
 (list/tree/straw/straw2 levels, size 3). The maps are the test corpus's.
 
-Run: ``python benchmarks/bench_crush.py [--pgs 4096] [--repeats 3] [--json]``.
+Run: ``python benchmarks/bench_crush.py [--pgs 4096] [--repeats 3] [--scale 32]
+[--json]``.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ def ours(name: str, rule: int, size: int, pgs: int, repeats: int) -> float:
     return best
 
 
-def crushtool(name: str, rule: int, size: int, pgs: int, repeats: int) -> float:
-    """Best wall seconds of crushtool's mapping of x = 0..pgs-1, start-up removed."""
+def crushtool(name: str, rule: int, size: int, pgs: int, repeats: int, scale: int) -> float:
+    """Best wall seconds of crushtool's mapping of ``pgs`` inputs, start-up removed
+    (measured over ``scale`` times as many inputs)."""
     def run(max_x: int) -> float:
         start = time.perf_counter()
         subprocess.run(["crushtool", "-i", str(DATA / f"{name}.bin"), "--test", "--rule",
@@ -56,22 +59,25 @@ def crushtool(name: str, rule: int, size: int, pgs: int, repeats: int) -> float:
                         str(max_x)], check=True, capture_output=True)
         return time.perf_counter() - start
 
-    full = min(run(pgs - 1) for _ in range(repeats))
+    full = min(run(pgs * scale - 1) for _ in range(repeats))
     empty = min(run(0) for _ in range(repeats))
-    return max(full - empty, 1e-6)
+    return max(full - empty, 1e-6) / scale
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pgs", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=32,
+                        help="crushtool maps this many times more inputs (start-up noise)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     have_tool = shutil.which("crushtool") is not None
     rows = []
     for name, rule, size in WORKLOADS:
         mine = ours(name, rule, size, args.pgs, args.repeats)
-        peer = crushtool(name, rule, size, args.pgs, args.repeats) if have_tool else None
+        peer = (crushtool(name, rule, size, args.pgs, args.repeats, args.scale)
+                if have_tool else None)
         rows.append({"map": name, "rule": rule, "size": size, "pgs": args.pgs,
                      "asyncmsgr_s": round(mine, 4),
                      "asyncmsgr_us_per_pg": round(mine / args.pgs * 1e6, 1),
