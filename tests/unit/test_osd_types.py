@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import pytest
 
+from asyncmsgr.crush.hash import ceph_str_hash_rjenkins
 from asyncmsgr.errors import DecodeError, IncompatibleEncoding
 from asyncmsgr.osd.types import (
     CEPH_NOSNAP,
@@ -143,3 +144,11 @@ def test_reverse_bits() -> None:
     assert reverse_bits(1) == 0x80000000
     assert reverse_bits(0x80000000) == 1
     assert all(reverse_bits(reverse_bits(v)) == v for v in (0, 5, 0x12345678, 0xFFFFFFFF))
+
+
+def test_hobject_of_an_object_seen_on_the_wire() -> None:
+    # rados.md: `rados put myobj` in pool 1 logged `1.6 1:61bc53c3:::myobj:head`.
+    h = ceph_str_hash_rjenkins(b"myobj")
+    assert str(HObject(oid="myobj", snap=CEPH_NOSNAP, hash=h, pool=1)) == \
+        "1:61bc53c3:::myobj:head"
+    assert ceph_stable_mod(h, 8, pg_num_mask(8)) == 6

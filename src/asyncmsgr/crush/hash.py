@@ -1,0 +1,251 @@
+"""CRUSH's integer hashes and Ceph's object-name hashes, bit-exact.
+
+* ``crush_hash32(type, a)`` … ``crush_hash32_5(type, a, b, c, d, e)`` are Ceph's
+  ``src/crush/hash.c``: Robert Jenkins' 96-bit mix applied to 32-bit inputs with the
+  seed 1315423911. Only ``CRUSH_HASH_RJENKINS1`` (0) exists; any other type hashes
+  to 0, as in Ceph. Arguments are taken modulo 2**32, so negative bucket ids may be
+  passed as they are (C converts them to ``__u32``).
+* ``ceph_str_hash_rjenkins(data)``, ``ceph_str_hash_linux(data)`` and
+  ``ceph_str_hash(type, data)`` are ``src/common/ceph_hash.cc``: the hashes of object
+  names (a pool's ``object_hash``: ``CEPH_STR_HASH_LINUX`` = 1,
+  ``CEPH_STR_HASH_RJENKINS`` = 2). An unknown type gives 0xFFFFFFFF (Ceph's ``-1``).
+
+The rjenkins functions ``crush_hash32_rjenkins1*`` are also exported for hot loops
+that have already checked the bucket's hash type (the mapper does). Their bodies are
+generated once at import as straight-line code from the mixing schedules below, which
+mirror ``hash.c`` line for line; ``_reference_hash`` is the same computation written
+plainly, and the tests hold the two (and Ceph's own library) to the same answers.
+
+Everything here returns an ``int`` in ``0 .. 2**32-1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+__all__ = [
+    "CEPH_STR_HASH_LINUX",
+    "CEPH_STR_HASH_RJENKINS",
+    "CRUSH_HASH_DEFAULT",
+    "CRUSH_HASH_RJENKINS1",
+    "ceph_str_hash",
+    "ceph_str_hash_linux",
+    "ceph_str_hash_name",
+    "ceph_str_hash_rjenkins",
+    "crush_hash32",
+    "crush_hash32_2",
+    "crush_hash32_3",
+    "crush_hash32_4",
+    "crush_hash32_5",
+    "crush_hash32_rjenkins1",
+    "crush_hash32_rjenkins1_2",
+    "crush_hash32_rjenkins1_3",
+    "crush_hash32_rjenkins1_4",
+    "crush_hash32_rjenkins1_5",
+    "crush_hash_name",
+]
+
+#: ``CRUSH_HASH_RJENKINS1`` (crush/hash.h): the only CRUSH hash.
+CRUSH_HASH_RJENKINS1 = 0
+#: ``CRUSH_HASH_DEFAULT``.
+CRUSH_HASH_DEFAULT = CRUSH_HASH_RJENKINS1
+#: ``CEPH_STR_HASH_LINUX`` (include/ceph_hash.h): the Linux dcache hash.
+CEPH_STR_HASH_LINUX = 1
+#: ``CEPH_STR_HASH_RJENKINS``: Jenkins' lookup2 hash, every pool's default.
+CEPH_STR_HASH_RJENKINS = 2
+
+_M = 0xFFFFFFFF
+_SEED = 1315423911  # crush_hash_seed
+_X0 = 231232
+_Y0 = 1232
+
+# One crush_hashmix(a, b, c), step by step: target, the two subtracted variables (the
+# second is also the one shifted), shift direction and bits.
+_MIX_STEPS = (
+    ("a", "b", "c", ">>", 13), ("b", "c", "a", "<<", 8), ("c", "a", "b", ">>", 13),
+    ("a", "b", "c", ">>", 12), ("b", "c", "a", "<<", 16), ("c", "a", "b", ">>", 5),
+    ("a", "b", "c", ">>", 3), ("b", "c", "a", "<<", 10), ("c", "a", "b", ">>", 15),
+)
+
+# crush_hash32_rjenkins1*: the argument names and the (a, b, c) triples handed to
+# crush_hashmix in hash.c, in order. "h" is the running hash, "x"/"y" the constants;
+# the one-argument hash also mixes "b", a copy of "a".
+_SCHEDULES: dict[int, tuple[str, tuple[tuple[str, str, str], ...]]] = {
+    1: ("a", (("b", "x", "h"), ("y", "a", "h"))),
+    2: ("a b", (("a", "b", "h"), ("x", "a", "h"), ("b", "y", "h"))),
+    3: ("a b c", (("a", "b", "h"), ("c", "x", "h"), ("y", "a", "h"), ("b", "x", "h"),
+                  ("y", "c", "h"))),
+    4: ("a b c d", (("a", "b", "h"), ("c", "d", "h"), ("a", "x", "h"), ("y", "b", "h"),
+                    ("c", "x", "h"), ("y", "d", "h"))),
+    5: ("a b c d e", (("a", "b", "h"), ("c", "d", "h"), ("e", "x", "h"), ("y", "a", "h"),
+                      ("b", "x", "h"), ("y", "c", "h"), ("d", "x", "h"), ("y", "e", "h"))),
+}
+
+
+def _mix_lines(a: str, b: str, c: str) -> list[str]:
+    """Python statements for ``crush_hashmix(a, b, c)`` on u32 variables."""
+    names = {"a": a, "b": b, "c": c}
+    lines = []
+    for tgt, first, second, op, bits in _MIX_STEPS:
+        t, f, s = names[tgt], names[first], names[second]
+        # a = a-b; a = a-c; a = a^(c>>13) becomes a = ((a - b - c) & M) ^ (c >> 13)
+        shifted = f"({s} >> {bits})" if op == ">>" else f"(({s} << {bits}) & {_M})"
+        lines.append(f"{t} = (({t} - {f} - {s}) & {_M}) ^ {shifted}")
+    return lines
+
+
+def _generate(n: int) -> Callable[..., int]:
+    params, schedule = _SCHEDULES[n]
+    args = params.split()
+    body = [f"{v} &= {_M}" for v in args]
+    body.append(f"h = {_SEED} ^ " + " ^ ".join(args))
+    if n == 1:
+        body.append("b = a")  # crush_hash32_rjenkins1 mixes a copy of its argument
+    body.append(f"x = {_X0}")
+    body.append(f"y = {_Y0}")
+    for triple in schedule:
+        body.extend(_mix_lines(*triple))
+    body.append("return h")
+    name = "crush_hash32_rjenkins1" + ("" if n == 1 else f"_{n}")
+    src = f"def {name}({', '.join(args)}):\n" + "".join(f"    {s}\n" for s in body)
+    namespace: dict[str, object] = {}
+    exec(compile(src, f"<asyncmsgr.crush.hash {name}>", "exec"), namespace)
+    fn = namespace[name]
+    assert callable(fn)
+    fn.__doc__ = f"``{name}`` of hash.c on u32 arguments."
+    fn.__module__ = __name__
+    return fn
+
+
+crush_hash32_rjenkins1: Callable[[int], int] = _generate(1)
+crush_hash32_rjenkins1_2: Callable[[int, int], int] = _generate(2)
+crush_hash32_rjenkins1_3: Callable[[int, int, int], int] = _generate(3)
+crush_hash32_rjenkins1_4: Callable[[int, int, int, int], int] = _generate(4)
+crush_hash32_rjenkins1_5: Callable[[int, int, int, int, int], int] = _generate(5)
+
+
+def _reference_hash(values: Sequence[int]) -> int:
+    """hash.c written plainly (one mix function), for cross-checking the generated code."""
+
+    def mix(a: int, b: int, c: int) -> tuple[int, int, int]:
+        a = ((a - b - c) & _M) ^ (c >> 13)
+        b = ((b - c - a) & _M) ^ ((a << 8) & _M)
+        c = ((c - a - b) & _M) ^ (b >> 13)
+        a = ((a - b - c) & _M) ^ (c >> 12)
+        b = ((b - c - a) & _M) ^ ((a << 16) & _M)
+        c = ((c - a - b) & _M) ^ (b >> 5)
+        a = ((a - b - c) & _M) ^ (c >> 3)
+        b = ((b - c - a) & _M) ^ ((a << 10) & _M)
+        c = ((c - a - b) & _M) ^ (b >> 15)
+        return a, b, c
+
+    params, schedule = _SCHEDULES[len(values)]
+    env = {name: v & _M for name, v in zip(params.split(), values, strict=True)}
+    h = _SEED
+    for v in env.values():
+        h ^= v
+    env.update(h=h, x=_X0, y=_Y0)
+    if len(values) == 1:
+        env["b"] = env["a"]
+    for p, q, r in schedule:
+        env[p], env[q], env[r] = mix(env[p], env[q], env[r])
+    return env["h"]
+
+
+def crush_hash32(hash_type: int, a: int) -> int:
+    """``crush_hash32``: 0 unless ``hash_type`` is CRUSH_HASH_RJENKINS1."""
+    return crush_hash32_rjenkins1(a) if hash_type == CRUSH_HASH_RJENKINS1 else 0
+
+
+def crush_hash32_2(hash_type: int, a: int, b: int) -> int:
+    """``crush_hash32_2``."""
+    return crush_hash32_rjenkins1_2(a, b) if hash_type == CRUSH_HASH_RJENKINS1 else 0
+
+
+def crush_hash32_3(hash_type: int, a: int, b: int, c: int) -> int:
+    """``crush_hash32_3``."""
+    return crush_hash32_rjenkins1_3(a, b, c) if hash_type == CRUSH_HASH_RJENKINS1 else 0
+
+
+def crush_hash32_4(hash_type: int, a: int, b: int, c: int, d: int) -> int:
+    """``crush_hash32_4``."""
+    if hash_type != CRUSH_HASH_RJENKINS1:
+        return 0
+    return crush_hash32_rjenkins1_4(a, b, c, d)
+
+
+def crush_hash32_5(hash_type: int, a: int, b: int, c: int, d: int, e: int) -> int:
+    """``crush_hash32_5``."""
+    if hash_type != CRUSH_HASH_RJENKINS1:
+        return 0
+    return crush_hash32_rjenkins1_5(a, b, c, d, e)
+
+
+def crush_hash_name(hash_type: int) -> str:
+    """``crush_hash_name``: "rjenkins1" or "unknown"."""
+    return "rjenkins1" if hash_type == CRUSH_HASH_RJENKINS1 else "unknown"
+
+
+# -- object-name hashes (common/ceph_hash.cc) --------------------------------------------
+
+
+def _lookup2_mix(a: int, b: int, c: int) -> tuple[int, int, int]:
+    a = ((a - b - c) & _M) ^ (c >> 13)
+    b = ((b - c - a) & _M) ^ ((a << 8) & _M)
+    c = ((c - a - b) & _M) ^ (b >> 13)
+    a = ((a - b - c) & _M) ^ (c >> 12)
+    b = ((b - c - a) & _M) ^ ((a << 16) & _M)
+    c = ((c - a - b) & _M) ^ (b >> 5)
+    a = ((a - b - c) & _M) ^ (c >> 3)
+    b = ((b - c - a) & _M) ^ ((a << 10) & _M)
+    c = ((c - a - b) & _M) ^ (b >> 15)
+    return a, b, c
+
+
+def ceph_str_hash_rjenkins(data: bytes | bytearray | memoryview) -> int:
+    """``ceph_str_hash_rjenkins``: Jenkins' lookup2 over ``data`` (initval 0).
+
+    Twelve-byte blocks are read as three little-endian words; the last 0..11 bytes
+    are added with the length in the low byte of ``c``, as the C switch does.
+    """
+    k = bytes(data)
+    length = len(k)
+    a = b = 0x9E3779B9
+    c = 0
+    pos = 0
+    while length - pos >= 12:
+        a = (a + int.from_bytes(k[pos:pos + 4], "little")) & _M
+        b = (b + int.from_bytes(k[pos + 4:pos + 8], "little")) & _M
+        c = (c + int.from_bytes(k[pos + 8:pos + 12], "little")) & _M
+        a, b, c = _lookup2_mix(a, b, c)
+        pos += 12
+    tail = k[pos:]
+    c = (c + length) & _M
+    # bytes 8..10 of the tail go to c shifted one byte up (its low byte holds the length)
+    a = (a + int.from_bytes(tail[0:4], "little")) & _M
+    b = (b + int.from_bytes(tail[4:8], "little")) & _M
+    c = (c + (int.from_bytes(tail[8:11], "little") << 8)) & _M
+    return _lookup2_mix(a, b, c)[2]
+
+
+def ceph_str_hash_linux(data: bytes | bytearray | memoryview) -> int:
+    """``ceph_str_hash_linux``: the Linux dcache name hash, on u32."""
+    h = 0
+    for ch in bytes(data):
+        h = ((h + (ch << 4) + (ch >> 4)) * 11) & _M
+    return h
+
+
+def ceph_str_hash(hash_type: int, data: bytes | bytearray | memoryview) -> int:
+    """``ceph_str_hash``: by a pool's ``object_hash``; 0xFFFFFFFF for unknown types."""
+    if hash_type == CEPH_STR_HASH_LINUX:
+        return ceph_str_hash_linux(data)
+    if hash_type == CEPH_STR_HASH_RJENKINS:
+        return ceph_str_hash_rjenkins(data)
+    return _M
+
+
+def ceph_str_hash_name(hash_type: int) -> str:
+    """``ceph_str_hash_name``: "linux", "rjenkins" or "unknown"."""
+    return {CEPH_STR_HASH_LINUX: "linux", CEPH_STR_HASH_RJENKINS: "rjenkins"}.get(
+        hash_type, "unknown")
