@@ -410,7 +410,7 @@ def _test_map_pgs(m: OSDMap, a: _Args, out: TextIO, err: TextIO) -> None:
     max_size = 0
     lines: list[str] = []
     for pid in sorted(m.pools):
-        if a.pool != -1 and pid != a.pool:
+        if a.pool not in (-1, pid):
             continue
         pool = m.pools[pid]
         if a.pg_num > 0:
