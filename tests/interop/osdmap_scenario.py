@@ -30,6 +30,9 @@ from asyncmsgr.dispatch import Dispatcher
 from asyncmsgr.message import Message
 from asyncmsgr.messages import MOSDMap
 from asyncmsgr.monc.client import MonClient, MonClientOptions
+from asyncmsgr.osd.mapcommon import CEPH_OSD_UP
+from asyncmsgr.osd.osdmap import OSDMap
+from asyncmsgr.osd.types import PG
 from asyncmsgr.types import AuthName, EntityAddrVec, EntityType
 
 #: The mon commands, in order (the JSON ``ceph`` sends for them); each must succeed.
@@ -184,3 +187,29 @@ async def _record(cluster: MonCluster) -> History:
 def record_history(cluster: MonCluster) -> History:
     """Run :data:`SCENARIO`, then collect every full map and the incremental stream."""
     return asyncio.run(_record(cluster))
+
+
+def inject_placement_overrides(m: OSDMap) -> None:
+    """Add what a mon without running OSDs cleans away, to test placement with it.
+
+    Marks osd.0, 1, 3 and 4 up (osd.5 stays down, osd.2 out), and adds pg_temp
+    and primary_temp entries (with down and nonexistent OSDs, on replicated and EC
+    pools, with and without each other), pg_upmap entries (one naming an out OSD,
+    one on an EC pool), pg_upmap_items (a swap, a target already in the set, a
+    source not in it) and primary affinities. Pools as :data:`SCENARIO` leaves
+    them (1 rp, 2 rp12b, 4 ec21, 5 ec32, 6 ssdpool, 7 rackpool).
+    """
+    for osd in (0, 1, 3, 4):
+        m.osd_state[osd] |= CEPH_OSD_UP
+    m.pg_temp.update({
+        PG(1, 2): (4, 5), PG(1, 3): (5, 1, 0), PG(2, 4): (3,), PG(1, 0x1F): (6, 0),
+        PG(4, 1): (0, 2, 5), PG(5, 3): (0, 1, 2, 3, 4), PG(7, 2): (5,),
+    })
+    m.primary_temp.update({PG(1, 3): 1, PG(1, 4): 3, PG(4, 2): 4, PG(2, 5): 5})
+    m.pg_upmap.update({PG(1, 5): (0, 3, 4), PG(1, 6): (2, 3, 4), PG(4, 3): (5, 0, 3)})
+    m.pg_upmap_items.update({
+        PG(1, 6): ((3, 1),), PG(1, 8): ((0, 4), (4, 0)), PG(5, 6): ((0, 5), (1, 2)),
+        PG(2, 1): ((99, 1),), PG(1, 9): ((1, 0), (3, 4)), PG(4, 7): ((0, 1),),
+    })
+    m.set_primary_affinity(0, 0x4000)
+    m.set_primary_affinity(4, 0)

@@ -34,7 +34,8 @@ from asyncmsgr.types import AddrType
 from asyncmsgr.wire.buffer import Reader
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "osdmap"
-MAPS = ["simple3.osdmap", "hosts.osdmap", "mon-first.osdmap", "mon-final.osdmap"]
+MAPS = ["simple3.osdmap", "hosts.osdmap", "mon-first.osdmap", "mon-final.osdmap",
+        "injected.osdmap"]
 
 
 def load(name: str) -> bytes:

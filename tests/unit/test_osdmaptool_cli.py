@@ -25,6 +25,7 @@ CASES: dict[str, list[str]] = {
     "dump-upin-out1": ["--test-map-pgs-dump", "--mark-up-in", "--mark-out", "1"],
     "pgs-upin": ["--test-map-pgs", "--mark-up-in"],
     "object": ["--test-map-object", "rbd_data.1234", "--mark-up-in"],
+    "dump-all-out0": ["--test-map-pgs-dump-all", "--mark-out", "0"],
 }
 EXPECTED = sorted(p.name for p in (DATA / "expected").glob("*.txt"))
 
@@ -45,7 +46,7 @@ def test_output_matches_osdmaptool(name: str) -> None:
 
 
 def test_every_case_has_expected_output() -> None:
-    assert len(EXPECTED) == 3 * len(CASES)
+    assert len(EXPECTED) == 4 * len(CASES)
 
 
 def test_ceph_argument_spellings() -> None:

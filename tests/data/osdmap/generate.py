@@ -15,6 +15,10 @@ Writes:
   ``mon-first.osdmap`` its epoch 1;
 * ``mon-osdmap-N.front``: the fronts (header version 4) of the MOSDMap messages the
   mon sent for an ``osdmap`` subscription from epoch 1 (every incremental);
+* ``injected.osdmap``: ``mon-final.osdmap`` with what a mon without OSD daemons
+  cleans away (up OSDs, pg_temp, primary_temp, upmaps, affinities; see
+  ``osdmap_scenario.inject_placement_overrides``), encoded by asyncmsgr: the real
+  osdmaptool reads it for the expected outputs below;
 * ``expected/<map>.<case>.txt``: ``osdmaptool <map> <args>`` stdout for the cases in
   :data:`CASES` (exit status 0 for all of them).
 """
@@ -36,6 +40,7 @@ CASES: list[tuple[str, list[str]]] = [
     ("dump-upin-out1", ["--test-map-pgs-dump", "--mark-up-in", "--mark-out", "1"]),
     ("pgs-upin", ["--test-map-pgs", "--mark-up-in"]),
     ("object", ["--test-map-object", "rbd_data.1234", "--mark-up-in"]),
+    ("dump-all-out0", ["--test-map-pgs-dump-all", "--mark-out", "0"]),
 ]
 
 
@@ -73,12 +78,19 @@ def _mon_maps() -> None:
     for i, m in enumerate(history.messages):
         assert m.version == 4
         (HERE / f"mon-osdmap-{i}.front").write_bytes(bytes(m.front))
+    from asyncmsgr.osd.osdmap import OSDMap  # noqa: PLC0415
+
+    injected = OSDMap.decode(history.fulls[last])
+    sc.inject_placement_overrides(injected)
+    (HERE / "injected.osdmap").write_bytes(injected.encode())
 
 
 def _expected() -> None:
     out = HERE / "expected"
     out.mkdir(exist_ok=True)
-    for mapfile in ("simple3.osdmap", "hosts.osdmap", "mon-final.osdmap"):
+    for old in out.glob("*.txt"):
+        old.unlink()
+    for mapfile in ("simple3.osdmap", "hosts.osdmap", "mon-final.osdmap", "injected.osdmap"):
         for case, args in CASES:
             text = _run("osdmaptool", mapfile, *args, cwd=HERE)
             (out / f"{mapfile}.{case}.txt").write_text(text)
