@@ -195,6 +195,9 @@ def test_incremental_naming_osd_past_max_osd_changes_nothing() -> None:
     bad = Incremental(fsid=m.fsid, epoch=m.epoch + 1, new_state={-1: CEPH_OSD_EXISTS})
     with pytest.raises(DecodeError):
         m.apply_incremental(bad)
+    bad = Incremental(fsid=m.fsid, epoch=m.epoch + 1, new_max_osd=0x7FFFFFFF)
+    with pytest.raises(DecodeError, match="new_max_osd"):
+        m.apply_incremental(bad)
     assert m.encode() == before and m.epoch == OSDMap.decode(before).epoch
 
 
