@@ -17,6 +17,7 @@ low 30 bits of an object name's hash (``ceph_stable_mod`` with a power-of-two
 from __future__ import annotations
 
 import ctypes
+import gzip
 import json
 import re
 import shutil
@@ -24,10 +25,14 @@ import struct
 import subprocess
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from asyncmsgr.crush.codec import decode_crush_map, encode_crush_map
+from asyncmsgr.crush.map import ChooseArg, CrushMap
 from asyncmsgr.wire.crc32c import ceph_crc32c
+from crush_corpus import CORPUS, MapCase
 
 DATA = Path(__file__).resolve().parent / "data" / "crush"
 LIBCEPH_COMMON = Path("/usr/lib/x86_64-linux-gnu/ceph/libceph-common.so.2")
@@ -180,10 +185,198 @@ def write_json(name: str, value: dict[str, Any]) -> None:
     (DATA / name).write_text(dumps(value))
 
 
+# -- crushtool ---------------------------------------------------------------------------
+
+#: x range of the stored mappings (the interop test uses 0..1023).
+STORED_MAX_X = 63
+_MAPPING_LINE = re.compile(r"^CRUSH rule (\d+) x (\d+) \[([-\d,]*)\]$")
+_BAD_LINE = re.compile(r"^bad mapping rule (\d+) x (\d+) num_rep (\d+) result \[([-\d,]*)\]$")
+
+
+def have_crushtool() -> bool:
+    """True when ``crushtool`` is on PATH."""
+    return shutil.which("crushtool") is not None
+
+
+def crushtool(*args: str) -> str:
+    """Run crushtool; its stdout."""
+    res = subprocess.run(["crushtool", *args], check=True, capture_output=True, text=True)
+    return res.stdout
+
+
+def compile_case(case: MapCase, workdir: Path) -> Path:
+    """Build or compile a corpus map into ``workdir/NAME.bin``."""
+    out = workdir / f"{case.name}.bin"
+    if case.build:
+        crushtool("--build", *case.build, "-o", str(out))
+    else:
+        src = workdir / f"{case.name}.txt"
+        src.write_text(case.text)
+        crushtool("-c", str(src), "-o", str(out))
+    return out
+
+
+def _parse_list(text: str) -> list[int]:
+    return [int(v) for v in text.split(",")] if text else []
+
+
+def _weight_args(weights: tuple[tuple[int, str], ...]) -> list[str]:
+    return [a for dev, w in weights for a in ("--weight", str(dev), w)]
+
+
+def tool_mappings(path: Path, check_rule: int, num_rep: int,
+                  weights: tuple[tuple[int, str], ...], max_x: int) -> list[list[int]]:
+    """``crushtool --test --show-mappings`` for x in 0..max_x."""
+    text = crushtool("-i", str(path), "--test", "--rule", str(check_rule), "--num-rep",
+                     str(num_rep), "--show-mappings", "--min-x", "0", "--max-x", str(max_x),
+                     *_weight_args(weights))
+    results: dict[int, list[int]] = {}
+    for line in text.splitlines():
+        m = _MAPPING_LINE.match(line)
+        if m is not None and int(m.group(1)) == check_rule:
+            results[int(m.group(2))] = _parse_list(m.group(3))
+    if sorted(results) != list(range(max_x + 1)):
+        raise RuntimeError(f"crushtool printed x {sorted(results)[:5]}... for {path}")
+    return [results[x] for x in range(max_x + 1)]
+
+
+def tool_bad_mappings(path: Path, check_rule: int, num_rep: int,
+                      weights: tuple[tuple[int, str], ...], max_x: int,
+                      ) -> dict[int, list[int]]:
+    """``crushtool --test --show-bad-mappings``: x -> result, for results that are short
+    or hold CRUSH_ITEM_NONE."""
+    text = crushtool("-i", str(path), "--test", "--rule", str(check_rule), "--num-rep",
+                     str(num_rep), "--show-bad-mappings", "--min-x", "0", "--max-x",
+                     str(max_x), *_weight_args(weights))
+    out: dict[int, list[int]] = {}
+    for line in text.splitlines():
+        m = _BAD_LINE.match(line)
+        if m is not None:
+            out[int(m.group(2))] = _parse_list(m.group(4))
+    return out
+
+
+def crushtool_device_weight(text: str) -> int:
+    """``CrushTester::set_device_weight``: float32 weight x 0x10000, clamped."""
+    f32 = struct.unpack("<f", struct.pack("<f", float(text)))[0]
+    return max(0, min(0x10000, int(f32 * 0x10000)))
+
+
+def crushtester_weights(m: CrushMap, overrides: list[list[Any]]) -> list[int]:
+    """CrushTester's weight vector: 0x10000 for devices some bucket holds, else 0,
+    then the stored ``[device, text, weight]`` overrides."""
+    weights = [0x10000 if m.check_item_present(i) else 0 for i in range(m.max_devices)]
+    for dev, _text, w in overrides:
+        weights[dev] = w
+    return weights
+
+
+def tool_reencode(path: Path, workdir: Path) -> bytes:
+    """Ceph's own decode + encode of a map (a no-op tunable change makes crushtool
+    write it back)."""
+    total = crushtool("-i", str(path), "--dump")
+    tries = json.loads(total)["tunables"]["choose_total_tries"]
+    out = workdir / (path.name + ".reenc")
+    crushtool("-i", str(path), "--set-choose-total-tries", str(tries), "-o", str(out))
+    return out.read_bytes()
+
+
+def corpus_answers(workdir: Path, max_x: int) -> tuple[dict[str, bytes], list[dict[str, Any]]]:
+    """Every corpus map (name -> bytes) and crushtool's mappings for each check."""
+    maps: dict[str, bytes] = {}
+    answers: list[dict[str, Any]] = []
+    for case in CORPUS:
+        path = compile_case(case, workdir)
+        maps[case.name] = path.read_bytes()
+        for check in case.checks:
+            for num_rep in check.num_reps:
+                answers.append({
+                    "map": case.name, "rule": check.rule, "num_rep": num_rep,
+                    "weights": [[d, w, crushtool_device_weight(w)] for d, w in check.weights],
+                    "results": tool_mappings(path, check.rule, num_rep, check.weights, max_x),
+                })
+    return maps, answers
+
+
+def write_corpus() -> None:
+    """Store the corpus maps (and text sources) and their crushtool mappings."""
+    with tempfile.TemporaryDirectory() as tmp:
+        maps, answers = corpus_answers(Path(tmp), STORED_MAX_X)
+    for case in CORPUS:
+        (DATA / f"{case.name}.bin").write_bytes(maps[case.name])
+        if case.text:
+            (DATA / f"{case.name}.txt").write_text(case.text)
+    lines = "\n".join(json.dumps(a, separators=(",", ":")) for a in answers) + "\n"
+    (DATA / "mappings.jsonl.gz").write_bytes(gzip.compress(lines.encode(), mtime=0))
+    dumps = {case.name: tool_dump(DATA / f"{case.name}.bin") for case in CORPUS}
+    (DATA / "dumps.json.gz").write_bytes(
+        gzip.compress(json.dumps(dumps, sort_keys=True).encode(), mtime=0))
+
+
+def tool_dump(path: Path) -> Any:
+    """``crushtool -i MAP --dump`` (CrushWrapper::dump), parsed."""
+    return json.loads(crushtool("-i", str(path), "--dump"))
+
+
+def crafted_inputs() -> dict[str, bytes]:
+    """Encodings Ceph's decoder normalises (built from corpus maps with asyncmsgr's
+    encoder): choose args on buckets that are not straw2, mis-sized and
+    mis-positioned weight sets, names and items beyond ``max_devices``, and every
+    shorter encoding an older Ceph wrote (cut at each optional section)."""
+    mixed = decode_crush_map((DATA / "rules-mixed.bin").read_bytes())
+    out: dict[str, bytes] = {}
+    out["choose-args-normalised"] = encode_crush_map(replace(mixed, choose_args={
+        -1: {
+            -2: ChooseArg(weight_set=((0x10000, 0x8000, 0x4000),), ids=(5, 6, 7)),  # list
+            -5: ChooseArg(weight_set=((0x10000, 0x20000), (0x8000, 0x8000))),  # 2 of 3
+            -6: ChooseArg(weight_set=((0x10000, 0x10000, 0x10000),)),  # 1 position of 2
+            -1: ChooseArg(ids=(1, 2, 3)),  # uniform
+        },
+        5: {-5: ChooseArg(weight_set=((1, 2, 3, 4, 5),), ids=(9, 8, 7))},
+    }))
+    straw2 = decode_crush_map((DATA / "rules-straw2.bin").read_bytes())
+    out["names-beyond-max-devices"] = encode_crush_map(
+        replace(straw2, name_map={**straw2.name_map, 40: "osd.40"}))
+    out["items-beyond-max-devices"] = encode_crush_map(replace(straw2, max_devices=5))
+    base = (DATA / "rules-straw2.bin").read_bytes()
+    luminous = 16  # four empty containers: class_map, class_name, class_bucket, choose_args
+    for name, cut in (("pre-tunables", 23), ("tunables1", 11), ("tunables2", 7),
+                      ("tunables3", 6), ("tunables4", 5), ("pre-stable", 1),
+                      ("pre-luminous", 0)):
+        out[f"truncated-{name}"] = base[:len(base) - luminous - cut]
+    out["truncated-no-choose-args"] = base[:-4]
+    return out
+
+
+def write_reencodings() -> None:
+    """Store crafted inputs and Ceph's re-encoding of each (``reencode/``)."""
+    folder = DATA / "reencode"
+    folder.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in crafted_inputs().items():
+            src = folder / f"{name}.in"
+            src.write_bytes(data)
+            (folder / f"{name}.ceph").write_bytes(tool_reencode(src, Path(tmp)))
+
+
+def load_stored_dumps() -> dict[str, Any]:
+    """The stored ``crushtool --dump`` of every corpus map."""
+    data: dict[str, Any] = json.loads(gzip.decompress((DATA / "dumps.json.gz").read_bytes()))
+    return data
+
+
+def load_stored_mappings() -> list[dict[str, Any]]:
+    """The stored crushtool answers (``mappings.jsonl.gz``)."""
+    raw = gzip.decompress((DATA / "mappings.jsonl.gz").read_bytes()).decode()
+    return [json.loads(line) for line in raw.splitlines() if line]
+
+
 def main() -> None:
     """Regenerate every stored answer under tests/data/crush/."""
     DATA.mkdir(parents=True, exist_ok=True)
     write_json("hash_vectors.json", hash_vectors())
+    write_corpus()
+    write_reencodings()
 
 
 if __name__ == "__main__":

@@ -21,13 +21,17 @@ Everything here returns an ``int`` in ``0 .. 2**32-1``.
 
 from __future__ import annotations
 
+import struct
+import types
 from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = [
     "CEPH_STR_HASH_LINUX",
     "CEPH_STR_HASH_RJENKINS",
     "CRUSH_HASH_DEFAULT",
     "CRUSH_HASH_RJENKINS1",
+    "HashLanes",
     "ceph_str_hash",
     "ceph_str_hash_linux",
     "ceph_str_hash_name",
@@ -115,6 +119,109 @@ def _generate(n: int) -> Callable[..., int]:
     fn.__doc__ = f"``{name}`` of hash.c on u32 arguments."
     fn.__module__ = __name__
     return fn
+
+
+# -- many inputs at once -----------------------------------------------------------------
+#
+# Python's cost is per operation, not per bit, so the straw/straw2 draws of a whole
+# bucket are hashed together: lane i of a "lane int" holds a u32 at bit 48*i. Every
+# step of crush_hashmix stays inside its lane: a - b - c is computed as
+# a + 2**33 - b - c (never negative, below 2**34), a left shift by at most 16 stays
+# below 2**48, and a right shift only moves bits of the next lane above bit 32 of
+# this one; the lane mask then keeps each lane's low 32 bits, which are exactly the
+# u32 results.
+
+_LANE_BITS = 48
+
+
+def _lane_mix_lines(a: str, b: str, c: str) -> list[str]:
+    names = {"a": a, "b": b, "c": c}
+    lines = []
+    for tgt, first, second, op, bits in _MIX_STEPS:
+        t, f, s = names[tgt], names[first], names[second]
+        lines.append(f"{t} = (({t} + B - {f} - {s}) ^ ({s} {op} {bits})) & LM")
+    return lines
+
+
+def _compile_lanes(name: str, params: str, head: list[str], n: int, tail: str,
+                   ) -> types.FunctionType:
+    _args, schedule = _SCHEDULES[n]
+    body = [*head, "x = X", "y = Y"]
+    for triple in schedule:
+        body.extend(_lane_mix_lines(*triple))
+    body.append(tail)
+    src = f"def {name}({params}):\n" + "".join(f"    {s}\n" for s in body)
+    namespace: dict[str, object] = {}
+    exec(compile(src, f"<asyncmsgr.crush.hash {name}>", "exec"), namespace)
+    fn = namespace[name]
+    assert isinstance(fn, types.FunctionType)
+    return fn
+
+
+# rjenkins1_3 on three lane ints
+_LANES3 = _compile_lanes("hash3_lanes", "a, b, c, O, B, LM, S, X, Y",
+                         ["h = S ^ a ^ b ^ c"], 3, "return h")
+# the straw/straw2 draw: crush_hash32_3(x, ids[i], r) & 0xffff for every lane i
+_LOW16_3 = _compile_lanes(
+    "low16_hash3", "xin, b, rin, O, B, LM, S, X, Y, unpack, nbytes",
+    [f"a = (xin & {_M}) * O", f"c = (rin & {_M}) * O", "h = S ^ a ^ b ^ c"], 3,
+    "return unpack(h.to_bytes(nbytes, 'little'))")
+# the list draw: crush_hash32_4(x, items[i], r, bucket id) & 0xffff for every lane i
+_LOW16_4 = _compile_lanes(
+    "low16_hash4", "xin, b, rin, din, O, B, LM, S, X, Y, unpack, nbytes",
+    [f"a = (xin & {_M}) * O", f"c = (rin & {_M}) * O", f"d = (din & {_M}) * O",
+     "h = S ^ a ^ b ^ c ^ d"], 4,
+    "return unpack(h.to_bytes(nbytes, 'little'))")
+
+
+def _bind(template: types.FunctionType, *defaults: object) -> Callable[..., Any]:
+    """``template`` with its trailing parameters bound to ``defaults`` (as fast locals)."""
+    return types.FunctionType(template.__code__, template.__globals__, template.__name__,
+                              defaults)
+
+
+class HashLanes:
+    """``n`` u32 lanes packed in one int, to compute n rjenkins1 hashes at once.
+
+    ``pack`` builds a lane int (values taken modulo 2**32); ``hash3(a, b, c)`` hashes
+    three lane ints lane by lane; ``low16_hash3(x, b, r)`` is ``crush_hash32_3(x,
+    b[i], r) & 0xffff`` for every lane (``x``, ``r`` plain ints) and
+    ``low16_hash4(x, b, r, d)`` the same for ``crush_hash32_4(x, b[i], r, d)``.
+    """
+
+    __slots__ = ("hash3", "low16_hash3", "low16_hash4", "n", "ones")
+
+    def __init__(self, n: int) -> None:
+        if n <= 0:
+            raise ValueError("HashLanes needs at least one lane")
+        self.n = n
+        ones = sum(1 << (_LANE_BITS * i) for i in range(n))
+        self.ones = ones
+        consts = (ones, (1 << 33) * ones, _M * ones, _SEED * ones, _X0 * ones, _Y0 * ones)
+        low16 = struct.Struct("<" + "H4x" * n).unpack
+        nbytes = _LANE_BITS // 8 * n
+        self.hash3: Callable[[int, int, int], int] = _bind(_LANES3, *consts)
+        self.low16_hash3: Callable[[int, int, int], tuple[int, ...]] = _bind(
+            _LOW16_3, *consts, low16, nbytes)
+        self.low16_hash4: Callable[[int, int, int, int], tuple[int, ...]] = _bind(
+            _LOW16_4, *consts, low16, nbytes)
+
+    def pack(self, values: Sequence[int]) -> int:
+        """A lane int holding ``values`` (one per lane)."""
+        if len(values) != self.n:
+            raise ValueError(f"{len(values)} values for {self.n} lanes")
+        out = 0
+        for i, v in enumerate(values):
+            out |= (v & _M) << (_LANE_BITS * i)
+        return out
+
+    def broadcast(self, value: int) -> int:
+        """A lane int with ``value`` in every lane."""
+        return (value & _M) * self.ones
+
+    def unpack(self, lanes: int) -> list[int]:
+        """The u32 in each lane."""
+        return [(lanes >> (_LANE_BITS * i)) & _M for i in range(self.n)]
 
 
 crush_hash32_rjenkins1: Callable[[int], int] = _generate(1)
