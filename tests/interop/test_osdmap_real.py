@@ -101,6 +101,15 @@ def test_incrementals_reproduce_every_full_map(history: sc.History) -> None:
         assert m.crc == inc.full_crc
 
 
+def test_incrementals_from_a_decoded_full_map(history: sc.History) -> None:
+    incs = _incrementals(history)
+    for start in (20, 45):
+        m = OSDMap.decode(history.fulls[start])
+        for inc in incs[start:]:
+            m.apply_incremental(inc)
+            assert m.encode() == history.fulls[inc.epoch], f"from {start}: epoch {inc.epoch}"
+
+
 def test_gap_in_the_stream_is_detected(history: sc.History) -> None:
     incs = _incrementals(history)
     m = OSDMap()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from asyncmsgr.errors import DecodeError, IncompatibleEncoding
-from asyncmsgr.message import MsgHeader
+from asyncmsgr.message import MsgHeader, decode_message
 from asyncmsgr.messages import MOSDMap
 from asyncmsgr.osd.incremental import Incremental
 from asyncmsgr.osd.mapcommon import (
@@ -279,6 +279,15 @@ def test_mosdmap_fronts_reencode_byte_identical() -> None:
         m.encode_payload(0)
         assert m.front == front
         assert (m.version, m.compat_version) == (4, 3)
+
+
+def test_mosdmap_through_the_message_registry() -> None:
+    front = sorted(DATA.glob("mon-osdmap-*.front"))[0].read_bytes()
+    header = MsgHeader(type=41, version=4, compat_version=3, front_len=len(front))
+    m = decode_message(header, front)
+    assert isinstance(m, MOSDMap)
+    assert m.first == 1
+    assert Incremental.decode(m.incremental_maps[1]).fullmap == load("mon-first.osdmap")
 
 
 def test_mosdmap_older_header_versions() -> None:
