@@ -110,15 +110,19 @@ tunable choose_total_tries {total}
 tunable chooseleaf_descend_once {descend}
 tunable chooseleaf_vary_r {vary}
 tunable chooseleaf_stable {stable}
-tunable straw_calc_version 1
+tunable straw_calc_version {scv}
 tunable allowed_bucket_algs 54
 """
 
 TUNABLES = {
-    "argonaut": {"local": 2, "fallback": 5, "total": 19, "descend": 0, "vary": 0, "stable": 0},
-    "bobtail": {"local": 0, "fallback": 0, "total": 50, "descend": 1, "vary": 0, "stable": 0},
-    "firefly": {"local": 0, "fallback": 0, "total": 50, "descend": 1, "vary": 1, "stable": 0},
-    "jewel": {"local": 0, "fallback": 0, "total": 50, "descend": 1, "vary": 1, "stable": 1},
+    "argonaut": {"local": 2, "fallback": 5, "total": 19, "descend": 0, "vary": 0, "stable": 0,
+                "scv": 0},
+    "bobtail": {"local": 0, "fallback": 0, "total": 50, "descend": 1, "vary": 0, "stable": 0,
+                "scv": 0},
+    "firefly": {"local": 0, "fallback": 0, "total": 50, "descend": 1, "vary": 1, "stable": 0,
+                "scv": 1},
+    "jewel": {"local": 0, "fallback": 0, "total": 50, "descend": 1, "vary": 1, "stable": 1,
+              "scv": 1},
 }
 
 
