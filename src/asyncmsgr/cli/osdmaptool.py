@@ -27,7 +27,7 @@ import struct
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from asyncmsgr.crush.map import CRUSH_ITEM_NONE, CrushMap
 from asyncmsgr.errors import DecodeError
@@ -605,4 +605,11 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
     return status
 
 
-__all__ = ["crush_item_weight", "main", "run"]
+def register(sub: Any) -> None:
+    """List ``osdmaptool`` in the top-level help (its arguments are parsed by :func:`main`)."""
+    p = sub.add_parser("osdmaptool", help="test placement on an OSDMap file, as Ceph's "
+                       "osdmaptool does", add_help=False)
+    p.set_defaults(func=lambda args: 2)
+
+
+__all__ = ["crush_item_weight", "main", "register", "run"]
