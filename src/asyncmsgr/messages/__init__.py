@@ -19,6 +19,7 @@ MAuth                    17  1/1      :mod:`.auth`
 MAuthReply               18  1/1      :mod:`.auth`
 MMonGetVersion           19  1/1      :mod:`.mon`
 MMonGetVersionReply      20  2/2      :mod:`.mon`
+MOSDMap                  41  4/3      :mod:`.osdmap` (maps in :mod:`asyncmsgr.osd`)
 MMonCommand              50  1/1      :mod:`.command`
 MMonCommandAck           51  1/1      :mod:`.command`
 MConfig                  62  1/1      :mod:`.config`
@@ -49,6 +50,7 @@ from asyncmsgr.messages.monmap import (
     MonInfo,
     MonMap,
 )
+from asyncmsgr.messages.osdmap import MOSDMap
 from asyncmsgr.messages.paxos import DEFAULT_PAXOS_HEADER, PaxosHeader
 from asyncmsgr.messages.ping import MPing
 
@@ -70,6 +72,7 @@ __all__ = [
     "MMonMap",
     "MMonSubscribe",
     "MMonSubscribeAck",
+    "MOSDMap",
     "MPing",
     "MonFeature",
     "MonInfo",
