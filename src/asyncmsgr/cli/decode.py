@@ -32,7 +32,8 @@ def register(sub: Any) -> None:
     """Add the ``decode`` subcommand to an argparse subparsers object."""
     p = sub.add_parser("decode", help="decode and verify Ceph messenger traffic in a pcap",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("capture", help="libpcap or pcapng file (e.g. from tcpdump -w)")
+    p.add_argument("capture", help="libpcap or pcapng file (e.g. from tcpdump -w), "
+                                   "optionally gzipped")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.add_argument("--keyring", "-k", action="append", default=[], metavar="FILE",
                    help="Ceph keyring with entity keys (repeatable)")

@@ -13,6 +13,8 @@ class                  type  v/compat  module
 MPing                     2  1/1      :mod:`.ping`
 MMonMap                   4  1/1      :mod:`.mon` (map in :mod:`.monmap`)
 MMonGetMap                5  1/1      :mod:`.mon`
+MStatfs                  13  2/1      :mod:`.pool`
+MStatfsReply             14  1/1      :mod:`.pool`
 MMonSubscribe            15  3/1      :mod:`.mon`
 MMonSubscribeAck         16  1/1      :mod:`.mon`
 MAuth                    17  1/1      :mod:`.auth`
@@ -20,8 +22,16 @@ MAuthReply               18  1/1      :mod:`.auth`
 MMonGetVersion           19  1/1      :mod:`.mon`
 MMonGetVersionReply      20  2/2      :mod:`.mon`
 MOSDMap                  41  4/3      :mod:`.osdmap` (maps in :mod:`asyncmsgr.osd`)
+MOSDOp                   42  8/3      :mod:`.osd_op` (ops in :mod:`asyncmsgr.osd.ops`)
+MOSDOpReply              43  8/2      :mod:`.osd_op`
+MWatchNotify             44  3/1      :mod:`.watch`
+MPoolOpReply             48  1/1      :mod:`.pool`
+MPoolOp                  49  4/2      :mod:`.pool`
 MMonCommand              50  1/1      :mod:`.command`
 MMonCommandAck           51  1/1      :mod:`.command`
+MGetPoolStats            58  1/1      :mod:`.pool`
+MGetPoolStatsReply       59  2/1      :mod:`.pool`
+MOSDBackoff              61  1/1      :mod:`.osd`
 MConfig                  62  1/1      :mod:`.config`
 MCommand                 97  1/1      :mod:`.command`
 MCommandReply            98  1/1      :mod:`.command`
@@ -50,9 +60,20 @@ from asyncmsgr.messages.monmap import (
     MonInfo,
     MonMap,
 )
+from asyncmsgr.messages.osd import MOSDBackoff
+from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
 from asyncmsgr.messages.osdmap import MOSDMap
 from asyncmsgr.messages.paxos import DEFAULT_PAXOS_HEADER, PaxosHeader
 from asyncmsgr.messages.ping import MPing
+from asyncmsgr.messages.pool import (
+    MGetPoolStats,
+    MGetPoolStatsReply,
+    MPoolOp,
+    MPoolOpReply,
+    MStatfs,
+    MStatfsReply,
+)
+from asyncmsgr.messages.watch import MWatchNotify
 
 __all__ = [
     "CEPH_SUBSCRIBE_ONETIME",
@@ -64,6 +85,8 @@ __all__ = [
     "MCommand",
     "MCommandReply",
     "MConfig",
+    "MGetPoolStats",
+    "MGetPoolStatsReply",
     "MMonCommand",
     "MMonCommandAck",
     "MMonGetMap",
@@ -72,8 +95,16 @@ __all__ = [
     "MMonMap",
     "MMonSubscribe",
     "MMonSubscribeAck",
+    "MOSDBackoff",
     "MOSDMap",
+    "MOSDOp",
+    "MOSDOpReply",
     "MPing",
+    "MPoolOp",
+    "MPoolOpReply",
+    "MStatfs",
+    "MStatfsReply",
+    "MWatchNotify",
     "MonFeature",
     "MonInfo",
     "MonMap",

@@ -19,6 +19,7 @@ that fail and streams that cannot be parsed are listed in ``errors``.
 from __future__ import annotations
 
 import hmac
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -78,7 +79,7 @@ from asyncmsgr.tools.keyed import (
     summarize,
     v1_signature,
 )
-from asyncmsgr.tools.pcap import HalfStream, TcpConnection, reassemble
+from asyncmsgr.tools.pcap import CaptureError, HalfStream, TcpConnection, reassemble
 from asyncmsgr.types import Buffer, EntityName, entity_type_str
 from asyncmsgr.wire.buffer import Reader
 from asyncmsgr.wire.codecs import pull_auth_name
@@ -121,6 +122,9 @@ class DecodeReport:
     """``gcm_ok``, ``gcm_failed``, ``sig_ok``, ``sig_failed``, ``cephx_ok``, ..."""
     errors: list[str] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    decoded: list[tuple[int, str, Message]] | None = None
+    """(connection, direction, message) of every typed message, in decoding
+    order, when :func:`decode_capture` was asked to keep them."""
 
     @property
     def ok(self) -> bool:
@@ -189,7 +193,7 @@ class _Conn:
                     failed=1 if failed_check else 0)
 
     def message(self, header: MsgHeader, front: Buffer, middle: Buffer,
-                data: Buffer) -> tuple[str, int, int]:
+                data: Buffer, direction: str = "-") -> tuple[str, int, int]:
         """Decode a message; return (detail, passed, failed) and count it."""
         name = message_type_name(header.type)
         self.report.messages += 1
@@ -203,10 +207,15 @@ class _Conn:
             return detail, 0, 0
         except MessageDecodeError as exc:
             return f"{detail} DECODE FAILED: {exc}", 0, 1
+        if self.report.decoded is not None:
+            self.report.decoded.append((self.conn.index, direction, msg))
         return f"{detail} {_summary(msg)}".rstrip(), 1, 0
 
 
 def _summary(msg: Message) -> str:
+    describe = getattr(msg, "describe", None)
+    if callable(describe):  # messages that print as Ceph's log does
+        return str(describe())
     fields = getattr(msg, "__dataclass_fields__", {})
     base = set(getattr(Message, "__dataclass_fields__", {}))
     parts = []
@@ -421,7 +430,7 @@ def _v2_frame(ctx: _Conn, d: str, half: HalfStream, end: int, tag: int,
         h = frame.header
         header = h.to_legacy(ctx.peer_name[d], len(frame.front), len(frame.middle),
                              len(frame.data))
-        detail, ok, bad = ctx.message(header, frame.front, frame.middle, frame.data)
+        detail, ok, bad = ctx.message(header, frame.front, frame.middle, frame.data, d)
         index = ctx.record(half, end, d, "v2", name, wire_len,
                            f"{detail} ack_seq={h.ack_seq}", passed=checks + ok, failed=bad)
         if bad:
@@ -618,7 +627,7 @@ def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
         ctx.error(half, pos, d, "v1", f"{message_type_name(item.header.type)}: {exc}",
                   failed_check=True)
         return
-    detail, ok, bad = ctx.message(item.header, item.front, item.middle, item.data)
+    detail, ok, bad = ctx.message(item.header, item.front, item.middle, item.data, d)
     sig = " signed" if footer.flags & FooterFlags.SIGNED else ""
     index = ctx.record(half, pos, d, "v1", "MSG", length, f"{detail}{sig}",
                        passed=checks + ok, failed=bad)
@@ -642,13 +651,41 @@ def _v1_message(ctx: _Conn, d: str, half: HalfStream, pos: int, length: int,
 # -- entry point -----------------------------------------------------------------------
 
 
-def decode_capture(data: bytes, keys: KeySet | None = None) -> DecodeReport:
-    """Decode every Ceph connection in a pcap/pcapng capture.
+#: Largest capture a gzip file may expand to.
+MAX_GUNZIPPED = 1 << 30
+
+
+def gunzip_capture(data: bytes) -> bytes:
+    """``data`` itself, or its gzip-decompressed content (``.pcap.gz``).
+
+    Raises CaptureError for a corrupt or truncated gzip stream or one that would
+    expand beyond :data:`MAX_GUNZIPPED`.
+    """
+    if data[:2] != b"\x1f\x8b":
+        return data
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, MAX_GUNZIPPED)
+    except zlib.error as exc:
+        raise CaptureError(f"bad gzip capture: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise CaptureError(f"gzip capture expands beyond {MAX_GUNZIPPED} bytes")
+    if not inflater.eof:
+        raise CaptureError("truncated gzip capture")
+    return out
+
+
+def decode_capture(data: bytes, keys: KeySet | None = None, *,
+                   keep_messages: bool = False) -> DecodeReport:
+    """Decode every Ceph connection in a pcap/pcapng capture (gzipped or not).
 
     With ``keys`` the cephx exchanges, signatures and GCM tags are checked too
-    and secure connections are decrypted.
+    and secure connections are decrypted; with ``keep_messages`` the decoded
+    messages are kept in ``report.decoded``. Raises CaptureError when the file
+    is not a capture.
     """
-    report = DecodeReport()
+    data = gunzip_capture(data)
+    report = DecodeReport(decoded=[] if keep_messages else None)
     keys = keys.fresh() if keys is not None else None
     for conn in reassemble(data):
         report.connections += 1
@@ -670,4 +707,4 @@ def decode_capture(data: bytes, keys: KeySet | None = None) -> DecodeReport:
     return report
 
 
-__all__ = ["DecodeReport", "Record", "decode_capture"]
+__all__ = ["MAX_GUNZIPPED", "DecodeReport", "Record", "decode_capture", "gunzip_capture"]

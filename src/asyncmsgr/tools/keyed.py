@@ -5,7 +5,9 @@ given entity keys:
 
 * :class:`KeySet`: entity keys by name (``client.admin``, ``mon.``) plus the
   session keys learnt from earlier connections of the same capture (a global_id
-  reclaim sends the new ticket encrypted with the old session key).
+  reclaim sends the new ticket encrypted with the old session key; a client's
+  authorizer for an OSD carries a service ticket the mon gave it, whose session
+  key the client's key revealed).
 * :class:`CephxTrace`: follows one connection's cephx exchange (wire-protocol.md
   §6.3-§6.6) and yields :class:`Check` results: the client's challenge proof,
   ticket and connection secret decryption, authorizer ticket, nonce and
@@ -70,6 +72,7 @@ GCM_TAG_LEN = 16
 _SECURE_PREAMBLE = PREAMBLE_LEN + INLINE_LEN + GCM_TAG_LEN  # 96
 _EPILOGUE_SECURE = 16
 _MAX_TICKETS = 32
+_MAX_SESSIONS = 4096
 _U64 = struct.Struct("<Q")
 
 
@@ -91,7 +94,8 @@ class KeySet:
 
     keys: dict[str, CryptoKey] = field(default_factory=dict)
     sessions: dict[bytes, CryptoKey] = field(default_factory=dict)
-    """AUTH ticket blob -> its session key (for a later global_id reclaim)."""
+    """Ticket blob -> its session key: AUTH tickets (for a later global_id
+    reclaim) and service tickets (for a later authorizer with that ticket)."""
 
     def add_keyring(self, keyring: Keyring) -> None:
         """Take every entity of a parsed keyring."""
@@ -293,6 +297,7 @@ class CephxTrace:
         if extra:
             try:
                 more = _ticket_reply(Reader(extra), skey, None)
+                self._learn(more)
                 names = ",".join(_service_name(t[0]) for t in more)
                 checks.append(Check("cephx", True, f"service tickets decrypt ({names})"))
             except AsyncmsgrError as exc:
@@ -306,8 +311,15 @@ class CephxTrace:
             more = _ticket_reply(r, self.session_key, None)
         except AsyncmsgrError as exc:
             return [Check("cephx", False, f"service tickets decrypt ({_err(exc)})")]
+        self._learn(more)
         names = ",".join(_service_name(t[0]) for t in more)
         return [Check("cephx", True, f"service tickets decrypt ({names})")]
+
+    def _learn(self, tickets: list[tuple[int, CryptoKey, bytes]]) -> None:
+        """Remember service tickets' session keys by ticket blob."""
+        for _sid, key, blob in tickets:
+            if blob and len(self.keys.sessions) < _MAX_SESSIONS:
+                self.keys.sessions[blob] = key
 
     def _authorizer(self, payload: bytes, *, answer: bool) -> list[Check]:
         try:
@@ -319,9 +331,17 @@ class CephxTrace:
             self._ticket_blob = authz.ticket.blob
             self.session_key = None
             if authz.ticket.secret_id != SECRET_ID_ENTITY_KEY:
-                # rotating service secrets never appear in a keyring
-                self.missing = f"rotating {_service_name(authz.service_id)} secret"
-                return []
+                # rotating service secrets never appear in a keyring, but the
+                # client got this ticket's session key from a mon earlier on
+                known = self.keys.sessions.get(authz.ticket.blob)
+                if known is None:
+                    self.missing = f"rotating {_service_name(authz.service_id)} secret"
+                    return []
+                self.session_key = known
+                self.entity = _service_name(authz.service_id)
+                checks.append(Check("cephx", True, f"authorizer ticket known from the "
+                                    f"mon's {self.entity} service ticket"))
+                return checks + self._authorize(authz, answer=answer)
             name = f"{_service_name(authz.service_id)}."
             svc = self.keys.get(name)
             self.entity = name
@@ -336,6 +356,12 @@ class CephxTrace:
             self.session_key = info.session_key
             checks.append(Check("cephx", True, f"authorizer ticket decrypt ({name} key, "
                                 f"for {info.ticket.name})"))
+        return checks + self._authorize(authz, answer=answer)
+
+    def _authorize(self, authz: CephXAuthorizer, *, answer: bool) -> list[Check]:
+        """Decrypt the CephXAuthorize with the session key; nonce and challenge+1."""
+        assert self.session_key is not None
+        checks: list[Check] = []
         try:
             az = CephXAuthorize.from_bytes(dec_bl(self.session_key, authz.enc_authorize))
         except AsyncmsgrError as exc:
