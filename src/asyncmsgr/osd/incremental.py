@@ -33,11 +33,11 @@ from typing import Self
 
 from asyncmsgr.errors import EncodeError, IncompatibleEncoding
 from asyncmsgr.features import (
-    CEPH_FEATURES_SUPPORTED_DEFAULT,
     CEPH_FEATUREMASK_SERVER_LUMINOUS,
     CEPH_FEATUREMASK_SERVER_MIMIC,
     CEPH_FEATUREMASK_SERVER_NAUTILUS,
     CEPH_FEATUREMASK_SERVER_OCTOPUS,
+    CEPH_FEATURES_SUPPORTED_DEFAULT,
     has_feature,
 )
 from asyncmsgr.messages._encoding import pull_string_list, push_string_list, zero_uuid
@@ -47,6 +47,7 @@ from asyncmsgr.wire.codecs import pull_utime, pull_uuid, push_utime, push_uuid
 
 from .mapcommon import (
     CEPH_RELEASE_NONE,
+    ZERO_TIME,
     OsdXInfo,
     UpmapItems,
     pull_addr_list,
@@ -94,7 +95,7 @@ class Incremental:
 
     fsid: uuid.UUID = field(default_factory=zero_uuid)
     epoch: int = 0
-    modified: UTime = UTime()
+    modified: UTime = ZERO_TIME
     new_pool_max: int = -1
     new_flags: int = -1
     fullmap: bytes = b""
@@ -122,8 +123,8 @@ class Incremental:
     old_pg_upmap_items: tuple[PG, ...] = ()
     new_removed_snaps: dict[int, SnapIntervals] = field(default_factory=dict)
     new_purged_snaps: dict[int, SnapIntervals] = field(default_factory=dict)
-    new_last_up_change: UTime = UTime()
-    new_last_in_change: UTime = UTime()
+    new_last_up_change: UTime = ZERO_TIME
+    new_last_in_change: UTime = ZERO_TIME
     # osd-only
     new_hb_back_up: dict[int, EntityAddrVec] = field(default_factory=dict)
     new_up_thru: dict[int, int] = field(default_factory=dict)

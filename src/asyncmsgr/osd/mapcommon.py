@@ -38,6 +38,9 @@ from .types import PG, pull_pg, push_pg
 
 V = TypeVar("V")
 
+#: ``utime_t()``: the zero time (a shared immutable default).
+ZERO_TIME: Final = UTime()
+
 # -- OSD state, weights, affinity, map flags -------------------------------------------
 
 CEPH_OSD_EXISTS: Final = 1 << 0
@@ -168,12 +171,12 @@ class OsdXInfo:
     kept exact so re-encoding gives the same bytes.
     """
 
-    down_stamp: UTime = UTime()
+    down_stamp: UTime = ZERO_TIME
     laggy_probability_raw: int = 0
     laggy_interval: int = 0
     features: int = 0
     old_weight: int = 0
-    last_purged_snaps_scrub: UTime = UTime()
+    last_purged_snaps_scrub: UTime = ZERO_TIME
     dead_epoch: int = 0
 
     @property
@@ -461,6 +464,7 @@ __all__ = [
     "OSD_STATE_NAMES",
     "PG_SIZE",
     "RELEASE_NAMES",
+    "ZERO_TIME",
     "OsdInfo",
     "OsdXInfo",
     "UpmapItems",

@@ -15,6 +15,7 @@ here that compute it delegate there. The CRUSH map is kept as the encoded bytes
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Self
 
 from asyncmsgr.errors import AsyncmsgrError, DecodeError
@@ -57,7 +58,7 @@ from .pool import PgPool, SnapIntervals, intervals_subtract, intervals_union
 from .types import PG, ObjectLocator
 
 if TYPE_CHECKING:
-    from asyncmsgr.crush import CrushMap
+    from asyncmsgr.crush.map import CrushMap
 
 
 class EpochGap(AsyncmsgrError):
@@ -344,6 +345,7 @@ class OSDMap:
             full = type(self).decode(inc.fullmap)
             self.__dict__.update(full.__dict__)
             return
+        _check_osd_ids(self, inc)
         self.epoch += 1
         self.modified = inc.modified
         try:
@@ -354,6 +356,24 @@ class OSDMap:
             self._name_pool = None
 
 
+def _check_osd_ids(m: OSDMap, inc: Incremental) -> None:
+    """Refuse (before changing anything) an incremental naming OSDs past max_osd."""
+    max_osd = inc.new_max_osd if inc.new_max_osd >= 0 else m.max_osd
+    for name in ("new_up_client", "new_state", "new_weight", "new_primary_affinity",
+                 "new_hb_back_up", "new_hb_front_up", "new_up_cluster", "new_up_thru",
+                 "new_last_clean_interval", "new_lost", "new_xinfo", "new_uuid"):
+        ids: dict[int, object] = getattr(inc, name)
+        bad = [o for o in ids if not 0 <= o < max_osd]
+        if bad:
+            raise DecodeError(f"incremental {inc.epoch}: {name} names osd.{bad[0]} "
+                              f"(max_osd {max_osd})")
+    missing = [o for o in inc.new_up_client
+               if o not in inc.new_hb_back_up or o not in inc.new_hb_front_up]
+    if missing:
+        raise DecodeError(f"incremental {inc.epoch}: osd.{missing[0]} up without "
+                          "heartbeat addresses")
+
+
 def _apply(m: OSDMap, inc: Incremental) -> None:
     """The body of ``apply_incremental`` for a non-full incremental (Ceph's order)."""
     epoch = m.epoch
@@ -362,9 +382,9 @@ def _apply(m: OSDMap, inc: Incremental) -> None:
         if m.flags & CEPH_OSDMAP_REQUIRE_KRAKEN:
             if not release_ge(m.require_osd_release, CEPH_RELEASE_KRAKEN):
                 m.require_osd_release = CEPH_RELEASE_KRAKEN
-        elif m.flags & CEPH_OSDMAP_REQUIRE_JEWEL:
-            if not release_ge(m.require_osd_release, CEPH_RELEASE_JEWEL):
-                m.require_osd_release = CEPH_RELEASE_JEWEL
+        elif (m.flags & CEPH_OSDMAP_REQUIRE_JEWEL
+              and not release_ge(m.require_osd_release, CEPH_RELEASE_JEWEL)):
+            m.require_osd_release = CEPH_RELEASE_JEWEL
     if inc.new_max_osd >= 0:
         m.set_max_osd(inc.new_max_osd)
     if inc.new_pool_max != -1:
@@ -433,8 +453,8 @@ def _apply(m: OSDMap, inc: Incremental) -> None:
         m.osd_state[osd] |= CEPH_OSD_EXISTS | CEPH_OSD_UP
         m.osd_state[osd] &= ~CEPH_OSD_STOP
         m.client_addrs[osd] = addrs
-        m.hb_back_addrs[osd] = inc.new_hb_back_up.get(osd, EntityAddrVec())
-        m.hb_front_addrs[osd] = inc.new_hb_front_up.get(osd, EntityAddrVec())
+        m.hb_back_addrs[osd] = inc.new_hb_back_up[osd]
+        m.hb_front_addrs[osd] = inc.new_hb_front_up[osd]
         m.osd_info[osd] = _replace_info(m.osd_info[osd], up_from=epoch)
     for osd, addrs in inc.new_up_cluster.items():
         m.cluster_addrs[osd] = addrs
@@ -514,7 +534,7 @@ def _apply(m: OSDMap, inc: Incremental) -> None:
 
     if inc.crush:
         m.crush_data = inc.crush
-        m._crush = None  # noqa: SLF001 - this module owns OSDMap
+        m._crush = None
         if release_ge(m.require_osd_release, CEPH_RELEASE_LUMINOUS):
             m.crush_version += 1
         if m.device_class_flags:
@@ -531,18 +551,10 @@ def _apply(m: OSDMap, inc: Incremental) -> None:
 
 
 def _replace_info(i: OsdInfo, **kw: int) -> OsdInfo:
-    fields = {
-        "last_clean_begin": i.last_clean_begin, "last_clean_end": i.last_clean_end,
-        "up_from": i.up_from, "up_thru": i.up_thru, "down_at": i.down_at,
-        "lost_at": i.lost_at,
-    }
-    fields.update(kw)
-    return OsdInfo(**fields)
+    return replace(i, **kw)
 
 
 def _replace_xinfo(x: OsdXInfo, **kw: object) -> OsdXInfo:
-    from dataclasses import replace
-
     return replace(x, **kw)  # type: ignore[arg-type]
 
 

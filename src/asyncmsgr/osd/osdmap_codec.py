@@ -27,6 +27,7 @@ IncompatibleEncoding.
 
 from __future__ import annotations
 
+from collections.abc import Sized
 from typing import TYPE_CHECKING
 
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
@@ -220,7 +221,25 @@ def decode_osdmap(m: OSDMap, data: bytes | bytearray | memoryview) -> None:
         m.crc_defined = True
     else:
         m.crc, m.crc_defined = 0, False
+    _check_vectors(m)
     _post_decode_flags(m)
+
+
+def _check_vectors(m: OSDMap) -> None:
+    """Every per-OSD vector covers ``max_osd`` (Ceph would index past the end)."""
+    if m.max_osd < 0:
+        raise DecodeError(f"OSDMap: negative max_osd {m.max_osd}")
+    vectors: dict[str, Sized] = {
+        "osd_state": m.osd_state, "osd_weight": m.osd_weight, "osd_info": m.osd_info,
+        "osd_xinfo": m.osd_xinfo, "osd_uuid": m.osd_uuid, "client_addrs": m.client_addrs,
+        "cluster_addrs": m.cluster_addrs, "hb_back_addrs": m.hb_back_addrs,
+        "hb_front_addrs": m.hb_front_addrs,
+    }
+    if m.osd_primary_affinity is not None:
+        vectors["osd_primary_affinity"] = m.osd_primary_affinity
+    for name, v in vectors.items():
+        if len(v) < m.max_osd:
+            raise DecodeError(f"OSDMap: {name} has {len(v)} entries for max_osd {m.max_osd}")
 
 
 def _decode_client(m: OSDMap, r: Reader) -> None:

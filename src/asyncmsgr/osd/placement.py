@@ -91,11 +91,14 @@ def _is_up(m: OSDMap, osd: int) -> bool:
 
 def _find_rule(crush: CrushMap, pool: PgPool) -> int:
     """Pacific's ``find_rule(crush_rule, type, size)``, cached on the CRUSH map."""
-    key = f"osdmap.find_rule:{pool.crush_rule}:{pool.type}:{pool.size}"
-    ruleno = crush.cached(key)
+    rules = crush.cached("osdmap.find_rule")
+    if rules is None:
+        rules = {}
+        crush.set_cached("osdmap.find_rule", rules)
+    key = (pool.crush_rule, pool.type, pool.size)
+    ruleno = rules.get(key)
     if ruleno is None:
-        ruleno = crush.find_rule(pool.crush_rule, pool.type, pool.size)
-        crush.set_cached(key, ruleno)
+        ruleno = rules[key] = crush.find_rule(pool.crush_rule, pool.type, pool.size)
     assert isinstance(ruleno, int)
     return ruleno
 
@@ -108,7 +111,7 @@ def _pg_to_raw_osds(m: OSDMap, pool: PgPool, pg: PG) -> tuple[list[int], int]:
     osds: list[int] = []
     if ruleno >= 0:
         osds = crush_do_rule(crush, ruleno, pps, pool.size, m.osd_weight,
-                             choose_args_index=pg.pool)
+                             crush.choose_args_get_with_fallback(pg.pool))
     _remove_nonexistent_osds(m, pool, osds)
     return osds, pps
 
@@ -244,19 +247,32 @@ def pg_to_up_acting_osds(m: OSDMap, pg: PG) -> tuple[list[int], int, list[int], 
     ``pg`` may carry a raw (unfolded) seed. Without the pool, everything is
     empty / -1.
     """
+    return pg_to_raw_up_acting_osds(m, pg)[2:]
+
+
+def pg_to_raw_up_acting_osds(
+    m: OSDMap, pg: PG
+) -> tuple[list[int], int, list[int], int, list[int], int]:
+    """``(raw, raw_primary, up, up_primary, acting, acting_primary)`` with one CRUSH run.
+
+    ``raw`` is :func:`pg_to_raw_osds`'s answer, the rest
+    :func:`pg_to_up_acting_osds`'s (what ``osdmaptool --test-map-pgs-dump-all``
+    prints).
+    """
     pool = m.pools.get(pg.pool)
     if pool is None:
-        return [], -1, [], -1
+        return [], -1, [], -1, [], -1
     acting, acting_primary = _get_temp_osds(m, pool, pg)
     raw, pps = _pg_to_raw_osds(m, pool, pg)
-    _apply_upmap(m, pool, pg, raw)
-    up = _raw_to_up_osds(m, pool, raw)
+    mapped = list(raw)
+    _apply_upmap(m, pool, pg, mapped)
+    up = _raw_to_up_osds(m, pool, mapped)
     up_primary = _apply_primary_affinity(m, pps, pool, up, _pick_primary(up))
     if not acting:
         acting = list(up)
         if acting_primary == -1:
             acting_primary = up_primary
-    return up, up_primary, acting, acting_primary
+    return raw, _pick_primary(raw), up, up_primary, acting, acting_primary
 
 
 def pg_to_acting_osds(m: OSDMap, pg: PG) -> tuple[list[int], int]:
@@ -274,5 +290,6 @@ __all__ = [
     "pg_to_acting_osds",
     "pg_to_raw_osds",
     "pg_to_raw_up",
+    "pg_to_raw_up_acting_osds",
     "pg_to_up_acting_osds",
 ]

@@ -27,10 +27,10 @@ from typing import Final
 from asyncmsgr.crush.hash import CRUSH_HASH_RJENKINS1, ceph_str_hash, crush_hash32_2
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import (
-    CEPH_FEATURES_SUPPORTED_DEFAULT,
     CEPH_FEATUREMASK_SERVER_LUMINOUS,
     CEPH_FEATUREMASK_SERVER_MIMIC,
     CEPH_FEATUREMASK_SERVER_NAUTILUS,
+    CEPH_FEATURES_SUPPORTED_DEFAULT,
     feature_mask,
     has_feature,
 )
@@ -44,8 +44,16 @@ from asyncmsgr.types import UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_utime, push_utime
 
-from .types import PG, EVersion, ceph_stable_mod, pg_num_mask, pull_eversion, pull_pg
-from .types import push_eversion, push_pg
+from .types import (
+    PG,
+    EVersion,
+    ceph_stable_mod,
+    pg_num_mask,
+    pull_eversion,
+    pull_pg,
+    push_eversion,
+    push_pg,
+)
 
 # -- constants (pg_pool_t) ---------------------------------------------------------------
 
@@ -103,6 +111,9 @@ _NEW_OSDOP_ENCODING = feature_mask("NEW_OSDOP_ENCODING")
 
 _F64 = struct.Struct("<d")
 _VERSION_HDR = struct.Struct("<BBI")
+_PG0 = PG(0, 0)
+_EV0 = EVersion()
+_ZERO_TIME = UTime()
 
 
 def pool_flags_string(flags: int) -> str:
@@ -255,12 +266,12 @@ def push_pool_opts(w: Writer, opts: tuple[PoolOpt, ...], features: int) -> None:
 class PgMergeMeta:
     """``pg_merge_meta_t``: bookkeeping of the last PG merge."""
 
-    source_pgid: PG = PG(0, 0)
+    source_pgid: PG = _PG0
     ready_epoch: int = 0
     last_epoch_started: int = 0
     last_epoch_clean: int = 0
-    source_version: EVersion = EVersion()
-    target_version: EVersion = EVersion()
+    source_version: EVersion = _EV0
+    target_version: EVersion = _EV0
 
 
 def pull_pg_merge_meta(r: Reader) -> PgMergeMeta:
@@ -292,7 +303,7 @@ HIT_SET_PARAMS_NONE: Final = b"\x01\x01\x01\x00\x00\x00\x00"
 def pull_hit_set_params(r: Reader) -> bytes:
     """``HitSet::Params`` kept whole, header included (the client never reads it)."""
     hdr = r.pull_bytes(6)
-    struct_v, compat_v, length = _VERSION_HDR.unpack(hdr)
+    _, compat_v, length = _VERSION_HDR.unpack(hdr)
     if compat_v > 1:
         raise IncompatibleEncoding(f"HitSet::Params: struct compat {compat_v} > 1")
     if length > r.remaining:
@@ -359,7 +370,7 @@ class PgPool:
     opts: tuple[PoolOpt, ...] = ()
     last_force_op_resend_prenautilus: int = 0
     application_metadata: dict[str, dict[str, str]] = field(default_factory=dict)
-    create_time: UTime = UTime()
+    create_time: UTime = _ZERO_TIME
     pg_num_target: int = 0
     pgp_num_target: int = 0
     pg_num_pending: int = 0
