@@ -145,7 +145,11 @@ class MonOps:
 
     async def create_pool(self, name: str, crush_rule: int = -1,
                           timeout: float | None = None) -> int:
-        """``create_pool``: 0 or a negative errno (EEXIST ...)."""
+        """``create_pool``: 0 or a negative errno (EEXIST when our map has it)."""
+        if not name:
+            return -errno.EINVAL
+        if self.objecter.osdmap.lookup_pg_pool_name(name) >= 0:
+            return -errno.EEXIST
         return await self.pool_op(PoolOp.CREATE, name=name, crush_rule=crush_rule,
                                   timeout=timeout)
 

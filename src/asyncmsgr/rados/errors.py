@@ -32,15 +32,22 @@
 from __future__ import annotations
 
 import errno as _errno
+from typing import ClassVar
 
 from asyncmsgr.errors import AsyncmsgrError
 
 
 class Error(AsyncmsgrError):
-    """Base of every RADOS error; ``errno`` is the positive errno (or None)."""
+    """Base of every RADOS error; ``errno`` is the positive errno (or None).
+
+    As python-rados: a subclass wraps the message in its ``PREFIX``
+    (``RADOS object not found (message)``); ``str()`` adds ``[errno N]``.
+    """
+
+    PREFIX: ClassVar[str] = ""
 
     def __init__(self, message: str, errno: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(f"{self.PREFIX} ({message})" if self.PREFIX else message)
         self.errno = errno
 
     def __str__(self) -> str:
@@ -57,77 +64,115 @@ class OSError(Error):
 class InvalidArgumentError(Error):
     """EINVAL."""
 
+    PREFIX = "RADOS invalid argument"
+
 
 class InterruptedOrTimeoutError(OSError):
     """EINTR."""
+
+    PREFIX = "RADOS interrupted or timeout"
 
 
 class PermissionError(OSError):
     """EPERM: the client's caps do not allow it."""
 
+    PREFIX = "RADOS permission error"
+
 
 class PermissionDeniedError(OSError):
     """EACCES: the cluster refused the credentials."""
+
+    PREFIX = "RADOS permission denied"
 
 
 class ObjectNotFound(OSError):
     """ENOENT: no such object (or pool)."""
 
+    PREFIX = "RADOS object not found"
+
 
 class NoData(OSError):
     """ENODATA: no such attribute."""
+
+    PREFIX = "RADOS no data"
 
 
 class ObjectExists(OSError):
     """EEXIST."""
 
+    PREFIX = "RADOS object exists"
+
 
 class ObjectBusy(OSError):
     """EBUSY."""
+
+    PREFIX = "RADOS object busy"
 
 
 class IOError(OSError):
     """EIO."""
 
+    PREFIX = "RADOS I/O error"
+
 
 class NoSpace(OSError):
     """ENOSPC: the cluster or the pool is full."""
+
+    PREFIX = "RADOS no space"
 
 
 class NotConnected(OSError):
     """ENOTCONN."""
 
+    PREFIX = "RADOS not connected"
+
 
 class ConnectionShutdown(OSError):
     """ESHUTDOWN: the client was shut down while the operation waited."""
+
+    PREFIX = "RADOS connection was shutdown"
 
 
 class TimedOut(OSError):
     """ETIMEDOUT."""
 
+    PREFIX = "RADOS timed out"
+
 
 class InProgress(Error):
     """EINPROGRESS."""
+
+    PREFIX = "RADOS in progress error"
 
 
 class IsConnected(Error):
     """EISCONN."""
 
+    PREFIX = "RADOS is connected error"
+
 
 class RadosStateError(Error):
     """The Rados handle is not in the state the call needs."""
+
+    PREFIX = "RADOS rados state"
 
 
 class IoctxStateError(Error):
     """The IoCtx is closed."""
 
+    PREFIX = "RADOS Ioctx state error"
+
 
 class ObjectStateError(Error):
     """The object (a Watch) is closed."""
 
+    PREFIX = "RADOS object state error"
+
 
 class LogicError(Error):
     """A call that cannot succeed as made."""
+
+    PREFIX = "RADOS logic error"
 
 
 ERRNO_TO_EXCEPTION: dict[int, type[Error]] = {
