@@ -50,13 +50,14 @@ from asyncmsgr.osd.ops import BackoffOp, OsdFlag, OSDOp
 from asyncmsgr.osd.osdmap import OSDMap
 from asyncmsgr.osd.types import CEPH_NOSNAP, PG, ObjectLocator
 from asyncmsgr.policy import Policy
-from asyncmsgr.throttle import Throttle
 from asyncmsgr.types import EntityType, UTime
 
 from . import linger as _linger
 from .backoff import Backoff, contained_by
+from .budget import OpBudget
 from .maps import NeedMap, advance_map
 from .op import (
+    HotCounters,
     LingerOp,
     ObjecterOptions,
     OnCommit,
@@ -75,6 +76,7 @@ from .target import (
     osdmap_full_flag,
     pool_full_map,
 )
+from .wire import FastMOSDOp, encode_mid
 
 logger = logging.getLogger("asyncmsgr.osdc")
 
@@ -104,6 +106,7 @@ class Objecter(Dispatcher):
         self.client_inc = 0
         """``set_client_incarnation``: librados uses 0."""
         self.logger = objecter_counters()
+        self.hot = HotCounters()
         self._pg_cache = PgMappingCache()
         self._sessions: dict[int, OSDSession] = {}
         self._by_con: dict[Connection, OSDSession] = {}
@@ -120,8 +123,8 @@ class Objecter(Dispatcher):
         self._initialized = False
         self._fast = self.messenger.config.asyncmsgr_embedded
         opts = self.options
-        self.op_throttle_ops = Throttle("objecter_ops", max(0, opts.inflight_ops))
-        self.op_throttle_bytes = Throttle("objecter_bytes", max(0, opts.inflight_op_bytes))
+        self.budget = OpBudget(max(0, opts.inflight_ops), max(0, opts.inflight_op_bytes))
+        """``op_throttle_ops`` and ``op_throttle_bytes``."""
         self.mon_ops = _MonOpsHook()
         """Callbacks of :mod:`asyncmsgr.osdc.monops` (map epochs it waits for)."""
 
@@ -415,7 +418,7 @@ class Objecter(Dispatcher):
     def new_op(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int, *,
                pgid: PG | None = None, mtime: UTime | None = None,
                snapid: int = CEPH_NOSNAP, snap_seq: int = 0,
-               snaps: tuple[int, ...] = (), priority: int = 0,
+               snaps: list[int] | None = None, priority: int = 0,
                onfinish: OnCommit | None = None) -> Op:
         """An op for ``oid`` (or, with ``pgid``, a PG op) completing on a future
         (or, with ``onfinish``, a callback). Not yet submitted."""
@@ -447,15 +450,9 @@ class Objecter(Dispatcher):
         fut = op.future
         assert fut is not None
         budget = calc_op_budget(op.ops)
-        ops_t, bytes_t = self.op_throttle_ops, self.op_throttle_bytes
-        if not ops_t.get_or_fail(1):
-            await ops_t.acquire(1)
-        if not bytes_t.get_or_fail(budget):
-            try:
-                await bytes_t.acquire(budget)
-            except BaseException:
-                ops_t.put(1)
-                raise
+        b = self.budget
+        if not b.try_take(budget):
+            await b.take(budget)
         op.budget = budget
         self._op_submit_with_budget(op)
         try:
@@ -507,18 +504,18 @@ class Objecter(Dispatcher):
 
     def _send_op_account(self, op: Op) -> None:
         self._num_in_flight += 1
-        lg = self.logger
-        lg.set("op_active", self._num_in_flight)
-        lg.inc("op")
+        hot = self.hot
+        hot.op_active = self._num_in_flight
+        hot.op += 1
         flags = op.target.flags
         if flags & _READ and flags & _WRITE:
-            lg.inc("op_rmw")
+            hot.op_rmw += 1
         elif flags & _WRITE:
-            lg.inc("op_w")
+            hot.op_w += 1
         elif flags & _READ:
-            lg.inc("op_r")
+            hot.op_r += 1
         if flags & _PGOP:
-            lg.inc("op_pg")
+            hot.op_pg += 1
 
     def _send_op(self, op: Op) -> None:
         """``_send_op``: unless a backoff holds its range, send the op (a new attempt)."""
@@ -544,32 +541,38 @@ class Objecter(Dispatcher):
         loc = t.target_oloc
         oid = t.target_oid
         h = t.object_hash()
-        if oid:
-            oloc = ObjectLocator(loc.pool, loc.key if loc.key != oid else "", loc.nspace)
-        else:
-            oloc = ObjectLocator(loc.pool, "", loc.nspace, h)
-        m = MOSDOp(pgid=t.actual_pgid, hash=h, osdmap_epoch=self.osdmap.epoch, flags=flags,
-                   reqid=op.reqid or EMPTY_REQID, client_inc=self.client_inc,
-                   mtime=op.mtime, oloc=oloc, oid=oid, ops=op.ops, snapid=op.snapid,
-                   snap_seq=op.snap_seq, snaps=list(op.snaps), retry_attempt=op.attempts,
-                   features=op.features)
+        key = (loc, oid)
+        if op.mid_key != key:
+            if oid:
+                oloc = ObjectLocator(loc.pool, loc.key if loc.key != oid else "", loc.nspace)
+            else:
+                oloc = ObjectLocator(loc.pool, "", loc.nspace, h)
+            op.mid = encode_mid(self.client_inc, op.mtime, oloc, oid, op.ops, op.snapid,
+                                op.snap_seq, op.snaps)
+            op.mid_key = key
+            op.wire_oloc = oloc
+        m = FastMOSDOp(pgid=t.actual_pgid, hash=h, osdmap_epoch=self.osdmap.epoch,
+                       flags=flags, reqid=op.reqid or EMPTY_REQID,
+                       client_inc=self.client_inc, mtime=op.mtime, oloc=op.wire_oloc,
+                       oid=oid, ops=op.ops, snapid=op.snapid, snap_seq=op.snap_seq,
+                       snaps=op.snaps, retry_attempt=op.attempts, features=op.features,
+                       mid=op.mid)
         op.attempts += 1
         m.tid = op.tid
         m.priority = op.priority or self.options.op_priority
-        lg = self.logger
-        lg.inc("op_send")
+        hot = self.hot
+        hot.op_send += 1
         size = 0
         for o in op.ops:
             size += len(o.indata)
-        lg.inc("op_send_bytes", size)
+        hot.op_send_bytes += size
         return m
 
     # -- completion --------------------------------------------------------------------------
 
     def _release_budget(self, op: Op) -> None:
         if op.budget >= 0:
-            self.op_throttle_bytes.put(op.budget)
-            self.op_throttle_ops.put(1)
+            self.budget.put(op.budget)
             op.budget = -1
 
     def _finish_op(self, op: Op) -> None:
@@ -583,7 +586,7 @@ class Objecter(Dispatcher):
             self._session_op_remove(s, op)
         self._check_latest_map_ops.pop(op.tid, None)
         self._num_in_flight -= 1
-        self.logger.set("op_active", self._num_in_flight)
+        self.hot.op_active = self._num_in_flight
 
     def _fail_op(self, op: Op, result: int) -> None:
         self._finish_op(op)
@@ -640,7 +643,7 @@ class Objecter(Dispatcher):
             op.tid = 0
             self._op_submit(op)
             return
-        self.logger.inc("op_reply")
+        self.hot.op_reply += 1
         self._finish_op(op)
         op.complete(OpResult(rc, m.ops, m.user_version, m.osdmap_epoch))
 
@@ -830,8 +833,10 @@ class Objecter(Dispatcher):
         return list(self._sessions.values())
 
     def perf_dump(self) -> dict[str, object]:
-        """The ``objecter`` counters."""
-        return self.logger.dump()
+        """The ``objecter`` counters (Ceph's names)."""
+        out = self.logger.dump()
+        out.update(self.hot.dump())
+        return out
 
     def allocate_linger_id(self) -> int:
         """A new linger id (also the watch/notify cookie)."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from asyncmsgr.osd.ops import OSDOp, op_mode_modify, op_mode_read, op_type_attr, op_type_data
-from asyncmsgr.osd.types import CEPH_NOSNAP, OsdReqId
+from asyncmsgr.osd.types import CEPH_NOSNAP, ObjectLocator, OsdReqId
 from asyncmsgr.perf import PerfCounters, PerfCountersBuilder
 from asyncmsgr.types import UTime
 
@@ -58,14 +58,34 @@ class Op:
     """``Objecter::Op``: operations on one object, from submit to reply."""
 
     __slots__ = (
-        "attempts", "budget", "features", "future", "incarnation", "map_dne_bound", "mtime",
-        "onfinish", "ontimeout", "ops", "priority", "reqid", "session", "should_resend",
-        "snap_seq", "snapid", "snaps", "stamp", "target", "tid",
+        "attempts",
+        "budget",
+        "features",
+        "future",
+        "incarnation",
+        "map_dne_bound",
+        "mid",
+        "mid_key",
+        "mtime",
+        "onfinish",
+        "ontimeout",
+        "ops",
+        "priority",
+        "reqid",
+        "session",
+        "should_resend",
+        "snap_seq",
+        "snapid",
+        "snaps",
+        "stamp",
+        "target",
+        "tid",
+        "wire_oloc",
     )
 
     def __init__(self, target: OpTarget, ops: list[OSDOp], *, mtime: UTime = _EPOCH,
                  snapid: int = CEPH_NOSNAP, snap_seq: int = 0,
-                 snaps: tuple[int, ...] = (), priority: int = 0, features: int = 0,
+                 snaps: list[int] | None = None, priority: int = 0, features: int = 0,
                  future: asyncio.Future[OpResult] | None = None,
                  onfinish: OnCommit | None = None) -> None:
         self.target = target
@@ -73,7 +93,7 @@ class Op:
         self.mtime = mtime
         self.snapid = snapid
         self.snap_seq = snap_seq
-        self.snaps = snaps
+        self.snaps: list[int] = snaps if snaps is not None else []
         self.priority = priority
         self.features = features
         self.future = future
@@ -95,6 +115,12 @@ class Op:
         """Epoch by which a missing pool is known to be gone (``_check_op_pool_dne``)."""
         self.reqid: OsdReqId | None = None
         """An explicit reqid (None: the OSD uses ``client.GID.inc:tid``)."""
+        self.mid = b""
+        """The encoded middle of its MOSDOp (see :mod:`asyncmsgr.osdc.wire`)."""
+        self.mid_key: tuple[object, str] | None = None
+        """(target locator, target name) ``mid`` was encoded for."""
+        self.wire_oloc = ObjectLocator(-1)
+        """The locator the MOSDOp carries (set with ``mid``)."""
 
     @property
     def done(self) -> bool:
@@ -230,6 +256,29 @@ class ObjecterOptions:
     """Longest pause before re-dialling an OSD that keeps resetting (asyncmsgr)."""
 
 
+class HotCounters:
+    """The per-op ``objecter`` counters, kept as plain ints on the hot path and
+    merged into the perf dump (:meth:`Objecter.perf_dump`)."""
+
+    __slots__ = ("op", "op_active", "op_pg", "op_r", "op_reply", "op_rmw", "op_send",
+                 "op_send_bytes", "op_w")
+
+    def __init__(self) -> None:
+        self.op = 0
+        self.op_active = 0
+        self.op_pg = 0
+        self.op_r = 0
+        self.op_reply = 0
+        self.op_rmw = 0
+        self.op_send = 0
+        self.op_send_bytes = 0
+        self.op_w = 0
+
+    def dump(self) -> dict[str, int]:
+        """The counters by Ceph's names."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
 def objecter_counters() -> PerfCounters:
     """The ``objecter`` counters (a subset of Ceph's, same names)."""
     b = PerfCountersBuilder("objecter")
@@ -269,6 +318,7 @@ def objecter_counters() -> PerfCounters:
 
 
 __all__ = [
+    "HotCounters",
     "LingerOp",
     "OSDSession",
     "ObjecterOptions",

@@ -61,6 +61,7 @@ _NO_PG = PG(-1, 0)
 _NO_SPG = SPG(_NO_PG)
 _NO_LOC = ObjectLocator(-1)
 _RESEND_ON_SPLIT = feature_mask("RESEND_ON_SPLIT")
+_PAUSE_OR_FULL = CEPH_OSDMAP_PAUSERD | CEPH_OSDMAP_PAUSEWR | CEPH_OSDMAP_FULL
 
 
 class RecalcResult(IntEnum):
@@ -180,6 +181,8 @@ class OpTarget:
 def target_should_be_paused(osdmap: OSDMap, t: OpTarget, *, honor_full: bool = True) -> bool:
     """``target_should_be_paused``: PAUSERD/PAUSEWR, or a full cluster/pool for writes."""
     flags = osdmap.flags
+    if not flags & _PAUSE_OR_FULL and not (t.flags & _WRITE and honor_full):
+        return False
     pausewr = bool(flags & CEPH_OSDMAP_PAUSEWR)
     if not pausewr and honor_full and t.respects_full():
         pool = osdmap.pools.get(t.base_oloc.pool)
