@@ -832,9 +832,10 @@ class Objecter(Dispatcher):
         """The open OSD sessions (homeless excluded)."""
         return list(self._sessions.values())
 
-    def perf_dump(self) -> dict[str, object]:
-        """The ``objecter`` counters (Ceph's names)."""
-        out = self.logger.dump()
+    def perf_dump(self) -> dict[str, int]:
+        """The ``objecter`` counters (Ceph's names; all u64)."""
+        out = {k: int(v) for k, v in self.logger.snapshot().items()
+               if isinstance(v, int | float)}
         out.update(self.hot.dump())
         return out
 
