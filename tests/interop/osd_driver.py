@@ -103,6 +103,8 @@ class OsdDriver:
         self.collector = _Collector()
         self._tid = 0
         self.epoch = 0
+        self._osd_addrs: dict[int, EntityAddrVec] = {}
+        self._placements: dict[tuple[str, str, str], Placement] = {}
 
     async def __aenter__(self) -> Self:
         await self.monc.connect()
@@ -116,9 +118,21 @@ class OsdDriver:
         await self.monc.shutdown()
 
     def osd_connection(self, osd_id: int) -> Connection:
-        """The (lossy) connection to ``osd.ID``'s public address."""
-        addrs = EntityAddrVec.parse(self.cluster.osd_addrs(osd_id))
+        """The (lossy) connection to ``osd.ID``'s public address (``ceph osd dump``,
+        asked once per OSD: the CLI blocks the event loop while it runs)."""
+        addrs = self._osd_addrs.get(osd_id)
+        if addrs is None:
+            addrs = EntityAddrVec.parse(self.cluster.osd_addrs(osd_id))
+            self._osd_addrs[osd_id] = addrs
         return self.monc.messenger.connect_to(EntityType.OSD, addrs)
+
+    def placement(self, pool: str, name: str, nspace: str = "") -> Placement:
+        """:func:`osd_map`, asked once per object."""
+        key = (pool, name, nspace)
+        where = self._placements.get(key)
+        if where is None:
+            where = self._placements[key] = osd_map(self.cluster, pool, name, nspace)
+        return where
 
     def next_tid(self) -> int:
         """A new tid for an op."""
@@ -149,7 +163,7 @@ class OsdDriver:
     async def do(self, pool: str, oid: str, ops: Sequence[OSDOp], flags: int, *,
                  nspace: str = "", key: str = "") -> MOSDOpReply:
         """Map with ``ceph osd map`` (the key when given), send to the primary, wait."""
-        where = osd_map(self.cluster, pool, key or oid, nspace)
+        where = self.placement(pool, key or oid, nspace)
         return await self.send(where.primary, self.make_op(where, oid, ops, flags,
                                                            nspace=nspace, key=key))
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ceph_cluster import CephCluster, MonClusterFactory, osd_key
+from ceph_cluster import CephCluster, MonClusterFactory, ceph_mon_binary, osd_key
 
 from asyncmsgr.auth.keyring import CryptoKey, Keyring
 
@@ -112,3 +112,20 @@ def test_entry_point_runs_until_sigterm(tmp_path: Path) -> None:
     assert rest.strip().endswith("stopped")
     assert not _daemons_using(conf)
     assert conf.exists()  # --dir is kept
+
+
+def test_long_directory_gets_short_socket_paths(tmp_path: Path) -> None:
+    """Unix socket paths hold 107 bytes: a long cluster directory moves the admin
+    sockets to a short temporary directory (removed on stop)."""
+    if ceph_mon_binary() is None:
+        pytest.skip("ceph-mon is not installed")
+    long_dir = tmp_path / ("d" * 80)
+    cluster = CephCluster(cluster_dir=long_dir)
+    with cluster:
+        cluster.wait_ready()
+        run = cluster.run_dir
+        assert run.parent != long_dir
+        assert cluster.asok_path("a").exists()
+        assert cluster.ceph("fsid").strip() == cluster.fsid
+    assert not run.exists()
+    assert (long_dir / "ceph.conf").exists()

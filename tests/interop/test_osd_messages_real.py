@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from ceph_cluster import CephCluster, MonClusterFactory
-from osd_driver import READ_FLAGS, WRITE_FLAGS, OsdDriver, osd_map
+from osd_driver import READ_FLAGS, WRITE_FLAGS, OsdDriver
 
 from asyncmsgr.messages import (
     MGetPoolStats,
@@ -373,7 +373,7 @@ def test_three_osds_size_three_pool(ceph_osd3: CephCluster, tmp_path: Path) -> N
     async def body() -> None:
         async with OsdDriver(ceph_osd3) as drv:
             for n in names:
-                where = osd_map(ceph_osd3, "test", n)
+                where = drv.placement("test", n)
                 r = await drv.send(where.primary, drv.make_op(
                     where, n, [ops.writefull(n.encode())], WRITE_FLAGS))
                 assert r.result == 0, r.describe()

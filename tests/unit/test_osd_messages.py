@@ -8,6 +8,7 @@ Pacific memstore OSD, see the README there), read through the decoder.
 from __future__ import annotations
 
 import functools
+import gzip
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -35,8 +36,10 @@ from asyncmsgr.messages.pool import CephStatfs, PoolOp, RawStruct
 from asyncmsgr.osd import ops
 from asyncmsgr.osd.ops import BackoffOp, OsdFlag, WatchEvent
 from asyncmsgr.osd.types import PG, SPG, EVersion, HObject, ObjectLocator, OsdReqId
+from asyncmsgr.tools import decoder
 from asyncmsgr.tools.decoder import decode_capture
 from asyncmsgr.tools.keyed import KeySet
+from asyncmsgr.tools.pcap import CaptureError
 from asyncmsgr.types import EntityName, UTime
 
 RADOS = Path(__file__).resolve().parents[1] / "data" / "captures" / "rados"
@@ -443,3 +446,16 @@ def test_counts_beyond_the_bytes() -> None:
     front[n_at:n_at + 4] = b"\x00\x00\x01\x00"
     with pytest.raises(MessageDecodeError):
         decode_message(header_of(r), bytes(front), b"", r.data, crc_flags=0)
+
+
+def test_gzipped_capture_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = (RADOS / "v2-crc-pools-stats.pcap.gz").read_bytes()
+    assert decoder.gunzip_capture(data) == gzip.decompress(data)
+    assert decoder.gunzip_capture(b"\xd4\xc3\xb2\xa1rest") == b"\xd4\xc3\xb2\xa1rest"
+    with pytest.raises(CaptureError, match="truncated"):
+        decode_capture(data[: len(data) // 2])
+    with pytest.raises(CaptureError, match="bad gzip"):
+        decode_capture(data[:10] + b"\xff" * 40)
+    monkeypatch.setattr(decoder, "MAX_GUNZIPPED", 1000)
+    with pytest.raises(CaptureError, match="expands beyond"):
+        decode_capture(data)

@@ -40,211 +40,49 @@ full (performance-notes.md §4.4), so tests delete pools only on private cluster
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 import os
-import random
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
-#: The fixed fsid of the captures (wire-protocol.md §1.1).
-FSID = "5a1d0c1e-0000-4000-8000-00000000c0de"
-#: Fixed test keys (wire-protocol.md §1.2); test-only secrets.
-MON_KEY = "AQDeHAZrH2VhHhAA+DhmW6shUSjwixiftkmR7g=="
-ADMIN_KEY = "AQDeHAZr6oMsHxAA019FEnzwuOARTTPFYEVkrg=="
+from asyncmsgr.testing.ceph_daemons import (
+    ADMIN_KEY,
+    FSID,
+    MON_IDS,
+    MON_KEY,
+    OSD_CAPS,
+    OSD_PORTS,
+    CephClusterError,
+    CephCommandError,
+    MonClusterError,
+    MonSpec,
+    MsgrMode,
+    admin_socket_command,
+    ceph_binary,
+    ceph_mon_binary,
+    ceph_osd_binary,
+    clean_env,
+    death_signal_prefix,
+    is_our_daemon,
+    osd_key,
+    osd_uuid,
+    pick_ports,
+    port_listening,
+)
 
-#: Which messengers the daemons bind.
-MsgrMode = Literal["v2+v1", "v1"]
-
-MON_IDS = ("a", "b", "c")
-_PORT_RANGES = {"v2": (3300, 3399), "v1": (6789, 6899)}
-#: OSDs bind here (Ceph's ``ms_bind_port_min/max``), away from the mons' v1 range.
-_OSD_PORTS = (6900, 7599)
-_OSD_CAPS = ("mon", "allow profile osd", "mgr", "allow profile osd", "osd", "allow *")
 _PROBE_OBJECT = "asyncmsgr-cluster-probe"
-
-
-class CephCommandError(RuntimeError):
-    """A ``ceph``/``rados`` CLI call failed; carries the command, exit status and stderr."""
-
-    def __init__(self, argv: Sequence[str], returncode: int, stdout: str, stderr: str) -> None:
-        super().__init__(
-            f"{' '.join(argv)} exited with {returncode}:\n{stderr.strip() or stdout.strip()}")
-        self.argv = list(argv)
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-
-
-class MonClusterError(RuntimeError):
-    """The cluster could not be built, started or did not become ready."""
-
-
-#: The same error under the cluster's name.
-CephClusterError = MonClusterError
-
-
-def ceph_binary(name: str) -> str | None:
-    """Path of a Ceph program (PATH, then /usr/bin and /usr/sbin), or None."""
-    found = shutil.which(name)
-    if found:
-        return found
-    for candidate in (f"/usr/bin/{name}", f"/usr/sbin/{name}"):
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def ceph_mon_binary() -> str | None:
-    """Path of ``ceph-mon``, or None."""
-    return ceph_binary("ceph-mon")
-
-
-def ceph_osd_binary() -> str | None:
-    """Path of ``ceph-osd``, or None."""
-    return ceph_binary("ceph-osd")
-
-
-def osd_key(osd_id: int) -> str:
-    """The fixed test key of ``osd.ID`` (base64 ``CryptoKey``; test-only secret).
-
-    Layout: le16 type 1 (AES), le32 created seconds, le32 nanoseconds, le16 16,
-    then 16 secret bytes derived from the id.
-    """
-    secret = hashlib.sha256(f"asyncmsgr test osd.{osd_id}".encode()).digest()[:16]
-    raw = struct.pack("<HIIH", 1, 1_700_000_000, 0, 16) + secret
-    return base64.b64encode(raw).decode()
-
-
-def osd_uuid(osd_id: int) -> str:
-    """The fixed uuid of ``osd.ID``."""
-    return str(uuid.UUID(int=(0x5A1D0C1E_0000_4000_8000_0000_0000_0000) | (osd_id + 1)))
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def pick_ports(kind: str, count: int, taken: set[int]) -> list[int]:
-    """``count`` free ports of the 3300 (``v2``) or 6789 (``v1``) range.
-
-    The scan starts at a random offset so that parallel test sessions rarely
-    race for the same port; a port is free when it can be bound on 127.0.0.1.
-    """
-    low, high = _PORT_RANGES[kind]
-    span = high - low + 1
-    start = random.randrange(span)
-    out: list[int] = []
-    for i in range(span):
-        port = low + (start + i) % span
-        if port not in taken and _port_free(port):
-            out.append(port)
-            taken.add(port)
-            if len(out) == count:
-                return out
-    raise MonClusterError(f"no free {kind} ports in {low}-{high}")
-
-
-def _death_signal_prefix() -> list[str]:
-    """``setpriv --pdeathsig KILL --`` (util-linux) when available, else nothing.
-
-    setpriv sets the parent-death signal and execs the daemon in place, so the
-    daemon keeps our process as its parent and dies with it.
-    """
-    setpriv = shutil.which("setpriv")
-    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
-
-
-def admin_socket_command(path: Path, prefix: str, timeout: float = 1.0) -> object:
-    """Run one admin socket command and return its decoded JSON reply.
-
-    The protocol: the command as JSON and a NUL byte; the reply is a big-endian
-    u32 length and the JSON.
-
-    Raises:
-        OSError: the socket is absent or the daemon did not answer in time.
-        ValueError: the reply is not JSON.
-    """
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        sock.connect(str(path))
-        sock.sendall(json.dumps({"prefix": prefix, "format": "json"}).encode() + b"\0")
-        head = _recv_exact(sock, 4)
-        (length,) = struct.unpack(">I", head)
-        body = _recv_exact(sock, length)
-    return json.loads(body)
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = bytearray()
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("admin socket closed early")
-        data += chunk
-    return bytes(data)
-
-
-def _port_listening(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-def _clean_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    run_env = {k: v for k, v in os.environ.items() if k not in ("CEPH_ARGS", "CEPH_CONF")}
-    if env:
-        run_env.update(env)
-    return run_env
-
-
-@dataclass(frozen=True, slots=True)
-class MonSpec:
-    """One monitor of the cluster: its id and ports (``v2_port`` 0 when v1-only)."""
-
-    mon_id: str
-    v2_port: int
-    v1_port: int
-
-    @property
-    def addrvec(self) -> str:
-        """Its addresses as Ceph prints an addrvec (no nonces)."""
-        if self.v2_port:
-            return f"[v2:127.0.0.1:{self.v2_port},v1:127.0.0.1:{self.v1_port}]"
-        return f"[v1:127.0.0.1:{self.v1_port}]"
-
-    @property
-    def mon_host(self) -> str:
-        """Its ``mon_host`` entry: the addrvec, or ``v1:IP:PORT`` when v1-only."""
-        if self.v2_port:
-            return self.addrvec
-        return f"v1:127.0.0.1:{self.v1_port}"
-
-    @property
-    def ports(self) -> tuple[int, ...]:
-        """The ports it listens on."""
-        return tuple(p for p in (self.v2_port, self.v1_port) if p)
+#: ``sun_path`` holds 108 bytes with the NUL.
+_UNIX_PATH_MAX = 107
+#: How much ``$cluster-$name.$pid.$cctid`` grows when expanded (a long client name).
+_ASOK_EXPANSION = 48
 
 
 class CephCluster:
@@ -289,6 +127,7 @@ class CephCluster:
         self._cluster_dir = Path(cluster_dir) if cluster_dir is not None else None
         self._keep_dir = keep_dir or cluster_dir is not None
         self._dir: Path | None = None
+        self._run_dir: Path | None = None
         self._mons: dict[str, MonSpec] = {}
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._ready = False
@@ -377,10 +216,18 @@ class CephCluster:
         return self.dir / "log" / (f"{daemon}.stdout" if kind == "osd"
                                    else f"mon.{daemon}.stdout")
 
+    @property
+    def run_dir(self) -> Path:
+        """Where the admin sockets are: ``DIR/run``, or a short temporary directory
+        when ``DIR`` is too long for unix socket paths."""
+        if self._run_dir is None:
+            raise MonClusterError("cluster not started")
+        return self._run_dir
+
     def asok_path(self, daemon: str) -> Path:
         """The daemon's admin socket (mon id or ``osd.N``)."""
         kind, _ = self._daemon(daemon)
-        return self.dir / "run" / (f"ceph-{daemon}.asok" if kind == "osd"
+        return self.run_dir / (f"ceph-{daemon}.asok" if kind == "osd"
                                    else f"ceph-mon.{daemon}.asok")
 
     def osd_data(self, osd_id: int) -> Path:
@@ -439,6 +286,9 @@ class CephCluster:
         try:
             for sub in ("run", "log", "mon", "osd"):
                 (self._dir / sub).mkdir()
+            self._run_dir = self._dir / "run"
+            if len(str(self._run_dir)) + _ASOK_EXPANSION > _UNIX_PATH_MAX:
+                self._run_dir = Path(tempfile.mkdtemp(prefix="asyncmsgr-run-"))
             taken: set[int] = set()
             v1_ports = pick_ports("v1", self.num_mons, taken)
             v2_ports = (pick_ports("v2", self.num_mons, taken) if self.msgr == "v2+v1"
@@ -467,6 +317,10 @@ class CephCluster:
 
     def _render_conf(self) -> str:
         d = self.dir
+        run = self.run_dir
+        client_asok = f"{run}/$cluster-$name.$pid.$cctid.asok"
+        if len(client_asok) + _ASOK_EXPANSION > _UNIX_PATH_MAX:
+            client_asok = ""
         auth_open = "cephx, none" if self.auth_none else "cephx"
         size = min(3, max(1, self.num_osds))
         glob: dict[str, str] = {
@@ -492,8 +346,8 @@ class CephCluster:
             # temp dirs may sit on a small tmpfs: never warn or shut down for space
             "mon_data_avail_warn": "1",
             "mon_data_avail_crit": "0",
-            "run_dir": f"{d}/run",
-            "admin_socket": f"{d}/run/$cluster-$name.asok",
+            "run_dir": str(run),
+            "admin_socket": f"{run}/$cluster-$name.asok",
             "log_file": f"{d}/log/$cluster-$name.log",
             "keyring": str(d / "keyring"),
         }
@@ -517,11 +371,12 @@ class CephCluster:
             "    osd_delete_sleep_hybrid = 0",
             # a fast shutdown skips the store's umount: memstore would lose everything
             "    osd_fast_shutdown = false",
-            f"    ms_bind_port_min = {_OSD_PORTS[0]}",
-            f"    ms_bind_port_max = {_OSD_PORTS[1]}",
+            f"    ms_bind_port_min = {OSD_PORTS[0]}",
+            f"    ms_bind_port_max = {OSD_PORTS[1]}",
             "[client]",
-            # one admin socket per client process (several rados/ceph at once)
-            f"    admin_socket = {d}/run/$cluster-$name.$pid.$cctid.asok",
+            # one admin socket per client process (several rados/ceph at once), or
+            # none where the path would not fit a unix socket address (108 bytes)
+            f"    admin_socket = {client_asok}",
         ]
         return "\n".join(lines) + "\n"
 
@@ -534,8 +389,8 @@ class CephCluster:
                        "--cap", "mds", "allow *", "--cap", "mgr", "allow *")
         for osd_id in self.osd_ids:
             caps: list[str] = []
-            for i in range(0, len(_OSD_CAPS), 2):
-                caps += ["--cap", _OSD_CAPS[i], _OSD_CAPS[i + 1]]
+            for i in range(0, len(OSD_CAPS), 2):
+                caps += ["--cap", OSD_CAPS[i], OSD_CAPS[i + 1]]
             self._run_tool("ceph-authtool", ring, "--name", f"osd.{osd_id}",
                            "--add-key", osd_key(osd_id), *caps)
 
@@ -548,20 +403,29 @@ class CephCluster:
         self._run_tool(*args)
 
     def _make_osds(self) -> None:
-        """``ceph osd create UUID ID`` each, then ``ceph-osd --mkfs`` all at once."""
-        for osd_id in self.osd_ids:
-            got = self.ceph("osd", "create", osd_uuid(osd_id), str(osd_id)).strip()
-            if got != str(osd_id):
-                raise MonClusterError(f"ceph osd create gave id {got!r}, wanted {osd_id}")
+        """``ceph osd create UUID ID`` for all at once, then ``ceph-osd --mkfs`` likewise."""
+        creates = [(osd_id, subprocess.Popen(
+            self.ceph_argv("osd", "create", osd_uuid(osd_id), str(osd_id)),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=clean_env())) for osd_id in self.osd_ids]
+        for osd_id, proc in creates:
+            try:
+                out, err = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+            if proc.returncode != 0 or out.strip() != str(osd_id):
+                raise MonClusterError(f"ceph osd create for osd.{osd_id} exited with "
+                                      f"{proc.returncode}: {out.strip()} {err.strip()}")
         mkfs: list[tuple[list[str], subprocess.Popen[str]]] = []
         for osd_id in self.osd_ids:
             self.osd_data(osd_id).mkdir(parents=True)
             argv = ["ceph-osd", "-c", str(self.conf_path), "-i", str(osd_id), "--mkfs",
                     "--osd-uuid", osd_uuid(osd_id)]
             mkfs.append((argv, subprocess.Popen(
-                [*_death_signal_prefix(), *argv], stdin=subprocess.DEVNULL,
+                [*death_signal_prefix(), *argv], stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                env=_clean_env())))
+                env=clean_env())))
         failed = []
         for argv, proc in mkfs:
             try:
@@ -578,7 +442,7 @@ class CephCluster:
 
     def _run_tool(self, *argv: str) -> str:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False,
-                              env=_clean_env())
+                              env=clean_env())
         if proc.returncode != 0:
             raise MonClusterError(
                 f"{' '.join(argv)} exited with {proc.returncode}: "
@@ -594,9 +458,9 @@ class CephCluster:
     def _spawn(self, daemon: str) -> None:
         with self.stdout_path(daemon).open("ab") as out:
             proc = subprocess.Popen(
-                [*_death_signal_prefix(), *self._argv(daemon)],
+                [*death_signal_prefix(), *self._argv(daemon)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env=_clean_env(),
+                env=clean_env(),
             )
         self._procs[daemon] = proc
 
@@ -646,7 +510,7 @@ class CephCluster:
             time.sleep(0.05)
 
     def _mon_ready(self, mon_id: str, quorum_size: int) -> bool:
-        if not all(_port_listening(p) for p in self._mons[mon_id].ports):
+        if not all(port_listening(p) for p in self._mons[mon_id].ports):
             return False
         try:
             status = admin_socket_command(self.asok_path(mon_id), "mon_status")
@@ -685,15 +549,18 @@ class CephCluster:
                     f"OSDs not up after {timeout} s: {states}\n{self.log_tail(lines=20)}")
             time.sleep(0.05)
 
-    def create_pool(self, name: str, pg_num: int | None = None, size: int | None = None) -> None:
+    def create_pool(self, name: str, pg_num: int | None = None, size: int | None = None,
+                    application: str | None = None) -> None:
         """``ceph osd pool create NAME PG PG`` (size from ``osd_pool_default_size``
-        unless ``size`` is given) and ``ceph osd pool application enable NAME rados``."""
+        unless ``size`` is given; ``ceph osd pool application enable`` when asked:
+        without a ceph-mgr nobody warns about a pool without one)."""
         pgs = str(pg_num or self.pg_num)
         self.ceph("osd", "pool", "create", name, pgs, pgs)
         if size is not None:
             self.ceph("osd", "pool", "set", name, "size", str(size),
                       "--yes-i-really-mean-it")
-        self.ceph("osd", "pool", "application", "enable", name, "rados")
+        if application:
+            self.ceph("osd", "pool", "application", "enable", name, application)
 
     def probe_write(self, pool: str, timeout: float = 30.0) -> None:
         """Write then remove a probe object with the real ``rados`` (the PGs are active)."""
@@ -727,9 +594,12 @@ class CephCluster:
             self._signal_and_reap(name, signal.SIGTERM, grace=10.0)
         self._procs.clear()
         if self._dir is not None:
+            if self._run_dir is not None and self._run_dir.parent != self._dir:
+                shutil.rmtree(self._run_dir, ignore_errors=True)
             if not self._keep_dir:
                 shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+            self._run_dir = None
         self._ready = False
 
     def _signal_and_reap(self, daemon: str, sig: signal.Signals, grace: float) -> None:
@@ -737,7 +607,7 @@ class CephCluster:
         if proc is None or proc.poll() is not None:
             return
         binary = self._argv(daemon)[0]
-        if _is_our_daemon(proc.pid, binary, self.conf_path):
+        if is_our_daemon(proc.pid, binary, self.conf_path):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, sig)
             try:
@@ -745,7 +615,7 @@ class CephCluster:
                 return
             except subprocess.TimeoutExpired:
                 pass
-            if _is_our_daemon(proc.pid, binary, self.conf_path):
+            if is_our_daemon(proc.pid, binary, self.conf_path):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -780,7 +650,7 @@ class CephCluster:
     def _run(self, argv: list[str], timeout: float, env: Mapping[str, str] | None,
              stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
         proc = subprocess.run(argv, capture_output=True, timeout=timeout, input=stdin,
-                              env=_clean_env(env), check=False)
+                              env=clean_env(env), check=False)
         if proc.returncode != 0:
             raise CephCommandError(argv, proc.returncode,
                                    proc.stdout.decode(errors="replace"),
@@ -840,17 +710,6 @@ MonCluster = CephCluster
 #: ``factory(**CephCluster options)`` -> a started, ready cluster.
 MonClusterFactory = Callable[..., CephCluster]
 CephClusterFactory = MonClusterFactory
-
-
-def _is_our_daemon(pid: int, binary: str, conf_path: Path) -> bool:
-    """True when ``pid`` is still ``binary`` started with our ``ceph.conf``."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-    argv = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
-    return (bool(argv) and os.path.basename(argv[0]) == binary
-            and str(conf_path) in argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
