@@ -356,8 +356,15 @@ class OSDMap:
             self._name_pool = None
 
 
+#: Largest ``new_max_osd`` accepted (Ceph's mon refuses far less: ``mon_max_osd``).
+MAX_OSD_LIMIT = 1 << 20
+
+
 def _check_osd_ids(m: OSDMap, inc: Incremental) -> None:
     """Refuse (before changing anything) an incremental naming OSDs past max_osd."""
+    if inc.new_max_osd > MAX_OSD_LIMIT:
+        raise DecodeError(f"incremental {inc.epoch}: new_max_osd {inc.new_max_osd} "
+                          f"exceeds {MAX_OSD_LIMIT}")
     max_osd = inc.new_max_osd if inc.new_max_osd >= 0 else m.max_osd
     for name in ("new_up_client", "new_state", "new_weight", "new_primary_affinity",
                  "new_hb_back_up", "new_hb_front_up", "new_up_cluster", "new_up_thru",
@@ -558,4 +565,4 @@ def _replace_xinfo(x: OsdXInfo, **kw: object) -> OsdXInfo:
     return replace(x, **kw)  # type: ignore[arg-type]
 
 
-__all__ = ["EpochGap", "FsidMismatch", "OSDMap"]
+__all__ = ["MAX_OSD_LIMIT", "EpochGap", "FsidMismatch", "OSDMap"]
