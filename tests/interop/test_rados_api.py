@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import errno
 import json
+import re
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -329,3 +332,26 @@ def test_pool_management_seen_by_ceph_cli(ceph_cluster_factory: object) -> None:
 def test_python_rados_is_there() -> None:
     """The librados oracle itself (CI installs python3-rados)."""
     require_python_rados()
+
+
+def test_readme_example_runs(ceph_osd: CephCluster) -> None:
+    """README's "RADOS from Python" example, against the test cluster and pool."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    match = re.search(r"## RADOS from Python: `asyncmsgr.rados`\n.*?```python\n(.*?)```",
+                      readme, re.S)
+    assert match is not None
+    ns = _name("readme")
+    code = (match.group(1)
+            .replace('conffile="/etc/ceph/ceph.conf"',
+                     f'conffile={str(ceph_osd.conf_path)!r}, '
+                     f'keyring={str(ceph_osd.keyring_path)!r}')
+            .replace('open_ioctx("rbd")', 'open_ioctx("test")')
+            .replace('"obj"', f'"{ns}-obj"'))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("['test'")
+    assert lines[1] == "b'hello, world'"
+    assert lines[2] == "b'data' {'a': b'1', 'b': b'2'}"
+    assert lines[-1] == "2"
