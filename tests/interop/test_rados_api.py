@@ -21,6 +21,7 @@ import pytest
 from ceph_cluster import CephCluster
 from rados_util import client, pyrados, require_python_rados, run, write_file
 
+import asyncmsgr.rados as ours
 from asyncmsgr.rados import (
     LIBRADOS_ALL_NSPACES,
     NoData,
@@ -355,3 +356,28 @@ def test_readme_example_runs(ceph_osd: CephCluster) -> None:
     assert lines[1] == "b'hello, world'"
     assert lines[2] == "b'data' {'a': b'1', 'b': b'2'}"
     assert lines[-1] == "2"
+
+
+def test_errors_read_as_python_rados_errors() -> None:
+    """Each class (its bases, its message) against python3-rados itself."""
+    require_python_rados()
+    names = ["Error", "OSError", "InvalidArgumentError", "InterruptedOrTimeoutError",
+             "PermissionError", "PermissionDeniedError", "ObjectNotFound", "NoData",
+             "ObjectExists", "ObjectBusy", "IOError", "NoSpace", "NotConnected",
+             "ConnectionShutdown", "TimedOut", "InProgress", "IsConnected",
+             "RadosStateError", "IoctxStateError", "ObjectStateError", "LogicError"]
+    script = (
+        "import json, errno, rados\n"
+        f"names = {names!r}\n"
+        "out = {n: [[b.__name__ for b in getattr(rados, n).__mro__][:3],\n"
+        "           str(getattr(rados, n)('m', errno=5))] for n in names}\n"
+        "print(json.dumps(out))\n")
+    proc = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True,
+                          text=True, timeout=60, check=True)
+    theirs = json.loads(proc.stdout)
+    for n in names:
+        cls = getattr(ours, n)
+        # ours: Error is an AsyncmsgrError (the package's tree), the rest is the same
+        mro = [b.__name__ for b in cls.__mro__ if b.__name__ != "AsyncmsgrError"][:3]
+        assert [mro, str(cls("m", errno=5))] == theirs[n], n
+    assert type(ours.make_ex(-errno.EFBIG, "x")) is ours.OSError

@@ -24,7 +24,8 @@ CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages", "cr
 CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py",
                 "record.py", "monc/core.py", "monc/auth.py", "monc/conf.py", "monc/monhost.py",
                 # the Objecter's sans-I/O decisions (the rest of osdc/ is its asyncio layer)
-                "osdc/target.py", "osdc/backoff.py", "osdc/maps.py", "osdc/wire.py")
+                "osdc/target.py", "osdc/backoff.py", "osdc/maps.py", "osdc/wire.py",
+                "osdc/hashing.py")
 
 
 def _top(module: str) -> str:

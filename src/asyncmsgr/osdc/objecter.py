@@ -478,28 +478,31 @@ class Objecter(Dispatcher):
 
     def _op_submit(self, op: Op) -> None:
         """``_op_submit``: target, session, send (or park: paused, homeless)."""
-        check_for_latest_map = False
-        r = self._calc_target(op.target)
-        if r == RecalcResult.POOL_DNE:
-            check_for_latest_map = True
-        elif r == RecalcResult.POOL_EIO:
+        t = op.target
+        r = calc_target(self.osdmap, t, self._pg_cache,
+                        honor_full=self.options.honor_pool_full)
+        if r == RecalcResult.POOL_EIO:
+            if op.ontimeout is not None:
+                op.ontimeout.cancel()
+                op.ontimeout = None
             self._release_budget(op)
             op.complete(OpResult(-errno.EIO, _NO_OUTS))
             return
-        s = self._get_session(op.target.osd)
+        osd = t.osd
+        s = self._sessions.get(osd) if osd >= 0 else None
+        if s is None:
+            s = self._get_session(osd)
         self._send_op_account(op)
-        need_send = False
-        if op.target.paused or s.is_homeless:
-            self._maybe_request_map()
-        else:
-            need_send = True
         if op.tid == 0:
             self._last_tid += 1
             op.tid = self._last_tid
-        self._session_op_assign(s, op)
-        if need_send:
+        s.ops[op.tid] = op
+        op.session = s
+        if t.paused or osd < 0:
+            self._maybe_request_map()
+        else:
             self._send_op(op)
-        if check_for_latest_map:
+        if r == RecalcResult.POOL_DNE:
             self._send_op_map_check(op)
 
     def _send_op_account(self, op: Op) -> None:
