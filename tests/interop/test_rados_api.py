@@ -8,6 +8,7 @@ plus the errors a client meets (missing object or pool, an exclusive create).
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import re
@@ -22,6 +23,7 @@ from ceph_cluster import CephCluster
 from rados_util import client, pyrados, require_python_rados, run, write_file
 
 import asyncmsgr.rados as ours
+from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.rados import (
     LIBRADOS_ALL_NSPACES,
     NoData,
@@ -381,3 +383,28 @@ def test_errors_read_as_python_rados_errors() -> None:
         mro = [b.__name__ for b in cls.__mro__ if b.__name__ != "AsyncmsgrError"][:3]
         assert [mro, str(cls("m", errno=5))] == theirs[n], n
     assert type(ours.make_ex(-errno.EFBIG, "x")) is ours.OSError
+
+
+def test_three_osds_size_three_pool_targets_each_primary(ceph_osd3: CephCluster) -> None:
+    """Objects spread over three OSDs: each op goes to the acting primary the cluster
+    names (``ceph osd map``), and the C++ tool reads what was written."""
+    names = [_name("spread") for _ in range(24)]
+
+    async def body() -> None:
+        async with client(ceph_osd3) as cluster:
+            ioctx = await cluster.open_ioctx("test")
+            await asyncio.gather(*(ioctx.write_full(n, n.encode()) for n in names))
+            o = cluster.objecter
+            used = {s.osd for s in o.sessions()}
+            assert len(used) >= 2  # the primaries are spread
+            for n in names[:6]:  # (each ceph osd map is a CLI run)
+                t = o.new_op(n, ObjectLocator(ioctx.pool_id), [], 0).target
+                o._calc_target(t)
+                got = ceph_osd3.ceph_json("osd", "map", "test", n)
+                assert isinstance(got, dict)
+                assert t.osd == got["acting_primary"]
+                assert list(t.acting) == got["acting"]
+
+    run(body)
+    for n in names[:5]:
+        assert ceph_osd3.rados("-p", "test", "get", n, "-") == n.encode()
