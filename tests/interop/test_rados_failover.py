@@ -187,3 +187,26 @@ def test_primary_moves_by_primary_affinity(ceph_cluster_factory: MonClusterFacto
         _tool_check(cluster, expected)
 
     run(body, timeout=200)
+
+
+def test_osd_sessions_use_renewed_tickets(ceph_cluster_factory: MonClusterFactory) -> None:
+    """Service tickets that live 5 s: long after the first ones expired, a restarted
+    OSD is dialled again with an authorizer from a renewed ticket (cephx)."""
+    cluster = ceph_cluster_factory(num_osds=1, extra_conf={"auth_service_ticket_ttl": "5"})
+    assert isinstance(cluster, CephCluster)
+
+    async def body() -> None:
+        async with client(cluster, auth_client_required="cephx") as rados:
+            ioctx = await rados.open_ioctx("test")
+            await ioctx.write_full("renew", b"1")
+            assert rados.monc is not None
+            renewals = rados.monc.renewals
+            await asyncio.sleep(12)  # two lifetimes
+            assert rados.monc.renewals > renewals
+            await asyncio.to_thread(cluster.restart, "osd.0")  # clean: data kept
+            await asyncio.to_thread(cluster.wait_osds_up, 60.0)
+            await ioctx.append("renew", b"2")
+            assert await ioctx.read("renew") == b"12"
+            assert rados.objecter.perf_dump()["osd_session_open"] >= 2
+
+    run(body, timeout=120)

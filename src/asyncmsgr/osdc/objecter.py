@@ -799,7 +799,10 @@ class Objecter(Dispatcher):
             return False
         del self._by_con[con]
         s.con = None
-        if not self._initialized or not self.osdmap.is_up(s.osd):
+        if not self._initialized:
+            return True
+        if not self.osdmap.is_up(s.osd):  # the next map closes the session
+            self._maybe_request_map()
             return True
         s.resets += 1
         delay = 0.0
