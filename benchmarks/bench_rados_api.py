@@ -54,7 +54,8 @@ PEERS = ("asyncmsgr", "pyrados", "rados")
 _PYRADOS = r"""
 import json, resource, sys, threading, time, rados
 conf, keyring, kind, size, inflight, cycle, seconds, prefix, count = sys.argv[1:10]
-size, inflight, cycle, seconds, count = int(size), int(inflight), int(cycle), float(seconds), int(count)
+size, inflight, cycle, count = int(size), int(inflight), int(cycle), int(count)
+seconds = float(seconds)
 cluster = rados.Rados(conffile=conf, conf={"keyring": keyring})
 cluster.connect()
 io = cluster.open_ioctx("test")
