@@ -1,7 +1,8 @@
 """``asyncmsgr.rados`` over every session kind, and against what goes wrong.
 
-* cephx and auth none, msgr2 crc and secure, msgr v1: an object written each way
-  is read back by python3-rados;
+* cephx and auth none, msgr2 crc and secure, msgr v1, and the threaded messenger
+  (``asyncmsgr_embedded=false``): an object written each way is read back by
+  python3-rados;
 * bad input: an object past ``osd_max_object_size`` (EFBIG), a client whose caps
   deny the pool (EPERM → PermissionError), a wrong key (PermissionDeniedError);
 * the cluster paused (``ceph osd pause``): ops wait and complete on ``unpause``;
@@ -49,6 +50,8 @@ SESSIONS = [
     pytest.param({"asyncmsgr_connect_msgr": "v1"}, 1, None, id="cephx-msgr1"),
     pytest.param({"asyncmsgr_connect_msgr": "v1", "auth_client_required": "none"}, 1, None,
                  id="none-msgr1"),
+    pytest.param({"asyncmsgr_embedded": "false", "ms_client_mode": "secure"}, 2,
+                 CON_MODE_SECURE, id="threaded-secure"),
 ]
 
 
