@@ -3,7 +3,8 @@ memstore OSDs (size-3 pool) while an OSD is killed and restarted, or marked out.
 
 Appends expose any op applied twice (or lost); every object is read back by
 asyncmsgr and by the C++ ``rados`` tool and must be exactly what the client was
-told it wrote. The clusters are private (the test kills daemons) and detect a dead
+told it wrote. The OSDs back clients off the PGs they peer (MOSDBackoff), so the
+restart also exercises backoffs. The clusters are private (the test kills daemons) and detect a dead
 OSD in about two seconds (fast heartbeats, one reporter suffices).
 """
 
@@ -29,6 +30,8 @@ FAST_FAILURE = {
     "mon_osd_reporter_subtree_level": "osd",
     "osd_beacon_report_interval": "5",
     "mon_osd_down_out_interval": "0",
+    # the OSDs ask clients to back off PGs while they peer (MOSDBackoff)
+    "osd_backoff_on_peering": "true",
 }
 OBJECTS = 12
 
@@ -127,6 +130,9 @@ def test_osd_killed_and_restarted_mid_workload(ceph_cluster_factory: MonClusterF
             counters = rados.objecter.perf_dump()
             assert counters["op_resend"] or counters["osd_session_close"]
             assert counters["map_inc"] >= 2
+            # peering PGs of the restarted OSD blocked some ops (MOSDBackoff), and
+            # they went again on unblock
+            assert counters["osd_backoff_block"] > 0
             expected = load.expected
 
         _tool_check(cluster, expected)
