@@ -408,3 +408,24 @@ def test_three_osds_size_three_pool_targets_each_primary(ceph_osd3: CephCluster)
     run(body)
     for n in names[:5]:
         assert ceph_osd3.rados("-p", "test", "get", n, "-") == n.encode()
+
+
+def test_execute_an_object_class_method(ceph_osd: CephCluster) -> None:
+    """CALL (cls_hello, shipped with the OSD): the reply is the method's output."""
+    name = _name("cls")
+
+    async def body() -> None:
+        async with client(ceph_osd) as cluster:
+            ioctx = await cluster.open_ioctx("test")
+            await ioctx.write_full(name, b"x")
+            n, out = await ioctx.execute(name, "hello", "say_hello", b"asyncmsgr")
+            assert out == b"Hello, asyncmsgr!"
+            assert n == len(out)
+            with pytest.raises(ours.OSError) as ei:
+                await ioctx.execute(name, "hello", "no_such_method", b"")
+            assert ei.value.errno == errno.EOPNOTSUPP
+
+    run(body)
+    lib = pyrados(ceph_osd, f"out = list(ioctx.execute({name!r}, 'hello', 'say_hello', "
+                            "b'asyncmsgr', 100))")
+    assert lib == [len(b"Hello, asyncmsgr!"), b"Hello, asyncmsgr!"]

@@ -320,10 +320,12 @@ class Objecter(Dispatcher):
                   snaps=snaps, priority=priority, features=CEPH_FEATURES_SUPPORTED_DEFAULT,
                   future=fut, onfinish=onfinish)
 
-    async def operate(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int,
-                      **kw: object) -> OpResult:
+    async def operate(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int, *,
+                      pgid: PG | None = None, mtime: UTime | None = None,
+                      snapid: int = CEPH_NOSNAP, priority: int = 0) -> OpResult:
         """Submit one op (see :meth:`new_op`) and wait for its result."""
-        op = self.new_op(oid, oloc, ops, flags, **kw)  # type: ignore[arg-type]
+        op = self.new_op(oid, oloc, ops, flags, pgid=pgid, mtime=mtime, snapid=snapid,
+                         priority=priority)
         return await self.submit(op)
 
     async def submit(self, op: Op) -> OpResult:

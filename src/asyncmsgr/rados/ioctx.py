@@ -370,12 +370,13 @@ class IoCtx:
 
     async def execute(self, key: str, cls: str, method: str, data: bytes,
                       length: int = 8192) -> tuple[int, bytes]:
-        """Call an object class method: (its return value, its output)."""
+        """Call an object class method: (the output's length, up to ``length`` bytes
+        of the output), as python-rados returns ``rados_exec``'s result."""
         res = await self._operate(key, [osd.call(cls, method, data)], _READ | _WRITE,
                                   f"Ioctx.exec({self.name}): failed to exec {cls}:{method} "
                                   f"on {key}")
         out = bytes(res.outs[0].outdata)[:length] if res.outs else b""
-        return res.result, out
+        return len(out), out
 
     # -- listing ---------------------------------------------------------------------------
 
