@@ -59,6 +59,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         from asyncmsgr.cli import ceph  # noqa: PLC0415  (start-up time, see above)
 
         return ceph.main(args_in[1:], environ)
+    if args_in[:1] == ["osdmaptool"]:  # osdmaptool's own argument rules
+        from asyncmsgr.cli import osdmaptool  # noqa: PLC0415  (start-up time, see above)
+
+        return osdmaptool.main(args_in[1:])
     head = args_in[:args_in.index("--")] if "--" in args_in else args_in
     if "--help-config" in head:
         sys.stdout.write(config_help())

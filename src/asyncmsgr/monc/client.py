@@ -684,7 +684,7 @@ class MonClient(Dispatcher):
             self._complete(m.handle, (m.map_version, m.oldest_version))
         elif isinstance(m, MAuthReply):
             self._handle_auth_reply(m)
-        elif isinstance(m, RawMessage) and m.type == MSG_OSD_MAP:
+        elif m.type == MSG_OSD_MAP:  # MOSDMap, or raw where it is not registered
             self._got_map("osdmap", m, self._epoch_of("osdmap", m))
         elif isinstance(m, RawMessage) and m.type == MSG_MGR_MAP:
             self._got_map("mgrmap", m, self._epoch_of("mgrmap", m))
