@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         from asyncmsgr.cli import ceph  # noqa: PLC0415  (start-up time, see above)
 
         return ceph.main(args_in[1:], environ)
+    if args_in[:1] == ["rados"]:  # the rados tool's own argument rules
+        return __import__("asyncmsgr.cli.rados", fromlist=["main"]).main(args_in[1:], environ)
     if args_in[:1] == ["osdmaptool"]:  # osdmaptool's own argument rules
         from asyncmsgr.cli import osdmaptool  # noqa: PLC0415  (start-up time, see above)
 
