@@ -8,9 +8,10 @@ Follows ``src/common/obj_bencher.{h,cc}`` (Pacific) and ``RadosBencher`` in
   bytes at ``op_size * (N % writes_per_object)``, filled with ``z`` and starting
   ``I'm the %16dth op!`` + NUL (``snprintf``), so ``seq``/``rand`` can verify;
 * the metadata object (``benchmark_last_metadata`` or ``--run-name``): ``u64
-  object_size, s32 num_objects, s32 pid, u64 op_size`` little-endian, written
-  with ``write_full`` at the end of a write run and read by ``seq``/``rand``/
-  ``cleanup`` — the C++ tool's encoding, so either tool reads what the other left;
+  object_size, s32 num_ops, s32 pid, u64 op_size`` little-endian (``num_ops``:
+  the writes made; ``cleanup`` derives the object count from it), written with
+  ``write_full`` at the end of a write run and read by ``seq``/``rand``/``cleanup``
+  — the C++ tool's encoding, so either tool reads what the other left;
 * the per-second lines (or ``--format`` entries) of ``status_printer``, its
   bandwidth/IOPS/latency statistics (Welford running variances) and the summary
   lines and JSON keys of ``write_bench`` / ``seq_read_bench`` / ``rand_read_bench``.
@@ -36,7 +37,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from asyncmsgr.osd import ops as osd
 from asyncmsgr.osd.op_data import LIBRADOS_ALL_NSPACES
@@ -88,14 +89,14 @@ def object_name(prefix: str, objnum: int) -> str:
     return f"{prefix}_object{objnum}"
 
 
-def encode_metadata(object_size: int, num_objects: int, pid: int, op_size: int) -> bytes:
+def encode_metadata(object_size: int, num_ops: int, pid: int, op_size: int) -> bytes:
     """The metadata object ``write_bench`` leaves (24 bytes)."""
-    return _META.pack(object_size, c_cast(num_objects, 32, True), c_cast(pid, 32, True),
+    return _META.pack(object_size, c_cast(num_ops, 32, True), c_cast(pid, 32, True),
                       op_size)
 
 
 def decode_metadata(data: bytes) -> tuple[int, int, int, int]:
-    """``fetch_bench_metadata``: (object_size, num_objects, pid, op_size); a
+    """The metadata's fields: (object_size, num_ops, pid, op_size); a
     16-byte object (before ``op_size`` was added) has ``op_size == object_size``.
 
     Raises:
@@ -116,6 +117,17 @@ def op_contents(index: int, op_size: int) -> bytes:
         return b""
     head = f"I'm the {index:16d}th op!".encode()[:op_size - 1] + b"\0"
     return head + b"z" * (op_size - len(head))
+
+
+class BenchMeta(NamedTuple):
+    """What ``fetch_bench_metadata`` returns."""
+
+    op_size: int
+    object_size: int
+    num_objects: int
+    """Objects written: ``num_ops`` over the writes per object, rounded up."""
+    pid: int
+    num_ops: int
 
 
 class BenchData:
@@ -264,19 +276,22 @@ class ObjBencher:
             return -(exc.errno or errno.EIO)
         return 0
 
-    async def fetch_metadata(self, meta: str) -> tuple[int, int, int, int] | int:
-        """``fetch_bench_metadata``: (op_size, object_size, num_objects, pid) or
-        -errno (an empty object is -ENOENT)."""
+    async def fetch_metadata(self, meta: str) -> BenchMeta | int:
+        """``fetch_bench_metadata``: the metadata or -errno (an empty object is
+        -ENOENT)."""
         got = await self.sync_read(meta, 24)
         if isinstance(got, int):
             return got
         if not got:
             return -errno.ENOENT
         try:
-            object_size, num, pid, op_size = decode_metadata(got)
+            object_size, num_ops, pid, op_size = decode_metadata(got)
         except ValueError:
             return -errno.EINVAL
-        return op_size, object_size, num, pid
+        wpo = object_size // op_size if op_size else 0
+        if wpo <= 0:
+            return -errno.EINVAL  # the C++ tool divides by it
+        return BenchMeta(op_size, object_size, (num_ops + wpo - 1) // wpo, pid, num_ops)
 
     # -- the status printer ------------------------------------------------------------
 
@@ -291,7 +306,7 @@ class ObjBencher:
         iops = 0
         if f is not None:
             f.open_array_section("datas")
-        tick = loop.time()
+        tick = d.start_time  # loop.time() is time.monotonic()
         while not d.done:
             if i % 20 == 0 and f is None:
                 if i > 0:
@@ -360,7 +375,7 @@ class ObjBencher:
         if concurrent <= 0:
             return -errno.EINVAL
         meta = run_name or BENCH_LASTRUN_METADATA
-        num_objects = 0
+        num_ops = 0
         prev_pid = 0
         if operation != OP_WRITE or reuse_bench:
             got = await self.fetch_metadata(meta)
@@ -370,7 +385,8 @@ class ObjBencher:
                              if reuse_bench else
                              "Must write data before running a read benchmark!")
                 return got
-            op_size, object_size, num_objects, prev_pid = got
+            op_size, object_size, prev_pid, num_ops = (got.op_size, got.object_size,
+                                                       got.pid, got.num_ops)
         self.data = BenchData(op_size, object_size, hints)
         f = self.formatter
         if f is not None:
@@ -379,10 +395,10 @@ class ObjBencher:
         if operation == OP_WRITE:
             r = await self.write_bench(seconds, concurrent, meta, max_objects, prev_pid)
         elif operation == OP_SEQ_READ:
-            r = await self.read_bench(seconds, num_objects, concurrent, prev_pid, no_verify,
+            r = await self.read_bench(seconds, num_ops, concurrent, prev_pid, no_verify,
                                       rand=False)
         elif operation == OP_RAND_READ:
-            r = await self.read_bench(seconds, num_objects, concurrent, prev_pid, no_verify,
+            r = await self.read_bench(seconds, num_ops, concurrent, prev_pid, no_verify,
                                       rand=True)
         if r == 0 and operation == OP_WRITE and cleanup:
             got = await self.fetch_metadata(meta)
@@ -391,10 +407,9 @@ class ObjBencher:
                     self.err("Should never happen: bench metadata missing for current run!")
                 r = got
             else:
-                _op, _obj, num_objects, prev_pid = got
                 start = time.monotonic()
                 self.out("Cleaning up (deleting benchmark objects)")
-                r = await self.clean_up_objects(num_objects, prev_pid, concurrent)
+                r = await self.clean_up_objects(got.num_objects, got.pid, concurrent)
                 if r == 0:
                     self.out("Clean up completed and total clean up time :"
                              f"{fmt_double(time.monotonic() - start)}")
@@ -529,14 +544,13 @@ class ObjBencher:
                     ("max_latency", fmt_f(d.max_latency)),
                     ("min_latency", fmt_f(d.min_latency))):
                 f.dump_format(key, text)
-        num_objects = (d.finished + wpo - 1) // wpo
-        await self.sync_write(meta, encode_metadata(d.object_size, num_objects, pid,
-                                                    d.op_size))
+        await self.sync_write(meta, encode_metadata(d.object_size, d.finished, pid, d.op_size))
         return 0
 
-    async def read_bench(self, seconds: int, num_objects: int, concurrent: int, pid: int,
+    async def read_bench(self, seconds: int, num_ops: int, concurrent: int, pid: int,
                          no_verify: bool, *, rand: bool) -> int:
-        """``seq_read_bench`` / ``rand_read_bench``."""
+        """``seq_read_bench`` / ``rand_read_bench``: read the ``num_ops`` writes of a
+        write run (in order, or drawn at random)."""
         d = self.data
         f = self.formatter
         rpo = (d.object_size // d.op_size if d.op_size else 1) or 1
@@ -593,21 +607,21 @@ class ObjBencher:
                 self.err(f"{names[slot]} is not correct!")
                 state["errors"] += 1
             if not stopping and seconds and now < finish_time and \
-                    (rand or num_objects > d.started):
-                issue(slot, random.randrange(num_objects) if rand else d.started)
+                    (rand or num_ops > d.started):
+                issue(slot, random.randrange(num_ops) if rand else d.started)
             else:
                 state["stopping"] = True
             if state["stopping"] and d.in_flight == 0 and not done.done():
                 done.set_result(0)
 
-        if rand and num_objects <= 0:
-            return -errno.EINVAL
+        if rand and num_ops <= 0:
+            return -errno.EINVAL  # rand() % 0: the C++ tool dies of SIGFPE
         d.start_time = monotonic()
         finish_time = d.start_time + seconds
         printer = loop.create_task(self.status_printer())
         for slot in range(concurrent):
             issue(slot, slot)
-        if not seconds or (not rand and num_objects <= d.started):
+        if not seconds or (not rand and num_ops <= d.started):
             state["stopping"] = True
         r = await done
         time_passed = monotonic() - d.start_time
@@ -744,8 +758,7 @@ class ObjBencher:
             got = await self.fetch_metadata(meta)
             if isinstance(got, int):
                 return got
-            _op, _obj, num_objects, pid = got
-            r = await self.clean_up_objects(num_objects, pid, concurrent)
+            r = await self.clean_up_objects(got.num_objects, got.pid, concurrent)
             if r != 0:
                 return r
             r = await self.sync_remove(meta)
@@ -843,6 +856,7 @@ __all__ = [
     "BENCH_LASTRUN_METADATA",
     "BENCH_PREFIX",
     "BenchData",
+    "BenchMeta",
     "ObjBencher",
     "bench_hostname",
     "cmd_bench",
