@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import math
 import os
 import random
@@ -221,14 +222,16 @@ class ObjBencher:
                              io.nspace if nspace is None else nspace)
 
     def submit(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int,
-               cb: Callable[[OpResult], None]) -> None:
-        """``aio_operate``: take the Objecter's budget and send; ``cb`` runs in the
-        reply's dispatch (waits for budget in a task only when it is short)."""
+               cb: Callable[[OpResult], None], budget: int = -1) -> None:
+        """``aio_operate``: take the Objecter's budget (``calc_op_budget`` unless
+        given) and send; ``cb`` runs in the reply's dispatch (waits for budget in a
+        task only when it is short)."""
         o = self.objecter
         mtime = UTime.from_float(time.time()) if flags & _WRITE else None
         op = o.new_op(oid, oloc, ops, flags | self.ioctx.extra_op_flags,
                       mtime=mtime, onfinish=cb)
-        budget = calc_op_budget(ops)
+        if budget < 0:
+            budget = calc_op_budget(ops)
         if o.budget.try_take(budget):
             op.budget = budget
             o.submit_nowait(op)
@@ -461,16 +464,26 @@ class ObjBencher:
         d.start_time = monotonic()
         stop_time = d.start_time + seconds
 
+        # Each slot's ops and budget only change with the offset (a slot reuses its
+        # buffer, as the C++ tool does), so they are built once per slot and offset.
+        slot_ops: list[tuple[int, list[OSDOp], int]] = [(-1, [], 0)] * concurrent
+        reuse_ops = self.write_dest == DEST_OBJ  # omap/xattr ops hold a copy of the data
+        head_len = min(len(f"I'm the {0:16d}th op!") + 1, d.op_size)
+
         def issue(slot: int) -> None:
             n = d.started
             buf = contents[slot]
-            if d.op_size:
-                head = f"I'm the {n:16d}th op!".encode()[:d.op_size - 1] + b"\0"
-                buf[:len(head)] = head
+            if head_len:
+                buf[:head_len] = f"I'm the {n:16d}th op!\0".encode()[:head_len - 1] + b"\0"
+            offset = d.op_size * (n % wpo)
+            cached_offset, ops, budget = slot_ops[slot]
+            if cached_offset != offset or not reuse_ops:
+                ops = self.write_ops(buf, offset)
+                budget = calc_op_budget(ops)
+                slot_ops[slot] = (offset, ops, budget)
             start_times[slot] = monotonic()
-            self.submit(object_name(prefix, n // wpo), oloc,
-                        self.write_ops(buf, d.op_size * (n % wpo)), _WRITE,
-                        lambda res: completed(slot, res))
+            self.submit(f"{prefix}_object{n // wpo}", oloc, list(ops), _WRITE,
+                        callbacks[slot], budget)
             d.started += 1
             d.in_flight += 1
 
@@ -493,6 +506,7 @@ class ObjBencher:
             if state["stopping"] and d.in_flight == 0 and not done.done():
                 done.set_result(0)
 
+        callbacks = [functools.partial(completed, slot) for slot in range(concurrent)]
         for slot in range(concurrent):
             issue(slot)
         printer = loop.create_task(self.status_printer())
@@ -582,12 +596,18 @@ class ObjBencher:
             # equality compares item by item (20 ms for 4 MiB)
             return head.startswith(out[:n]) and tail.startswith(out[n:])
 
+        reads: dict[int, OSDOp] = {}  # offset -> the (immutable) READ op
+        read_budget = calc_op_budget([osd.read(0, op_size)])
+
         def issue(slot: int, n: int) -> None:
             index[slot] = n
-            names[slot] = object_name(prefix, n // rpo)
+            name = names[slot] = f"{prefix}_object{n // rpo}"
+            offset = op_size * (n % rpo)
+            op = reads.get(offset)
+            if op is None:
+                op = reads[offset] = osd.read(offset, op_size)
             start_times[slot] = monotonic()
-            self.submit(names[slot], oloc, [osd.read(op_size * (n % rpo), op_size)], _READ,
-                        lambda res: completed(slot, res))
+            self.submit(name, oloc, [op], _READ, callbacks[slot], read_budget)
             d.started += 1
             d.in_flight += 1
 
@@ -623,6 +643,7 @@ class ObjBencher:
         d.start_time = monotonic()
         finish_time = d.start_time + seconds
         printer = loop.create_task(self.status_printer())
+        callbacks = [functools.partial(completed, slot) for slot in range(concurrent)]
         for slot in range(concurrent):
             issue(slot, slot)
         if not seconds or (not rand and num_ops <= d.started):
