@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -128,7 +129,8 @@ class Tools:
             return ["rados", *self.conf, *args]
         return [sys.executable, "-m", "asyncmsgr", "rados", *self.conf, *args]
 
-    def bench(self, tool: str, args: Sequence[str], duration: float) -> tuple[dict[str, str], float]:
+    def bench(self, tool: str, args: Sequence[str],
+              duration: float) -> tuple[dict[str, str], float]:
         """One ``rados bench`` run; (its JSON summary, client CPU seconds)."""
         with tempfile.NamedTemporaryFile(suffix=".json") as f:
             rc, out, err, cpu = _run(self.argv(tool, "-p", POOL, "bench", *args, "--format", "json",
@@ -319,7 +321,7 @@ def print_table(rows: list[dict[str, object]], rounds: int, out: Callable[[str],
         assert isinstance(cpu, dict)
         py = r["python3_rados"]
         py_text = "" if py is None else (f"{py:,.0f} iops" if isinstance(py, float) else "")
-        cpu_text = " / ".join("-" if v != v else f"{v:.0f}" for v in cpu.values())
+        cpu_text = " / ".join("-" if math.isnan(v) else f"{v:.0f}" for v in cpu.values())
         out(f"| {r['workload']} | {metric} | {_fmt(float(r['rados']), metric)} | "  # type: ignore[arg-type]
             f"{_fmt(float(r['asyncmsgr']), metric)} | {float(r['ratio']):.2f}x | "  # type: ignore[arg-type]
             f"{r['goal']} {'met' if r['met'] else 'NOT met'} | {py_text} | {cpu_text} |")

@@ -183,7 +183,8 @@ def test_doubles_bytes_errors_and_times(monkeypatch: pytest.MonkeyPatch) -> None
     assert [fmt_double(x) for x in (0.0, 12.2, 0.00106046, 9.8661e-05, 1.7976931348623157e308,
                                     39.91558, 10218.0)] == [
         "0", "12.2", "0.00106046", "9.8661e-05", "1.79769e+308", "39.9156", "10218"]
-    assert fmt_f(0.000584) == "0.000584" and fmt_f(85.5228) == "85.522800"
+    assert fmt_f(0.000584) == "0.000584"
+    assert fmt_f(85.5228) == "85.522800"
     assert [byte_u(x) for x in (0, 1023, 1024, 1536, 10239, 1 << 20, 123456789)] == [
         "0 B", "1023 B", "1 KiB", "1.5 KiB", "10 KiB", "1 MiB", "118 MiB"]
     assert cpp_strerror(-2) == "(2) No such file or directory"
@@ -219,8 +220,10 @@ def test_prescan_and_tool_options() -> None:
     assert (info.value.message, info.value.status) == ("Option -p requires an argument.", 1)
     with pytest.raises(ArgsError) as info:  # rados.cc's val[0] == '-' check
         scan_tool_args(["-b", "-5", "bench"], {})
-    assert info.value.usage and info.value.status == 1
-    assert wants_help(["ls", "--help"]) and not wants_help(["--", "-h"])
+    assert info.value.usage
+    assert info.value.status == 1
+    assert wants_help(["ls", "--help"])
+    assert not wants_help(["--", "-h"])
 
 
 def test_parse_args_with_the_conf_layer() -> None:
@@ -266,7 +269,7 @@ def test_bench_latency_statistics() -> None:
     d.in_flight = len(lats)
     for lat in lats:
         d.complete(lat, True)
-    assert d.finished == 5 and d.in_flight == 0
+    assert (d.finished, d.in_flight) == (5, 0)
     assert d.avg_latency == pytest.approx(statistics.mean(lats))
     assert (d.latency_diff_sum / 4) ** 0.5 == pytest.approx(statistics.stdev(lats))
     assert (d.min_latency, d.max_latency) == (0.0009, 0.0035)

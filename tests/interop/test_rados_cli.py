@@ -122,14 +122,17 @@ def test_ls_identical_in_every_format(ceph_osd: CephCluster, tmp_path: Path) -> 
     assert a.rc == r.rc == 0
     mine = sorted(x for x in a.text.splitlines() if x.startswith((ns, ns2)))
     theirs = sorted(x for x in r.text.splitlines() if x.startswith((ns, ns2)))
-    assert mine == theirs and f"{ns2}\tother" in mine and f"{ns}\tlocated\tLOC" in mine
+    assert mine == theirs
+    assert f"{ns2}\tother" in mine
+    assert f"{ns}\tlocated\tLOC" in mine
     # --all from CEPH_ARGS, and --default winning over it
     env = {"CEPH_ARGS": "--all"}
     a = ours(ceph_osd, "-p", POOL, "ls", env=env)
     assert f"{ns2}\tother" in a.text.splitlines()
     assert_same(ceph_osd, *_p(ns2), "ls", env=env)
     d = ours(ceph_osd, "-p", POOL, "--default", "ls", env=env)
-    assert "other" not in d.text.splitlines() and "\t" not in d.text
+    assert "other" not in d.text.splitlines()
+    assert "\t" not in d.text
     # -o FILE gets what stdout would (Pacific's rados never flushes that file, so
     # short listings leave it empty there: a bug not copied), "ls -" is stdout,
     # "ls NAME" without -o is refused by both
@@ -258,7 +261,7 @@ def test_listomapvals_pages_like_rados(ceph_osd: CephCluster) -> None:
     ["-c", "/no/such/ceph.conf", "lspools"],
 ])
 def test_errors_identical(ceph_osd: CephCluster, args: list[str]) -> None:
-    conf = not (args[:1] == ["-c"])
+    conf = args[:1] != ["-c"]
     assert_same(ceph_osd, *args, conf=conf)
 
 
@@ -277,9 +280,11 @@ def test_usage_errors(ceph_osd: CephCluster, args: list[str]) -> None:
     a, r = ours(ceph_osd, *args), real(ceph_osd, *args)
     assert a.rc == r.rc == 1
     first = "usage: rados [options] [commands]"
-    assert first in a.err_text and first in r.err_text
+    assert first in a.err_text
+    assert first in r.err_text
     assert a.err_text.splitlines()[:1] == r.err_text.splitlines()[:1]
-    assert a.text.startswith("  --conf/-c FILE") and r.text.startswith("  --conf/-c FILE")
+    assert a.text.startswith("  --conf/-c FILE")
+    assert r.text.startswith("  --conf/-c FILE")
 
 
 def test_help(ceph_osd: CephCluster) -> None:
@@ -355,14 +360,16 @@ def test_mkpool_rmpool_seen_by_ceph(ceph_cluster_factory: object) -> None:
     assert (a.rc, a.err_text) == (1, f"error creating pool {name}: (17) File exists\n"
                                      "error 17: (17) File exists\n")
     a = ours(cluster, "rmpool", name)
-    assert a.rc == 1 and "PERMANENTLY DESTROY" in a.err_text
+    assert a.rc == 1
+    assert "PERMANENTLY DESTROY" in a.err_text
     assert a.err_text.endswith("error 1: (1) Operation not permitted\n")
     assert name in cluster.ceph("osd", "pool", "ls").split()
     a = ours(cluster, "rmpool", name, name, "--yes-i-really-really-mean-it")
     assert (a.rc, a.text) == (0, f"successfully deleted pool {name}\n")
     assert name not in cluster.ceph("osd", "pool", "ls").split()
     a = ours(cluster, "rmpool", name, name, "--yes-i-really-really-mean-it")
-    assert a.rc == 1 and f"pool {name} could not be removed" in a.err_text
+    assert a.rc == 1
+    assert f"pool {name} could not be removed" in a.err_text
     # --create: the pool is made before the command runs
     other = uniq("pool")
     assert ours(cluster, "-p", other, "--create", "put", "o", "-", stdin=b"x").rc == 0

@@ -64,7 +64,8 @@ def test_reads_of_either_tool_verify_the_writes_of_the_other(ceph_osd: CephClust
     object_size, num_ops, pid, op_size = decode_metadata(meta)
     assert (len(meta), object_size, num_ops, op_size) == (24, 4096, made, 4096)
     prefix = re.search(r"^Object prefix: (\S+)$", wr.text, re.M)
-    assert prefix and prefix.group(1).endswith(f"_{pid}")
+    assert prefix
+    assert prefix.group(1).endswith(f"_{pid}")
     # the objects are the C++ tool's: named and filled as it names and fills them
     names = _objects(ceph_osd, ns)
     assert len(names) == made + 1
@@ -154,12 +155,14 @@ def test_json_summary_keys_equal(ceph_osd: CephCluster, fmt: str) -> None:
                      "--no-cleanup", "--format", fmt))
         doc = _json_doc(w.text)
         datas = doc.pop("datas")
-        assert isinstance(datas, list) and datas
+        assert isinstance(datas, list)
+        assert datas
         keys[name, "write"] = (list(doc), sorted({k for d in datas for k in d}))
         assert doc["total_writes_made"] == str(_total_json(doc, "total_writes_made"))
         s = _ok(tool(ceph_osd, *_p(ns), "bench", "1", "seq", "-t", "2", "--format", fmt))
         doc = _json_doc(s.text)
         datas = doc.pop("datas")
+        assert isinstance(datas, list)
         keys[name, "seq"] = (list(doc), sorted({k for d in datas for k in d}))
         _ok(tool(ceph_osd, *_p(ns), "cleanup"))
     assert keys["ours", "write"] == keys["rados", "write"]
@@ -176,7 +179,8 @@ def test_json_summary_keys_equal(ceph_osd: CephCluster, fmt: str) -> None:
 
 def _total_json(doc: dict[str, object], key: str) -> int:
     value = doc[key]
-    assert isinstance(value, str) and value.isdigit()
+    assert isinstance(value, str)
+    assert value.isdigit()
     return int(value)
 
 
@@ -214,7 +218,7 @@ def test_seq_without_a_write_and_missing_objects(ceph_osd: CephCluster) -> None:
     # a corrupted object is reported, and the run fails with EIO
     meta = real(ceph_osd, *_p(ns), "get", "benchmark_last_metadata", "-").out
     _obj_size, _num, pid, _op = decode_metadata(meta)
-    victim = [n for n in _objects(ceph_osd, ns) if n.endswith("_object1")][0]
+    victim = next(n for n in _objects(ceph_osd, ns) if n.endswith("_object1"))
     assert real(ceph_osd, *_p(ns), "put", victim, "-", stdin=b"x" * 4096).rc == 0
     for tool in (ours, real):
         run = tool(ceph_osd, *_p(ns), "bench", "1", "seq", "-t", "1")

@@ -152,7 +152,8 @@ class Tool:
                 with open(path, "rb") as f:
                     raw = f.read()
             except OSError as exc:
-                self.io.err(f"bufferlist::read_file({path}): read error:{cpp_strerror(exc.errno or 0)}")
+                self.io.err(f"bufferlist::read_file({path}): read error:"
+                            f"{cpp_strerror(exc.errno or 0)}")
                 return 1
             self.omap_key = raw.decode("utf-8", "surrogateescape")
             printable = all(0x20 <= b < 0x7F for b in raw)

@@ -238,7 +238,7 @@ OBJECT COMMANDS
    append <obj-name> <infile>       append object
    truncate <obj-name> length       truncate object
    create <obj-name>                create object
-   rm <obj-name> ... [--force-full] remove object(s), --force-full forces remove when cluster is full
+   rm <obj-name> ... [--force-full] remove object(s), --force-full forces remove when @@FULL
    listxattr <obj-name>
    getxattr <obj-name> attr
    setxattr <obj-name> attr val
@@ -246,7 +246,7 @@ OBJECT COMMANDS
    stat <obj-name>                  stat the named object
    stat2 <obj-name>                 stat2 the named object (with high precision time)
    touch <obj-name> [timestamp]     change the named object modification time
-   bench <seconds> write|seq|rand [-t concurrent_operations] [--no-cleanup] [--run-name run_name] [--no-hints] [--reuse-bench]
+   bench <seconds> write|seq|rand [-t concurrent_operations] [--no-cleanup] @@BENCH
                                     default is 16 concurrent IOs and 4 MB ops
                                     default is to clean up after write benchmark
                                     default run-name is 'benchmark_last_metadata'
@@ -254,7 +254,7 @@ OBJECT COMMANDS
                                     clean up a previous benchmark operation
                                     default run-name is 'benchmark_last_metadata'
    listomapkeys <obj-name>          list the keys in the object map
-   listomapvals <obj-name>          list the keys and vals in the object map 
+   listomapvals <obj-name>          list the keys and vals in the object map @@SP
    getomapval <obj-name> <key> [file] show the value for the specified key
                                     in the object's object map
    setomapval <obj-name> <key> <val | --input-file file>
@@ -315,7 +315,8 @@ OMAP OPTIONS:
     --omap-key-file file            read the omap key from a file
 
 GENERIC OPTIONS:
-"""
+""".replace("@@FULL", "cluster is full").replace(
+    "@@BENCH", "[--run-name run_name] [--no-hints] [--reuse-bench]").replace("@@SP", "")
 
 #: ``generic_client_usage`` (the C++ tool prints it on stdout, after its usage).
 GENERIC_USAGE = """\

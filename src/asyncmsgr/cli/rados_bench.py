@@ -48,7 +48,7 @@ from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.osdc.op import OpResult, calc_op_budget
 from asyncmsgr.rados import IoCtx
 from asyncmsgr.rados.errors import Error
-from asyncmsgr.types import UTime
+from asyncmsgr.types import Buffer, UTime
 
 from .rados_format import Formatter, c_cast, c_strtoll, cpp_strerror, fmt_double, fmt_f
 from .rados_format import format_now as _now_text
@@ -166,10 +166,8 @@ class BenchData:
         latency variance, as write runs do)."""
         self.cur_latency = latency
         self.total_latency += latency
-        if latency > self.max_latency:
-            self.max_latency = latency
-        if latency < self.min_latency:
-            self.min_latency = latency
+        self.max_latency = max(self.max_latency, latency)
+        self.min_latency = min(self.min_latency, latency)
         self.finished += 1
         delta = latency - self.avg_latency
         self.avg_latency = self.total_latency / self.finished
@@ -582,7 +580,7 @@ class ObjBencher:
         op_size = d.op_size
         ztails: dict[int, bytes] = {}
 
-        def correct(out: memoryview | bytes, idx: int) -> bool:
+        def correct(out: Buffer, idx: int) -> bool:
             if len(out) != op_size:
                 return False
             if op_size == 0:
@@ -713,7 +711,7 @@ class ObjBencher:
             if done.done():
                 return
             state["in_flight"] -= 1
-            if res.result != 0 and res.result != -errno.ENOENT:
+            if res.result not in (0, -errno.ENOENT):
                 self.err(f"remove got {res.result}")
                 done.set_result(res.result)
                 return

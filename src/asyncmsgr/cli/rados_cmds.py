@@ -9,6 +9,7 @@ order are the C++ tool's.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import struct
@@ -321,7 +322,7 @@ def _open_input(t: Tool, infile: str) -> BinaryIO | None:
     if infile == "-":
         return t.stdin
     try:
-        return open(infile, "rb")  # noqa: SIM115  (closed by the caller)
+        return open(infile, "rb")
     except OSError as exc:
         t.io.err(f"error reading input file {infile}: "
                  f"{cpp_strerror(exc.errno or errno.EIO)}")
@@ -716,10 +717,8 @@ async def cmd_watch(t: Tool) -> int:
     io.out("press enter to exit...\n")
     io.stdout.flush()
     await asyncio.get_running_loop().run_in_executor(None, t.stdin.readline)
-    try:
+    with contextlib.suppress(Error):
         await w.close()
-    except Error:
-        pass
     return 0
 
 

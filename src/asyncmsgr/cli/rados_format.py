@@ -22,6 +22,7 @@ Pure functions and small classes; no I/O besides the ``write`` callables given.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -42,15 +43,15 @@ def cpp_strerror(r: int) -> str:
 
 def fmt_double(x: float) -> str:
     """A double as ``std::ostream <<`` prints it by default (``%g``, precision 6)."""
-    if x != x:  # nan
-        return "-nan" if str(x).startswith("-") else "nan"
+    if math.isnan(x):
+        return "-nan" if math.copysign(1.0, x) < 0 else "nan"
     return format(x, "g")
 
 
 def fmt_f(x: float) -> str:
     """``printf("%f")``."""
-    if x != x:
-        return "-nan" if str(x).startswith("-") else "nan"
+    if math.isnan(x):
+        return "-nan" if math.copysign(1.0, x) < 0 else "nan"
     return f"{x:f}"
 
 
