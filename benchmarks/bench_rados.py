@@ -10,9 +10,9 @@ order), each tool as a child process:
 * ``write-4m-t16`` / ``seq-4m-t16``: the same with 4 MiB ops — ``bandwidth`` (MB/s);
 * ``write-4k-t1``: one write in flight — ``average_latency`` (seconds);
 
-plus **python3-rados**: librados' aio API (``aio_write_full`` / ``aio_read`` with
-completion callbacks keeping 16 in flight) driven from Debian's ``/usr/bin/python3``,
-for the 4 KiB workloads. Every run reports its client's CPU time (user + system,
+plus **python3-rados**: librados' aio API (``aio_write_full`` of a new object per
+op / ``aio_read`` of 16 objects, completion callbacks keeping 16 in flight) driven
+from Debian's ``/usr/bin/python3``, for the 4 KiB t16 workloads. Every run reports its client's CPU time (user + system,
 from ``wait4``), shown per op after the CPU of a bare connect + ``lspools`` of the
 same tool is taken off (start-up and connection are not per-op costs).
 
@@ -25,6 +25,9 @@ loaded machine are noisy; compare the same-run ratios.
 
 Run: ``python benchmarks/bench_rados.py [--rounds 3] [--duration 5] [--only
 write-4k-t16,seq-4k-t16] [--json] [--dir DIR]`` (``--quick``: 1 round of 2 s).
+``--profile`` instead runs asyncmsgr's side of each workload under py-spy (``pip
+install py-spy``) and prints the client CPU per op split by layer (objecter,
+codecs, msgr2 frames and protocol, connection I/O, dispatch, the bench driver).
 """
 
 from __future__ import annotations
@@ -166,7 +169,9 @@ _PYRADOS = textwrap.dedent("""
     lock = threading.Lock()
     done = threading.Event()
     st = {"started": 0, "finished": 0, "lat": 0.0, "errors": 0}
-    names = ["pyrados_%d_%d" % (int(time.time()), i) for i in range(depth)]
+    tag = "pyrados_%d" % int(time.time() * 1000)
+    names = ["%s_%d" % (tag, i) for i in range(depth)]
+    written = []
     start = time.monotonic()
     end = start + duration
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -186,8 +191,11 @@ _PYRADOS = textwrap.dedent("""
                     done.set()
             if more:
                 issue(slot)
-        if mode == "write":
-            io.aio_write_full(names[slot], data, oncomplete=cb)
+        if mode == "write":  # a new object each time, as rados bench write does
+            with lock:
+                name = "%s_%d" % (tag, len(written))
+                written.append(name)
+            io.aio_write_full(name, data, oncomplete=cb)
         else:
             io.aio_read(names[slot], size, 0, oncomplete=cb)
     if mode == "read":
@@ -204,8 +212,14 @@ _PYRADOS = textwrap.dedent("""
     elapsed = time.monotonic() - start
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    for n in names:
-        io.remove_object(n)
+    left = threading.Semaphore(64)
+    def removed(comp, *rest):
+        left.release()
+    for n in (written if mode == "write" else names):
+        left.acquire()
+        io.aio_remove(n, oncomplete=removed)
+    for _ in range(64):
+        left.acquire()
     io.close()
     cluster.shutdown()
     print(json.dumps({"ops": st["finished"], "iops": st["finished"] / elapsed,
@@ -263,6 +277,84 @@ def run_round(tools: Tools, order: Sequence[str], workloads: Sequence[Workload],
             mode = "write" if w.name.startswith("write") else "read"
             got = run_pyrados(tools.cluster, mode, w.op_size, w.threads, duration)
             res.add(w.name, "python3-rados", Sample(got["iops"], int(got["ops"]), got["cpu"]))
+
+
+#: Where a sample's time goes: the innermost frame from one of these paths owns it
+#: (codec helpers such as ``wire/buffer.py`` count for their caller).
+LAYERS = (("crush/hash.py", "crush.hash: rjenkins of the object name"),
+          ("crush/", "crush: placement"), ("osd/pool.py", "osd.pool: pg of an object"),
+          ("osdc/", "objecter (asyncmsgr.osdc)"),
+          ("messages/osd_op.py", "MOSDOp/MOSDOpReply codecs"),
+          ("osd/ops.py", "MOSDOp/MOSDOpReply codecs"),
+          ("frames/", "msgr2 frames (assembler, crc)"),
+          ("protocol/", "msgr2 protocol machine"),
+          ("aio/", "connection I/O (recv_into/sendmsg)"),
+          ("messenger.py", "messenger dispatch"), ("dispatch.py", "messenger dispatch"),
+          ("message.py", "messenger dispatch"), ("throttle.py", "messenger dispatch"),
+          ("perf.py", "messenger dispatch"),
+          ("cli/rados_bench.py", "bench driver (cli/rados_bench.py)"),
+          ("asyncio/", "asyncio event loop"), ("selectors.py", "asyncio event loop"))
+_NOT_OWNERS = ("wire/buffer.py", "asyncmsgr/types.py", "dataclasses", "<string>")
+
+
+def layer_shares(raw: str) -> list[tuple[str, float]]:
+    """Shares of the steady-state samples of a py-spy ``--format raw`` profile (the
+    stacks under the connection's read handler or the bench loops) by layer."""
+    counts: dict[str, int] = {}
+    total = 0
+    for line in raw.splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit() or not any(k in stack for k in ("_on_readable", "write_bench",
+                                                           "read_bench")):
+            continue
+        owner = "other"
+        for frame in reversed(stack.split(";")):
+            where = frame.rsplit(" (", 1)[-1]
+            if any(x in where for x in _NOT_OWNERS):
+                continue
+            hit = next((name for key, name in LAYERS if key in where), None)
+            if hit is not None:
+                owner = hit
+                break
+        counts[owner] = counts.get(owner, 0) + int(n)
+        total += int(n)
+    return sorted(((k, v / total) for k, v in counts.items()), key=lambda kv: -kv[1]) \
+        if total else []
+
+
+def profile(cluster: CephCluster, workload: Workload, duration: float) -> None:
+    """Run ``asyncmsgr rados bench`` for ``workload`` under py-spy; print the layers
+    and the client CPU per op."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        raise SystemExit("--profile needs py-spy next to this Python (pip install py-spy)")
+    tools = Tools(cluster)
+    d = f"{duration:g}"
+    size, t = str(workload.op_size), str(workload.threads)
+    write = [d, "write", "-b", size, "-t", t, "--no-cleanup", "--run-name", "prof"]
+    args = write if workload.name.startswith("write") else [d, "seq", "-t", t, "--run-name",
+                                                            "prof"]
+    if not workload.name.startswith("write"):
+        tools.bench("rados", write, duration)
+    with tempfile.NamedTemporaryFile(suffix=".raw") as raw, \
+            tempfile.NamedTemporaryFile(suffix=".json") as js:
+        argv = [str(spy), "record", "-r", "499", "-f", "raw", "-o", raw.name, "--",
+                *tools.argv("asyncmsgr", "-p", POOL, "bench", *args, "--format", "json",
+                            "-o", js.name)]
+        rc, out, err, cpu = _run(argv, duration + 120)
+        if rc != 0:
+            raise RuntimeError(f"py-spy: exit {rc}\n{out}\n{err}")
+        doc = json.loads(Path(js.name).read_text())
+        shares = layer_shares(Path(raw.name).read_text())
+    tools.cleanup("asyncmsgr", "prof")
+    ops = _ops(doc)
+    base = tools.connect_cpu("asyncmsgr")
+    per_op = max(0.0, cpu - base) / max(1, ops) * 1e6
+    print(f"\n{workload.name}: {doc[workload.metric]} {workload.metric}, {ops} ops, "
+          f"client CPU {per_op:.0f} µs/op (under py-spy)")
+    print("| layer | share | µs/op |\n|---|---|---|")
+    for name, share in shares:
+        print(f"| {name} | {share * 100:.1f} % | {share * per_op:.0f} |")
 
 
 def _median(xs: Sequence[float]) -> float:
@@ -337,6 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-pyrados", action="store_true")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON too")
     ap.add_argument("--dir", help="build the cluster here (default: a temporary directory)")
+    ap.add_argument("--profile", action="store_true",
+                    help="instead: run asyncmsgr's side of each workload under py-spy and "
+                         "print where its client CPU goes, by layer")
     args = ap.parse_args(argv)
     rounds, duration = (1, 2.0) if args.quick else (args.rounds, args.duration)
     wanted = {x for x in args.only.split(",") if x}
@@ -351,6 +446,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cluster.start()
         cluster.wait_ready()
         print(f"cluster ready in {cluster.startup_seconds:.1f} s", flush=True)
+        if args.profile:
+            for w in workloads:
+                profile(cluster, w, duration)
+            return 0
         for i in range(rounds):
             order = ("rados", "asyncmsgr") if i % 2 == 0 else ("asyncmsgr", "rados")
             t0 = time.monotonic()
