@@ -13,6 +13,7 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -331,6 +332,49 @@ def test_df_identical(ceph_osd: CephCluster) -> None:
     for args in (["df"], ["-p", POOL, "df"], ["df", "--format", "json"],
                  ["df", "--format", "json-pretty"]):
         assert_same(ceph_osd, *args)
+
+
+@pytest.mark.timeout(240)
+def test_df_with_pool_statistics_identical(ceph_cluster_factory: object,
+                                           tmp_path: Path) -> None:
+    """With a ceph-mgr feeding the monitor, ``df`` has a row per pool (``pool_stat_t``
+    decoded) and non-zero totals: both tools print the same table and JSON."""
+    mgr = shutil.which("ceph-mgr")
+    if mgr is None:
+        pytest.skip("ceph-mgr is not installed")
+    cluster = ceph_cluster_factory(num_osds=1)  # type: ignore[operator]
+    keyring = tmp_path / "mgr.keyring"
+    keyring.write_text(cluster.ceph("auth", "get-or-create", "mgr.x", "mon", "allow profile mgr",
+                                    "osd", "allow *", "mds", "allow *"))
+    (tmp_path / "mgr").mkdir()
+    proc = subprocess.Popen([mgr, "-c", str(cluster.conf_path), "-i", "x", "-f", "--keyring",
+                             str(keyring), "--mgr_data", str(tmp_path / "mgr")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=clean_env())
+    try:
+        assert real(cluster, "-p", POOL, "put", "o", "-", stdin=b"x" * 5000).rc == 0
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            r = real(cluster, "df")
+            if re.search(rf"^{POOL}\s+\S+ \S+\s+1\s", r.text, re.M):
+                break
+            time.sleep(1)
+        else:
+            pytest.fail(f"no pool statistics from the mgr:\n{r.text}")
+        for args in (["df"], ["-p", POOL, "df"], ["df", "--format", "json"],
+                     ["df", "--format", "json-pretty"]):
+            for _ in range(10):  # the statistics move every few seconds: retry a change
+                a, r = ours(cluster, *args), real(cluster, *args)
+                if (a.rc, a.out, a.err) == (r.rc, r.out, r.err):
+                    break
+            assert (a.rc, a.text, a.err_text) == (r.rc, r.text, r.err_text)
+        doc = json.loads(ours(cluster, "df", "--format", "json").out)
+        row = next(p for p in doc["pools"] if p["name"] == POOL)
+        assert (row["num_objects"], row["size_bytes"]) == (1, 5000)
+        assert doc["total_space"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_entry_point_and_stdout_pipe(ceph_osd: CephCluster) -> None:
