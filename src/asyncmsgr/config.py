@@ -34,23 +34,21 @@ Rules:
 
 from __future__ import annotations
 
-import ast
-import dataclasses
-import difflib
-import inspect
-import itertools
 import math
 import os
 import re
 import shlex
-import textwrap
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from asyncmsgr.errors import AsyncmsgrError
+from asyncmsgr.record import Record
 from asyncmsgr.types import EntityType
+
+if TYPE_CHECKING:
+    from asyncmsgr.auth.base import ModeOptions
+    from asyncmsgr.protocol.common import ProtocolOptions
 
 MiB = 1 << 20
 
@@ -62,12 +60,13 @@ class ConfigError(AsyncmsgrError, ValueError):
     """An unknown option, a value of the wrong type or outside its range."""
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class MessengerConfig:
+class MessengerConfig(Record):
     """Messenger options, named and defaulted as in Ceph Pacific 16.2.15.
 
     Build with keywords, :meth:`from_ceph_options` or :func:`parse_config_args`;
-    derive with :meth:`replace`. Invalid values raise :class:`ConfigError`.
+    derive with :meth:`replace`. Invalid values raise :class:`ConfigError`. A
+    frozen :class:`~asyncmsgr.record.Record` whose defaults are the class
+    attributes below (no dataclass code generation at import).
     """
 
     # --- messenger type and stack -------------------------------------------------
@@ -225,8 +224,9 @@ class MessengerConfig:
     # --- asyncmsgr only ----------------------------------------------------------
     asyncmsgr_embedded: bool = True
     """Run the messenger on the caller's event loop, with no worker threads."""
-    asyncmsgr_use_uvloop: bool = False
-    """Use uvloop for the event loops the messenger creates."""
+    asyncmsgr_use_uvloop: bool = True
+    """Run on uvloop when it is installed (``asyncmsgr[uvloop]``): the command line,
+    ``asyncmsgr.loop.run`` and the loops the messenger creates; false: asyncio's."""
     asyncmsgr_max_preauth_segment: int = 65536
     """Largest frame segment accepted before authentication completes, in bytes."""
     asyncmsgr_max_control_segment: int = 16 * MiB
@@ -272,7 +272,7 @@ class MessengerConfig:
                 raise ConfigError(
                     f"{name}={getattr(self, name)!r}: expected a list of 'crc' and 'secure'")
 
-    def replace(self, **changes: OptionValue) -> MessengerConfig:
+    def replace(self, **changes: Any) -> Self:
         """A copy with ``changes`` applied (Python values, not text).
 
         Raises:
@@ -283,8 +283,7 @@ class MessengerConfig:
         for name in changes:
             if name not in kinds:
                 raise ConfigError(_unknown_message(name))
-        values: dict[str, Any] = dict(changes)
-        return dataclasses.replace(self, **values)
+        return super().replace(**changes)
 
     @classmethod
     def from_ceph_options(cls, mapping: Mapping[str, OptionValue], *,
@@ -379,7 +378,8 @@ def _range_text(low: float | None, high: float | None) -> str:
 @cache
 def _field_kinds() -> dict[str, str]:
     """Field name -> ``"bool" | "int" | "float" | "str"`` in declaration order."""
-    return {f.name: str(f.type) for f in dataclasses.fields(MessengerConfig)}
+    hints = MessengerConfig.__annotations__
+    return {name: str(hints[name]) for name in MessengerConfig._fields}
 
 
 def _check_type(name: str, kind: str, value: object) -> OptionValue:
@@ -458,6 +458,8 @@ def convert_value(name: str, kind: str, value: OptionValue) -> OptionValue:
 
 def _unknown_message(raw_name: str) -> str:
     name = normalize_option_name(raw_name)
+    import difflib  # noqa: PLC0415  (error path only; import cost)
+
     close = difflib.get_close_matches(name, list(_field_kinds()), n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return f"unknown option {raw_name!r}{hint}"
@@ -548,11 +550,53 @@ def parse_config_args(argv: Sequence[str], env: Mapping[str, str] | None = None,
     return MessengerConfig.from_ceph_options(values, base=base), remaining
 
 
+# --- views for the layers below -----------------------------------------------------
+
+def mode_options(c: MessengerConfig) -> ModeOptions:
+    """The ``ms_*_mode`` options as the auth methods take them."""
+    from asyncmsgr.auth.base import ModeOptions  # noqa: PLC0415  (config stays light)
+
+    return ModeOptions(cluster=c.ms_cluster_mode, service=c.ms_service_mode,
+                       client=c.ms_client_mode, mon_cluster=c.ms_mon_cluster_mode,
+                       mon_service=c.ms_mon_service_mode, mon_client=c.ms_mon_client_mode)
+
+
+def protocol_options(c: MessengerConfig) -> ProtocolOptions:
+    """The protocol machines' view of the configuration."""
+    from asyncmsgr.frames.assembler import FrameLimits  # noqa: PLC0415  (config stays light)
+    from asyncmsgr.protocol.common import ProtocolOptions  # noqa: PLC0415
+
+    return ProtocolOptions(
+        connection_ready_timeout=c.ms_connection_ready_timeout,
+        connection_idle_timeout=c.ms_connection_idle_timeout,
+        initial_backoff=c.ms_initial_backoff,
+        max_backoff=c.ms_max_backoff,
+        learn_addr_from_peer=c.ms_learn_addr_from_peer,
+        die_on_old_message=c.ms_die_on_old_message,
+        die_on_skipped_message=c.ms_die_on_skipped_message,
+        die_on_bad_msg=c.ms_die_on_bad_msg,
+        pre_auth_limits=FrameLimits.pre_auth(c.asyncmsgr_max_preauth_segment),
+        limits=FrameLimits(control=c.asyncmsgr_max_control_segment,
+                           front=c.asyncmsgr_max_front_segment,
+                           middle=c.asyncmsgr_max_middle_segment,
+                           data=c.asyncmsgr_max_data_segment),
+        rx_buffer_size=c.asyncmsgr_rx_buffer_size,
+        large_segment_threshold=c.asyncmsgr_large_segment_threshold,
+        crc_header=c.ms_crc_header,
+        crc_data=c.ms_crc_data,
+    )
+
+
 # --- help ------------------------------------------------------------------------
 
 @cache
 def option_docs() -> dict[str, str]:
     """Option name -> its one-line docstring, read from this module's source."""
+    import ast  # noqa: PLC0415  (help only; import cost)
+    import inspect  # noqa: PLC0415
+    import itertools  # noqa: PLC0415
+    import textwrap  # noqa: PLC0415
+
     try:
         source = textwrap.dedent(inspect.getsource(MessengerConfig))
     except (OSError, TypeError):  # no source available (frozen or .pyc-only install)
@@ -587,10 +631,12 @@ __all__ = [
     "OptionValue",
     "config_help",
     "convert_value",
+    "mode_options",
     "normalize_option_name",
     "option_docs",
     "parse_bool",
     "parse_config_args",
     "parse_size",
+    "protocol_options",
     "str_list",
 ]

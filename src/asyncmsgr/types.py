@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import NewType
+
+from asyncmsgr.record import Record
 
 #: Anything the buffer protocol accepts on our hot paths.
 Buffer = bytes | bytearray | memoryview
@@ -25,6 +26,8 @@ Cookie = NewType("Cookie", int)
 AF_UNSPEC = 0
 AF_INET = 2
 AF_INET6 = 10
+
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 
 class EntityType(IntEnum):
@@ -71,12 +74,17 @@ def entity_type_str(value: int) -> str:
         return "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class EntityName:
+class EntityName(Record):
     """``entity_name_t``: u8 type + s64 num (``osd.3``; a new client is ``client.?``)."""
 
     type: int
     num: int
+
+    __slots__ = ("num", "type")
+
+    def __init__(self, type: int, num: int) -> None:
+        _set(self, "type", type)
+        _set(self, "num", num)
 
     NEW = -1
 
@@ -94,12 +102,17 @@ class EntityName:
         return cls(EntityType.from_str(kind), int(num))
 
 
-@dataclass(frozen=True, slots=True)
-class AuthName:
+class AuthName(Record):
     """Auth ``EntityName``: u32 type + string id (``client.admin``, ``mon.``)."""
 
     type: int
     id: str
+
+    __slots__ = ("id", "type")
+
+    def __init__(self, type: int, id: str) -> None:
+        _set(self, "type", type)
+        _set(self, "id", id)
 
     def __str__(self) -> str:
         return f"{entity_type_str(self.type)}.{self.id}"
@@ -113,12 +126,37 @@ class AuthName:
         return cls(EntityType.from_str(kind), ident)
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class UTime:
+class UTime(Record):
     """``utime_t`` / ``ceph_timespec``: u32 seconds + u32 nanoseconds."""
 
-    sec: int = 0
-    nsec: int = 0
+    sec: int
+    nsec: int
+
+    __slots__ = ("nsec", "sec")
+
+    def __init__(self, sec: int = 0, nsec: int = 0) -> None:
+        _set(self, "sec", sec)
+        _set(self, "nsec", nsec)
+
+    def __lt__(self, other: UTime) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.sec, self.nsec) < (other.sec, other.nsec)
+
+    def __le__(self, other: UTime) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.sec, self.nsec) <= (other.sec, other.nsec)
+
+    def __gt__(self, other: UTime) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.sec, self.nsec) > (other.sec, other.nsec)
+
+    def __ge__(self, other: UTime) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.sec, self.nsec) >= (other.sec, other.nsec)
 
     @classmethod
     def from_float(cls, t: float) -> UTime:
@@ -160,21 +198,32 @@ def addr_type_name(value: int) -> str:
         return "???"
 
 
-@dataclass(frozen=True, slots=True)
-class EntityAddr:
+class EntityAddr(Record):
     """``entity_addr_t``: address type, nonce and a socket address.
 
     ``ip`` holds the raw address bytes (4 for IPv4, 16 for IPv6, empty when the
     family is unspecified); ``port`` is the host-order port.
     """
 
-    type: int = AddrType.NONE
-    nonce: int = 0
-    family: int = AF_UNSPEC
-    ip: bytes = b""
-    port: int = 0
-    flowinfo: int = 0
-    scope_id: int = 0
+    type: int
+    nonce: int
+    family: int
+    ip: bytes
+    port: int
+    flowinfo: int
+    scope_id: int
+
+    __slots__ = ("family", "flowinfo", "ip", "nonce", "port", "scope_id", "type")
+
+    def __init__(self, type: int = AddrType.NONE, nonce: int = 0, family: int = AF_UNSPEC,
+                 ip: bytes = b"", port: int = 0, flowinfo: int = 0, scope_id: int = 0) -> None:
+        _set(self, "type", type)
+        _set(self, "nonce", nonce)
+        _set(self, "family", family)
+        _set(self, "ip", ip)
+        _set(self, "port", port)
+        _set(self, "flowinfo", flowinfo)
+        _set(self, "scope_id", scope_id)
 
     @classmethod
     def from_host(
@@ -305,11 +354,15 @@ def _take_while(s: str, allowed: str) -> str:
     return s[:n]
 
 
-@dataclass(frozen=True, slots=True)
-class EntityAddrVec:
+class EntityAddrVec(Record):
     """``entity_addrvec_t``: the addresses one entity listens on (v2 first)."""
 
-    addrs: tuple[EntityAddr, ...] = field(default_factory=tuple)
+    addrs: tuple[EntityAddr, ...]
+
+    __slots__ = ("addrs",)
+
+    def __init__(self, addrs: tuple[EntityAddr, ...] = ()) -> None:
+        _set(self, "addrs", addrs)
 
     def __str__(self) -> str:
         if not self.addrs:

@@ -221,3 +221,33 @@ def test_threaded_messenger() -> None:
             finally:
                 await monc.shutdown()
     run(body)
+
+
+@pytest.mark.parametrize("embedded", [True, False])
+def test_replies_take_the_fast_path_on_the_clients_own_loop(embedded: bool) -> None:
+    """Embedded messenger: command and version replies reach the client inline (no
+    dispatch-queue hop); with worker threads they take the queue to its loop."""
+    async def body() -> None:
+        async with FakeMonCluster(1) as cluster:
+            monc = MonClient(cluster.addrs, auth_client=_auth(), options=FAST,
+                             config=MessengerConfig(asyncmsgr_embedded=embedded))
+            await monc.connect()
+            try:
+                queue = monc.messenger.dispatch_queue
+                before = queue.statistics()
+                for _ in range(5):
+                    assert (await monc.command({"prefix": "version"})).r == 0
+                assert await monc.get_version("osdmap") == (1, 1)
+                after = queue.statistics()
+                fast = after.fast_dispatched - before.fast_dispatched
+                queued = after.dispatched - before.dispatched
+                # 6 replies (+ maybe a late monmap of the session's subscription)
+                if embedded:
+                    assert fast >= 6
+                    assert queued == 0
+                else:
+                    assert fast == 0
+                    assert queued >= 6
+            finally:
+                await monc.shutdown()
+    run(body)

@@ -1,9 +1,15 @@
-"""``asyncmsgr ceph`` against a real Pacific monitor, with the ``ceph`` CLI as oracle."""
+"""``asyncmsgr ceph`` against a real Pacific monitor, with the ``ceph`` CLI as oracle.
+
+Every test runs on both drivers (``driver``): the blocking one-shot client the
+command uses (``sync``) and the asyncio MonClient (``asyncio``); they must print
+the same and exit the same.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import socket
 import subprocess
 import sys
 
@@ -17,18 +23,26 @@ pytestmark = [pytest.mark.interop, pytest.mark.timeout(90)]
 WRONG_KEY = "AQDeHAZr6oMsHxAA019FEnzwuOARTTPFYEVkr0=="
 
 
-def run_cli(cluster: MonCluster, *args: str,
+@pytest.fixture(params=["sync", "asyncio"])
+def driver(request: pytest.FixtureRequest) -> ceph_cli.Driver:
+    """The client ``asyncmsgr ceph`` runs on."""
+    value: ceph_cli.Driver = request.param
+    return value
+
+
+def run_cli(cluster: MonCluster, driver: ceph_cli.Driver, *args: str,
             env: dict[str, str] | None = None) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     argv = ["-c", str(cluster.conf_path), "-k", str(cluster.keyring_path),
             "--connect-timeout", "20", *args]
-    rc = ceph_cli.main(argv, env or {}, stdout=out, stderr=err)
+    rc = ceph_cli.main(argv, env or {}, stdout=out, stderr=err, driver=driver)
     return rc, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("mode", ["crc", "secure"])
-def test_status_json_matches_the_monitors(ceph_mon: MonCluster, mode: str) -> None:
-    rc, out, err = run_cli(ceph_mon, f"--ms_mon_client_mode={mode}", "status",
+def test_status_json_matches_the_monitors(ceph_mon: MonCluster, driver: ceph_cli.Driver,
+                                          mode: str) -> None:
+    rc, out, err = run_cli(ceph_mon, driver, f"--ms_mon_client_mode={mode}", "status",
                            "--format", "json")
     assert rc == 0, err
     got = json.loads(out)
@@ -43,8 +57,9 @@ def test_status_json_matches_the_monitors(ceph_mon: MonCluster, mode: str) -> No
 @pytest.mark.parametrize("args", [["version"], ["health"], ["health", "detail"],
                                   ["mon", "dump"], ["mon", "dump", "--format", "json"],
                                   ["version", "--format", "json-pretty"]])
-def test_output_equals_ceph(ceph_mon: MonCluster, args: list[str]) -> None:
-    rc, out, err = run_cli(ceph_mon, *args)
+def test_output_equals_ceph(ceph_mon: MonCluster, driver: ceph_cli.Driver,
+                           args: list[str]) -> None:
+    rc, out, err = run_cli(ceph_mon, driver, *args)
     assert rc == 0, err
     oracle = ceph_mon.ceph(*args)
     if "--format" in args and args[-1] == "json":
@@ -55,40 +70,56 @@ def test_output_equals_ceph(ceph_mon: MonCluster, args: list[str]) -> None:
         assert "dumped monmap epoch 1" in err
 
 
-def test_raw_json_command_and_auth_none(ceph_mon: MonCluster) -> None:
-    rc, out, err = run_cli(ceph_mon, "--auth_client_required=none", "command",
+def test_raw_json_command_and_auth_none(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
+    rc, out, err = run_cli(ceph_mon, driver, "--auth_client_required=none", "command",
                            '{"prefix": "mon dump"}', "--format", "json")
     assert rc == 0, err
     assert json.loads(out)["fsid"] == ceph_mon.fsid
 
 
-def test_failed_command_exit_status(ceph_mon: MonCluster) -> None:
-    rc, _out, err = run_cli(ceph_mon, "command", '{"prefix": "no such thing"}')
+def test_failed_command_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
+    rc, _out, err = run_cli(ceph_mon, driver, "command", '{"prefix": "no such thing"}')
     assert rc == 22
     assert err.startswith("Error EINVAL: ")
 
 
-def test_wrong_key_exit_status(ceph_mon: MonCluster) -> None:
-    rc, _out, err = run_cli(ceph_mon, "--key", WRONG_KEY, "--auth_client_required=cephx",
-                            "status")
+def test_wrong_key_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
+    rc, _out, err = run_cli(ceph_mon, driver, "--key", WRONG_KEY,
+                            "--auth_client_required=cephx", "status")
     assert rc == 13
     assert "[errno 13] RADOS permission denied (error connecting to the cluster)" in err
 
 
 def test_usage_errors(ceph_mon: MonCluster) -> None:
-    rc, _out, err = run_cli(ceph_mon, "frobnicate")
+    rc, _out, err = run_cli(ceph_mon, "sync", "frobnicate")
     assert rc == 2
     assert "unknown command" in err
-    rc, _out, err = run_cli(ceph_mon, "status", "--format", "yaml")
+    rc, _out, err = run_cli(ceph_mon, "sync", "status", "--format", "yaml")
     assert rc == 2
 
 
-def test_no_monitor_answers_exit_status(ceph_mon: MonCluster) -> None:
+def test_no_monitor_answers_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
     out, err = io.StringIO(), io.StringIO()
     rc = ceph_cli.main(["-m", "v2:127.0.0.1:1", "--auth_client_required=none",
-                        "--connect-timeout", "1", "status"], {}, stdout=out, stderr=err)
+                        "--connect-timeout", "1", "status"], {}, stdout=out, stderr=err,
+                       driver=driver)
     assert rc == 1
     assert "RADOS timed out" in err.getvalue()
+
+
+def test_fails_over_to_a_monitor_that_answers(ceph_mon: MonCluster,
+                                              driver: ceph_cli.Driver) -> None:
+    """``mon_host`` lists a monitor that accepts TCP and never answers, then the real
+    one; one dialled at a time: whichever comes first, the command is answered."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        mon_host = f"v2:127.0.0.1:{silent.getsockname()[1]},{ceph_mon.mon_addrs[0]}"
+        rc, out, err = run_cli(ceph_mon, driver, "-m", mon_host,
+                               "--mon_client_hunt_parallel=1",
+                               "--mon_client_hunt_interval=0.5", "version")
+    assert rc == 0, err
+    assert out.strip() == ceph_mon.ceph("version").strip()
 
 
 def test_console_script_with_ceph_args(ceph_mon: MonCluster) -> None:

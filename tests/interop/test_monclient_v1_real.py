@@ -18,7 +18,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from ceph_cluster import CephCommandError, MonCluster, ceph_mon_binary
@@ -28,7 +28,10 @@ from asyncmsgr.auth.cephx import CephxClient, CryptoKey, Keyring
 from asyncmsgr.auth.none import AuthNoneClient
 from asyncmsgr.cli import ceph as ceph_cli
 from asyncmsgr.config import MessengerConfig
+from asyncmsgr.monc import client as monc_client
+from asyncmsgr.monc import sync as monc_sync
 from asyncmsgr.monc.client import MonAuthError, MonClient, MonClientOptions
+from asyncmsgr.monc.sync import SyncMonClient
 from asyncmsgr.types import AuthName, EntityAddrVec, EntityType
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(90)]
@@ -63,32 +66,54 @@ def v1_addr_of(cluster: MonCluster) -> str:
     return f"v1:127.0.0.1:{cluster.mons[0].v1_port}"
 
 
-class _RecordingMonClient(MonClient):
-    """The MonClient ``asyncmsgr ceph`` builds, noting the protocol of each session."""
+_SESSIONS: list[bool] = []
+"""``is_msgr2`` of every session ``asyncmsgr ceph`` opened during a test."""
 
-    msgr2: ClassVar[list[bool]] = []
+
+class _RecordingMonClient(MonClient):
+    """The MonClient ``asyncmsgr ceph`` builds (asyncio driver), noting protocols."""
 
     async def connect(self, timeout: float | None = None) -> None:
         await super().connect(timeout)
         con = self.active_connection
         assert con is not None
-        _RecordingMonClient.msgr2.append(con.is_msgr2)
+        _SESSIONS.append(con.is_msgr2)
 
 
-@pytest.fixture
-def cli_protocols(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """``is_msgr2`` of every session ``asyncmsgr ceph`` opens during the test."""
-    _RecordingMonClient.msgr2 = []
-    monkeypatch.setattr(ceph_cli, "MonClient", _RecordingMonClient)
-    return _RecordingMonClient.msgr2
+class _RecordingSyncMonClient(SyncMonClient):
+    """The SyncMonClient ``asyncmsgr ceph`` builds (default driver), noting protocols."""
+
+    def connect(self, timeout: float | None = None) -> None:
+        super().connect(timeout)
+        _SESSIONS.append(self.is_msgr2)
+
+
+class CliRunner:
+    """``asyncmsgr ceph`` with one driver; :attr:`protocols` lists the sessions'."""
+
+    def __init__(self, driver: ceph_cli.Driver) -> None:
+        self.driver: ceph_cli.Driver = driver
+        self.protocols = _SESSIONS
+
+    def __call__(self, cluster: MonCluster, *args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["-c", str(cluster.conf_path), "-k", str(cluster.keyring_path),
+                "--connect-timeout", "20", *args]
+        rc = ceph_cli.main(argv, {}, stdout=out, stderr=err, driver=self.driver)
+        return rc, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def cli(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """``asyncmsgr ceph`` on each driver, recording the protocol of its sessions."""
+    _SESSIONS.clear()
+    monkeypatch.setattr(monc_client, "MonClient", _RecordingMonClient)
+    monkeypatch.setattr(monc_sync, "SyncMonClient", _RecordingSyncMonClient)
+    return CliRunner(request.param)
 
 
 def run_cli(cluster: MonCluster, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    argv = ["-c", str(cluster.conf_path), "-k", str(cluster.keyring_path),
-            "--connect-timeout", "20", *args]
-    rc = ceph_cli.main(argv, {}, stdout=out, stderr=err)
-    return rc, out.getvalue(), err.getvalue()
+    return CliRunner("sync")(cluster, *args)
 
 
 def oracle_exit(cluster: MonCluster, *args: str) -> int:
@@ -161,20 +186,20 @@ def test_v1_session_command_version_subscribe(ceph_mon_v1: MonCluster, method: s
 @pytest.mark.parametrize("auth", ["cephx", "none"])
 @pytest.mark.parametrize("args", [["version"], ["mon", "dump"],
                                   ["mon", "dump", "--format", "json"]])
-def test_v1_cli_output_equals_ceph(ceph_mon_v1: MonCluster, cli_protocols: list[bool],
+def test_v1_cli_output_equals_ceph(ceph_mon_v1: MonCluster, cli: CliRunner,
                                    auth: str, args: list[str]) -> None:
-    rc, out, err = run_cli(ceph_mon_v1, f"--auth_client_required={auth}", *args)
+    rc, out, err = cli(ceph_mon_v1, f"--auth_client_required={auth}", *args)
     assert rc == 0, err
     oracle = ceph_mon_v1.ceph(*args)
     if args[-1] == "json":
         assert json.loads(out) == json.loads(oracle)
     else:
         assert out.strip() == oracle.strip()
-    assert cli_protocols == [False]
+    assert cli.protocols == [False]
 
 
-def test_v1_cli_status_matches_ceph(ceph_mon_v1: MonCluster, cli_protocols: list[bool]) -> None:
-    rc, out, err = run_cli(ceph_mon_v1, "status", "--format", "json")
+def test_v1_cli_status_matches_ceph(ceph_mon_v1: MonCluster, cli: CliRunner) -> None:
+    rc, out, err = cli(ceph_mon_v1, "status", "--format", "json")
     assert rc == 0, err
     got = json.loads(out)
     oracle = ceph_mon_v1.ceph_json("status")
@@ -182,18 +207,18 @@ def test_v1_cli_status_matches_ceph(ceph_mon_v1: MonCluster, cli_protocols: list
     assert set(got) == set(oracle)
     for key in ("fsid", "quorum", "quorum_names", "monmap", "osdmap", "pgmap"):
         assert got[key] == oracle[key], key
-    assert cli_protocols == [False]
+    assert cli.protocols == [False]
 
 
-def test_v1_plain_ip_port_mon_host(ceph_mon_v1: MonCluster, cli_protocols: list[bool]) -> None:
+def test_v1_plain_ip_port_mon_host(ceph_mon_v1: MonCluster, cli: CliRunner) -> None:
     """``-m 127.0.0.1:PORT`` (Ceph's rules: v2 and v1 on that port): the v2 attempt
     fails on the v1 port, hunting ends on v1."""
     port = ceph_mon_v1.mons[0].v1_port
-    rc, out, err = run_cli(ceph_mon_v1, "-m", f"127.0.0.1:{port}",
-                           "--mon_client_hunt_interval=0.5", "version")
+    rc, out, err = cli(ceph_mon_v1, "-m", f"127.0.0.1:{port}",
+                       "--mon_client_hunt_interval=0.5", "version")
     assert rc == 0, err
     assert out.strip() == ceph_mon_v1.ceph("version").strip()
-    assert cli_protocols == [False]
+    assert cli.protocols == [False]
 
 
 def test_v1_wrong_key(ceph_mon_v1: MonCluster) -> None:
@@ -322,11 +347,11 @@ def test_dual_mon_over_v1(ceph_mon: MonCluster, method: str, how: str) -> None:
 
 @pytest.mark.parametrize("args", [["version"], ["mon", "dump"]])
 @pytest.mark.parametrize("how", ["v1-address", "forced-v1"])
-def test_dual_mon_cli_over_v1(ceph_mon: MonCluster, cli_protocols: list[bool],
+def test_dual_mon_cli_over_v1(ceph_mon: MonCluster, cli: CliRunner,
                               args: list[str], how: str) -> None:
     select = (["-m", v1_addr_of(ceph_mon)] if how == "v1-address"
               else ["--asyncmsgr_connect_msgr=v1"])
-    rc, out, err = run_cli(ceph_mon, *select, *args)
+    rc, out, err = cli(ceph_mon, *select, *args)
     assert rc == 0, err
     assert out.strip() == ceph_mon.ceph(*args).strip()
-    assert cli_protocols == [False]
+    assert cli.protocols == [False]

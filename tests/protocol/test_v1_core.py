@@ -5,7 +5,6 @@ with challenge and CEPHX_V2 message signatures."""
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import struct
 from collections.abc import Callable
@@ -564,8 +563,7 @@ def test_wrong_authorizer_gets_badauthorizer() -> None:
     p, client = cephx_v1_pair()
     t = client.tickets[EntityType.OSD]
     # a ticket whose session key is wrong: the server cannot decrypt the authorize
-    client.tickets[EntityType.OSD] = dataclasses.replace(
-        t, session_key=CryptoKey.aes(bytes(16)))
+    client.tickets[EntityType.OSD] = t.replace(session_key=CryptoKey.aes(bytes(16)))
     p.connect()
     p.transfer()
     assert p.server.handshake_counts.get("send_BADAUTHORIZER") == 1

@@ -94,7 +94,7 @@ PACIFIC_DEFAULTS: dict[str, object] = {
 
 ASYNCMSGR_DEFAULTS: dict[str, object] = {
     "asyncmsgr_embedded": True,
-    "asyncmsgr_use_uvloop": False,
+    "asyncmsgr_use_uvloop": True,
     "asyncmsgr_max_preauth_segment": 65536,
     "asyncmsgr_max_control_segment": 16 << 20,
     "asyncmsgr_max_front_segment": 16 << 20,
@@ -389,3 +389,17 @@ def test_parse_sizes_and_base() -> None:
     assert config.ms_dispatch_throttle_bytes == 1 << 30
     assert config.asyncmsgr_embedded is False
     assert rest == []
+
+
+def test_protocol_and_mode_views_match_the_messengers() -> None:
+    """config.protocol_options / mode_options (used without the messenger by the
+    one-shot client) give what the messenger's own functions give."""
+    from asyncmsgr import messenger  # noqa: PLC0415
+    from asyncmsgr.config import mode_options, protocol_options  # noqa: PLC0415
+
+    for cfg in (MessengerConfig(),
+                MessengerConfig(ms_connection_ready_timeout=3.5, ms_crc_data=False,
+                                asyncmsgr_max_preauth_segment=4096, ms_mon_client_mode="crc",
+                                asyncmsgr_rx_buffer_size=8192, ms_max_backoff=2.0)):
+        assert protocol_options(cfg) == messenger.protocol_options(cfg)
+        assert mode_options(cfg) == messenger.mode_options(cfg)

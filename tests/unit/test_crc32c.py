@@ -7,9 +7,12 @@ the on-wire values of wire-protocol.md §2.1.
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import pytest
 
+from asyncmsgr.wire import crc32c as crc32c_mod
 from asyncmsgr.wire.crc32c import SEGMENT_SEED, ceph_crc32c, crc32c_std
 
 _POLY = 0x82F63B78  # reflected Castagnoli polynomial
@@ -119,3 +122,52 @@ def test_std_mapping_and_residue() -> None:
             assert crc32c_std(data + tail, s ^ 0xFFFFFFFF) == 0xFFFFFFFF
         bad = (ceph_crc32c(0, data) ^ 1).to_bytes(4, "little")
         assert ceph_crc32c(0, data + bad) != 0
+
+
+# -- how the C library is loaded (start-up time of one-shot commands) ---------------
+
+
+def _run_python(code: str) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    return proc.stdout.strip()
+
+
+def test_import_skips_the_package_init_and_importlib_metadata() -> None:
+    out = _run_python(
+        "import sys, asyncmsgr.wire.crc32c as c\n"
+        "print(c.ceph_crc32c(0, b'foo bar baz'), 'importlib.metadata' in sys.modules,"
+        " 'crc32c' in sys.modules, 'crc32c._crc32c' in sys.modules)")
+    assert out == "4119623852 False False True"
+
+
+def test_an_imported_package_is_used_as_is() -> None:
+    out = _run_python(
+        "import crc32c, asyncmsgr.wire.crc32c as c\n"
+        "print(c.crc32c_std is crc32c.crc32c, c.ceph_crc32c(1234, b'foo bar baz'))")
+    assert out == "True 881700046"
+
+
+def test_the_package_imported_afterwards_shares_the_extension() -> None:
+    out = _run_python(
+        "import asyncmsgr.wire.crc32c as c, crc32c\n"
+        "print(crc32c.crc32c is c.crc32c_std, bool(crc32c.__version__))")
+    assert out == "True True"
+
+
+def test_falls_back_to_the_package_when_the_extension_is_not_found(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import crc32c as package  # noqa: PLC0415
+
+    monkeypatch.delitem(sys.modules, "crc32c")
+    monkeypatch.setattr(crc32c_mod, "_load_extension", lambda: None)
+    fn = crc32c_mod._std_function()
+    assert fn is sys.modules["crc32c"].crc32c
+    assert fn(b"123456789") == 0xE3069283
+    assert package.crc32c(b"123456789") == 0xE3069283
+
+
+def test_load_extension_gives_the_c_function() -> None:
+    module = crc32c_mod._load_extension()
+    assert module is not None
+    assert module.crc32c(b"123456789") == 0xE3069283

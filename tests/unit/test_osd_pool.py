@@ -109,7 +109,8 @@ def test_rich_pool_round_trips_sorted() -> None:
     # std::set / std::map order: tiers and opts come back sorted
     assert back == replace(p, tiers=(3, 5), opts=tuple(sorted(p.opts, key=lambda o: o.key)))
     assert encode(back) == data
-    assert back.pg_num_mask == 15 and back.pgp_num_mask == 7
+    assert back.pg_num_mask == 15
+    assert back.pgp_num_mask == 7
 
 
 @pytest.mark.parametrize(("drop", "version"), [
@@ -127,12 +128,14 @@ def test_feature_dependent_versions(drop: tuple[str, ...], version: int) -> None
     data = encode(p, features)
     assert data[0] == version
     back = decode(data)
-    assert back.size == p.size and back.erasure_code_profile == p.erasure_code_profile
+    assert back.size == p.size
+    assert back.erasure_code_profile == p.erasure_code_profile
     if version < 27:
         # pre-Mimic peers do not see the snap-mode flags; decode infers pool snaps
         assert back.flags & ~(FLAG_POOL_SNAPS | FLAG_SELFMANAGED_SNAPS) == FLAG_HASHPSPOOL
     if version < 28:
-        assert back.pg_num_target == back.pg_num and back.pg_num_pending == back.pg_num
+        assert back.pg_num_target == back.pg_num
+        assert back.pg_num_pending == back.pg_num
     if version >= 24:
         assert back.opts == tuple(sorted(p.opts, key=lambda o: o.key))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from asyncmsgr.errors import DecodeError, IncompatibleEncoding
-from asyncmsgr.message import MsgHeader
+from asyncmsgr.message import MsgHeader, decode_message
 from asyncmsgr.messages import MOSDMap
 from asyncmsgr.osd.incremental import Incremental
 from asyncmsgr.osd.mapcommon import (
@@ -80,27 +80,39 @@ def test_mon_map_contents() -> None:
     assert rp.application_metadata == {"rbd": {"key": "val"}}
     assert [s.name for s in rp.snaps] == ["snap2"]
     ec = m.pools[m.lookup_pg_pool_name("ec32")]
-    assert ec.type == TYPE_ERASURE and ec.size == 5 and not ec.can_shift_osds
+    assert ec.type == TYPE_ERASURE
+    assert ec.size == 5
+    assert not ec.can_shift_osds
     assert m.erasure_code_profiles["k3m2"]["k"] == "3"
     assert "tmp" not in m.erasure_code_profiles
     assert m.pg_upmap[PG(1, 0)] == (0, 2, 4)
     # the mon cancelled every pg_upmap_items entry once its target (osd.2, osd.5) went out
     assert m.pg_upmap_items == {}
-    assert m.pg_temp == {} and m.primary_temp == {}  # cleaned: every OSD is down
-    assert m.get_primary_affinity(3) == 0 and m.get_primary_affinity(1) == 0x10000
-    assert m.osd_weight[2] == 0 and m.osd_weight[5] == 0 and m.is_out(2)
+    assert m.pg_temp == {}
+    assert m.primary_temp == {}
+    assert m.get_primary_affinity(3) == 0
+    assert m.get_primary_affinity(1) == 0x10000
+    assert m.osd_weight[2] == 0
+    assert m.osd_weight[5] == 0
+    assert m.is_out(2)
     assert m.osd_state[0] & CEPH_OSD_NOUP
     assert not any(m.is_up(o) for o in range(m.max_osd))
-    assert m.flags & CEPH_OSDMAP_NOOUT and not m.flags & CEPH_OSDMAP_PAUSERD
-    assert not m.pauserd and not m.pausewr and not m.full
+    assert m.flags & CEPH_OSDMAP_NOOUT
+    assert not m.flags & CEPH_OSDMAP_PAUSERD
+    assert not m.pauserd
+    assert not m.pausewr
+    assert not m.full
     assert m.require_osd_release == CEPH_RELEASE_PACIFIC
-    assert round(m.full_ratio, 2) == 0.97 and round(m.nearfull_ratio, 2) == 0.8
+    assert round(m.full_ratio, 2) == 0.97
+    assert round(m.nearfull_ratio, 2) == 0.8
     assert sorted((a.host, a.port, a.nonce) for a in m.blocklist) == [
         ("10.0.0.5", 0, 0), ("::1", 6789, 99)]
     assert all(a.type == AddrType.ANY for a in m.blocklist)
     h1 = m.crush.get_item_id("h1")
     assert m.crush_node_flags == {h1: 0x800}  # set-group noout h1 (CEPH_OSD_NOOUT)
-    assert m.exists(5) and not m.exists(6) and m.max_osd == 7
+    assert m.exists(5)
+    assert not m.exists(6)
+    assert m.max_osd == 7
 
 
 def test_crc_mismatch_is_refused() -> None:
@@ -156,7 +168,8 @@ def test_applying_every_incremental_reproduces_the_mon_maps() -> None:
 
 def test_first_incremental_carries_the_full_map() -> None:
     first = Incremental.decode(incrementals()[0])
-    assert first.epoch == 1 and first.fullmap == load("mon-first.osdmap")
+    assert first.epoch == 1
+    assert first.fullmap == load("mon-first.osdmap")
 
 
 def test_gap_is_detected_and_changes_nothing() -> None:
@@ -195,7 +208,11 @@ def test_incremental_naming_osd_past_max_osd_changes_nothing() -> None:
     bad = Incremental(fsid=m.fsid, epoch=m.epoch + 1, new_state={-1: CEPH_OSD_EXISTS})
     with pytest.raises(DecodeError):
         m.apply_incremental(bad)
-    assert m.encode() == before and m.epoch == OSDMap.decode(before).epoch
+    bad = Incremental(fsid=m.fsid, epoch=m.epoch + 1, new_max_osd=0x7FFFFFFF)
+    with pytest.raises(DecodeError, match="new_max_osd"):
+        m.apply_incremental(bad)
+    assert m.encode() == before
+    assert m.epoch == OSDMap.decode(before).epoch
 
 
 def test_incremental_crc_is_checked() -> None:
@@ -224,23 +241,32 @@ def test_built_incremental_round_trips_and_applies() -> None:
         new_pool_names={1: "renamed"},
     )
     again = Incremental.decode(inc.encode())
-    assert again.new_pools[1].size == 2 and again.new_pg_temp == {PG(1, 2): (4, 1)}
+    assert again.new_pools[1].size == 2
+    assert again.new_pg_temp == {PG(1, 2): (4, 1)}
     m.apply_incremental(again)
-    assert m.pools[1].size == 2 and m.pools[1].last_change == m.epoch
-    assert m.pg_temp[PG(1, 2)] == (4, 1) and m.primary_temp[PG(1, 3)] == 4
-    assert PG(1, 0) not in m.pg_upmap and m.pg_upmap_items[PG(1, 9)] == ((0, 4),)
-    assert m.pauserd and m.get_primary_affinity(4) == 0x8000
-    assert m.lookup_pg_pool_name("renamed") == 1 and m.lookup_pg_pool_name("rp") == -2
+    assert m.pools[1].size == 2
+    assert m.pools[1].last_change == m.epoch
+    assert m.pg_temp[PG(1, 2)] == (4, 1)
+    assert m.primary_temp[PG(1, 3)] == 4
+    assert PG(1, 0) not in m.pg_upmap
+    assert m.pg_upmap_items[PG(1, 9)] == ((0, 4),)
+    assert m.pauserd
+    assert m.get_primary_affinity(4) == 0x8000
+    assert m.lookup_pg_pool_name("renamed") == 1
+    assert m.lookup_pg_pool_name("rp") == -2
     removal = Incremental(fsid=m.fsid, epoch=m.epoch + 1, new_pg_temp={PG(1, 2): ()},
                           new_primary_temp={PG(1, 3): -1}, old_pools=(1,))
     m.apply_incremental(Incremental.decode(removal.encode()))
-    assert not m.pg_temp and not m.primary_temp and 1 not in m.pools
+    assert not m.pg_temp
+    assert not m.primary_temp
+    assert 1 not in m.pools
     assert OSDMap.decode(m.encode()).encode() == m.encode()
 
 
 def test_release_comparisons_treat_0xff_as_unset() -> None:
     assert not release_ge(0xFF, 0)
-    assert release_ge(0, 0) and release_gt(CEPH_RELEASE_PACIFIC, 0)
+    assert release_ge(0, 0)
+    assert release_gt(CEPH_RELEASE_PACIFIC, 0)
     assert not release_gt(0xFF, 0)
 
 
@@ -249,10 +275,19 @@ def test_mosdmap_fronts_reencode_byte_identical() -> None:
         front = path.read_bytes()
         header = MsgHeader(type=41, version=4, compat_version=3)
         m = MOSDMap.decode_payload(header, Reader(front), memoryview(b""), memoryview(b""))
-        assert m.first >= 1 and m.last == m.newest_map or m.last <= m.newest_map
+        assert (m.first >= 1 and m.last == m.newest_map) or m.last <= m.newest_map
         m.encode_payload(0)
         assert m.front == front
         assert (m.version, m.compat_version) == (4, 3)
+
+
+def test_mosdmap_through_the_message_registry() -> None:
+    front = sorted(DATA.glob("mon-osdmap-*.front"))[0].read_bytes()
+    header = MsgHeader(type=41, version=4, compat_version=3, front_len=len(front))
+    m = decode_message(header, front)
+    assert isinstance(m, MOSDMap)
+    assert m.first == 1
+    assert Incremental.decode(m.incremental_maps[1]).fullmap == load("mon-first.osdmap")
 
 
 def test_mosdmap_older_header_versions() -> None:

@@ -109,7 +109,8 @@ def test_usage_errors() -> None:
     assert (status, out) == (1, USAGE)
     assert err.splitlines()[-1] == "osdmaptool: failed to parse pg '1.x"
     status, out, err = tool(m, "--upmap", "-")
-    assert status == 2 and "not supported" in err
+    assert status == 2
+    assert "not supported" in err
 
 
 def test_test_map_pg() -> None:
@@ -117,7 +118,8 @@ def test_test_map_pg() -> None:
     assert status == 0
     lines = out.splitlines()
     assert lines[:2] == ["marking all OSDs up and in", " parsed '1.5' -> 1.5"]
-    assert lines[2].startswith("1.5 raw ([") and lines[2].endswith(")")
+    assert lines[2].startswith("1.5 raw ([")
+    assert lines[2].endswith(")")
     status, out, _ = tool(str(DATA / "simple3.osdmap"), "--test-map-pg", "7.1")
     assert out.splitlines()[1] == "7.1 raw ([], p-1) up ([], p-1) acting ([], p-1)"
 

@@ -1,11 +1,13 @@
 """The protocol core does no I/O and reads no clock (style.md §3 rules 1, 2, 14).
 
 Every module under ``src/asyncmsgr/{wire,frames,crypto,auth,protocol,messages,crush,osd}`` and
-the shared ``message.py``, ``message_types.py``, ``types.py``, ``features.py`` and
-``errors.py`` is parsed with :mod:`ast`; importing ``asyncio``, ``socket``,
-``selectors``, ``threading`` or ``time`` (``import X``, ``import X.y``,
-``from X import y``, ``__import__("X")``, ``importlib.import_module("X")``) fails the
-test with ``file:line``. Time and I/O must be passed in by the asyncio layer.
+the shared ``message.py``, ``message_types.py``, ``types.py``, ``features.py``,
+``errors.py``, ``record.py`` and the monitor client's sans-I/O modules
+(``monc/core.py``, ``auth.py``, ``conf.py``, ``monhost.py``) is parsed with
+:mod:`ast`; importing ``asyncio``, ``socket``, ``selectors``, ``threading`` or
+``time`` (``import X``, ``import X.y``, ``from X import y``, ``__import__("X")``,
+``importlib.import_module("X")``) fails the test with ``file:line``. Time and
+I/O must be passed in by the asyncio layer.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import pytest
 FORBIDDEN = frozenset({"asyncio", "socket", "selectors", "threading", "time"})
 SRC = Path(__file__).resolve().parents[2] / "src" / "asyncmsgr"
 CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages", "crush", "osd")
-CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py")
+CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py",
+                "record.py", "monc/core.py", "monc/auth.py", "monc/conf.py", "monc/monhost.py")
 
 
 def _top(module: str) -> str:

@@ -8,7 +8,6 @@ answers AUTH_BAD_METHOD (server).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from asyncmsgr.frames.v2 import (
@@ -19,7 +18,10 @@ from asyncmsgr.frames.v2 import (
     CON_MODE_SECURE,
     CON_MODE_UNKNOWN,
 )
+from asyncmsgr.record import MutableRecord, Record
 from asyncmsgr.types import AuthName, EntityAddrVec, EntityType
+
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 CON_MODE_NAMES = {"crc": CON_MODE_CRC, "secure": CON_MODE_SECURE}
 AUTH_METHOD_NAMES = {"none": AUTH_NONE, "cephx": AUTH_CEPHX}
@@ -49,16 +51,27 @@ def parse_auth_methods(text: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModeOptions:
+class ModeOptions(Record):
     """The ``ms_*_mode`` options, as Ceph's AuthRegistry reads them."""
 
-    cluster: str = "crc secure"
-    service: str = "crc secure"
-    client: str = "crc secure"
-    mon_cluster: str = "secure crc"
-    mon_service: str = "secure crc"
-    mon_client: str = "secure crc"
+    cluster: str
+    service: str
+    client: str
+    mon_cluster: str
+    mon_service: str
+    mon_client: str
+
+    __slots__ = ("client", "cluster", "mon_client", "mon_cluster", "mon_service", "service")
+
+    def __init__(self, *, cluster: str = "crc secure", service: str = "crc secure",
+                 client: str = "crc secure", mon_cluster: str = "secure crc",
+                 mon_service: str = "secure crc", mon_client: str = "secure crc") -> None:
+        _set(self, "cluster", cluster)
+        _set(self, "service", service)
+        _set(self, "client", client)
+        _set(self, "mon_cluster", mon_cluster)
+        _set(self, "mon_service", mon_service)
+        _set(self, "mon_client", mon_client)
 
     def modes_for(self, my_type: int, peer_type: int, *, i_am_client: bool) -> tuple[int, ...]:
         """Allowed connection modes, most preferred first.
@@ -81,8 +94,7 @@ class ModeOptions:
         return parse_con_modes(text)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AuthPeer:
+class AuthPeer(Record):
     """What an auth method may know about the other end of a connection."""
 
     peer_type: int
@@ -90,42 +102,78 @@ class AuthPeer:
     peer_addrs: EntityAddrVec
     my_type: int
 
+    __slots__ = ("my_type", "peer_addrs", "peer_type")
 
-@dataclass(slots=True)
-class AuthConnectionMeta:
+    def __init__(self, *, peer_type: int, peer_addrs: EntityAddrVec, my_type: int) -> None:
+        _set(self, "peer_type", peer_type)
+        _set(self, "peer_addrs", peer_addrs)
+        _set(self, "my_type", my_type)
+
+
+class AuthConnectionMeta(MutableRecord):
     """Per-connection auth state (``AuthConnectionMeta``); reset on every attempt."""
 
-    auth_method: int = AUTH_UNKNOWN
-    con_mode: int = CON_MODE_UNKNOWN
-    session_key: bytes = b""
+    auth_method: int
+    con_mode: int
+    session_key: bytes
     """AES secret signing the pre-auth transcript (empty for auth none)."""
-    connection_secret: bytes = b""
+    connection_secret: bytes
     """Secure-mode key material (64 bytes), empty in crc mode."""
-    peer_name: AuthName | None = None
+    peer_name: AuthName | None
     """Who the peer authenticated as (server side)."""
-    peer_global_id: int = 0
-    allowed_methods: tuple[int, ...] = ()
-    allowed_modes: tuple[int, ...] = ()
-    method_state: dict[str, object] = field(default_factory=dict)
+    peer_global_id: int
+    allowed_methods: tuple[int, ...]
+    allowed_modes: tuple[int, ...]
+    method_state: dict[str, object]
     """Scratch space for the method (challenges, nonces) across rounds."""
 
+    __slots__ = ("allowed_methods", "allowed_modes", "auth_method", "con_mode", "connection_secret",
+                 "method_state", "peer_global_id", "peer_name", "session_key")
 
-@dataclass(frozen=True, slots=True)
-class AuthRequest:
+    def __init__(self, auth_method: int = AUTH_UNKNOWN, con_mode: int = CON_MODE_UNKNOWN,
+                 session_key: bytes = b"", connection_secret: bytes = b"",
+                 peer_name: AuthName | None = None, peer_global_id: int = 0,
+                 allowed_methods: tuple[int, ...] = (), allowed_modes: tuple[int, ...] = (),
+                 method_state: dict[str, object] | None = None) -> None:
+        self.auth_method = auth_method
+        self.con_mode = con_mode
+        self.session_key = session_key
+        self.connection_secret = connection_secret
+        self.peer_name = peer_name
+        self.peer_global_id = peer_global_id
+        self.allowed_methods = allowed_methods
+        self.allowed_modes = allowed_modes
+        self.method_state = {} if method_state is None else method_state
+
+
+class AuthRequest(Record):
     """First client step: the method, its preferred modes and its payload."""
 
     method: int
     preferred_modes: tuple[int, ...]
     payload: bytes
 
+    __slots__ = ("method", "payload", "preferred_modes")
 
-@dataclass(frozen=True, slots=True)
-class AuthReply:
+    def __init__(self, method: int, preferred_modes: tuple[int, ...], payload: bytes) -> None:
+        _set(self, "method", method)
+        _set(self, "preferred_modes", preferred_modes)
+        _set(self, "payload", payload)
+
+
+class AuthReply(Record):
     """A server step: ``done`` (AUTH_DONE) or more (AUTH_REPLY_MORE)."""
 
     done: bool
     payload: bytes
-    global_id: int = 0
+    global_id: int
+
+    __slots__ = ("done", "global_id", "payload")
+
+    def __init__(self, done: bool, payload: bytes, global_id: int = 0) -> None:
+        _set(self, "done", done)
+        _set(self, "payload", payload)
+        _set(self, "global_id", global_id)
 
 
 class AuthClient(Protocol):

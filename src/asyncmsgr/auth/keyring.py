@@ -21,14 +21,16 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Self
 
 from asyncmsgr.errors import DecodeError, EncodeError, KeyringError
+from asyncmsgr.record import Record
 from asyncmsgr.types import AuthName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_utime, push_utime
+
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 CRYPTO_NONE = 0
 CRYPTO_AES = 1
@@ -36,14 +38,22 @@ AES_KEY_LEN = 16
 _EPOCH = UTime()
 
 
-@dataclass(frozen=True, slots=True)
-class CryptoKey:
+class CryptoKey(Record):
     """A cephx secret. ``type`` 1 (AES) needs exactly 16 secret bytes; type 0
     (NONE) an empty secret."""
 
-    type: int = CRYPTO_AES
-    created: UTime = _EPOCH
-    secret: bytes = b""
+    type: int
+    created: UTime
+    secret: bytes
+
+    __slots__ = ("created", "secret", "type")
+
+    def __init__(self, type: int = CRYPTO_AES, created: UTime = _EPOCH,
+                 secret: bytes = b"") -> None:
+        _set(self, "type", type)
+        _set(self, "created", created)
+        _set(self, "secret", secret)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         if self.type == CRYPTO_AES and len(self.secret) != AES_KEY_LEN:
@@ -115,14 +125,20 @@ class CryptoKey:
         return f"CryptoKey(type={self.type}, created={self.created})"
 
 
-@dataclass(frozen=True, slots=True)
-class KeyringEntry:
+class KeyringEntry(Record):
     """One ``[entity]`` section: the key and its caps (``caps mon = "allow *"``)."""
 
     name: AuthName
     key: CryptoKey
-    caps: MappingProxyType[str, str] = field(
-        default_factory=lambda: MappingProxyType({}))
+    caps: MappingProxyType[str, str]
+
+    __slots__ = ("caps", "key", "name")
+
+    def __init__(self, name: AuthName, key: CryptoKey,
+                 caps: MappingProxyType[str, str] | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "key", key)
+        _set(self, "caps", MappingProxyType({}) if caps is None else caps)
 
 
 def _unquote(value: str) -> str:
@@ -147,12 +163,18 @@ def _strip_comment(line: str) -> str:
     return "".join(out).strip()
 
 
-@dataclass(frozen=True, slots=True)
-class Keyring:
+class Keyring(Record):
     """Parsed keyring: entity name (``client.admin``) -> :class:`KeyringEntry`."""
 
     entries: MappingProxyType[str, KeyringEntry]
-    source: str = "<keyring>"
+    source: str
+
+    __slots__ = ("entries", "source")
+
+    def __init__(self, entries: MappingProxyType[str, KeyringEntry],
+                 source: str = "<keyring>") -> None:
+        _set(self, "entries", entries)
+        _set(self, "source", source)
 
     @classmethod
     def from_text(cls, text: str, source: str = "<keyring>") -> Keyring:

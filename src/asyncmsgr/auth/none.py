@@ -8,7 +8,6 @@ empty, so both AUTH_SIGNATUREs are 32 zero bytes, and only crc mode is possible.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from itertools import count
 
 from asyncmsgr.auth.base import (
@@ -20,6 +19,7 @@ from asyncmsgr.auth.base import (
 )
 from asyncmsgr.errors import AuthFailed, DecodeError
 from asyncmsgr.frames.v2 import AUTH_NONE, CON_MODE_CRC, CON_MODE_UNKNOWN
+from asyncmsgr.record import MutableRecord
 from asyncmsgr.types import AuthName, EntityType
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_auth_name, push_auth_name
@@ -48,14 +48,22 @@ def decode_none_payload(payload: bytes) -> tuple[int, AuthName, int]:
     return mode, name, r.pull_u64()
 
 
-@dataclass(slots=True)
-class AuthNoneClient:
+class AuthNoneClient(MutableRecord):
     """Client side of auth none for one entity."""
 
     name: AuthName
-    global_id: int = 0
-    modes: ModeOptions = field(default_factory=ModeOptions)
-    i_am_client: bool = True
+    global_id: int
+    modes: ModeOptions
+    i_am_client: bool
+
+    __slots__ = ("global_id", "i_am_client", "modes", "name")
+
+    def __init__(self, name: AuthName, global_id: int = 0, modes: ModeOptions | None = None,
+                 i_am_client: bool = True) -> None:
+        self.name = name
+        self.global_id = global_id
+        self.modes = ModeOptions() if modes is None else modes
+        self.i_am_client = i_am_client
 
     def get_auth_request(self, peer: AuthPeer, meta: AuthConnectionMeta) -> AuthRequest:
         """Method none, crc mode, our name and global id."""
@@ -91,13 +99,20 @@ class AuthNoneClient:
         return False
 
 
-@dataclass(slots=True)
-class AuthNoneServer:
+class AuthNoneServer(MutableRecord):
     """Server side accepting auth none from every peer type."""
 
-    modes: ModeOptions = field(default_factory=ModeOptions)
-    my_type: int = EntityType.OSD
-    _next_global_id: count[int] = field(default_factory=lambda: count(4096))
+    modes: ModeOptions
+    my_type: int
+    _next_global_id: count[int]
+
+    __slots__ = ("_next_global_id", "modes", "my_type")
+
+    def __init__(self, modes: ModeOptions | None = None, my_type: int = EntityType.OSD,
+                 _next_global_id: count[int] | None = None) -> None:
+        self.modes = ModeOptions() if modes is None else modes
+        self.my_type = my_type
+        self._next_global_id = count(4096) if _next_global_id is None else _next_global_id
 
     def get_supported_auth_methods(self, peer_type: int) -> tuple[tuple[int, ...],
                                                                    tuple[int, ...]]:

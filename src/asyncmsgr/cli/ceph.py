@@ -14,12 +14,17 @@
 
 Configuration is read as ``ceph`` reads it (``CEPH_ARGS``, ``CEPH_CONF``,
 ``/etc/ceph/$cluster.conf``, ``[global]``/``[client]``/``[client.NAME]``), and the
-session is a :class:`~asyncmsgr.monc.client.MonClient` (cephx or none; msgr2 in
+session is a :class:`~asyncmsgr.monc.sync.SyncMonClient`: the monitor client's
+core and the protocol machines driven from blocking sockets in this thread, so a
+command pays neither for asyncio nor for the messenger (cephx or none; msgr2 in
 crc or secure mode, or msgr v1 with a monitor that has only a v1 address, e.g.
 ``-m v1:IP:PORT`` or ``-m IP:6789``, and with every monitor under
-``--asyncmsgr_connect_msgr=v1``). The output is the monitor's: ``status --format json`` prints the
-JSON the monitor returns to ``ceph status --format json``; the status text goes
-to stderr. Exit status as ``ceph``'s: 0, or the errno of a failed command
+``--asyncmsgr_connect_msgr=v1``). :func:`run_commands` does the same on asyncio
+with a :class:`~asyncmsgr.monc.client.MonClient` (same output, same exit status).
+
+The output is the monitor's: ``status --format json`` prints the JSON the
+monitor returns to ``ceph status --format json``; the status text goes to
+stderr. Exit status as ``ceph``'s: 0, or the errno of a failed command
 (``Error EINVAL: ...``), 13 when the monitors refuse our credentials, 1 when no
 monitor answers, a v1 monitor fails the authentication for another reason (no
 auth method in common) or the configuration is unusable, 2 for usage errors.
@@ -27,7 +32,6 @@ auth method in common) or the configuration is unusable, 2 for usage errors.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import json
 import os
@@ -35,22 +39,27 @@ import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from asyncmsgr.auth.base import AuthClient, parse_auth_methods
-from asyncmsgr.auth.cephx import CephxClient, CryptoKey, Keyring, KeyringError
+from asyncmsgr.auth.cephx.client import CephxClient
+from asyncmsgr.auth.keyring import CryptoKey, Keyring
 from asyncmsgr.auth.none import AuthNoneClient
-from asyncmsgr.errors import AsyncmsgrError
+from asyncmsgr.config import mode_options
+from asyncmsgr.errors import AsyncmsgrError, KeyringError
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
-from asyncmsgr.messenger import mode_options
-from asyncmsgr.monc.client import (
+from asyncmsgr.monc.conf import ClientSettings, ConfEnv, ConfError, load_client_settings
+from asyncmsgr.monc.core import (
+    CommandResult,
     MonAuthError,
-    MonClient,
     MonClientError,
     MonClientOptions,
     MonTimeout,
 )
-from asyncmsgr.monc.conf import ClientSettings, ConfEnv, ConfError, load_client_settings
+
+#: ``sync``: :class:`~asyncmsgr.monc.sync.SyncMonClient` (the default);
+#: ``asyncio``: :class:`~asyncmsgr.monc.client.MonClient` on an event loop.
+Driver = Literal["sync", "asyncio"]
 
 USAGE = __doc__.split("::", 1)[1].split("Configuration is read", 1)[0].rstrip() + "\n"
 
@@ -193,11 +202,10 @@ def _write_output(out: bytes, stdout: TextIO) -> None:
     stdout.flush()
 
 
-async def run_commands(settings: ClientSettings, commands: list[list[str]],
-                       stdout: TextIO, stderr: TextIO) -> int:
-    """Connect, run each command, print as ``ceph`` does; the exit status."""
+def client_options(settings: ClientSettings) -> tuple[float, MonClientOptions]:
+    """(connect timeout, the ``mon_client_*`` options) from the settings."""
     timeout = settings.connect_timeout or settings.client_mount_timeout
-    options = MonClientOptions(
+    return timeout, MonClientOptions(
         hunt_interval=settings.mon_client_hunt_interval,
         hunt_parallel=settings.mon_client_hunt_parallel,
         ping_interval=settings.mon_client_ping_interval,
@@ -205,27 +213,78 @@ async def run_commands(settings: ClientSettings, commands: list[list[str]],
         mount_timeout=timeout,
         op_timeout=settings.rados_mon_op_timeout,
         hostname=socket.gethostname().split(".")[0])
+
+
+def connect_error_status(exc: MonClientError, stderr: TextIO) -> int:
+    """Print what ``ceph`` prints when connecting failed; its exit status."""
+    if isinstance(exc, MonAuthError):
+        if exc.msgr_v1 and exc.result not in (-errno.EACCES, -errno.EPERM):
+            # librados over v1 returns the mon's error (e.g. EOPNOTSUPP: no method
+            # in common), which ``ceph`` prints and exits 1 for, as for a timeout
+            print(f"[errno {-exc.result}] error connecting to the cluster", file=stderr)
+            print(f"asyncmsgr: {exc}", file=stderr)
+            return 1
+        print("[errno 13] RADOS permission denied (error connecting to the cluster)",
+              file=stderr)
+        print(f"asyncmsgr: {exc}", file=stderr)
+        return errno.EACCES
+    print("[errno 110] RADOS timed out (error connecting to the cluster)", file=stderr)
+    print(f"asyncmsgr: {exc}", file=stderr)
+    return 1
+
+
+def result_status(res: CommandResult, stdout: TextIO, stderr: TextIO) -> int:
+    """Print a command's result as ``ceph`` does; 0 or the errno of a failure."""
+    _write_output(res.outbuf, stdout)
+    if res.r < 0:
+        name = errno.errorcode.get(-res.r, "Unknown")
+        print(f"Error {name}: {res.rs}", file=stderr)
+        return -res.r
+    if res.rs:
+        print(res.rs, file=stderr)
+    return 0
+
+
+def run_commands_sync(settings: ClientSettings, commands: list[list[str]],
+                      stdout: TextIO, stderr: TextIO) -> int:
+    """Connect, run each command, print as ``ceph`` does; the exit status.
+
+    Blocking, in this thread (:class:`~asyncmsgr.monc.sync.SyncMonClient`).
+    """
+    from asyncmsgr.monc.sync import SyncMonClient  # noqa: PLC0415  (start-up time)
+
+    timeout, options = client_options(settings)
+    with SyncMonClient(settings.mon_addrs, auth_client=make_auth_client(settings),
+                       config=settings.messenger_config, options=options) as monc:
+        try:
+            monc.connect(timeout)
+        except (MonAuthError, MonTimeout) as exc:
+            return connect_error_status(exc, stderr)
+        status = 0
+        for cmd in commands:
+            try:
+                res = monc.command(cmd)
+            except MonClientError as exc:
+                print(f"Error ETIMEDOUT: {exc}", file=stderr)
+                return errno.ETIMEDOUT
+            status = result_status(res, stdout, stderr) or status
+        return status
+
+
+async def run_commands(settings: ClientSettings, commands: list[list[str]],
+                       stdout: TextIO, stderr: TextIO) -> int:
+    """:func:`run_commands_sync` on the running event loop, with a
+    :class:`~asyncmsgr.monc.client.MonClient`."""
+    from asyncmsgr.monc.client import MonClient  # noqa: PLC0415  (start-up time)
+
+    timeout, options = client_options(settings)
     monc = MonClient(settings.mon_addrs, auth_client=make_auth_client(settings),
                      config=settings.messenger_config, options=options)
     try:
         try:
             await monc.connect(timeout)
-        except MonAuthError as exc:
-            if exc.msgr_v1 and exc.result not in (-errno.EACCES, -errno.EPERM):
-                # librados over v1 returns the mon's error (e.g. EOPNOTSUPP: no method
-                # in common), which ``ceph`` prints and exits 1 for, as for a timeout
-                print(f"[errno {-exc.result}] error connecting to the cluster", file=stderr)
-                print(f"asyncmsgr: {exc}", file=stderr)
-                return 1
-            print("[errno 13] RADOS permission denied (error connecting to the cluster)",
-                  file=stderr)
-            print(f"asyncmsgr: {exc}", file=stderr)
-            return errno.EACCES
-        except MonTimeout as exc:
-            print("[errno 110] RADOS timed out (error connecting to the cluster)",
-                  file=stderr)
-            print(f"asyncmsgr: {exc}", file=stderr)
-            return 1
+        except (MonAuthError, MonTimeout) as exc:
+            return connect_error_status(exc, stderr)
         status = 0
         for cmd in commands:
             try:
@@ -233,21 +292,21 @@ async def run_commands(settings: ClientSettings, commands: list[list[str]],
             except MonClientError as exc:
                 print(f"Error ETIMEDOUT: {exc}", file=stderr)
                 return errno.ETIMEDOUT
-            _write_output(res.outbuf, stdout)
-            if res.r < 0:
-                name = errno.errorcode.get(-res.r, "Unknown")
-                print(f"Error {name}: {res.rs}", file=stderr)
-                status = -res.r
-            elif res.rs:
-                print(res.rs, file=stderr)
+            status = result_status(res, stdout, stderr) or status
         return status
     finally:
         await monc.shutdown()
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
-         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
-    """``asyncmsgr ceph ARGS``; returns the exit status."""
+         stdout: TextIO | None = None, stderr: TextIO | None = None,
+         driver: Driver = "sync") -> int:
+    """``asyncmsgr ceph ARGS``; returns the exit status.
+
+    ``driver``: ``sync`` (blocking sockets, the default) or ``asyncio`` (a
+    MonClient on an event loop, uvloop when ``asyncmsgr_use_uvloop`` and
+    installed); both print the same and exit the same.
+    """
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
     env = ConfEnv.from_os()
@@ -273,7 +332,12 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
               file=err)
         return 1
     try:
-        return asyncio.run(run_commands(settings, commands, out, err))
+        if driver == "asyncio":
+            from asyncmsgr.loop import run  # noqa: PLC0415  (start-up time)
+
+            return run(run_commands(settings, commands, out, err),
+                       config=settings.messenger_config)
+        return run_commands_sync(settings, commands, out, err)
     except ConfError as exc:
         print(f"asyncmsgr ceph: {exc}", file=err)
         return 1
@@ -289,5 +353,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=lambda args: 2)
 
 
-__all__ = ["build_command", "main", "make_auth_client", "register", "run_commands",
-           "split_tool_args"]
+__all__ = ["build_command", "client_options", "connect_error_status", "main",
+           "make_auth_client", "register", "result_status", "run_commands",
+           "run_commands_sync", "split_tool_args"]

@@ -5,7 +5,14 @@ line (``--ms_async_op_threads=2``, ``--ms-async-op-threads 2``,
 ``--asyncmsgr_embedded=false``) and from ``CEPH_ARGS``; they are taken out
 before argparse sees the rest and handed to the subcommand as ``args.config``
 (a :class:`~asyncmsgr.config.MessengerConfig`). ``asyncmsgr --help-config``
-lists them.
+lists them. Event loops run on uvloop when it is installed and
+``asyncmsgr_use_uvloop`` is true (the default; see :mod:`asyncmsgr.loop`).
+
+Subcommands live in their own modules, imported only when run (start-up time is
+most of a one-shot command's wall time): :data:`SUBCOMMANDS` maps each name to
+its module, which has ``register(subparsers)`` (argparse, with a
+``func(args) -> int`` default) or, for a tool that parses its arguments the way
+Ceph's tools do (:data:`OWN_ARGUMENTS`), ``main(argv, environ) -> int``.
 
 Exit codes follow the tools' conventions: 0 success, 1 a check or operation
 failed, 2 usage errors (unknown option, unreadable input).
@@ -13,20 +20,39 @@ failed, 2 usage errors (unknown option, unreadable input).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 from asyncmsgr.config import ConfigError, config_help, parse_config_args
+
+if TYPE_CHECKING:
+    import argparse
+
+#: Subcommand name -> the module implementing it.
+SUBCOMMANDS: dict[str, str] = {
+    "decode": "asyncmsgr.cli.decode",
+    "bench": "asyncmsgr.cli.bench",
+    "stress": "asyncmsgr.cli.stress",
+    "ceph": "asyncmsgr.cli.ceph",
+    "osdmaptool": "asyncmsgr.cli.osdmaptool",
+    "rados": "asyncmsgr.cli.rados",
+}
+#: Subcommands that read their own arguments (Ceph's rules: ceph.conf, -c, -m, -k
+#: ...): ``module.main(argv, environ)`` runs before argparse is even imported.
+OWN_ARGUMENTS = frozenset({"ceph", "osdmaptool", "rados"})
 
 _EPILOG = ("Messenger options such as --ms_async_op_threads=2 or --asyncmsgr_embedded=false "
            "are accepted by every command (also from CEPH_ARGS); "
            "see 'asyncmsgr --help-config'.")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered (or only ``only``)."""
+    import argparse  # noqa: PLC0415  (not needed by the OWN_ARGUMENTS tools)
+
     parser = argparse.ArgumentParser(
         prog="asyncmsgr",
         description="Ceph's AsyncMessenger in Python: wire tools and benchmarks.",
@@ -34,15 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--help-config", action="store_true",
                         help="list the messenger options (--ms_*, --asyncmsgr_*) and exit")
-    # Imported here so that ``asyncmsgr ceph`` starts without the benchmark and
-    # stress machinery (start-up time is part of its performance target).
-    from asyncmsgr.cli import bench, ceph, decode, stress  # noqa: PLC0415
-
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    decode.register(sub)
-    bench.register(sub)
-    stress.register(sub)
-    ceph.register(sub)
+    for name, module in SUBCOMMANDS.items():
+        if only is None or name == only:
+            import_module(module).register(sub)
     return parser
 
 
@@ -55,16 +76,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     """
     args_in = list(sys.argv[1:] if argv is None else argv)
     environ = os.environ if env is None else env
-    if args_in[:1] == ["ceph"]:  # Ceph's own argument rules (ceph.conf, -c, -m, -k ...)
-        from asyncmsgr.cli import ceph  # noqa: PLC0415  (start-up time, see above)
-
-        return ceph.main(args_in[1:], environ)
-    if args_in[:1] == ["rados"]:  # the rados tool's own argument rules
-        return __import__("asyncmsgr.cli.rados", fromlist=["main"]).main(args_in[1:], environ)
-    if args_in[:1] == ["osdmaptool"]:  # osdmaptool's own argument rules
-        from asyncmsgr.cli import osdmaptool  # noqa: PLC0415  (start-up time, see above)
-
-        return osdmaptool.main(args_in[1:])
+    if args_in and args_in[0] in OWN_ARGUMENTS:
+        status: int = import_module(SUBCOMMANDS[args_in[0]]).main(args_in[1:], environ)
+        return status
     head = args_in[:args_in.index("--")] if "--" in args_in else args_in
     if "--help-config" in head:
         sys.stdout.write(config_help())
@@ -76,7 +90,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print("asyncmsgr: see 'asyncmsgr --help-config' for the messenger options",
               file=sys.stderr)
         return 2
-    parser = build_parser()
+    first = next((a for a in rest if not a.startswith("-")), None)
+    parser = build_parser(first if first in SUBCOMMANDS else None)
     try:
         args = parser.parse_args(rest)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
@@ -86,7 +101,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print("asyncmsgr: error: a command is required", file=sys.stderr)
         return 2
     args.config = config
-    status: int = args.func(args)
+    from asyncmsgr.loop import loop_policy  # noqa: PLC0415  (asyncio users only)
+
+    with loop_policy(config):  # asyncio.run() in the subcommand: uvloop if asked and there
+        status = args.func(args)
     return status
 
 

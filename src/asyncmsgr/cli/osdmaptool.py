@@ -25,12 +25,13 @@ import math
 import re
 import struct
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from asyncmsgr.crush.map import CRUSH_ITEM_NONE, CrushMap
 from asyncmsgr.errors import DecodeError
+from asyncmsgr.osd.crush_edit import CrushEditError, adjust_item_weightf
 from asyncmsgr.osd.incremental import Incremental
 from asyncmsgr.osd.mapcommon import CEPH_OSD_IN, CEPH_OSD_OUT, CEPH_OSD_UP
 from asyncmsgr.osd.osdmap import OSDMap
@@ -182,7 +183,7 @@ def _parse(argv: Sequence[str], err: TextIO) -> _Args:
         key = _norm(name)
         if a == key:
             if i + 1 >= len(items):
-                print(f"Option {name} requires an argument.", file=err)
+                print(f"Option {items[i]} requires an argument.", file=err)
                 raise _Exit(1)
             value = items[i + 1]
             del items[i:i + 2]
@@ -346,14 +347,21 @@ def _read(path: str, err: TextIO) -> bytes | None:
 def _mark(m: OSDMap, a: _Args, out: TextIO, err: TextIO) -> None:
     if a.mark_up_in:
         print("marking all OSDs up and in", file=out)
-        zero = [i for i in range(m.max_osd) if crush_item_weight(m.crush, i) == 0]
-        if zero:
-            print(f"{ME}: --mark-up-in would give osd.{zero[0]} CRUSH weight 1.0, "
-                  "which asyncmsgr osdmaptool cannot do", file=err)
-            raise _Exit(2)
+        crush = m.crush
+        reweighted = False
         for i in range(m.max_osd):
             m.osd_state[i] |= CEPH_OSD_UP
             m.set_weight(i, CEPH_OSD_IN)
+            if crush_item_weight(crush, i) == 0:
+                try:
+                    crush, _ = adjust_item_weightf(crush, i, 1.0)
+                except CrushEditError as exc:
+                    print(f"{ME}: --mark-up-in cannot give osd.{i} CRUSH weight 1.0: {exc}",
+                          file=err)
+                    raise _Exit(2) from exc
+                reweighted = True
+        if reweighted:
+            m.set_crush(crush)
     if 0 <= a.marked_out < m.max_osd:
         print(f"marking OSD@{a.marked_out} as out", file=out)
         m.osd_state[a.marked_out] |= CEPH_OSD_UP
@@ -586,11 +594,22 @@ def _run(a: _Args, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def main(argv: Sequence[str]) -> int:
-    """``asyncmsgr osdmaptool ARGS``: run against the process's stdout/stderr."""
+def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
+    """``asyncmsgr osdmaptool ARGS``: run against the process's stdout/stderr.
+
+    ``environ`` is accepted for the CLI's own-arguments calling convention;
+    osdmaptool reads no environment.
+    """
     status = run(argv, sys.stdout, sys.stderr)
     sys.stdout.flush()
     return status
 
 
-__all__ = ["crush_item_weight", "main", "run"]
+def register(sub: Any) -> None:
+    """List ``osdmaptool`` in the top-level help (its arguments are parsed by :func:`main`)."""
+    p = sub.add_parser("osdmaptool", help="test placement on an OSDMap file, as Ceph's "
+                       "osdmaptool does", add_help=False)
+    p.set_defaults(func=lambda args: 2)
+
+
+__all__ = ["crush_item_weight", "main", "register", "run"]

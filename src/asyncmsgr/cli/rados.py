@@ -29,7 +29,7 @@ import errno
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from asyncmsgr.monc.conf import ConfEnv
 from asyncmsgr.rados import IoCtx, Rados
@@ -292,4 +292,11 @@ def _main(argv: list[str], env: ConfEnv, io: Out, stdin: BinaryIO) -> int:
         return 1
 
 
-__all__ = ["DEFAULT_OP_SIZE", "EXIT_EINVAL", "Out", "Tool", "main"]
+def register(sub: Any) -> None:
+    """List ``rados`` in the top-level help (its arguments are parsed by :func:`main`)."""
+    p = sub.add_parser("rados", help="object I/O as Ceph's rados tool: put, get, ls, stat, "
+                       "xattrs, omap, bench ...", add_help=False)
+    p.set_defaults(func=lambda args: 2)
+
+
+__all__ = ["DEFAULT_OP_SIZE", "EXIT_EINVAL", "Out", "Tool", "main", "register"]

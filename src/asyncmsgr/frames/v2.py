@@ -1,4 +1,4 @@
-"""msgr2 frame payloads: the banner, tags 1-22 as frozen dataclasses, MESSAGE.
+"""msgr2 frame payloads: the banner, tags 1-22 as frozen records, MESSAGE.
 
 A control frame is one segment (alignment 8) whose bytes are the plain
 concatenation of its fields, encoded as if the peer had ``MSG_ADDR2 |
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import ClassVar, Self
 
 from asyncmsgr.errors import BannerMismatch, DecodeError, EncodeError, UnknownTag
 from asyncmsgr.features import CEPH_MSGR2_REQUIRED_FEATURES, CEPH_MSGR2_SUPPORTED_FEATURES
 from asyncmsgr.message import MsgHeader2
+from asyncmsgr.record import Record
 from asyncmsgr.types import Buffer, EntityAddr, EntityAddrVec, UTime
 from asyncmsgr.wire.buffer import Reader, Writer, pull_u32_item, push_u32_item
 from asyncmsgr.wire.codecs import (
@@ -144,6 +144,8 @@ AUTH_CEPHX = 2
 #: CLIENT_IDENT / SERVER_IDENT flag: the session is lossy.
 CEPH_MSG_CONNECT_LOSSY = 1
 
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
 
 def _pull_small_u32_list(r: Reader, what: str) -> tuple[int, ...]:
     n = r.pull_count(4, what)
@@ -152,11 +154,12 @@ def _pull_small_u32_list(r: Reader, what: str) -> tuple[int, ...]:
     return tuple(pull_u32_item(r) for _ in range(n))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ControlFrame:
+class ControlFrame(Record):
     """Base of the single-segment frames; subclasses define fields and codecs."""
 
     TAG: ClassVar[Tag]
+
+    __slots__ = ()
 
     def encode_payload(self) -> bytes:
         """The segment bytes."""
@@ -180,13 +183,18 @@ class ControlFrame:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class HelloFrame(ControlFrame):
     """HELLO: my entity type and the peer's address as I see it."""
 
     TAG: ClassVar[Tag] = Tag.HELLO
     entity_type: int
     peer_addr: EntityAddr
+
+    __slots__ = ("entity_type", "peer_addr")
+
+    def __init__(self, *, entity_type: int, peer_addr: EntityAddr) -> None:
+        _set(self, "entity_type", entity_type)
+        _set(self, "peer_addr", peer_addr)
 
     def _push(self, w: Writer) -> None:
         w.push_u8(self.entity_type)
@@ -197,7 +205,6 @@ class HelloFrame(ControlFrame):
         return cls(entity_type=r.pull_u8(), peer_addr=pull_entity_addr(r))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthRequestFrame(ControlFrame):
     """AUTH_REQUEST: method, preferred connection modes, method payload."""
 
@@ -205,6 +212,14 @@ class AuthRequestFrame(ControlFrame):
     method: int
     preferred_modes: tuple[int, ...]
     auth_payload: bytes
+
+    __slots__ = ("auth_payload", "method", "preferred_modes")
+
+    def __init__(self, *, method: int, preferred_modes: tuple[int, ...],
+                 auth_payload: bytes) -> None:
+        _set(self, "method", method)
+        _set(self, "preferred_modes", preferred_modes)
+        _set(self, "auth_payload", auth_payload)
 
     def _push(self, w: Writer) -> None:
         w.push_u32(self.method)
@@ -218,7 +233,6 @@ class AuthRequestFrame(ControlFrame):
         return cls(method=method, preferred_modes=modes, auth_payload=r.pull_blob())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthBadMethodFrame(ControlFrame):
     """AUTH_BAD_METHOD: the rejected method, the error and what is allowed."""
 
@@ -227,6 +241,15 @@ class AuthBadMethodFrame(ControlFrame):
     result: int
     allowed_methods: tuple[int, ...]
     allowed_modes: tuple[int, ...]
+
+    __slots__ = ("allowed_methods", "allowed_modes", "method", "result")
+
+    def __init__(self, *, method: int, result: int, allowed_methods: tuple[int, ...],
+                 allowed_modes: tuple[int, ...]) -> None:
+        _set(self, "method", method)
+        _set(self, "result", result)
+        _set(self, "allowed_methods", allowed_methods)
+        _set(self, "allowed_modes", allowed_modes)
 
     def _push(self, w: Writer) -> None:
         w.push_u32(self.method)
@@ -244,13 +267,17 @@ class AuthBadMethodFrame(ControlFrame):
                    allowed_modes=modes)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthReplyMoreFrame(ControlFrame):
     """AUTH_REPLY_MORE: the next server step of a multi-round method."""
 
     TAG: ClassVar[Tag] = Tag.AUTH_REPLY_MORE
     auth_payload: bytes
 
+    __slots__ = ("auth_payload",)
+
+    def __init__(self, *, auth_payload: bytes) -> None:
+        _set(self, "auth_payload", auth_payload)
+
     def _push(self, w: Writer) -> None:
         w.push_blob(self.auth_payload)
 
@@ -259,13 +286,17 @@ class AuthReplyMoreFrame(ControlFrame):
         return cls(auth_payload=r.pull_blob())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthRequestMoreFrame(ControlFrame):
     """AUTH_REQUEST_MORE: the client's answer to AUTH_REPLY_MORE."""
 
     TAG: ClassVar[Tag] = Tag.AUTH_REQUEST_MORE
     auth_payload: bytes
 
+    __slots__ = ("auth_payload",)
+
+    def __init__(self, *, auth_payload: bytes) -> None:
+        _set(self, "auth_payload", auth_payload)
+
     def _push(self, w: Writer) -> None:
         w.push_blob(self.auth_payload)
 
@@ -274,7 +305,6 @@ class AuthRequestMoreFrame(ControlFrame):
         return cls(auth_payload=r.pull_blob())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthDoneFrame(ControlFrame):
     """AUTH_DONE: global id, chosen connection mode, final method payload."""
 
@@ -282,6 +312,13 @@ class AuthDoneFrame(ControlFrame):
     global_id: int
     con_mode: int
     auth_payload: bytes
+
+    __slots__ = ("auth_payload", "con_mode", "global_id")
+
+    def __init__(self, *, global_id: int, con_mode: int, auth_payload: bytes) -> None:
+        _set(self, "global_id", global_id)
+        _set(self, "con_mode", con_mode)
+        _set(self, "auth_payload", auth_payload)
 
     def _push(self, w: Writer) -> None:
         w.push_u64(self.global_id)
@@ -295,12 +332,16 @@ class AuthDoneFrame(ControlFrame):
         return cls(global_id=gid, con_mode=mode, auth_payload=r.pull_blob())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AuthSignatureFrame(ControlFrame):
     """AUTH_SIGNATURE: HMAC-SHA256 of the pre-auth bytes received (32 raw bytes)."""
 
     TAG: ClassVar[Tag] = Tag.AUTH_SIGNATURE
     signature: bytes
+
+    __slots__ = ("signature",)
+
+    def __init__(self, *, signature: bytes) -> None:
+        _set(self, "signature", signature)
 
     def _push(self, w: Writer) -> None:
         if len(self.signature) != SIGNATURE_LEN:
@@ -312,7 +353,6 @@ class AuthSignatureFrame(ControlFrame):
         return cls(signature=r.pull_bytes(SIGNATURE_LEN))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ClientIdentFrame(ControlFrame):
     """CLIENT_IDENT: who the client is and what it wants (new session)."""
 
@@ -325,6 +365,20 @@ class ClientIdentFrame(ControlFrame):
     required_features: int
     flags: int
     cookie: int
+
+    __slots__ = ("addrs", "cookie", "flags", "gid", "global_seq", "required_features",
+                 "supported_features", "target_addr")
+
+    def __init__(self, *, addrs: EntityAddrVec, target_addr: EntityAddr, gid: int, global_seq: int,
+                 supported_features: int, required_features: int, flags: int, cookie: int) -> None:
+        _set(self, "addrs", addrs)
+        _set(self, "target_addr", target_addr)
+        _set(self, "gid", gid)
+        _set(self, "global_seq", global_seq)
+        _set(self, "supported_features", supported_features)
+        _set(self, "required_features", required_features)
+        _set(self, "flags", flags)
+        _set(self, "cookie", cookie)
 
     def _push(self, w: Writer) -> None:
         push_entity_addrvec(w, self.addrs)
@@ -346,7 +400,6 @@ class ClientIdentFrame(ControlFrame):
                    cookie=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerIdentFrame(ControlFrame):
     """SERVER_IDENT: the server's identity; a new session is established."""
 
@@ -358,6 +411,19 @@ class ServerIdentFrame(ControlFrame):
     required_features: int
     flags: int
     cookie: int
+
+    __slots__ = ("addrs", "cookie", "flags", "gid", "global_seq", "required_features",
+                 "supported_features")
+
+    def __init__(self, *, addrs: EntityAddrVec, gid: int, global_seq: int, supported_features: int,
+                 required_features: int, flags: int, cookie: int) -> None:
+        _set(self, "addrs", addrs)
+        _set(self, "gid", gid)
+        _set(self, "global_seq", global_seq)
+        _set(self, "supported_features", supported_features)
+        _set(self, "required_features", required_features)
+        _set(self, "flags", flags)
+        _set(self, "cookie", cookie)
 
     def _push(self, w: Writer) -> None:
         push_entity_addrvec(w, self.addrs)
@@ -376,12 +442,16 @@ class ServerIdentFrame(ControlFrame):
                    flags=r.pull_u64(), cookie=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class IdentMissingFeaturesFrame(ControlFrame):
     """IDENT_MISSING_FEATURES: features the server requires and we lack."""
 
     TAG: ClassVar[Tag] = Tag.IDENT_MISSING_FEATURES
     features: int
+
+    __slots__ = ("features",)
+
+    def __init__(self, *, features: int) -> None:
+        _set(self, "features", features)
 
     def _push(self, w: Writer) -> None:
         w.push_u64(self.features)
@@ -391,7 +461,6 @@ class IdentMissingFeaturesFrame(ControlFrame):
         return cls(features=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionReconnectFrame(ControlFrame):
     """SESSION_RECONNECT: resume a lossless session after a fault."""
 
@@ -402,6 +471,17 @@ class SessionReconnectFrame(ControlFrame):
     global_seq: int
     connect_seq: int
     msg_seq: int
+
+    __slots__ = ("addrs", "client_cookie", "connect_seq", "global_seq", "msg_seq", "server_cookie")
+
+    def __init__(self, *, addrs: EntityAddrVec, client_cookie: int, server_cookie: int,
+                 global_seq: int, connect_seq: int, msg_seq: int) -> None:
+        _set(self, "addrs", addrs)
+        _set(self, "client_cookie", client_cookie)
+        _set(self, "server_cookie", server_cookie)
+        _set(self, "global_seq", global_seq)
+        _set(self, "connect_seq", connect_seq)
+        _set(self, "msg_seq", msg_seq)
 
     def _push(self, w: Writer) -> None:
         push_entity_addrvec(w, self.addrs)
@@ -419,12 +499,16 @@ class SessionReconnectFrame(ControlFrame):
                    msg_seq=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionResetFrame(ControlFrame):
     """SESSION_RESET: the server has no such session (``full``: drop the queue too)."""
 
     TAG: ClassVar[Tag] = Tag.SESSION_RESET
     full: bool
+
+    __slots__ = ("full",)
+
+    def __init__(self, *, full: bool) -> None:
+        _set(self, "full", full)
 
     def _push(self, w: Writer) -> None:
         w.push_bool(self.full)
@@ -434,12 +518,16 @@ class SessionResetFrame(ControlFrame):
         return cls(full=r.pull_bool())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionRetryFrame(ControlFrame):
     """SESSION_RETRY: reconnect again with a higher connect_seq."""
 
     TAG: ClassVar[Tag] = Tag.SESSION_RETRY
     connect_seq: int
+
+    __slots__ = ("connect_seq",)
+
+    def __init__(self, *, connect_seq: int) -> None:
+        _set(self, "connect_seq", connect_seq)
 
     def _push(self, w: Writer) -> None:
         w.push_u64(self.connect_seq)
@@ -449,12 +537,16 @@ class SessionRetryFrame(ControlFrame):
         return cls(connect_seq=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionRetryGlobalFrame(ControlFrame):
     """SESSION_RETRY_GLOBAL: reconnect again with a higher global_seq."""
 
     TAG: ClassVar[Tag] = Tag.SESSION_RETRY_GLOBAL
     global_seq: int
+
+    __slots__ = ("global_seq",)
+
+    def __init__(self, *, global_seq: int) -> None:
+        _set(self, "global_seq", global_seq)
 
     def _push(self, w: Writer) -> None:
         w.push_u64(self.global_seq)
@@ -464,12 +556,16 @@ class SessionRetryGlobalFrame(ControlFrame):
         return cls(global_seq=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SessionReconnectOkFrame(ControlFrame):
     """SESSION_RECONNECT_OK: resumed; ``msg_seq`` is the last seq the server got."""
 
     TAG: ClassVar[Tag] = Tag.SESSION_RECONNECT_OK
     msg_seq: int
+
+    __slots__ = ("msg_seq",)
+
+    def __init__(self, *, msg_seq: int) -> None:
+        _set(self, "msg_seq", msg_seq)
 
     def _push(self, w: Writer) -> None:
         w.push_u64(self.msg_seq)
@@ -479,11 +575,12 @@ class SessionReconnectOkFrame(ControlFrame):
         return cls(msg_seq=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class WaitFrame(ControlFrame):
     """WAIT: lost a connection race; back off and reconnect later."""
 
     TAG: ClassVar[Tag] = Tag.WAIT
+
+    __slots__ = ()
 
     def _push(self, w: Writer) -> None:
         pass
@@ -493,13 +590,17 @@ class WaitFrame(ControlFrame):
         return cls()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Keepalive2Frame(ControlFrame):
     """KEEPALIVE2: the sender's timestamp, echoed by KEEPALIVE2_ACK."""
 
     TAG: ClassVar[Tag] = Tag.KEEPALIVE2
     timestamp: UTime
 
+    __slots__ = ("timestamp",)
+
+    def __init__(self, *, timestamp: UTime) -> None:
+        _set(self, "timestamp", timestamp)
+
     def _push(self, w: Writer) -> None:
         push_utime(w, self.timestamp)
 
@@ -508,13 +609,17 @@ class Keepalive2Frame(ControlFrame):
         return cls(timestamp=pull_utime(r))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Keepalive2AckFrame(ControlFrame):
     """KEEPALIVE2_ACK: echo of a KEEPALIVE2 timestamp."""
 
     TAG: ClassVar[Tag] = Tag.KEEPALIVE2_ACK
     timestamp: UTime
 
+    __slots__ = ("timestamp",)
+
+    def __init__(self, *, timestamp: UTime) -> None:
+        _set(self, "timestamp", timestamp)
+
     def _push(self, w: Writer) -> None:
         push_utime(w, self.timestamp)
 
@@ -523,12 +628,16 @@ class Keepalive2AckFrame(ControlFrame):
         return cls(timestamp=pull_utime(r))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class AckFrame(ControlFrame):
     """ACK: cumulative acknowledgement of received message seqs."""
 
     TAG: ClassVar[Tag] = Tag.ACK
     seq: int
+
+    __slots__ = ("seq",)
+
+    def __init__(self, *, seq: int) -> None:
+        _set(self, "seq", seq)
 
     def _push(self, w: Writer) -> None:
         w.push_u64(self.seq)
@@ -538,13 +647,18 @@ class AckFrame(ControlFrame):
         return cls(seq=r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class CompressionRequestFrame(ControlFrame):
     """COMPRESSION_REQUEST (Quincy+; never send to a peer without banner bit 1)."""
 
     TAG: ClassVar[Tag] = Tag.COMPRESSION_REQUEST
     is_compress: bool
     preferred_methods: tuple[int, ...]
+
+    __slots__ = ("is_compress", "preferred_methods")
+
+    def __init__(self, *, is_compress: bool, preferred_methods: tuple[int, ...]) -> None:
+        _set(self, "is_compress", is_compress)
+        _set(self, "preferred_methods", preferred_methods)
 
     def _push(self, w: Writer) -> None:
         w.push_bool(self.is_compress)
@@ -557,13 +671,18 @@ class CompressionRequestFrame(ControlFrame):
                    preferred_methods=_pull_small_u32_list(r, "preferred_methods"))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class CompressionDoneFrame(ControlFrame):
     """COMPRESSION_DONE (Quincy+)."""
 
     TAG: ClassVar[Tag] = Tag.COMPRESSION_DONE
     is_compress: bool
     method: int
+
+    __slots__ = ("is_compress", "method")
+
+    def __init__(self, *, is_compress: bool, method: int) -> None:
+        _set(self, "is_compress", is_compress)
+        _set(self, "method", method)
 
     def _push(self, w: Writer) -> None:
         w.push_bool(self.is_compress)
@@ -588,15 +707,23 @@ CONTROL_FRAMES: dict[Tag, type[ControlFrame]] = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageFrame:
+class MessageFrame(Record):
     """MESSAGE: ``ceph_msg_header2`` plus front, middle and data (views, not copies)."""
 
     TAG: ClassVar[Tag] = Tag.MESSAGE
     header: MsgHeader2
-    front: Buffer = b""
-    middle: Buffer = b""
-    data: Buffer = b""
+    front: Buffer
+    middle: Buffer
+    data: Buffer
+
+    __slots__ = ("data", "front", "header", "middle")
+
+    def __init__(self, *, header: MsgHeader2, front: Buffer = b"", middle: Buffer = b"",
+                 data: Buffer = b"") -> None:
+        _set(self, "header", header)
+        _set(self, "front", front)
+        _set(self, "middle", middle)
+        _set(self, "data", data)
 
     def segments(self) -> tuple[Buffer, Buffer, Buffer, Buffer]:
         """The four segments in wire order (header encoded)."""
@@ -606,13 +733,20 @@ class MessageFrame:
 Frame = ControlFrame | MessageFrame
 
 
-@dataclass(frozen=True, slots=True)
-class FrameSpec:
+class FrameSpec(Record):
     """What to hand the assembler: tag, segments and their alignments."""
 
     tag: int
     segments: tuple[Buffer, ...]
-    alignments: tuple[int, ...] = field(default=(DEFAULT_ALIGNMENT,))
+    alignments: tuple[int, ...]
+
+    __slots__ = ("alignments", "segments", "tag")
+
+    def __init__(self, tag: int, segments: tuple[Buffer, ...],
+                 alignments: tuple[int, ...] = (DEFAULT_ALIGNMENT,)) -> None:
+        _set(self, "tag", tag)
+        _set(self, "segments", segments)
+        _set(self, "alignments", alignments)
 
 
 def frame_spec(frame: Frame) -> FrameSpec:

@@ -47,11 +47,9 @@ Behaviour checked against Pacific 16.2.15's ``ceph-conf`` and ``monmaptool``
 from __future__ import annotations
 
 import os
-import platform
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Self
 
 from asyncmsgr.config import (
@@ -74,6 +72,7 @@ from asyncmsgr.monc.monhost import (
     parse_mon_host,
     str_list_delims,
 )
+from asyncmsgr.record import Record
 from asyncmsgr.types import (
     AddrType,
     AuthName,
@@ -82,6 +81,8 @@ from asyncmsgr.types import (
     EntityType,
     entity_type_str,
 )
+
+_assign = object.__setattr__  # what a frozen class's __init__ assigns with
 
 #: Pacific's ``conf`` search list when neither ``-c`` nor ``CEPH_CONF`` is given.
 DEFAULT_CONF_SEARCH = ("$data_dir/config, /etc/ceph/$cluster.conf, "
@@ -122,6 +123,16 @@ _META_RE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 # --- environment ------------------------------------------------------------------
 
+def _node_name() -> str:
+    """``platform.node()`` without importing :mod:`platform` (start-up time)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import platform  # noqa: PLC0415  (no os.uname: not POSIX)
+
+    return platform.node()
+
+
 def _read_os_file(path: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as f:
@@ -130,26 +141,36 @@ def _read_os_file(path: str) -> str | None:
         return None
 
 
-@dataclass(frozen=True, kw_only=True)
-class ConfEnv:
+class ConfEnv(Record):
     """What the configuration layer may know of the outside world."""
 
-    environ: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str]
     """Environment variables (``CEPH_ARGS``, ``CEPH_CONF``)."""
-    read_file: Callable[[str], str | None] = lambda _path: None
+    read_file: Callable[[str], str | None]
     """Returns a file's text, or None when it does not exist or cannot be read."""
-    hostname: str = "localhost"
+    hostname: str
     """Short host name, for ``$host``."""
-    home: str = "/root"
+    home: str
     """Home directory, for ``$home`` and ``~``."""
-    pid: int = 0
+    pid: int
     """Process id, for ``$pid``."""
+
+    __slots__ = ("environ", "home", "hostname", "pid", "read_file")
+
+    def __init__(self, *, environ: Mapping[str, str] | None = None,
+                 read_file: Callable[[str], str | None] = lambda _path: None,
+                 hostname: str = "localhost", home: str = "/root", pid: int = 0) -> None:
+        _assign(self, "environ", {} if environ is None else environ)
+        _assign(self, "read_file", read_file)
+        _assign(self, "hostname", hostname)
+        _assign(self, "home", home)
+        _assign(self, "pid", pid)
 
     @classmethod
     def from_os(cls) -> Self:
         """The real process environment and file system."""
         return cls(environ=dict(os.environ), read_file=_read_os_file,
-                   hostname=platform.node().split(".")[0] or "localhost",
+                   hostname=_node_name().split(".")[0] or "localhost",
                    home=os.path.expanduser("~"), pid=os.getpid())
 
 
@@ -160,11 +181,15 @@ def normalize_conf_key(key: str) -> str:
     return "_".join(key.split())
 
 
-@dataclass(frozen=True)
-class ConfFile:
+class ConfFile(Record):
     """A parsed ``ceph.conf``: section name -> normalised key -> raw value."""
 
     sections: Mapping[str, Mapping[str, str]]
+
+    __slots__ = ("sections",)
+
+    def __init__(self, sections: Mapping[str, Mapping[str, str]]) -> None:
+        _assign(self, "sections", sections)
 
     @classmethod
     def parse(cls, text: str, source: str = "<string>") -> ConfFile:
@@ -357,8 +382,7 @@ _VALUE_ARGS: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
-class ClientArgs:
+class ClientArgs(Record):
     """What a command line (and ``CEPH_ARGS``) said, before any file is read."""
 
     values: Mapping[str, str]
@@ -366,6 +390,12 @@ class ClientArgs:
     option given (normalised names), the last occurrence winning."""
     rest: tuple[str, ...]
     """Arguments that are not configuration (for the tool), ``--`` included."""
+
+    __slots__ = ("rest", "values")
+
+    def __init__(self, *, values: Mapping[str, str], rest: tuple[str, ...]) -> None:
+        _assign(self, "values", values)
+        _assign(self, "rest", rest)
 
 
 def _is_option_name(name: str) -> bool:
@@ -456,8 +486,7 @@ def _parse_name(values: Mapping[str, str], order: Sequence[str]) -> AuthName:
 
 # --- settings --------------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True)
-class ClientSettings:
+class ClientSettings(Record):
     """Everything a mon client needs from ``ceph.conf`` and its arguments."""
 
     cluster: str
@@ -481,10 +510,31 @@ class ClientSettings:
     """``--connect-timeout`` (the ``ceph`` CLI's), seconds, or None."""
     messenger_config: MessengerConfig
     """The ``ms_*`` (and other messenger) options as a :class:`MessengerConfig`."""
-    rest: tuple[str, ...] = ()
+    rest: tuple[str, ...]
     """Arguments that were not configuration."""
-    metavariables: Mapping[str, str] = field(default_factory=dict)
+    metavariables: Mapping[str, str]
     """The built-in ``$cluster``, ``$name``, ``$host``, ... values used."""
+
+    __slots__ = ("cluster", "conf_path", "connect_timeout", "key", "keyfile", "keyring_paths",
+                 "messenger_config", "metavariables", "mon_hosts", "name", "options", "rest")
+
+    def __init__(self, *, cluster: str, name: AuthName, conf_path: str | None,
+                 options: Mapping[str, str], mon_hosts: MonHosts, keyring_paths: tuple[str, ...],
+                 key: str | None, keyfile: str | None, connect_timeout: float | None,
+                 messenger_config: MessengerConfig, rest: tuple[str, ...] = (),
+                 metavariables: Mapping[str, str] | None = None) -> None:
+        _assign(self, "cluster", cluster)
+        _assign(self, "name", name)
+        _assign(self, "conf_path", conf_path)
+        _assign(self, "options", options)
+        _assign(self, "mon_hosts", mon_hosts)
+        _assign(self, "keyring_paths", keyring_paths)
+        _assign(self, "key", key)
+        _assign(self, "keyfile", keyfile)
+        _assign(self, "connect_timeout", connect_timeout)
+        _assign(self, "messenger_config", messenger_config)
+        _assign(self, "rest", rest)
+        _assign(self, "metavariables", {} if metavariables is None else metavariables)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """An option's value: set, else Pacific's default (for known ones), else ``default``."""
@@ -515,7 +565,7 @@ class ClientSettings:
 
     def resolve_mons(self, resolver: Callable[[str], Sequence[str]]) -> ClientSettings:
         """A copy with host names in ``mon_host`` resolved through ``resolver``."""
-        return replace(self, mon_hosts=self.mon_hosts.resolve(resolver))
+        return self.replace(mon_hosts=self.mon_hosts.resolve(resolver))
 
     @property
     def auth_client_required(self) -> list[str]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
 from asyncmsgr.errors import AsyncmsgrError
+from asyncmsgr.record import Record
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec
+
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 CEPH_MON_PORT_IANA = 3300
 CEPH_MON_PORT_LEGACY = 6789
@@ -24,12 +26,17 @@ class ConfError(AsyncmsgrError, ValueError):
     """A configuration file, argument or ``mon_host`` that Ceph would refuse."""
 
 
-@dataclass(frozen=True, slots=True)
-class InitialMon:
+class InitialMon(Record):
     """One monitor of the initial monmap: its name and addresses."""
 
     name: str
     addrs: EntityAddrVec
+
+    __slots__ = ("addrs", "name")
+
+    def __init__(self, name: str, addrs: EntityAddrVec) -> None:
+        _set(self, "name", name)
+        _set(self, "addrs", addrs)
 
     def __str__(self) -> str:
         return f"{self.addrs} mon.{self.name}"
@@ -123,16 +130,23 @@ def str_list_delims(text: str, delims: str) -> list[str]:
     return [p for p in re.split("[" + re.escape(delims) + "]+", text) if p]
 
 
-@dataclass(frozen=True, slots=True)
-class MonHosts:
+class MonHosts(Record):
     """The result of reading ``mon_host``: monitors and names still to resolve."""
 
     mons: tuple[InitialMon, ...]
     """Monitors whose addresses are known."""
-    unresolved: tuple[str, ...] = ()
+    unresolved: tuple[str, ...]
     """``host`` or ``host:port`` entries waiting for :meth:`resolve`."""
-    for_mkfs: bool = False
+    for_mkfs: bool
     """Built with ``for_mkfs`` rules (as ``monmaptool --generate``)."""
+
+    __slots__ = ("for_mkfs", "mons", "unresolved")
+
+    def __init__(self, mons: tuple[InitialMon, ...], unresolved: tuple[str, ...] = (),
+                 for_mkfs: bool = False) -> None:
+        _set(self, "mons", mons)
+        _set(self, "unresolved", unresolved)
+        _set(self, "for_mkfs", for_mkfs)
 
     def resolve(self, resolver: Callable[[str], Sequence[str]]) -> MonHosts:
         """Resolve host names: ``resolver(host)`` returns IP literals.

@@ -8,87 +8,124 @@ bookkeeping (:class:`MessagesAcked`, :class:`KeepaliveAck`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from asyncmsgr.message import Message
+from asyncmsgr.record import Record
 from asyncmsgr.types import UTime
 
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Connected:
+
+class Connected(Record):
     """Outgoing session established or re-established (``queue_connect``)."""
 
     reconnect: bool
     """True when an existing session resumed (RECONNECT_OK)."""
 
+    __slots__ = ("reconnect",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Accepted:
+    def __init__(self, *, reconnect: bool) -> None:
+        _set(self, "reconnect", reconnect)
+
+
+class Accepted(Record):
     """Incoming session established or re-established (``queue_accept``)."""
 
     reconnect: bool
 
+    __slots__ = ("reconnect",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessageReceived:
+    def __init__(self, *, reconnect: bool) -> None:
+        _set(self, "reconnect", reconnect)
+
+
+class MessageReceived(Record):
     """A message arrived, in order; the I/O layer preprocesses and dispatches it."""
 
     message: Message
 
+    __slots__ = ("message",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessagesAcked:
+    def __init__(self, *, message: Message) -> None:
+        _set(self, "message", message)
+
+
+class MessagesAcked(Record):
     """The peer acknowledged these messages (lossless sessions)."""
 
     messages: tuple[Message, ...]
 
+    __slots__ = ("messages",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MessagesDropped:
+    def __init__(self, *, messages: tuple[Message, ...]) -> None:
+        _set(self, "messages", messages)
+
+
+class MessagesDropped(Record):
     """Queued messages discarded (stop, lossy fault, session reset)."""
 
     messages: tuple[Message, ...]
 
+    __slots__ = ("messages",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class KeepaliveAck:
+    def __init__(self, *, messages: tuple[Message, ...]) -> None:
+        _set(self, "messages", messages)
+
+
+class KeepaliveAck(Record):
     """A KEEPALIVE2_ACK echoed ``timestamp``."""
 
     timestamp: UTime
 
+    __slots__ = ("timestamp",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CloseSocket:
+    def __init__(self, *, timestamp: UTime) -> None:
+        _set(self, "timestamp", timestamp)
+
+
+class CloseSocket(Record):
     """Close the current socket (fault or stop); ``reason`` is for logs."""
 
     reason: str
 
+    __slots__ = ("reason",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NeedConnect:
+    def __init__(self, *, reason: str) -> None:
+        _set(self, "reason", reason)
+
+
+class NeedConnect(Record):
     """Open a new socket at monotonic time ``at`` and call ``connection_made``."""
 
     at: float
 
+    __slots__ = ("at",)
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResetSession:
+    def __init__(self, *, at: float) -> None:
+        _set(self, "at", at)
+
+
+class ResetSession(Record):
     """The connection failed for good with possible loss (``queue_reset``)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RemoteReset:
+
+class RemoteReset(Record):
     """The peer lost our session; queues were discarded (``queue_remote_reset``)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Refused:
+
+class Refused(Record):
     """A connect attempt was refused (``queue_refused``)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Stopped:
+
+class Stopped(Record):
     """The connection is closed for good (state CLOSED)."""
+
+    __slots__ = ()
 
 
 Event = (Connected | Accepted | MessageReceived | MessagesAcked | MessagesDropped

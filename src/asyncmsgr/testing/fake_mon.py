@@ -23,7 +23,6 @@ SIGSTOP stalls a daemon: nothing is read, answered or acknowledged until
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import itertools
 import json
@@ -119,8 +118,8 @@ class FakeMon(Dispatcher):
         The nonce is 0, as a real mon's, so ``-m v1:IP:PORT`` (nonce 0) reaches it:
         a msgr v1 client refuses a server whose banner names another nonce.
         """
-        cfg = dataclasses.replace(config or MessengerConfig(), asyncmsgr_embedded=False,
-                                  ms_async_op_threads=1)
+        cfg = (config or MessengerConfig()).replace(asyncmsgr_embedded=False,
+                                                    ms_async_op_threads=1)
         messenger = Messenger.create(EntityName(EntityType.MON, self.rank), config=cfg,
                                      auth_server=auth_server, nonce=0)
         messenger.set_policy(EntityType.CLIENT, Policy.stateless_server())

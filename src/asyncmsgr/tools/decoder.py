@@ -452,7 +452,7 @@ def _learn_peer(ctx: _Conn, d: str, frame: object) -> None:
 
 
 def _frame_detail(frame: object) -> str:
-    fields = getattr(frame, "__dataclass_fields__", {})
+    fields = getattr(frame, "_fields", ())
     parts = []
     for name in fields:
         value = getattr(frame, name)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import errno
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthRequest, ModeOptions
 from asyncmsgr.auth.cephx.crypto import challenge_key, dec_bl, enc_bl, pull_decrypted
@@ -51,6 +50,7 @@ from asyncmsgr.auth.none import AUTH_MODE_MON, encode_none_payload
 from asyncmsgr.crypto.onwire import CONNECTION_SECRET_LEN
 from asyncmsgr.errors import AuthFailed, CephxDecryptError, DecodeError
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE, CON_MODE_CRC, CON_MODE_SECURE
+from asyncmsgr.record import MutableRecord
 from asyncmsgr.types import AuthName, EntityType, entity_type_str
 from asyncmsgr.wire.buffer import Reader, Writer, push_u32_item
 from asyncmsgr.wire.codecs import push_auth_name
@@ -93,19 +93,28 @@ def build_authorizer(global_id: int, ticket: Ticket, nonce: int, *,
     return CephXAuthorizer(global_id, ticket.service_id, ticket.ticket, enc).to_bytes()
 
 
-@dataclass(slots=True)
-class _MonRound:
+class _MonRound(MutableRecord):
     """Per-connection state of a mon handshake."""
 
-    server_challenge: int | None = None
+    server_challenge: int | None
+
+    __slots__ = ("server_challenge",)
+
+    def __init__(self, server_challenge: int | None = None) -> None:
+        self.server_challenge = server_challenge
 
 
-@dataclass(slots=True)
-class _AuthorizerRound:
+class _AuthorizerRound(MutableRecord):
     """Per-connection state of an authorizer handshake."""
 
     ticket: Ticket
     nonce: int
+
+    __slots__ = ("nonce", "ticket")
+
+    def __init__(self, ticket: Ticket, nonce: int) -> None:
+        self.ticket = ticket
+        self.nonce = nonce
 
 
 class CephxClient:

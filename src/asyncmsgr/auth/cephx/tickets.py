@@ -12,21 +12,22 @@ validity`` and ``renew_after = expires - validity.sec / 4``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 from asyncmsgr.auth.cephx.crypto import pull_decrypted, push_encrypted
 from asyncmsgr.auth.cephx.types import CephXServiceTicket, CephXTicketBlob
 from asyncmsgr.auth.keyring import CryptoKey
 from asyncmsgr.errors import CephxDecryptError, DecodeError
+from asyncmsgr.record import Record
 from asyncmsgr.types import UTime
 from asyncmsgr.wire.buffer import Reader, Writer
+
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 #: At most this many tickets in one reply (there are six service types).
 MAX_TICKETS = 32
 
 
-@dataclass(frozen=True, slots=True)
-class TicketGrant:
+class TicketGrant(Record):
     """Server side: one ticket to put in a reply."""
 
     service_id: int
@@ -34,9 +35,17 @@ class TicketGrant:
     validity: UTime
     ticket: CephXTicketBlob
 
+    __slots__ = ("service_id", "session_key", "ticket", "validity")
 
-@dataclass(frozen=True, slots=True)
-class Ticket:
+    def __init__(self, service_id: int, session_key: CryptoKey, validity: UTime,
+                 ticket: CephXTicketBlob) -> None:
+        _set(self, "service_id", service_id)
+        _set(self, "session_key", session_key)
+        _set(self, "validity", validity)
+        _set(self, "ticket", ticket)
+
+
+class Ticket(Record):
     """Client side: a service ticket and what Ceph's CephXTicketHandler tracks."""
 
     service_id: int
@@ -46,6 +55,17 @@ class Ticket:
     expires: float
     """Seconds since the epoch (0: never)."""
     renew_after: float
+
+    __slots__ = ("expires", "renew_after", "service_id", "session_key", "ticket", "validity")
+
+    def __init__(self, service_id: int, session_key: CryptoKey, ticket: CephXTicketBlob,
+                 validity: float, expires: float, renew_after: float) -> None:
+        _set(self, "service_id", service_id)
+        _set(self, "session_key", session_key)
+        _set(self, "ticket", ticket)
+        _set(self, "validity", validity)
+        _set(self, "expires", expires)
+        _set(self, "renew_after", renew_after)
 
     def have_key(self, now: float) -> bool:
         """Still valid at ``now``."""

@@ -11,14 +11,16 @@ with the helpers in :mod:`asyncmsgr.auth.cephx.crypto`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Self
 
 from asyncmsgr.auth.keyring import CryptoKey
 from asyncmsgr.errors import DecodeError
+from asyncmsgr.record import Record
 from asyncmsgr.types import AuthName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_auth_name, pull_utime, push_auth_name, push_utime
+
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 CEPHX_GET_AUTH_SESSION_KEY = 0x0100
 CEPHX_GET_PRINCIPAL_SESSION_KEY = 0x0200
@@ -29,7 +31,7 @@ AUID_DEFAULT = (1 << 64) - 1
 SECRET_ID_ENTITY_KEY = (1 << 64) - 1
 
 
-class _Codec:
+class _Codec(Record):
     """``to_bytes`` / ``from_bytes`` on top of ``encode`` / ``decode``."""
 
     __slots__ = ()
@@ -60,11 +62,15 @@ def _v(r: Reader, what: str, minimum: int = 1) -> int:
     return v
 
 
-@dataclass(frozen=True, slots=True)
 class CephXServerChallenge(_Codec):
     """``u8 1, u64 server_challenge`` (AUTH_REPLY_MORE from a mon)."""
 
     server_challenge: int
+
+    __slots__ = ("server_challenge",)
+
+    def __init__(self, server_challenge: int) -> None:
+        _set(self, "server_challenge", server_challenge)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
@@ -76,11 +82,15 @@ class CephXServerChallenge(_Codec):
         return cls(r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True)
 class CephXRequestHeader(_Codec):
     """``u16 request_type``."""
 
     request_type: int
+
+    __slots__ = ("request_type",)
+
+    def __init__(self, request_type: int) -> None:
+        _set(self, "request_type", request_type)
 
     def encode(self, w: Writer) -> None:
         w.push_u16(self.request_type)
@@ -90,12 +100,17 @@ class CephXRequestHeader(_Codec):
         return cls(r.pull_u16())
 
 
-@dataclass(frozen=True, slots=True)
 class CephXResponseHeader(_Codec):
     """``u16 request_type, s32 status``."""
 
     request_type: int
-    status: int = 0
+    status: int
+
+    __slots__ = ("request_type", "status")
+
+    def __init__(self, request_type: int, status: int = 0) -> None:
+        _set(self, "request_type", request_type)
+        _set(self, "status", status)
 
     def encode(self, w: Writer) -> None:
         w.push_u16(self.request_type)
@@ -107,12 +122,17 @@ class CephXResponseHeader(_Codec):
         return cls(rt, r.pull_s32())
 
 
-@dataclass(frozen=True, slots=True)
 class CephXTicketBlob(_Codec):
     """``u8 1, u64 secret_id, bufferlist blob`` (the blob is opaque to clients)."""
 
-    secret_id: int = 0
-    blob: bytes = b""
+    secret_id: int
+    blob: bytes
+
+    __slots__ = ("blob", "secret_id")
+
+    def __init__(self, secret_id: int = 0, blob: bytes = b"") -> None:
+        _set(self, "secret_id", secret_id)
+        _set(self, "blob", blob)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
@@ -126,16 +146,30 @@ class CephXTicketBlob(_Codec):
         return cls(sid, r.pull_blob())
 
 
-@dataclass(frozen=True, slots=True)
+#: The empty ticket blob (no previous ticket).
+_NO_TICKET = CephXTicketBlob()
+
+
 class CephXAuthenticate(_Codec):
     """``u8 v, u64 client_challenge, u64 key, CephXTicketBlob old_ticket,
     [v>=2] u32 other_keys``. We send v3 (old_ticket always populated)."""
 
     client_challenge: int
     key: int
-    old_ticket: CephXTicketBlob = CephXTicketBlob()
-    other_keys: int = 0
-    struct_v: int = 3
+    old_ticket: CephXTicketBlob
+    other_keys: int
+    struct_v: int
+
+    __slots__ = ("client_challenge", "key", "old_ticket", "other_keys", "struct_v")
+
+    def __init__(self, client_challenge: int, key: int,
+                 old_ticket: CephXTicketBlob = _NO_TICKET, other_keys: int = 0,
+                 struct_v: int = 3) -> None:
+        _set(self, "client_challenge", client_challenge)
+        _set(self, "key", key)
+        _set(self, "old_ticket", old_ticket)
+        _set(self, "other_keys", other_keys)
+        _set(self, "struct_v", struct_v)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(self.struct_v)
@@ -155,12 +189,17 @@ class CephXAuthenticate(_Codec):
         return cls(cc, key, old, other, v)
 
 
-@dataclass(frozen=True, slots=True)
 class CephXChallengeBlob(_Codec):
     """``u64 server_challenge, u64 client_challenge`` (no version byte)."""
 
     server_challenge: int
     client_challenge: int
+
+    __slots__ = ("client_challenge", "server_challenge")
+
+    def __init__(self, server_challenge: int, client_challenge: int) -> None:
+        _set(self, "server_challenge", server_challenge)
+        _set(self, "client_challenge", client_challenge)
 
     def encode(self, w: Writer) -> None:
         w.push_u64(self.server_challenge)
@@ -172,12 +211,17 @@ class CephXChallengeBlob(_Codec):
         return cls(s, r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True)
 class CephXServiceTicket(_Codec):
     """"msg_a": ``u8 1, CryptoKey session_key, utime_t validity``."""
 
     session_key: CryptoKey
     validity: UTime
+
+    __slots__ = ("session_key", "validity")
+
+    def __init__(self, session_key: CryptoKey, validity: UTime) -> None:
+        _set(self, "session_key", session_key)
+        _set(self, "validity", validity)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
@@ -191,12 +235,17 @@ class CephXServiceTicket(_Codec):
         return cls(key, pull_utime(r))
 
 
-@dataclass(frozen=True, slots=True)
 class AuthCapsInfo(_Codec):
     """``u8 1, bool allow_all, bufferlist caps``."""
 
-    allow_all: bool = False
-    caps: bytes = b""
+    allow_all: bool
+    caps: bytes
+
+    __slots__ = ("allow_all", "caps")
+
+    def __init__(self, allow_all: bool = False, caps: bytes = b"") -> None:
+        _set(self, "allow_all", allow_all)
+        _set(self, "caps", caps)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
@@ -210,7 +259,10 @@ class AuthCapsInfo(_Codec):
         return cls(allow_all, r.pull_blob())
 
 
-@dataclass(frozen=True, slots=True)
+#: No capabilities.
+_NO_CAPS = AuthCapsInfo()
+
+
 class AuthTicket(_Codec):
     """``u8 2, EntityName name, u64 global_id, u64 auid, utime created,
     utime expires, AuthCapsInfo caps, u32 flags``."""
@@ -219,9 +271,22 @@ class AuthTicket(_Codec):
     global_id: int
     created: UTime
     expires: UTime
-    caps: AuthCapsInfo = AuthCapsInfo()
-    flags: int = 0
-    auid: int = AUID_DEFAULT
+    caps: AuthCapsInfo
+    flags: int
+    auid: int
+
+    __slots__ = ("auid", "caps", "created", "expires", "flags", "global_id", "name")
+
+    def __init__(self, name: AuthName, global_id: int, created: UTime, expires: UTime,
+                 caps: AuthCapsInfo = _NO_CAPS, flags: int = 0,
+                 auid: int = AUID_DEFAULT) -> None:
+        _set(self, "name", name)
+        _set(self, "global_id", global_id)
+        _set(self, "created", created)
+        _set(self, "expires", expires)
+        _set(self, "caps", caps)
+        _set(self, "flags", flags)
+        _set(self, "auid", auid)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(2)
@@ -245,12 +310,17 @@ class AuthTicket(_Codec):
         return cls(name, gid, created, expires, caps, r.pull_u32(), auid)
 
 
-@dataclass(frozen=True, slots=True)
 class CephXServiceTicketInfo(_Codec):
     """"ticket B" (inside the opaque blob): ``u8 1, AuthTicket, CryptoKey session_key``."""
 
     ticket: AuthTicket
     session_key: CryptoKey
+
+    __slots__ = ("session_key", "ticket")
+
+    def __init__(self, ticket: AuthTicket, session_key: CryptoKey) -> None:
+        _set(self, "ticket", ticket)
+        _set(self, "session_key", session_key)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
@@ -264,14 +334,21 @@ class CephXServiceTicketInfo(_Codec):
         return cls(ticket, CryptoKey.decode(r))
 
 
-@dataclass(frozen=True, slots=True)
 class CephXAuthorize(_Codec):
     """``u8 2, u64 nonce, bool have_challenge, u64 server_challenge_plus_one``
     (v1 has the nonce only)."""
 
     nonce: int
-    have_challenge: bool = False
-    server_challenge_plus_one: int = 0
+    have_challenge: bool
+    server_challenge_plus_one: int
+
+    __slots__ = ("have_challenge", "nonce", "server_challenge_plus_one")
+
+    def __init__(self, nonce: int, have_challenge: bool = False,
+                 server_challenge_plus_one: int = 0) -> None:
+        _set(self, "nonce", nonce)
+        _set(self, "have_challenge", have_challenge)
+        _set(self, "server_challenge_plus_one", server_challenge_plus_one)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(2)
@@ -289,7 +366,6 @@ class CephXAuthorize(_Codec):
         return cls(nonce, have, r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True)
 class CephXAuthorizer(_Codec):
     """``u8 1, u64 global_id, u32 service_id, CephXTicketBlob ticket,
     encode_encrypt(session_key, CephXAuthorize)``; ``enc_authorize`` is the
@@ -299,6 +375,15 @@ class CephXAuthorizer(_Codec):
     service_id: int
     ticket: CephXTicketBlob
     enc_authorize: bytes
+
+    __slots__ = ("enc_authorize", "global_id", "service_id", "ticket")
+
+    def __init__(self, global_id: int, service_id: int, ticket: CephXTicketBlob,
+                 enc_authorize: bytes) -> None:
+        _set(self, "global_id", global_id)
+        _set(self, "service_id", service_id)
+        _set(self, "ticket", ticket)
+        _set(self, "enc_authorize", enc_authorize)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
@@ -316,11 +401,15 @@ class CephXAuthorizer(_Codec):
         return cls(gid, sid, ticket, r.pull_blob())
 
 
-@dataclass(frozen=True, slots=True)
 class CephXAuthorizeChallenge(_Codec):
     """``u8 1, u64 server_challenge`` (sent as a bare enc_bl)."""
 
     server_challenge: int
+
+    __slots__ = ("server_challenge",)
+
+    def __init__(self, server_challenge: int) -> None:
+        _set(self, "server_challenge", server_challenge)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
@@ -332,13 +421,18 @@ class CephXAuthorizeChallenge(_Codec):
         return cls(r.pull_u64())
 
 
-@dataclass(frozen=True, slots=True)
 class CephXAuthorizeReply(_Codec):
     """``u8 v, u64 nonce_plus_one, [v2] string connection_secret``; v2 exactly
     when there is a secret."""
 
     nonce_plus_one: int
-    connection_secret: bytes = b""
+    connection_secret: bytes
+
+    __slots__ = ("connection_secret", "nonce_plus_one")
+
+    def __init__(self, nonce_plus_one: int, connection_secret: bytes = b"") -> None:
+        _set(self, "nonce_plus_one", nonce_plus_one)
+        _set(self, "connection_secret", connection_secret)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(2 if self.connection_secret else 1)
@@ -353,11 +447,15 @@ class CephXAuthorizeReply(_Codec):
         return cls(n, r.pull_blob() if v >= 2 else b"")
 
 
-@dataclass(frozen=True, slots=True)
 class CephXServiceTicketRequest(_Codec):
     """``u8 1, u32 keys`` (service-id bitmask)."""
 
     keys: int
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: int) -> None:
+        _set(self, "keys", keys)
 
     def encode(self, w: Writer) -> None:
         w.push_u8(1)
