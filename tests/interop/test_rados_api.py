@@ -8,8 +8,12 @@ plus the errors a client meets (missing object or pool, an exclusive create).
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
+import re
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +22,8 @@ import pytest
 from ceph_cluster import CephCluster
 from rados_util import client, pyrados, require_python_rados, run, write_file
 
+import asyncmsgr.rados as ours
+from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.rados import (
     LIBRADOS_ALL_NSPACES,
     NoData,
@@ -329,3 +335,97 @@ def test_pool_management_seen_by_ceph_cli(ceph_cluster_factory: object) -> None:
 def test_python_rados_is_there() -> None:
     """The librados oracle itself (CI installs python3-rados)."""
     require_python_rados()
+
+
+def test_readme_example_runs(ceph_osd: CephCluster) -> None:
+    """README's "RADOS from Python" example, against the test cluster and pool."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    match = re.search(r"## RADOS from Python: `asyncmsgr.rados`\n.*?```python\n(.*?)```",
+                      readme, re.S)
+    assert match is not None
+    ns = _name("readme")
+    code = (match.group(1)
+            .replace('conffile="/etc/ceph/ceph.conf"',
+                     f'conffile={str(ceph_osd.conf_path)!r}, '
+                     f'keyring={str(ceph_osd.keyring_path)!r}')
+            .replace('open_ioctx("rbd")', 'open_ioctx("test")')
+            .replace('"obj"', f'"{ns}-obj"'))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("['test'")
+    assert lines[1] == "b'hello, world'"
+    assert lines[2] == "b'data' {'a': b'1', 'b': b'2'}"
+    assert lines[-1] == "2"
+
+
+def test_errors_read_as_python_rados_errors() -> None:
+    """Each class (its bases, its message) against python3-rados itself."""
+    require_python_rados()
+    names = ["Error", "OSError", "InvalidArgumentError", "InterruptedOrTimeoutError",
+             "PermissionError", "PermissionDeniedError", "ObjectNotFound", "NoData",
+             "ObjectExists", "ObjectBusy", "IOError", "NoSpace", "NotConnected",
+             "ConnectionShutdown", "TimedOut", "InProgress", "IsConnected",
+             "RadosStateError", "IoctxStateError", "ObjectStateError", "LogicError"]
+    script = (
+        "import json, errno, rados\n"
+        f"names = {names!r}\n"
+        "out = {n: [[b.__name__ for b in getattr(rados, n).__mro__][:3],\n"
+        "           str(getattr(rados, n)('m', errno=5))] for n in names}\n"
+        "print(json.dumps(out))\n")
+    proc = subprocess.run(["/usr/bin/python3", "-c", script], capture_output=True,
+                          text=True, timeout=60, check=True)
+    theirs = json.loads(proc.stdout)
+    for n in names:
+        cls = getattr(ours, n)
+        # ours: Error is an AsyncmsgrError (the package's tree), the rest is the same
+        mro = [b.__name__ for b in cls.__mro__ if b.__name__ != "AsyncmsgrError"][:3]
+        assert [mro, str(cls("m", errno=5))] == theirs[n], n
+    assert type(ours.make_ex(-errno.EFBIG, "x")) is ours.OSError
+
+
+def test_three_osds_size_three_pool_targets_each_primary(ceph_osd3: CephCluster) -> None:
+    """Objects spread over three OSDs: each op goes to the acting primary the cluster
+    names (``ceph osd map``), and the C++ tool reads what was written."""
+    names = [_name("spread") for _ in range(24)]
+
+    async def body() -> None:
+        async with client(ceph_osd3) as cluster:
+            ioctx = await cluster.open_ioctx("test")
+            await asyncio.gather(*(ioctx.write_full(n, n.encode()) for n in names))
+            o = cluster.objecter
+            used = {s.osd for s in o.sessions()}
+            assert len(used) >= 2  # the primaries are spread
+            for n in names[:6]:  # (each ceph osd map is a CLI run)
+                t = o.new_op(n, ObjectLocator(ioctx.pool_id), [], 0).target
+                o._calc_target(t)
+                got = ceph_osd3.ceph_json("osd", "map", "test", n)
+                assert isinstance(got, dict)
+                assert t.osd == got["acting_primary"]
+                assert list(t.acting) == got["acting"]
+
+    run(body)
+    for n in names[:5]:
+        assert ceph_osd3.rados("-p", "test", "get", n, "-") == n.encode()
+
+
+def test_execute_an_object_class_method(ceph_osd: CephCluster) -> None:
+    """CALL (cls_hello, shipped with the OSD): the reply is the method's output."""
+    name = _name("cls")
+
+    async def body() -> None:
+        async with client(ceph_osd) as cluster:
+            ioctx = await cluster.open_ioctx("test")
+            await ioctx.write_full(name, b"x")
+            n, out = await ioctx.execute(name, "hello", "say_hello", b"asyncmsgr")
+            assert out == b"Hello, asyncmsgr!"
+            assert n == len(out)
+            with pytest.raises(ours.OSError) as ei:
+                await ioctx.execute(name, "hello", "no_such_method", b"")
+            assert ei.value.errno == errno.EOPNOTSUPP
+
+    run(body)
+    lib = pyrados(ceph_osd, f"out = list(ioctx.execute({name!r}, 'hello', 'say_hello', "
+                            "b'asyncmsgr', 100))")
+    assert lib == [len(b"Hello, asyncmsgr!"), b"Hello, asyncmsgr!"]

@@ -2,9 +2,12 @@
 
 * :mod:`.objecter` — :class:`Objecter`: OSD sessions, maps, op send/reply/resend;
 * :mod:`.target` — op targeting and resend decisions (sans-I/O, ``_calc_target``);
-* :mod:`.maps` — following the osdmap through MOSDMaps (sans-I/O);
+* :mod:`.maps` — walking the epochs of an MOSDMap (sans-I/O);
+* :mod:`.mapflow` — ``handle_osd_map`` / ``_scan_requests``: what a new map resends;
 * :mod:`.backoff` — OSD backoff ranges (sans-I/O);
-* :mod:`.op` — ops, linger ops, sessions, options, counters, op budgets;
+* :mod:`.op` — ops, linger ops, sessions, options, counters;
+* :mod:`.budget` — the in-flight throttles; :mod:`.wire` — the pre-encoded MOSDOp;
+  :mod:`.hashing` — cached object-name hashes;
 * :mod:`.linger` — watch and notify;
 * :mod:`.monops` — pool ops and statistics through the monitor.
 

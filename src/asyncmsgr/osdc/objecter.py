@@ -24,8 +24,9 @@ MOSDOps and gets each one answered exactly once, as RADOS promises:
 * **Missing pools.** An op for a pool absent from our map waits for the latest map
   the monitor has (``_check_op_pool_dne``) and fails with ENOENT only then.
 
-Watch/notify (linger ops) are in :mod:`asyncmsgr.osdc.linger`; pool and statistics
-requests to the monitor in :mod:`asyncmsgr.osdc.monops`.
+Following the map is in :mod:`asyncmsgr.osdc.mapflow`, watch/notify (linger ops) in
+:mod:`asyncmsgr.osdc.linger`, pool and statistics requests to the monitor in
+:mod:`asyncmsgr.osdc.monops`.
 
 Everything runs on the event loop the Objecter was started on. Ops complete with
 an :class:`~asyncmsgr.osdc.op.OpResult` carrying a negative errno on failure.
@@ -53,9 +54,9 @@ from asyncmsgr.policy import Policy
 from asyncmsgr.types import EntityType, UTime
 
 from . import linger as _linger
+from . import mapflow as _mapflow
 from .backoff import Backoff, contained_by
 from .budget import OpBudget
-from .maps import NeedMap, advance_map
 from .op import (
     HotCounters,
     LingerOp,
@@ -72,9 +73,7 @@ from .target import (
     PgMappingCache,
     RecalcResult,
     calc_target,
-    has_pool_full,
     osdmap_full_flag,
-    pool_full_map,
 )
 from .wire import FastMOSDOp, encode_mid
 
@@ -219,125 +218,12 @@ class Objecter(Dispatcher):
         self.monc.sub_want("osdmap", 0, onetime=True)
 
     def handle_osd_map(self, m: MOSDMap) -> None:
-        """``handle_osd_map``: move through the epochs and resend what moved."""
-        monmap = self.monc.monmap
-        if monmap is not None and m.fsid != monmap.fsid:
-            logger.warning("objecter: osdmap for fsid %s ignored", m.fsid)
-            return
-        honor = self.options.honor_pool_full
-        old = self.osdmap
-        was_pauserd = old.pauserd
-        was_full = osdmap_full_flag(old, honor_full=honor)
-        was_pausewr = old.pausewr or was_full or has_pool_full(old, honor_full=honor)
-        cluster_full = was_full
-        full_map = pool_full_map(old, honor_full=honor)
-        need_resend: dict[int, Op] = {}
-        need_resend_linger: list[LingerOp] = []
-        first = old.epoch == 0
-        for step in advance_map(old if not first else None, m):
-            if isinstance(step, NeedMap):
-                if step.start == 0:
-                    self._request_full_map(step.reason)
-                else:
-                    self._maybe_request_map()
-                break
-            self.osdmap = step.osdmap
-            self.logger.inc("map_full" if step.full else "map_inc")
-            self.logger.set("map_epoch", step.osdmap.epoch)
-            self._pg_cache.clear()
-            cluster_full = cluster_full or osdmap_full_flag(step.osdmap, honor_full=honor)
-            full_map = pool_full_map(step.osdmap, full_map, honor_full=honor)
-            skipped = step.skipped_map
-            self._scan_requests(self.homeless, skipped, cluster_full, full_map,
-                                need_resend, need_resend_linger)
-            for s in list(self._sessions.values()):
-                self._scan_requests(s, skipped, cluster_full, full_map, need_resend,
-                                    need_resend_linger)
-                if not step.osdmap.is_up(s.osd) or s.addrs != step.osdmap.get_addrs(s.osd):
-                    moved = list(s.ops.values())
-                    self._close_session(s)
-                    for op in moved:  # their connection is gone: send them again
-                        need_resend.setdefault(op.tid, op)
-
-        new = self.osdmap
-        # the targets of ops to resend must reflect the latest map
-        for tid, op in list(need_resend.items()):
-            if op.target.epoch < new.epoch and self._calc_target(op.target) \
-                    == RecalcResult.POOL_DNE:
-                del need_resend[tid]
-                self._check_op_pool_dne(op)
-        pausewr = new.pausewr or osdmap_full_flag(new, honor_full=honor) or has_pool_full(
-            new, honor_full=honor)
-        if was_pauserd or was_pausewr or new.pauserd or pausewr:
-            self._maybe_request_map()
-
-        for tid in sorted(need_resend):
-            op = need_resend[tid]
-            sess = op.session
-            if sess is None or sess.osd != op.target.osd or (
-                    sess is not self.homeless and self._sessions.get(sess.osd) is not sess):
-                if sess is not None:
-                    self._session_op_remove(sess, op)
-                sess = self._get_session(op.target.osd)
-                self._session_op_assign(sess, op)
-            if op.should_resend:
-                if not sess.is_homeless and not op.target.paused:
-                    self.logger.inc("op_resend")
-                    self._send_op(op)
-            else:
-                self._cancel_linger_op(op)
-        for info in need_resend_linger:
-            if info.session is not None and not info.session.is_homeless:
-                self.logger.inc("linger_resend")
-                _linger.send_linger(self, info)
-
-        waiters = self._map_waiters
-        if waiters:
-            left = []
-            for epoch, fut in waiters:
-                if epoch <= new.epoch:
-                    if not fut.done():
-                        fut.set_result(None)
-                else:
-                    left.append((epoch, fut))
-            self._map_waiters = left
-            if left:
-                self._maybe_request_map()
-        if first and new.epoch and self.homeless.ops:
-            self._maybe_request_map()
+        """``handle_osd_map`` (see :func:`asyncmsgr.osdc.mapflow.handle_osd_map`)."""
+        _mapflow.handle_osd_map(self, m)
 
     def _calc_target(self, t: OpTarget, *, any_change: bool = False) -> RecalcResult:
         return calc_target(self.osdmap, t, self._pg_cache, any_change=any_change,
                            honor_full=self.options.honor_pool_full)
-
-    def _scan_requests(self, s: OSDSession, skipped_map: bool, cluster_full: bool,
-                       full_map: dict[int, bool], need_resend: dict[int, Op],
-                       need_resend_linger: list[LingerOp]) -> None:
-        """``_scan_requests``: recompute every target of session ``s``."""
-        for info in list(s.linger_ops.values()):
-            force_writes = cluster_full or full_map.get(info.target.base_oloc.pool, False)
-            r = _linger.recalc_linger_op_target(self, info)
-            if (r == RecalcResult.NO_ACTION and (skipped_map or force_writes)) \
-                    or r == RecalcResult.NEED_RESEND:
-                need_resend_linger.append(info)
-            elif r in (RecalcResult.POOL_DNE, RecalcResult.POOL_EIO):
-                _linger.fail_linger(self, info, -errno.ENOENT if r == RecalcResult.POOL_DNE
-                                    else -errno.EIO)
-        for op in list(s.ops.values()):
-            force_writes = cluster_full or full_map.get(op.target.base_oloc.pool, False)
-            r = self._calc_target(op.target)
-            if r == RecalcResult.NO_ACTION:
-                if not skipped_map and not (force_writes and op.target.respects_full()):
-                    continue
-                r = RecalcResult.NEED_RESEND
-            if r == RecalcResult.NEED_RESEND:
-                self._session_op_remove(s, op)
-                need_resend[op.tid] = op
-                self._check_latest_map_ops.pop(op.tid, None)
-            elif r == RecalcResult.POOL_DNE:
-                self._check_op_pool_dne(op)
-            else:
-                self._fail_op(op, -errno.EIO)
 
     # -- sessions --------------------------------------------------------------------------
 
@@ -434,10 +320,12 @@ class Objecter(Dispatcher):
                   snaps=snaps, priority=priority, features=CEPH_FEATURES_SUPPORTED_DEFAULT,
                   future=fut, onfinish=onfinish)
 
-    async def operate(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int,
-                      **kw: object) -> OpResult:
+    async def operate(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int, *,
+                      pgid: PG | None = None, mtime: UTime | None = None,
+                      snapid: int = CEPH_NOSNAP, priority: int = 0) -> OpResult:
         """Submit one op (see :meth:`new_op`) and wait for its result."""
-        op = self.new_op(oid, oloc, ops, flags, **kw)  # type: ignore[arg-type]
+        op = self.new_op(oid, oloc, ops, flags, pgid=pgid, mtime=mtime, snapid=snapid,
+                         priority=priority)
         return await self.submit(op)
 
     async def submit(self, op: Op) -> OpResult:
@@ -478,28 +366,31 @@ class Objecter(Dispatcher):
 
     def _op_submit(self, op: Op) -> None:
         """``_op_submit``: target, session, send (or park: paused, homeless)."""
-        check_for_latest_map = False
-        r = self._calc_target(op.target)
-        if r == RecalcResult.POOL_DNE:
-            check_for_latest_map = True
-        elif r == RecalcResult.POOL_EIO:
+        t = op.target
+        r = calc_target(self.osdmap, t, self._pg_cache,
+                        honor_full=self.options.honor_pool_full)
+        if r == RecalcResult.POOL_EIO:
+            if op.ontimeout is not None:
+                op.ontimeout.cancel()
+                op.ontimeout = None
             self._release_budget(op)
             op.complete(OpResult(-errno.EIO, _NO_OUTS))
             return
-        s = self._get_session(op.target.osd)
+        osd = t.osd
+        s = self._sessions.get(osd) if osd >= 0 else None
+        if s is None:
+            s = self._get_session(osd)
         self._send_op_account(op)
-        need_send = False
-        if op.target.paused or s.is_homeless:
-            self._maybe_request_map()
-        else:
-            need_send = True
         if op.tid == 0:
             self._last_tid += 1
             op.tid = self._last_tid
-        self._session_op_assign(s, op)
-        if need_send:
+        s.ops[op.tid] = op
+        op.session = s
+        if t.paused or osd < 0:
+            self._maybe_request_map()
+        else:
             self._send_op(op)
-        if check_for_latest_map:
+        if r == RecalcResult.POOL_DNE:
             self._send_op_map_check(op)
 
     def _send_op_account(self, op: Op) -> None:
@@ -796,7 +687,10 @@ class Objecter(Dispatcher):
             return False
         del self._by_con[con]
         s.con = None
-        if not self._initialized or not self.osdmap.is_up(s.osd):
+        if not self._initialized:
+            return True
+        if not self.osdmap.is_up(s.osd):  # the next map closes the session
+            self._maybe_request_map()
             return True
         s.resets += 1
         delay = 0.0
@@ -832,9 +726,10 @@ class Objecter(Dispatcher):
         """The open OSD sessions (homeless excluded)."""
         return list(self._sessions.values())
 
-    def perf_dump(self) -> dict[str, object]:
-        """The ``objecter`` counters (Ceph's names)."""
-        out = self.logger.dump()
+    def perf_dump(self) -> dict[str, int]:
+        """The ``objecter`` counters (Ceph's names; all u64)."""
+        out = {k: int(v) for k, v in self.logger.snapshot().items()
+               if isinstance(v, int | float)}
         out.update(self.hot.dump())
         return out
 

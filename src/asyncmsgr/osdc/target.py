@@ -24,7 +24,7 @@ Nothing here does I/O or reads a clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -51,6 +51,8 @@ from asyncmsgr.osd.types import (
     cbits,
     ceph_stable_mod,
 )
+
+from .hashing import object_hash
 
 _READ = int(OsdFlag.READ)
 _WRITE = int(OsdFlag.WRITE)
@@ -158,8 +160,6 @@ class OpTarget:
     min_size: int = -1
     sort_bitwise: bool = False
     recovery_deletes: bool = False
-    _hash_memo: tuple[str, str, int, int] = field(default=("", "", -1, 0), repr=False)
-    """(key, namespace, pool object_hash, hash) of the last ``hash_key`` computed."""
 
     def respects_full(self) -> bool:
         """``respects_full``: a write without FULL_TRY/FULL_FORCE waits while full."""
@@ -287,17 +287,11 @@ def is_new_interval(t: OpTarget, m: PgMapping, size: int, min_size: int, pg_num:
 
 
 def _object_pg(t: OpTarget, pool: PgPool) -> PG:
-    """``object_locator_to_pg`` for the target, memoizing the name hash."""
+    """``object_locator_to_pg`` for the target (the name hash is cached)."""
     loc = t.target_oloc
     if loc.hash >= 0:
         return PG(loc.pool, loc.hash & 0xFFFFFFFF)
-    key = loc.key or t.target_oid
-    memo = t._hash_memo
-    if memo[0] == key and memo[1] == loc.nspace and memo[2] == pool.object_hash:
-        return PG(loc.pool, memo[3])
-    h = pool.hash_key(key, loc.nspace)
-    t._hash_memo = (key, loc.nspace, pool.object_hash, h)
-    return PG(loc.pool, h)
+    return PG(loc.pool, object_hash(pool.object_hash, loc.key or t.target_oid, loc.nspace))
 
 
 def calc_target(osdmap: OSDMap, t: OpTarget, cache: PgMappingCache, *,

@@ -17,6 +17,7 @@ field-by-field encoder otherwise; tests check both give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,13 +45,8 @@ def _empty_reqid_and_trace() -> bytes:
 
 
 _REQID_TRACE = _empty_reqid_and_trace()
-# client_inc, mtime; object_locator_t header (v6, compat, length), s64 pool, s32 -1,
-# the key's length; then after the key and namespace: s64 hash, the name's length
-_MID_OLOC = struct.Struct("<IIIBBIqiI")
-_OLOC_TAIL = struct.Struct("<qI")
-_LEN = struct.Struct("<I")
-_U16 = struct.Struct("<H")
-_OP_HEAD = struct.Struct("<HI")
+# one ceph_osd_op: op, flags, the 28-byte union, payload_len
+_OP = struct.Struct(f"<HI{OSD_OP_ARGS_LEN}sI")
 _SNAPS = struct.Struct("<QQI")
 _TAIL = struct.Struct("<iQ")
 _MAX_OPS = 1 << 16
@@ -78,24 +74,27 @@ def encode_mid(client_inc: int, mtime: UTime, oloc: ObjectLocator, oid: str,
         name = oid.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         raise EncodeError(f"string not encodable: {exc}") from exc
-    nk, nn = len(key), len(nspace)
-    parts = [
-        _MID_OLOC.pack(client_inc, mtime.sec, mtime.nsec, 6, 6 if oloc.hash != -1 else 3,
-                       28 + nk + nn, oloc.pool, -1, nk),
-        key, _LEN.pack(nn), nspace, _OLOC_TAIL.pack(oloc.hash, len(name)), name,
-        _U16.pack(nops),
-    ]
+    nk, nn, nname = len(key), len(nspace), len(name)
+    parts = [_mid_struct(nk, nn, nname).pack(
+        client_inc, mtime.sec, mtime.nsec, 6, 6 if oloc.hash != -1 else 3, 28 + nk + nn,
+        oloc.pool, -1, nk, key, nn, nspace, oloc.hash, nname, name, nops)]
+    pack_op = _OP.pack
     for op in ops:
         args = op.args
         if len(args) != OSD_OP_ARGS_LEN:
             raise EncodeError("ceph_osd_op union has the wrong size")
-        parts.append(_OP_HEAD.pack(op.op & 0xFFFF, op.flags & 0xFFFFFFFF))
-        parts.append(args)
-        parts.append(_LEN.pack(len(op.indata)))
+        parts.append(pack_op(op.op & 0xFFFF, op.flags & 0xFFFFFFFF, args, len(op.indata)))
     parts.append(_SNAPS.pack(snapid, snap_seq, len(snaps)))
     if snaps:
         parts.append(struct.pack(f"<{len(snaps)}Q", *snaps))
     return b"".join(parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _mid_struct(nk: int, nn: int, nname: int) -> struct.Struct:
+    """client_inc, mtime, object_locator_t (header, pool, -1, key, nspace, hash), the
+    name and the op count, for these string lengths."""
+    return struct.Struct(f"<IIIBBIqiI{nk}sI{nn}sqI{nname}sH")
 
 
 def encode_tail(retry_attempt: int, features: int) -> bytes:

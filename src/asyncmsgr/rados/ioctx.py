@@ -10,8 +10,10 @@ ENOENT ...), with python-rados' messages.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import inspect
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from .client import Rados
 
 __all__ = ["LIBRADOS_ALL_NSPACES", "IoCtx", "ObjectEntry", "Watch"]
+
+logger = logging.getLogger("asyncmsgr.rados")
 
 _READ = int(OsdFlag.READ)
 _WRITE = int(OsdFlag.WRITE)
@@ -155,7 +159,8 @@ class IoCtx:
 
     async def _operate(self, oid: str, ops: list[OSDOp], flags: int, what: str) -> OpResult:
         """Run ``ops`` on ``oid``; raise the typed error of a negative result."""
-        self._require_open()
+        if self.state != "open" or self.rados.state != "connected":
+            self._require_open()
         if self.nspace == LIBRADOS_ALL_NSPACES:
             raise InvalidArgumentError(f"{what}: no object I/O across all namespaces",
                                        errno.EINVAL)
@@ -365,12 +370,13 @@ class IoCtx:
 
     async def execute(self, key: str, cls: str, method: str, data: bytes,
                       length: int = 8192) -> tuple[int, bytes]:
-        """Call an object class method: (its return value, its output)."""
+        """Call an object class method: (the output's length, up to ``length`` bytes
+        of the output), as python-rados returns ``rados_exec``'s result."""
         res = await self._operate(key, [osd.call(cls, method, data)], _READ | _WRITE,
                                   f"Ioctx.exec({self.name}): failed to exec {cls}:{method} "
                                   f"on {key}")
         out = bytes(res.outs[0].outdata)[:length] if res.outs else b""
-        return res.result, out
+        return len(out), out
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -459,6 +465,8 @@ class Watch:
         self.id = 0
         self._info: LingerOp | None = None
         self._closed = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        """Callbacks (and their acks) under way; cancelled by :meth:`close`."""
 
     async def register(self, timeout: int) -> None:
         """Register with the OSD (called by :meth:`IoCtx.watch`)."""
@@ -487,8 +495,19 @@ class Watch:
             raise make_ex(got, "Watch.check failed")
         return float(got)
 
+    def _track(self, aw: Awaitable[None]) -> None:
+        task = self.ioctx.objecter.loop.create_task(_await(aw))
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("watch %d on %r: callback failed", self.id, self.oid,
+                         exc_info=task.exception())
+
     def _on_notify(self, notify_id: int, cookie: int, notifier_gid: int, data: bytes) -> None:
-        self.ioctx.objecter.loop.create_task(self._handle(notify_id, notifier_gid, data))
+        self._track(self._handle(notify_id, notifier_gid, data))
 
     async def _handle(self, notify_id: int, notifier_gid: int, data: bytes) -> None:
         reply: object = self.callback(notify_id, notifier_gid, self.id, data)
@@ -511,13 +530,15 @@ class Watch:
             return
         got = cb(self.id, make_ex(r, f"watch {self.id} on {self.oid!r} failed"))
         if inspect.isawaitable(got):
-            self.ioctx.objecter.loop.create_task(_await(got))
+            self._track(got)
 
     async def close(self) -> None:
         """Unregister (UNWATCH) and stop delivering notifies."""
         if self._closed or self._info is None:
             return
         self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
         o = self.ioctx.objecter
         info = self._info
         op = o.new_op(self.oid, self.ioctx._oloc, [osd.unwatch(info.cookie)],
