@@ -13,8 +13,9 @@ order), each tool as a child process:
 plus **python3-rados**: librados' aio API (``aio_write_full`` of a new object per
 op / ``aio_read`` of 16 objects, completion callbacks keeping 16 in flight) driven
 from Debian's ``/usr/bin/python3``, for the 4 KiB t16 workloads. Every run reports
-its client's CPU time (user + system, from ``wait4``), shown per op after the CPU of a bare connect + ``lspools`` of the
-same tool is taken off (start-up and connection are not per-op costs).
+its client's CPU time (user + system, from ``wait4``), shown per op after the CPU of
+a bare connect + ``lspools`` of the same tool is taken off (start-up and connection
+are not per-op costs).
 
 Results are medians over ``--rounds`` (with the range), and the ratio
 asyncmsgr / C++ of the medians; the goals of issue 12 are printed next to them
