@@ -279,3 +279,13 @@ def test_df_table() -> None:
     assert text_table([]) == (
         "POOL_NAME  USED  OBJECTS  CLONES  COPIES  MISSING_ON_PRIMARY  UNFOUND  DEGRADED  "
         "RD_OPS  RD  WR_OPS  WR  USED COMPR  UNDER COMPR\n")
+
+
+def test_objecter_options_reach_the_client() -> None:
+    conf = "[global]\nmon_host = 127.0.0.1:3300\n"
+    env = ConfEnv(environ={"CEPH_ARGS": "--objecter-inflight-ops 7"},
+                  read_file=lambda p: conf if p == "/c.conf" else None)
+    args = parse_args(["-c", "/c.conf", "--objecter_inflight_op_bytes=1M", "lspools"], env)
+    assert args.nargs == ["lspools"]
+    assert dict(args.conf) == {"objecter_inflight_ops": "7",
+                               "objecter_inflight_op_bytes": "1M"}

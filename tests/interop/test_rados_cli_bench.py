@@ -261,3 +261,17 @@ def test_write_xattr_and_omap_destinations(ceph_osd: CephCluster) -> None:
         assert real(ceph_osd, *_p(ns), "getxattr", name, "bench-xattr-key-0").out == \
             op_contents(n, 64)
     _ok(real(ceph_osd, *_p(ns), "cleanup"))
+
+
+def test_objecter_throttle_option(ceph_osd: CephCluster) -> None:
+    """``--objecter_inflight_ops`` (and from ``CEPH_ARGS``) throttles the bench's ops:
+    they wait for the Objecter's budget and all complete."""
+    ns = uniq("bench")
+    w = _ok(ours(ceph_osd, *_p(ns), "--objecter_inflight_ops=2", "bench", "1", "write",
+                 "-b", "4096", "-t", "8", "--no-cleanup"))
+    made = _total(w, "Total writes made:")
+    s = _ok(ours(ceph_osd, *_p(ns), "bench", "1", "seq", "-t", "8",
+                 env={"CEPH_ARGS": "--objecter-inflight-ops 1"}))
+    assert 0 < _total(s, "Total reads made:") <= made
+    _ok(real(ceph_osd, *_p(ns), "cleanup"))
+    assert _objects(ceph_osd, ns) == []

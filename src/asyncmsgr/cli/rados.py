@@ -167,7 +167,10 @@ class Tool:
         r = Rados(name=str(self.args.settings.name), conffile=Rados.DEFAULT_CONF_FILES,
                   env=self.env)
         r.conf_parse_env()
-        r.conf_parse_argv([a for a in argv if a not in ("--no-mon-config", "-f", "-d")])
+        r.conf_parse_argv([a for a in argv if a not in ("--no-mon-config", "-f", "-d")
+                           and not a.startswith("--objecter")])
+        for name, value in self.args.conf.items():
+            r.conf_set(name, value)
         return r
 
     async def connect(self, argv: Sequence[str]) -> int:

@@ -91,6 +91,10 @@ WITHARG: Mapping[str, str] = {
     "--pgid": "pgid",
 }
 
+#: Ceph options the configuration layer leaves to the tool (its prefixes are the
+#: messenger's and mon client's): the Objecter's, handed to the client by name.
+CLIENT_OPTION_PREFIXES = ("objecter_",)
+
 #: Flags ``global_init`` takes for itself (daemon and mon-config switches).
 GLOBAL_FLAGS = ("-f", "--foreground", "-d", "--no-mon-config", "--no_mon_config")
 
@@ -117,6 +121,8 @@ class ParsedArgs:
     """The command and its arguments."""
     no_mon_config: bool = False
     """``--no-mon-config`` was given (connection errors then read "couldn't connect")."""
+    conf: Mapping[str, str] = field(default_factory=dict)
+    """Client options the configuration layer did not take (``--objecter_*``)."""
 
 
 def _long_key(token: str) -> str:
@@ -137,9 +143,10 @@ def prescan_format(args: list[str], opts: dict[str, str]) -> list[str]:
     return args
 
 
-def scan_tool_args(rest: Sequence[str], opts: dict[str, str]) -> list[str]:
-    """``rados.cc``'s option loop over what ``global_init`` left: fills ``opts``,
-    returns the positional words.
+def scan_tool_args(rest: Sequence[str], opts: dict[str, str],
+                   conf: dict[str, str] | None = None) -> list[str]:
+    """``rados.cc``'s option loop over what ``global_init`` left: fills ``opts``
+    (and ``conf`` with ``--objecter_*`` options), returns the positional words.
 
     Raises:
         ArgsError: an option that takes a value came last (exit 1), or a
@@ -157,6 +164,15 @@ def scan_tool_args(rest: Sequence[str], opts: dict[str, str]) -> list[str]:
             break
         head, eq, value = token.partition("=")
         key = _long_key(head)
+        option = head[2:].replace("-", "_") if head.startswith("--") else ""
+        if conf is not None and option.startswith(CLIENT_OPTION_PREFIXES):
+            if not eq:
+                if i >= len(tokens):
+                    raise ArgsError(f"Option {token} requires an argument.", 1)
+                value = tokens[i]
+                i += 1
+            conf[option] = value
+            continue
         if not eq and _long_key(token) in FLAGS:
             opts[FLAGS[_long_key(token)]] = "true"
             continue
@@ -204,11 +220,12 @@ def parse_args(argv: Sequence[str], env: ConfEnv) -> ParsedArgs:
         if text.startswith("unable to open config file"):
             text = f"global_init: {text}"
         raise ArgsError(text, 1) from None
-    nargs = scan_tool_args(settings.rest, opts)
+    conf: dict[str, str] = {}
+    nargs = scan_tool_args(settings.rest, opts, conf)
     if not nargs:
         raise ArgsError("rados: you must give an action. Try --help", 1)
     return ParsedArgs(settings=settings, opts=opts, nargs=nargs,
-                      no_mon_config=no_mon_config)
+                      no_mon_config=no_mon_config, conf=conf)
 
 
 def wants_help(argv: Sequence[str]) -> bool:
