@@ -31,153 +31,51 @@ from __future__ import annotations
 import asyncio
 import errno
 import functools
-import math
 import os
 import random
-import socket
-import struct
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from asyncmsgr.crush.ln import straw2_neg_ln_table
 from asyncmsgr.osd import ops as osd
 from asyncmsgr.osd.op_data import LIBRADOS_ALL_NSPACES
-from asyncmsgr.osd.ops import AllocHintFlag, OsdFlag, OSDOp
+from asyncmsgr.osd.ops import OsdFlag, OSDOp
 from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.osdc.op import OpResult, calc_op_budget
 from asyncmsgr.rados import IoCtx
 from asyncmsgr.rados.errors import Error
 from asyncmsgr.types import Buffer, UTime
 
+from .rados_bench_data import (
+    BENCH_HINT_FLAGS,
+    BENCH_LASTRUN_METADATA,
+    BENCH_PREFIX,
+    DEST_OBJ,
+    DEST_OMAP,
+    DEST_XATTR,
+    MB,
+    OP_RAND_READ,
+    OP_SEQ_READ,
+    OP_WRITE,
+    BenchData,
+    BenchMeta,
+    bench_hostname,
+    decode_metadata,
+    encode_metadata,
+    object_name,
+    object_prefix,
+    op_contents,
+    stddev,
+)
 from .rados_format import Formatter, c_cast, c_strtoll, cpp_strerror, fmt_double, fmt_f
 from .rados_format import format_now as _now_text
 
 if TYPE_CHECKING:
     from .rados import Tool
 
-BENCH_LASTRUN_METADATA = "benchmark_last_metadata"
-BENCH_PREFIX = "benchmark_data"
-
-OP_WRITE, OP_SEQ_READ, OP_RAND_READ = 1, 2, 3
-#: ``OpWriteDest`` of ``rados.cc``.
-DEST_OBJ, DEST_OMAP, DEST_XATTR = 2, 4, 8
-#: ``set_alloc_hint2`` flags of ``RadosBencher::aio_write``.
-BENCH_HINT_FLAGS = int(AllocHintFlag.SEQUENTIAL_WRITE | AllocHintFlag.SEQUENTIAL_READ
-                       | AllocHintFlag.APPEND_ONLY | AllocHintFlag.IMMUTABLE)
-
-_META = struct.Struct("<QiiQ")
-_META_OLD = struct.Struct("<Qii")  # 16 bytes
 _WRITE = int(OsdFlag.WRITE)
 _READ = int(OsdFlag.READ)
-_DBL_MAX = 1.7976931348623157e308
-_INT_MAX = (1 << 31) - 1
-_MB = 1024 * 1024
-
-
-def bench_hostname() -> str:
-    """``gethostname(cached_hostname, 29)``: the host name, at most 29 bytes."""
-    raw = socket.gethostname().encode("utf-8", "surrogateescape")[:29]
-    return raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-
-
-def object_prefix(pid: int, hostname: str | None = None) -> str:
-    """``generate_object_prefix``: ``benchmark_data_<host>_<pid>``."""
-    return f"{BENCH_PREFIX}_{hostname if hostname is not None else bench_hostname()}_{pid}"
-
-
-def object_name(prefix: str, objnum: int) -> str:
-    """``generate_object_name_fast``: ``<prefix>_object<N>``."""
-    return f"{prefix}_object{objnum}"
-
-
-def encode_metadata(object_size: int, num_ops: int, pid: int, op_size: int) -> bytes:
-    """The metadata object ``write_bench`` leaves (24 bytes)."""
-    return _META.pack(object_size, c_cast(num_ops, 32, True), c_cast(pid, 32, True),
-                      op_size)
-
-
-def decode_metadata(data: bytes) -> tuple[int, int, int, int]:
-    """The metadata's fields: (object_size, num_ops, pid, op_size); a
-    16-byte object (before ``op_size`` was added) has ``op_size == object_size``.
-
-    Raises:
-        ValueError: a length ``decode`` would run past (the C++ tool aborts).
-    """
-    if len(data) >= _META.size:
-        return _META.unpack_from(data)
-    if len(data) == _META_OLD.size:
-        object_size, num, pid = _META_OLD.unpack_from(data)
-        return object_size, num, pid, object_size
-    raise ValueError(f"bench metadata of {len(data)} bytes")
-
-
-def op_contents(index: int, op_size: int) -> bytes:
-    """What op ``index`` writes: ``z`` * op_size overwritten by ``snprintf(buf,
-    op_size, "I'm the %16dth op!", index)`` (its NUL included)."""
-    if op_size <= 0:
-        return b""
-    head = f"I'm the {index:16d}th op!".encode()[:op_size - 1] + b"\0"
-    return head + b"z" * (op_size - len(head))
-
-
-class BenchMeta(NamedTuple):
-    """What ``fetch_bench_metadata`` returns."""
-
-    op_size: int
-    object_size: int
-    num_objects: int
-    """Objects written: ``num_ops`` over the writes per object, rounded up."""
-    pid: int
-    num_ops: int
-
-
-class BenchData:
-    """``bench_data`` + ``bench_interval_data``."""
-
-    def __init__(self, op_size: int, object_size: int, hints: bool) -> None:
-        self.op_size = op_size
-        self.object_size = object_size
-        self.hints = hints
-        self.done = False
-        self.in_flight = 0
-        self.started = 0
-        self.finished = 0
-        self.min_latency = 9999.0
-        self.max_latency = 0.0
-        self.avg_latency = 0.0
-        self.total_latency = 0.0
-        self.latency_diff_sum = 0.0
-        self.cur_latency = 0.0
-        self.start_time = 0.0
-        self.min_bandwidth = _DBL_MAX
-        self.max_bandwidth = 0.0
-        self.avg_bandwidth = 0.0
-        self.bandwidth_cycles = 0
-        self.bandwidth_diff_sum = 0.0
-        self.min_iops = _INT_MAX
-        self.max_iops = 0
-        self.avg_iops = 0.0
-        self.iops_cycles = 0
-        self.iops_diff_sum = 0.0
-
-    def complete(self, latency: float, welford: bool) -> None:
-        """One op finished after ``latency`` seconds (``welford``: track the
-        latency variance, as write runs do)."""
-        self.cur_latency = latency
-        self.total_latency += latency
-        self.max_latency = max(self.max_latency, latency)
-        self.min_latency = min(self.min_latency, latency)
-        self.finished += 1
-        delta = latency - self.avg_latency
-        self.avg_latency = self.total_latency / self.finished
-        if welford:
-            self.latency_diff_sum += delta * (latency - self.avg_latency)
-        self.in_flight -= 1
-
-
-def _stddev(diff_sum: float, n: int) -> float:
-    return math.sqrt(diff_sum / (n - 1)) if n > 1 else 0.0
 
 
 class ObjBencher:
@@ -318,7 +216,7 @@ class ObjBencher:
                 self.out(f"{'sec':>5}{'Cur ops':>8}{'started':>10}{'finished':>10}"
                          f"{'avg MB/s':>10}{'cur MB/s':>10}{'last lat(s)':>12}"
                          f"{'avg lat(s)':>12}")
-            bandwidth = (d.finished - previous) * d.op_size / _MB / cycle if cycle else -1.0
+            bandwidth = (d.finished - previous) * d.op_size / MB / cycle if cycle else -1.0
             if bandwidth > -1:
                 d.max_bandwidth = max(d.max_bandwidth, bandwidth)
                 d.min_bandwidth = min(d.min_bandwidth, bandwidth)
@@ -335,7 +233,7 @@ class ObjBencher:
                 d.avg_iops += delta / d.iops_cycles
                 d.iops_diff_sum += delta * (iops - d.avg_iops)
             elapsed = time.monotonic() - d.start_time
-            avg_bw = d.op_size * d.finished / elapsed / _MB if elapsed > 0 else 0.0
+            avg_bw = d.op_size * d.finished / elapsed / MB if elapsed > 0 else 0.0
             changed = previous != d.finished
             if changed:
                 previous = d.finished
@@ -515,10 +413,10 @@ class ObjBencher:
         await self._join_printer(printer)
         if r != 0:
             return r
-        bandwidth = d.finished * d.op_size / time_passed / _MB
-        bw_sd = _stddev(d.bandwidth_diff_sum, d.bandwidth_cycles)
-        iops_sd = _stddev(d.iops_diff_sum, d.iops_cycles)
-        lat_sd = _stddev(d.latency_diff_sum, d.finished)
+        bandwidth = d.finished * d.op_size / time_passed / MB
+        bw_sd = stddev(d.bandwidth_diff_sum, d.bandwidth_cycles)
+        iops_sd = stddev(d.iops_diff_sum, d.iops_cycles)
+        lat_sd = stddev(d.latency_diff_sum, d.finished)
         avg_iops = int(d.finished / time_passed)
         if f is None:
             self.out(f"Total time run:         {fmt_double(time_passed)}")
@@ -651,8 +549,8 @@ class ObjBencher:
         await self._join_printer(printer)
         if r < 0:
             return r
-        bandwidth = d.finished * op_size / time_passed / _MB
-        iops_sd = _stddev(d.iops_diff_sum, d.iops_cycles)
+        bandwidth = d.finished * op_size / time_passed / MB
+        iops_sd = stddev(d.iops_diff_sum, d.iops_cycles)
         avg_iops = int(d.finished / time_passed)
         if f is None:
             self.out(f"Total time run:       {fmt_double(time_passed)}")

@@ -9,17 +9,14 @@ order are the C++ tool's.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-import struct
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 from asyncmsgr.osd import ops as osd
 from asyncmsgr.osd.op_data import (
     LIBRADOS_ALL_NSPACES,
-    decode_notify_result,
     decode_omap_keys,
     decode_omap_vals,
     decode_omap_vals_by_keys,
@@ -27,7 +24,6 @@ from asyncmsgr.osd.op_data import (
 )
 from asyncmsgr.osd.ops import OsdFlag, OSDOp
 from asyncmsgr.osd.types import ObjectLocator
-from asyncmsgr.osdc import linger as lingerops
 from asyncmsgr.osdc.op import OpResult
 from asyncmsgr.rados import IoCtx, Rados, WriteOp
 from asyncmsgr.rados.errors import Error, make_ex
@@ -43,7 +39,7 @@ MAX_OMAP_PER_REQUEST = 1 << 10
 _READ = int(OsdFlag.READ)
 
 
-def _r(exc: Error) -> int:
+def neg_errno(exc: Error) -> int:
     """The negative errno of a RADOS error."""
     return -(exc.errno or errno.EIO)
 
@@ -53,11 +49,11 @@ def _printable(raw: bytes) -> bool:
     return all(0x20 <= b < 0x7F for b in raw)
 
 
-def _raw(s: str) -> bytes:
+def raw_bytes(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
 
 
-def _need(t: Tool, n: int, *, pool: bool = True) -> bool:
+def need_args(t: Tool, n: int, *, pool: bool = True) -> bool:
     """``if (!pool_name || nargs.size() < n) { usage(cerr); return 1; }``: True if ok."""
     if (pool and t.ioctx is None) or len(t.nargs) < n:
         t.io.usage()
@@ -65,7 +61,7 @@ def _need(t: Tool, n: int, *, pool: bool = True) -> bool:
     return True
 
 
-def _ioctx(t: Tool) -> IoCtx:
+def ioctx_of(t: Tool) -> IoCtx:
     assert t.ioctx is not None
     return t.ioctx
 
@@ -76,7 +72,7 @@ async def _operate(t: Tool, oid: str, ops: list[OSDOp], flags: int) -> OpResult:
     (``ReadOp`` handlers decode an op's output even when the whole op failed, so
     reads whose output is parsed go this way.)
     """
-    ioctx = _ioctx(t)
+    ioctx = ioctx_of(t)
     oloc = ObjectLocator(ioctx.pool_id, ioctx.locator_key, ioctx.nspace)
     res = await ioctx.objecter.operate(oid, oloc, ops, flags | ioctx.extra_op_flags)
     if res.result < 0:
@@ -152,8 +148,8 @@ async def cmd_mkpool(t: Tool) -> int:
     try:
         await _rados(t).create_pool(name)
     except Error as exc:
-        t.io.err(f"error creating pool {name}: {cpp_strerror(_r(exc))}")
-        return _r(exc)
+        t.io.err(f"error creating pool {name}: {cpp_strerror(neg_errno(exc))}")
+        return neg_errno(exc)
     t.io.out(f"successfully created pool {name}\n")
     return 0
 
@@ -176,7 +172,7 @@ async def cmd_rmpool(t: Tool) -> int:
         t.io.err(f"pool {n[1]} could not be removed")
         t.io.err("Check your monitor configuration - `mon allow pool delete` is set to "
                  "false by default, change it to true to allow deletion of pools")
-        return _r(exc)
+        return neg_errno(exc)
     t.io.out(f"successfully deleted pool {n[1]}\n")
     return 0
 
@@ -205,7 +201,7 @@ async def cmd_ls(t: Tool) -> int:
                 line += e.key
                 if e.locator_key:
                     line += f"\t{e.locator_key}"
-                write(_raw(line + "\n"))
+                write(raw_bytes(line + "\n"))
             else:
                 f.open_object_section("object")
                 f.dump_string("namespace", e.nspace)
@@ -218,7 +214,7 @@ async def cmd_ls(t: Tool) -> int:
         return 1
     if f is not None:
         f.close_section()
-        f.flush(lambda s: write(_raw(s)))
+        f.flush(lambda s: write(raw_bytes(s)))
         if "pretty-format" in t.opts:
             write(b"\n")
     if not use_stdout:
@@ -235,14 +231,14 @@ async def cmd_ls(t: Tool) -> int:
 
 async def cmd_stat(t: Tool) -> int:
     """``stat OBJ`` / ``stat2 OBJ`` (with the sub-second part of the mtime)."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     oid = t.nargs[1]
     try:
         res = await _operate(t, oid, [osd.stat()], _READ)
         st = decode_stat(res.outs[0].outdata)
     except Error as exc:
-        t.io.err(f" error stat-ing {t.pool_name}/{oid}: {cpp_strerror(_r(exc))}")
+        t.io.err(f" error stat-ing {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
         return 1
     nsec = st.mtime.nsec if t.nargs[0] == "stat2" else 0
     t.io.out(f"{t.pool_name}/{oid} mtime {format_utime(st.mtime.sec, nsec)}, "
@@ -252,7 +248,7 @@ async def cmd_stat(t: Tool) -> int:
 
 async def cmd_touch(t: Tool) -> int:
     """``touch OBJ [TIMESTAMP]``: create if absent, set the mtime."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     import time  # noqa: PLC0415
 
@@ -267,16 +263,16 @@ async def cmd_touch(t: Tool) -> int:
     op = WriteOp()
     op.create(False)
     try:
-        await _ioctx(t).operate_write_op(op, oid, mtime=stamp)
+        await ioctx_of(t).operate_write_op(op, oid, mtime=stamp)
     except Error as exc:
-        t.io.err(f" error touch-ing {t.pool_name}/{oid}: {cpp_strerror(_r(exc))}")
+        t.io.err(f" error touch-ing {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
         return 1
     return 0
 
 
 async def do_get(t: Tool, oid: str, outfile: str) -> int:
     """``do_get``: read ``op_size`` at a time into ``outfile``; 0 or -errno."""
-    ioctx = _ioctx(t)
+    ioctx = ioctx_of(t)
     to_stdout = outfile == "-"
     fd = -1
     if not to_stdout:
@@ -291,7 +287,7 @@ async def do_get(t: Tool, oid: str, outfile: str) -> int:
             try:
                 data = await ioctx.read(oid, t.op_size, offset)
             except Error as exc:
-                return _r(exc)
+                return neg_errno(exc)
             if not data:
                 return 0
             if to_stdout:
@@ -308,7 +304,7 @@ async def do_get(t: Tool, oid: str, outfile: str) -> int:
 
 async def cmd_get(t: Tool) -> int:
     """``get OBJ FILE`` (``-``: stdout)."""
-    if not _need(t, 3):
+    if not need_args(t, 3):
         return 1
     r = await do_get(t, t.nargs[1], t.nargs[2])
     if r < 0:
@@ -331,7 +327,7 @@ def _open_input(t: Tool, infile: str) -> BinaryIO | None:
 
 async def do_put(t: Tool, oid: str, infile: str, create_object: bool) -> int:
     """``do_put``: write the input ``op_size`` at a time from ``--offset``."""
-    ioctx = _ioctx(t)
+    ioctx = ioctx_of(t)
     f = _open_input(t, infile)
     if f is None:
         return 1  # the C++ do_put returns 1 here: rados then exits 0
@@ -351,7 +347,7 @@ async def do_put(t: Tool, oid: str, infile: str, create_object: bool) -> int:
                 await ioctx.write(oid, data, offset)
             offset += len(data)
     except Error as exc:
-        return _r(exc)
+        return neg_errno(exc)
     finally:
         if f is not t.stdin:
             f.close()
@@ -359,7 +355,7 @@ async def do_put(t: Tool, oid: str, infile: str, create_object: bool) -> int:
 
 async def cmd_put(t: Tool) -> int:
     """``put OBJ FILE`` (``-``: stdin; ``--offset``)."""
-    if not _need(t, 3):
+    if not need_args(t, 3):
         return 1
     r = await do_put(t, t.nargs[1], t.nargs[2], not t.obj_offset_specified)
     if r < 0:
@@ -370,7 +366,7 @@ async def cmd_put(t: Tool) -> int:
 
 async def cmd_append(t: Tool) -> int:
     """``append OBJ FILE``: APPEND ``op_size`` at a time (and an empty one at the end)."""
-    if not _need(t, 3):
+    if not need_args(t, 3):
         return 1
     oid, infile = t.nargs[1], t.nargs[2]
     f = _open_input(t, infile)
@@ -380,11 +376,11 @@ async def cmd_append(t: Tool) -> int:
     try:
         while True:
             data = _read_exact(f, t.op_size)
-            await _ioctx(t).append(oid, data)
+            await ioctx_of(t).append(oid, data)
             if not data:
                 break
     except Error as exc:
-        r = _r(exc)
+        r = neg_errno(exc)
     finally:
         if f is not t.stdin:
             f.close()
@@ -396,7 +392,7 @@ async def cmd_append(t: Tool) -> int:
 
 async def cmd_truncate(t: Tool) -> int:
     """``truncate OBJ LENGTH``."""
-    if not _need(t, 3):
+    if not need_args(t, 3):
         return 1
     oid = t.nargs[1]
     size, rest = c_strtoll(t.nargs[2])
@@ -408,31 +404,31 @@ async def cmd_truncate(t: Tool) -> int:
         t.io.usage()
         return 1
     try:
-        await _ioctx(t).trunc(oid, min(size, (1 << 63) - 1))
+        await ioctx_of(t).trunc(oid, min(size, (1 << 63) - 1))
     except Error as exc:
-        t.io.err(f"error truncating oid {oid} to {size}: {cpp_strerror(_r(exc))}")
-        return _r(exc)
+        t.io.err(f"error truncating oid {oid} to {size}: {cpp_strerror(neg_errno(exc))}")
+        return neg_errno(exc)
     return 0
 
 
 async def cmd_create(t: Tool) -> int:
     """``create OBJ`` (exclusive)."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     oid = t.nargs[1]
     try:
-        await _ioctx(t).create(oid, exclusive=True)
+        await ioctx_of(t).create(oid, exclusive=True)
     except Error as exc:
-        t.io.err(f"error creating {t.pool_name}/{oid}: {cpp_strerror(_r(exc))}")
+        t.io.err(f"error creating {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
         return 1
     return 0
 
 
 async def cmd_rm(t: Tool) -> int:
     """``rm OBJ ... [--force-full]``."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
-    ioctx = _ioctx(t)
+    ioctx = ioctx_of(t)
     flags = 0
     if "force-full" in t.opts:
         flags = LIBRADOS_OPERATION_FULL_FORCE | LIBRADOS_OPERATION_FULL_TRY
@@ -443,7 +439,7 @@ async def cmd_rm(t: Tool) -> int:
             await ioctx.operate_write_op(op, oid, flags=flags)
         except Error as exc:
             name = f"{t.nspace}/{oid}" if t.nspace else oid
-            t.io.err(f"error removing {t.pool_name}>{name}: {cpp_strerror(_r(exc))}")
+            t.io.err(f"error removing {t.pool_name}>{name}: {cpp_strerror(neg_errno(exc))}")
             return 1
     return 0
 
@@ -456,24 +452,24 @@ async def cmd_setxattr(t: Tool) -> int:
         t.io.usage()
         return 1
     oid, name = t.nargs[1], t.nargs[2]
-    value = _raw(t.nargs[3]) if len(t.nargs) == 4 else _read_all(t)
+    value = raw_bytes(t.nargs[3]) if len(t.nargs) == 4 else _read_all(t)
     try:
         await t.ioctx.set_xattr(oid, name, value)
     except Error as exc:
-        t.io.err(f"error setting xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(_r(exc))}")
+        t.io.err(f"error setting xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(neg_errno(exc))}")
         return 1
     return 0
 
 
 async def cmd_getxattr(t: Tool) -> int:
     """``getxattr OBJ NAME``: the raw value on stdout."""
-    if not _need(t, 3):
+    if not need_args(t, 3):
         return 1
     oid, name = t.nargs[1], t.nargs[2]
     try:
-        value = await _ioctx(t).get_xattr(oid, name)
+        value = await ioctx_of(t).get_xattr(oid, name)
     except Error as exc:
-        t.io.err(f"error getting xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(_r(exc))}")
+        t.io.err(f"error getting xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(neg_errno(exc))}")
         return 1
     t.io.out_bytes(value)
     return 0
@@ -481,28 +477,28 @@ async def cmd_getxattr(t: Tool) -> int:
 
 async def cmd_rmxattr(t: Tool) -> int:
     """``rmxattr OBJ NAME``."""
-    if not _need(t, 3):
+    if not need_args(t, 3):
         return 1
     oid, name = t.nargs[1], t.nargs[2]
     try:
-        await _ioctx(t).rm_xattr(oid, name)
+        await ioctx_of(t).rm_xattr(oid, name)
     except Error as exc:
-        t.io.err(f"error removing xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(_r(exc))}")
+        t.io.err(f"error removing xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(neg_errno(exc))}")
         return 1
     return 0
 
 
 async def cmd_listxattr(t: Tool) -> int:
     """``listxattr OBJ``: the names, in ``std::map`` (byte) order."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     oid = t.nargs[1]
     try:
-        attrs = await _ioctx(t).get_xattrs(oid)
+        attrs = await ioctx_of(t).get_xattrs(oid)
     except Error as exc:
-        t.io.err(f"error getting xattr set {t.pool_name}/{oid}: {cpp_strerror(_r(exc))}")
+        t.io.err(f"error getting xattr set {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
         return 1
-    for name in sorted((k for k, _ in attrs), key=_raw):
+    for name in sorted((k for k, _ in attrs), key=raw_bytes):
         t.io.out(name + "\n")
     return 0
 
@@ -518,13 +514,13 @@ def _omap_key(t: Tool, index: int) -> tuple[str, str]:
 
 async def cmd_getomapheader(t: Tool) -> int:
     """``getomapheader OBJ [FILE]``."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     oid = t.nargs[1]
     try:
         res = await _operate(t, oid, [osd.omap_get_header()], _READ)
     except Error as exc:
-        t.io.err(f"error getting omap header {t.pool_name}/{oid}: {cpp_strerror(_r(exc))}")
+        t.io.err(f"error getting omap header {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
         return 1
     header = bytes(res.outs[0].outdata)
     if len(t.nargs) >= 3:
@@ -537,15 +533,15 @@ async def cmd_getomapheader(t: Tool) -> int:
 
 async def cmd_setomapheader(t: Tool) -> int:
     """``setomapheader OBJ VALUE``."""
-    if not _need(t, 3):
+    if not need_args(t, 3):
         return 1
     oid = t.nargs[1]
     op = WriteOp()
-    op.omap_set_header(_raw(t.nargs[2]))
+    op.omap_set_header(raw_bytes(t.nargs[2]))
     try:
-        await _ioctx(t).operate_write_op(op, oid)
+        await ioctx_of(t).operate_write_op(op, oid)
     except Error as exc:
-        t.io.err(f"error setting omap value {t.pool_name}/{oid}: {cpp_strerror(_r(exc))}")
+        t.io.err(f"error setting omap value {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
         return 1
     return 0
 
@@ -559,7 +555,7 @@ async def cmd_setomapval(t: Tool) -> int:
     oid = t.nargs[1]
     key, pretty = _omap_key(t, 2)
     if len(t.nargs) > min_args:
-        value = _raw(t.nargs[min_args])
+        value = raw_bytes(t.nargs[min_args])
     elif "input-file" in t.opts:
         try:
             with open(t.opts["input-file"], "rb") as f:
@@ -574,7 +570,7 @@ async def cmd_setomapval(t: Tool) -> int:
         await t.ioctx.omap_set(oid, {key: value})
     except Error as exc:
         t.io.err(f"error setting omap value {t.pool_name}/{oid}/{pretty}: "
-                 f"{cpp_strerror(_r(exc))}")
+                 f"{cpp_strerror(neg_errno(exc))}")
         return 1
     return 0
 
@@ -592,7 +588,7 @@ async def cmd_getomapval(t: Tool) -> int:
         values = decode_omap_vals_by_keys(res.outs[0].outdata)
     except Error as exc:
         t.io.err(f"error getting omap value {t.pool_name}/{oid}/{pretty}: "
-                 f"{cpp_strerror(_r(exc))}")
+                 f"{cpp_strerror(neg_errno(exc))}")
         return 1
     if key in values:
         value = values[key]
@@ -618,26 +614,26 @@ async def cmd_rmomapkey(t: Tool) -> int:
         await t.ioctx.omap_rm_keys(oid, [key])
     except Error as exc:
         t.io.err(f"error removing omap key {t.pool_name}/{oid}/{pretty}: "
-                 f"{cpp_strerror(_r(exc))}")
+                 f"{cpp_strerror(neg_errno(exc))}")
         return 1
     return 0
 
 
 async def cmd_clearomap(t: Tool) -> int:
     """``clearomap OBJ [OBJ ...]``."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     for oid in t.nargs[1:]:
         try:
-            await _ioctx(t).omap_clear(oid)
+            await ioctx_of(t).omap_clear(oid)
         except Error as exc:
-            t.io.err(f"error clearing omap keys {t.pool_name}/{oid}/{cpp_strerror(_r(exc))}")
+            t.io.err(f"error clearing omap keys {t.pool_name}/{oid}/{cpp_strerror(neg_errno(exc))}")
             return 1
     return 0
 
 
 def _key_text(key: str) -> str:
-    raw = _raw(key)
+    raw = raw_bytes(key)
     if _printable(raw):
         return key
     return f"key ({len(raw)} bytes):\n" + hexdump(raw)
@@ -645,7 +641,7 @@ def _key_text(key: str) -> str:
 
 async def cmd_listomapvals(t: Tool) -> int:
     """``listomapvals OBJ``: keys (hexdumped when not printable) and values."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     oid = t.nargs[1]
     last = ""
@@ -655,7 +651,7 @@ async def cmd_listomapvals(t: Tool) -> int:
                                  _READ)
             values = decode_omap_vals(res.outs[0].outdata).vals
         except Error as exc:
-            t.io.err(f"error getting omap keys {t.pool_name}/{oid}: {cpp_strerror(_r(exc))}")
+            t.io.err(f"error getting omap keys {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
             return 1
         for key, value in values.items():
             last = key
@@ -667,7 +663,7 @@ async def cmd_listomapvals(t: Tool) -> int:
 
 async def cmd_listomapkeys(t: Tool) -> int:
     """``listomapkeys OBJ``."""
-    if not _need(t, 2):
+    if not need_args(t, 2):
         return 1
     oid = t.nargs[1]
     last = ""
@@ -679,7 +675,7 @@ async def cmd_listomapkeys(t: Tool) -> int:
             got = decode_omap_keys(res.outs[0].outdata)
         except Error as exc:
             t.io.err(f"error getting omap key set {t.pool_name}/{oid}: "
-                     f"{cpp_strerror(_r(exc))}")
+                     f"{cpp_strerror(neg_errno(exc))}")
             return 1
         for key in got.keys:
             t.io.out(key + "\n")
@@ -688,68 +684,19 @@ async def cmd_listomapkeys(t: Tool) -> int:
     return 0
 
 
-# -- watch / notify -------------------------------------------------------------------
-
-async def cmd_watch(t: Tool) -> int:
-    """``watch OBJ``: print each notify (and ack it with its payload) until Enter."""
-    if not _need(t, 2):
-        return 1
-    import asyncio  # noqa: PLC0415
-
-    oid = t.nargs[1]
-    io = t.io
-
-    def on_notify(notify_id: int, notifier_id: int, cookie: int, data: bytes) -> bytes:
-        io.out(f"NOTIFY cookie {cookie} notify_id {notify_id} from {notifier_id}\n")
-        io.out(hexdump(data))
-        io.stdout.flush()
-        return data
-
-    def on_error(cookie: int, exc: Error) -> None:
-        io.out(f"ERROR cookie {cookie} err {cpp_strerror(_r(exc))}\n")
-        io.stdout.flush()
-
-    try:
-        w = await _ioctx(t).watch(oid, on_notify, on_error)
-    except Error as exc:
-        t.io.err(f"error calling watch: {cpp_strerror(_r(exc))}")
-        return _r(exc)
-    io.out("press enter to exit...\n")
-    io.stdout.flush()
-    await asyncio.get_running_loop().run_in_executor(None, t.stdin.readline)
-    with contextlib.suppress(Error):
-        await w.close()
-    return 0
-
-
-async def cmd_notify(t: Tool) -> int:
-    """``notify OBJ MESSAGE``: the watchers' replies and who timed out."""
-    if not _need(t, 3):
-        return 1
-    ioctx = _ioctx(t)
-    oid, msg = t.nargs[1], _raw(t.nargs[2])
-    payload = struct.pack("<I", len(msg)) + msg  # encode(std::string)
-    o = ioctx.objecter
-    oloc = ObjectLocator(ioctx.pool_id, ioctx.locator_key, ioctx.nspace)
-    info = lingerops.linger_register(o, oid, oloc, 0)
-    try:
-        r, replies = await lingerops.linger_notify(o, info, payload, 10)
-    finally:
-        lingerops.linger_cancel(o, info)
-    if r != 0:
-        t.io.err(f"error calling notify: {cpp_strerror(r)}")
-    if replies:
-        res = decode_notify_result(replies)
-        for (gid, cookie), data in sorted(res.acks.items()):
-            t.io.out(f"reply client.{gid} cookie {cookie} : {len(data)} bytes\n")
-            if data:
-                t.io.out(hexdump(data))
-        for gid, cookie in sorted(res.timeouts):
-            t.io.out(f"timeout client.{gid} cookie {cookie}\n")
-    return r
-
-
 # -- dispatch ------------------------------------------------------------------------
+
+async def _watch(t: Tool) -> int:
+    from .rados_watch import cmd_watch  # noqa: PLC0415
+
+    return await cmd_watch(t)
+
+
+async def _notify(t: Tool) -> int:
+    from .rados_watch import cmd_notify  # noqa: PLC0415
+
+    return await cmd_notify(t)
+
 
 async def _bench(t: Tool) -> int:
     from .rados_bench import cmd_bench  # noqa: PLC0415
@@ -796,8 +743,8 @@ COMMANDS: dict[str, Callable[[Tool], Awaitable[int]]] = {
     "clearomap": cmd_clearomap,
     "listomapvals": cmd_listomapvals,
     "listomapkeys": cmd_listomapkeys,
-    "watch": cmd_watch,
-    "notify": cmd_notify,
+    "watch": _watch,
+    "notify": _notify,
     "bench": _bench,
     "cleanup": _cleanup,
 }
@@ -812,4 +759,5 @@ async def dispatch(t: Tool) -> int:
     return await cmd(t)
 
 
-__all__ = ["COMMANDS", "MAX_OMAP_PER_REQUEST", "dispatch", "do_get", "do_put", "dump_data"]
+__all__ = ["COMMANDS", "MAX_OMAP_PER_REQUEST", "dispatch", "do_get", "do_put", "dump_data",
+           "ioctx_of", "need_args", "neg_errno", "raw_bytes"]
