@@ -46,6 +46,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from asyncmsgr.testing.ceph_cluster import CephCluster
 from asyncmsgr.testing.ceph_daemons import clean_env
@@ -99,6 +100,15 @@ class Results:
         self.samples.setdefault((workload, tool), []).append(s)
 
 
+def _dump_stacks(pid: int, err: BinaryIO) -> None:
+    """Before a hung child is killed: its Python stacks (py-spy dump) into ``err``."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if spy.exists():
+        got = subprocess.run([str(spy), "dump", "--pid", str(pid)], capture_output=True,
+                             timeout=60, check=False)
+        err.write(b"\n-- hung; py-spy dump --\n" + got.stdout + got.stderr)
+
+
 def _run(argv: list[str], timeout: float) -> tuple[int, str, str, float]:
     """Run a child; (status, stdout, stderr, its CPU seconds from wait4)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -109,6 +119,7 @@ def _run(argv: list[str], timeout: float) -> tuple[int, str, str, float]:
             if pid:
                 break
             if time.monotonic() > deadline:
+                _dump_stacks(proc.pid, err)
                 proc.kill()
                 pid, status, usage = os.wait4(proc.pid, 0)
                 break
