@@ -193,11 +193,14 @@ class DispatcherChain:
     counts as True (it took the event and failed with it).
     """
 
-    __slots__ = ("_dispatchers", "_fast_dispatchers", "_lock")
+    __slots__ = ("_dispatchers", "_fast_dispatchers", "_lock", "preprocessors")
 
     def __init__(self) -> None:
         self._dispatchers: tuple[Dispatcher, ...] = ()
         self._fast_dispatchers: tuple[Dispatcher, ...] = ()
+        #: The fast dispatchers that override ``ms_fast_preprocess`` (the default
+        #: does nothing, so :meth:`fast_preprocess` may be skipped when empty).
+        self.preprocessors: tuple[Dispatcher, ...] = ()
         self._lock = threading.Lock()
 
     # -- membership -------------------------------------------------------------------
@@ -216,6 +219,9 @@ class DispatcherChain:
                 self._dispatchers = (*self._dispatchers, d)
                 if fast:
                     self._fast_dispatchers = (*self._fast_dispatchers, d)
+            self.preprocessors = tuple(
+                f for f in self._fast_dispatchers
+                if type(f).ms_fast_preprocess is not Dispatcher.ms_fast_preprocess)
 
     def add_head(self, d: Dispatcher) -> None:
         """Put ``d`` first (``add_dispatcher_head``); also first of the fast list if
@@ -254,6 +260,18 @@ class DispatcherChain:
             except Exception:
                 logger.exception("%r.ms_can_fast_dispatch(%r) raised", d, m)
         return False
+
+    def fast_dispatcher_for(self, m: Message) -> Dispatcher | None:
+        """The first fast dispatcher whose ``ms_can_fast_dispatch(m)`` is true (one
+        that raises counts as no), or None: the walk of :meth:`can_fast_dispatch`
+        returning who said yes, so a receiver asks each dispatcher once."""
+        for d in self._fast_dispatchers:
+            try:
+                if d.ms_can_fast_dispatch(m):
+                    return d
+            except Exception:
+                logger.exception("%r.ms_can_fast_dispatch(%r) raised", d, m)
+        return None
 
     def fast_dispatch(self, m: Message) -> bool:
         """``ms_fast_dispatch(m)`` on the first fast dispatcher that can take it.
@@ -806,6 +824,30 @@ class DispatchQueue:
         with self._lock:
             self._fast_dispatched += 1
         return taken
+
+    def fast_dispatch_to(self, d: Dispatcher, m: Message, now: float) -> None:
+        """:meth:`fast_dispatch` to ``d``, found by
+        :meth:`DispatcherChain.fast_dispatcher_for`; ``now`` is the dispatch stamp."""
+        m.dispatch_stamp = now
+        msize = m.dispatch_throttle_size
+        m.dispatch_throttle_size = 0
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("<== %s %d ==== %r ==== %d+%d+%d con %r", m.src, m.seq, m,
+                         len(m.front), len(m.middle), len(m.data), m.connection)
+        try:
+            d.ms_fast_dispatch(m)
+        except Exception:
+            logger.exception("%r.ms_fast_dispatch(%r) raised", d, m)
+        finally:
+            if msize:
+                self._throttle.put(msize)
+            if m.release_hook is not None:
+                try:
+                    m.release_throttles()
+                except Exception:
+                    logger.exception("release hook of %r raised", m)
+        with self._lock:
+            self._fast_dispatched += 1
 
     async def _dispatch_item(self, item: _Item) -> None:
         m = item.message

@@ -94,6 +94,7 @@ MSG_HEADER_CRC_OFFSET = MSG_HEADER_LEN - 4  # 49
 MSG_FOOTER_LEN = _FOOTER.size  # 21
 MSG_OLD_FOOTER_LEN = _OLD_FOOTER.size  # 13
 MSG_HEADER2_LEN = _HEADER2.size  # 41
+_tuple_new = tuple.__new__
 
 
 class MsgHeader(NamedTuple):
@@ -214,9 +215,9 @@ class MsgHeader2(NamedTuple):
     def to_legacy(self, src: EntityName, front_len: int, middle_len: int,
                   data_len: int) -> MsgHeader:
         """The ``ceph_msg_header`` Ceph rebuilds on receipt (src from the connection)."""
-        return MsgHeader(self.seq, self.tid, self.type, self.priority, self.version,
-                         front_len, middle_len, data_len, self.data_off, src,
-                         self.compat_version, self.reserved, 0)
+        seq, tid, type_, prio, ver, _pad, data_off, _ack, _flags, compat, reserved = self
+        return _tuple_new(MsgHeader, (seq, tid, type_, prio, ver, front_len, middle_len,
+                                      data_len, data_off, src, compat, reserved, 0))
 
 
 # -- Message ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import socket
 import threading
@@ -103,6 +104,7 @@ def protocol_options(config: MessengerConfig) -> ProtocolOptions:
         large_segment_threshold=config.asyncmsgr_large_segment_threshold,
         crc_header=config.ms_crc_header,
         crc_data=config.ms_crc_data,
+        fast_path=os.environ.get("ASYNCMSGR_GENERAL_PATH", "") in ("", "0"),
     )
 
 
@@ -541,10 +543,12 @@ class Messenger:
         """A message arrived on ``conn``: preprocess, then fast or queued dispatch."""
         m.connection = conn
         chain = self.chain
-        chain.fast_preprocess(m)
-        if chain.can_fast_dispatch(m):
+        if chain.preprocessors:
+            chain.fast_preprocess(m)
+        d = chain.fast_dispatcher_for(m)
+        if d is not None:
             start = time.monotonic()
-            self.dispatch_queue.fast_dispatch(m)
+            self.dispatch_queue.fast_dispatch_to(d, m, start)
             conn.counters.tinc("msgr_running_fast_dispatch_time", time.monotonic() - start)
         else:
             self.dispatch_queue.enqueue(m, m.priority, conn.conn_id)

@@ -135,6 +135,8 @@ class Preamble(NamedTuple):
     flags: int = 0
     inline: bytes = b""
     body_len: int = 0
+    payload_len: int = 0
+    """Segments 1.. together (a MESSAGE's front + middle + data: what throttles count)."""
 
     @property
     def num_segments(self) -> int:
@@ -428,7 +430,7 @@ class FrameAssembler:
                 raise FrameTooLarge(
                     f"{Tag(tag).name} segment {i} of {length} bytes exceeds cap {caps[i]}")
         return Preamble(tag, lengths, (a0, a1, a2, a3)[:nseg], flags, inline,
-                        self._body_len(lengths))
+                        self._body_len(lengths), sum(lengths[1:]))
 
     def _body_len(self, lens: tuple[int, ...]) -> int:
         n = len(lens)

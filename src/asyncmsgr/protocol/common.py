@@ -301,6 +301,10 @@ class ProtocolOptions:
     set up with a cephx authorizer."""
     max_authorizer_len: int = 4096
     """Cap on a msgr v1 authorizer or authorizer reply (Ceph asserts < 4096)."""
+    fast_path: bool = True
+    """Take runs of READY messages in one loop (msgr2.1 crc mode, v1 OPEN);
+    False runs everything through the general per-frame path, which gives the
+    same results (the ``ASYNCMSGR_GENERAL_PATH=1`` environment switch)."""
 
 
 def next_backoff(current: float, options: ProtocolOptions, *, wait: bool) -> float:

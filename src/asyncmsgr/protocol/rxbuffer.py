@@ -112,6 +112,11 @@ class RxBuffer:
         """The next ``n`` unconsumed bytes (requires ``available >= n``)."""
         return self._mv[self._r : self._r + n]
 
+    def window(self) -> tuple[memoryview, int, int]:
+        """``(view, start, end)``: the unconsumed bytes are ``view[start:end]``
+        (for loops that parse several items in place, then :meth:`consume`)."""
+        return self._mv, self._r, self._w
+
     def consume(self, n: int) -> None:
         """Drop ``n`` bytes from the front."""
         self._r += n
