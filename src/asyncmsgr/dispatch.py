@@ -261,18 +261,6 @@ class DispatcherChain:
                 logger.exception("%r.ms_can_fast_dispatch(%r) raised", d, m)
         return False
 
-    def fast_dispatcher_for(self, m: Message) -> Dispatcher | None:
-        """The first fast dispatcher whose ``ms_can_fast_dispatch(m)`` is true (one
-        that raises counts as no), or None: the walk of :meth:`can_fast_dispatch`
-        returning who said yes, so a receiver asks each dispatcher once."""
-        for d in self._fast_dispatchers:
-            try:
-                if d.ms_can_fast_dispatch(m):
-                    return d
-            except Exception:
-                logger.exception("%r.ms_can_fast_dispatch(%r) raised", d, m)
-        return None
-
     def fast_dispatch(self, m: Message) -> bool:
         """``ms_fast_dispatch(m)`` on the first fast dispatcher that can take it.
 
@@ -825,9 +813,30 @@ class DispatchQueue:
             self._fast_dispatched += 1
         return taken
 
+    def deliver(self, m: Message, conn_id: int) -> float:
+        """A message received on connection ``conn_id`` (``m.connection`` set):
+        ``fast_preprocess``, then :meth:`fast_dispatch` if a fast dispatcher takes
+        it (each asked once), else :meth:`enqueue` at ``m.priority``. Returns the
+        seconds spent fast-dispatching (0.0 if queued)."""
+        chain = self._chain
+        if chain.preprocessors:
+            chain.fast_preprocess(m)
+        for d in chain.fast_dispatchers:
+            try:
+                can = d.ms_can_fast_dispatch(m)
+            except Exception:
+                logger.exception("%r.ms_can_fast_dispatch(%r) raised", d, m)
+                continue
+            if can:
+                start = time.monotonic()
+                self.fast_dispatch_to(d, m, start)
+                return time.monotonic() - start
+        self.enqueue(m, m.priority, conn_id)
+        return 0.0
+
     def fast_dispatch_to(self, d: Dispatcher, m: Message, now: float) -> None:
-        """:meth:`fast_dispatch` to ``d``, found by
-        :meth:`DispatcherChain.fast_dispatcher_for`; ``now`` is the dispatch stamp."""
+        """:meth:`fast_dispatch` to ``d``, whose ``ms_can_fast_dispatch(m)`` said
+        yes; ``now`` is the dispatch stamp."""
         m.dispatch_stamp = now
         msize = m.dispatch_throttle_size
         m.dispatch_throttle_size = 0

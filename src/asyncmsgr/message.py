@@ -380,9 +380,12 @@ def register_message(cls: type[M]) -> type[M]:
     return cls
 
 
+_EMPTY_VIEW = memoryview(_EMPTY)
+
+
 def _view(b: Buffer) -> memoryview:
     if type(b) is bytes or type(b) is bytearray:
-        return memoryview(b)
+        return memoryview(b) if b else _EMPTY_VIEW
     return as_view(b)
 
 

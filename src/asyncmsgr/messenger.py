@@ -542,16 +542,9 @@ class Messenger:
     def deliver_received(self, conn: AsyncConnection, m: Message) -> None:
         """A message arrived on ``conn``: preprocess, then fast or queued dispatch."""
         m.connection = conn
-        chain = self.chain
-        if chain.preprocessors:
-            chain.fast_preprocess(m)
-        d = chain.fast_dispatcher_for(m)
-        if d is not None:
-            start = time.monotonic()
-            self.dispatch_queue.fast_dispatch_to(d, m, start)
-            conn.counters.tinc("msgr_running_fast_dispatch_time", time.monotonic() - start)
-        else:
-            self.dispatch_queue.enqueue(m, m.priority, conn.conn_id)
+        spent = self.dispatch_queue.deliver(m, conn.conn_id)
+        if spent:
+            conn.counters.tinc("msgr_running_fast_dispatch_time", spent)
 
     def unregister(self, conn: AsyncConnection) -> None:
         """A connection closed for good: forget it."""

@@ -242,7 +242,9 @@ class FrameAssembler:
         is the messenger's hot path and avoids every avoidable allocation.
         """
         if (self.tx is not None or not self._rev1 or not header2
-                or _odd_view(front) or _odd_view(middle) or _odd_view(data)):
+                or (type(front) is not bytes and _odd_view(front))
+                or (type(middle) is not bytes and _odd_view(middle))
+                or (type(data) is not bytes and _odd_view(data))):
             return self.assemble(Tag.MESSAGE, (header2, front, middle, data),
                                  (8, 8, 8, 4096))
         lf, lm, ld = len(front), len(middle), len(data)

@@ -24,6 +24,10 @@ class State(Enum):
     CLOSED.
     """
 
+    # Members are singletons compared by identity: hash them by identity too, in C
+    # (Enum.__hash__ is Python code, run on every state-set membership test).
+    __hash__ = object.__hash__
+
     NONE = "NONE"
     START_CONNECT = "START_CONNECT"
     BANNER_CONNECTING = "BANNER_CONNECTING"

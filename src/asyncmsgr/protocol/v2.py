@@ -173,7 +173,7 @@ class ProtocolV2(ProtocolBase):
                 or self.held_step is not None:
             return False
         if state is _READY and self._pre is None and self._read_messages(now):
-            return True
+            return self._rx.available > 0 or self._pre is not None
         rx = self._rx
         if not self._banner_done:
             return self._read_banner()
