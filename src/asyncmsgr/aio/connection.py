@@ -81,6 +81,7 @@ class AsyncConnection(Connection):
         self.worker = worker
         self.center: EventCenter = worker.center
         self.core = core
+        core.rx_scratch = worker.rx_scratch(messenger.options.rx_buffer_size)
         self._anon = anon
         self._sock: socket.socket | None = None
         self._fd = -1

@@ -149,6 +149,9 @@ class ProtocolBase:
         self._state = State.NONE
         self._is_server = False
         self._rx = RxBuffer(options.rx_buffer_size)
+        #: A receive buffer shared with the other connections of the I/O thread
+        #: (``options.rx_buffer_size`` bytes), or None: see :mod:`.rxbuffer`.
+        self.rx_scratch: bytearray | None = None
         self._msg_size = 0
         self._throttled: list[tuple[ThrottleLike, int]] = []
         self._out: list[Buffer] = []
@@ -335,14 +338,20 @@ class ProtocolBase:
     # -- receiving ---------------------------------------------------------------------
 
     def get_buffer(self) -> memoryview:
-        """Where the next received bytes go (``recv_into``)."""
-        return self._rx.get_buffer()
+        """Where the next received bytes go (``recv_into``): :attr:`rx_scratch`
+        when set, else the machine's own buffer."""
+        return self._rx.get_buffer(self.rx_scratch)
 
     def buffer_updated(self, nbytes: int, now: float) -> None:
-        """``nbytes`` arrived in the buffer from :meth:`get_buffer`; process them."""
-        self._rx.buffer_updated(nbytes)
+        """``nbytes`` arrived in the buffer from :meth:`get_buffer`; process them
+        (what is left of an incomplete frame is then moved off the scratch buffer)."""
+        rx = self._rx
+        rx.buffer_updated(nbytes)
         self.last_active = now
-        self._process(now)
+        try:
+            self._process(now)
+        finally:
+            rx.detach()
 
     def receive_data(self, data: Buffer, now: float) -> None:
         """Feed bytes held elsewhere (tests and proxies); same as recv_into."""
