@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 import socket
 import threading
@@ -104,7 +103,6 @@ def protocol_options(config: MessengerConfig) -> ProtocolOptions:
         large_segment_threshold=config.asyncmsgr_large_segment_threshold,
         crc_header=config.ms_crc_header,
         crc_data=config.ms_crc_data,
-        fast_path=os.environ.get("ASYNCMSGR_GENERAL_PATH", "") in ("", "0"),
     )
 
 

@@ -109,8 +109,8 @@ class RxBuffer:
                 self.compact()
             else:  # full of unconsumed bytes: a stream, give it more room
                 self._grow(min(len(self._buf) * 2, self._max))
-            if self._w == len(self._buf):
-                self._grow(len(self._buf) + 1)
+            if self._w == len(self._buf):  # at the max: only feed() gets here, double
+                self._grow(2 * len(self._buf))
         return self._mv[self._w :]
 
     def buffer_updated(self, nbytes: int) -> None:
