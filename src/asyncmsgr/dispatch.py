@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from asyncmsgr.connection import Connection
 
 logger = logging.getLogger("asyncmsgr.dispatch")
+_DEBUG = logging.DEBUG
 
 #: The dispatch task yields to the event loop at least this often (seconds) while
 #: it has work, so synchronous handlers cannot starve the I/O on the same loop.
@@ -840,7 +841,7 @@ class DispatchQueue:
         m.dispatch_stamp = now
         msize = m.dispatch_throttle_size
         m.dispatch_throttle_size = 0
-        if logger.isEnabledFor(logging.DEBUG):
+        if logger.isEnabledFor(_DEBUG):
             logger.debug("<== %s %d ==== %r ==== %d+%d+%d con %r", m.src, m.seq, m,
                          len(m.front), len(m.middle), len(m.data), m.connection)
         try:

@@ -434,13 +434,8 @@ def decode_message(
         raise MessageDecodeError(
             f"{message_type_name(header.type)} v{header.version}: {exc!r}"
         ) from exc
-    msg.seq = header.seq
-    msg.tid = header.tid
-    msg.priority = header.priority
-    msg.version = header.version
-    msg.compat_version = header.compat_version
-    msg.data_off = header.data_off
-    msg.src = header.src
+    (msg.seq, msg.tid, _type, msg.priority, msg.version, _flen, _mlen, _dlen, msg.data_off,
+     msg.src, msg.compat_version, _reserved, _crc) = header
     msg.front = front
     msg.middle = middle
     msg.data = data

@@ -77,7 +77,9 @@ def test_built_extensions_are_loaded_and_current() -> None:
         for p in paths:
             assert p.stat().st_mtime >= source.stat().st_mtime, f"{p} is older than {source}"
     r = _probe(ASYNCMSGR_NO_EXTENSIONS="")
-    assert sorted(r["compiled"]) == sorted(n for n, b in built.items() if b)  # type: ignore[arg-type]
+    loaded = r["compiled"]
+    assert isinstance(loaded, list)
+    assert sorted(loaded) == sorted(n for n, b in built.items() if b)
     if _extensions.disabled():
         assert _extensions.compiled() == []
     else:

@@ -62,6 +62,8 @@ _THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
 _THROTTLE_BYTES = State.THROTTLE_BYTES
 _THROTTLE_DISPATCH_QUEUE = State.THROTTLE_DISPATCH_QUEUE
 _THROTTLE_DONE = State.THROTTLE_DONE
+_CLOSED = State.CLOSED
+_STANDBY = State.STANDBY
 #: States in which the machine takes no bytes (no socket, or not connected yet).
 _NO_READ_STATES = frozenset({State.NONE, State.START_CONNECT, State.CLOSED})
 
@@ -506,11 +508,13 @@ class ProtocolBase:
 
     def send_message(self, m: Message, now: float) -> None:
         """Queue ``m`` (Ceph's ``send_message``); dropped when CLOSED."""
-        if self._state is State.CLOSED:
+        state = self._state
+        if state is _CLOSED:
             self._emit(ev.MessagesDropped(messages=(m,)))
             return
         self.session.out_queue.push(m)
-        self._kick(now)
+        if state is _STANDBY:
+            self._kick(now)
 
     def send_keepalive(self, now: float) -> None:
         """Request a KEEPALIVE2 (no-op when CLOSED)."""
