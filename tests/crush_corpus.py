@@ -8,7 +8,8 @@ multi-step and multi-take rules, negative and zero counts, every SET_* step, eac
 tunables profile (argonaut/legacy, bobtail, firefly, hammer, jewel/optimal), device
 classes (``step take default class ssd`` through shadow trees), choose_args weight
 sets (1 and 3 positions, with and without ids, index 0 and -1), zero, fractional
-and uneven weights, empty buckets, out and partially-out devices (``--weight``),
+and uneven weights, empty buckets, an unknown bucket hash type, out and partially-out devices
+(``--weight``),
 and result sizes larger than the hierarchy can fill (bad mappings, NONE holes).
 """
 
@@ -308,7 +309,55 @@ CORPUS: tuple[MapCase, ...] = (
         root_alg="straw2", rules=RULES, choose_args=_CHOOSE_ARGS_0)),
     MapCase("odd-weights-jewel", _ODD_CHECKS, text=_odd_text("jewel")),
     MapCase("odd-weights-argonaut", _ODD_CHECKS, text=_odd_text("argonaut")),
+    # every bucket with a hash type Ceph does not know: every hash is 0
+    MapCase("hash-unknown", _few_rules(), text=text_map(
+        tunables="jewel", osds=_osds(uniform=True), hosts=_hosts(_MIXED),
+        racks=_racks("list"), root_alg="tree", rules=RULES).replace("\thash 0", "\thash 1")),
     MapCase("large-straw2", (Check(0, (3,)),),
             build=("--num_osds", "160", "host", "straw2", "4", "rack", "straw2", "10",
                    "root", "straw2", "0")),
 )
+
+
+def random_case(seed: int) -> MapCase:
+    """A random map (seeded): 1-3 racks of 1-5 hosts of 0-5 osds, random bucket
+    algorithms (uniform only over equal weights), weights among 0, fractions and
+    up to 5.0, a random tunables profile, four rules, random sizes and overrides."""
+    import random  # noqa: PLC0415 - only the generator needs it
+
+    rng = random.Random(seed)
+    algs = ["list", "tree", "straw", "straw2", "straw2"]
+    osds: list[tuple[int, float, str | None]] = []
+    hosts: list[tuple[str, str, list[int]]] = []
+    racks: list[tuple[str, str, list[str]]] = []
+    choices = (0.0, 0.1, 0.25, 0.5, 1.0, 1.0, 1.0, 1.5, 2.0, 3.7, 5.0)
+    for r in range(rng.randint(1, 3)):
+        names = []
+        for _ in range(rng.randint(1, 5)):
+            alg = rng.choice([*algs, "uniform"])
+            same = rng.choice(choices[1:])
+            ids = []
+            for _ in range(rng.randint(0, 5)):
+                osd = len(osds)
+                osds.append((osd, same if alg == "uniform" else rng.choice(choices), None))
+                ids.append(osd)
+            name = f"h{len(hosts)}"
+            hosts.append((name, alg, ids))
+            names.append(name)
+        racks.append((f"rack{r}", rng.choice(algs), names))
+    if not osds:
+        osds.append((0, 1.0, None))
+        hosts[0][2].append(0)
+    rules = (rule(0, "rep_host", ["take default", "chooseleaf firstn 0 type host", "emit"])
+             + rule(1, "ec_host", ["take default", "chooseleaf indep 0 type host", "emit"],
+                    erasure=True)
+             + rule(2, "rep_osd", ["take default", "choose firstn 0 type osd", "emit"])
+             + rule(3, "ec_rack", ["take default", "choose indep 0 type rack",
+                                   "chooseleaf indep 1 type host", "emit"], erasure=True))
+    overrides = tuple((rng.randrange(len(osds)), rng.choice(("0", "0.5", "0.1", "0.9")))
+                      for _ in range(rng.randint(0, 3)))
+    checks = tuple(Check(r, (rng.randint(1, 6),), overrides if rng.random() < 0.5 else ())
+                   for r in range(4))
+    text = text_map(tunables=rng.choice(list(TUNABLES)), osds=osds, hosts=hosts,
+                    racks=racks, root_alg=rng.choice(algs), rules=rules)
+    return MapCase(f"random-{seed}", checks, text=text)

@@ -153,6 +153,12 @@ def tool_object_hashes30(object_hash: int) -> list[list[Any]]:
     return out
 
 
+def osdmaptool(*args: str) -> str:
+    """Run osdmaptool; its stdout."""
+    res = subprocess.run(["osdmaptool", *args], check=True, capture_output=True, text=True)
+    return res.stdout
+
+
 def have_osdmaptool() -> bool:
     """True when ``osdmaptool`` is on PATH."""
     return shutil.which("osdmaptool") is not None
@@ -318,6 +324,26 @@ def tool_dump(path: Path) -> Any:
     return json.loads(crushtool("-i", str(path), "--dump"))
 
 
+#: Corpus maps whose device locations are stored (``crushtool --show-location``).
+LOCATION_MAPS = ("classes", "rules-mixed", "odd-weights-jewel", "build-mixed")
+
+
+def tool_location(path: Path, device: int) -> list[list[str]]:
+    """``crushtool -i MAP --show-location DEV``: [type, bucket name] lines."""
+    return [line.split("\t") for line in crushtool("-i", str(path), "--show-location",
+                                                    str(device)).splitlines() if line]
+
+
+def tool_locations() -> dict[str, dict[str, list[list[str]]]]:
+    """Locations of every device of the LOCATION_MAPS."""
+    out: dict[str, dict[str, list[list[str]]]] = {}
+    for name in LOCATION_MAPS:
+        path = DATA / f"{name}.bin"
+        m = decode_crush_map(path.read_bytes())
+        out[name] = {str(d): tool_location(path, d) for d in range(m.max_devices)}
+    return out
+
+
 def crafted_inputs() -> dict[str, bytes]:
     """Encodings Ceph's decoder normalises (built from corpus maps with asyncmsgr's
     encoder): choose args on buckets that are not straw2, mis-sized and
@@ -377,6 +403,7 @@ def main() -> None:
     write_json("hash_vectors.json", hash_vectors())
     write_corpus()
     write_reencodings()
+    write_json("locations.json", tool_locations())
 
 
 if __name__ == "__main__":

@@ -37,10 +37,11 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "asyncmsgr.cli.bench",
     "stress": "asyncmsgr.cli.stress",
     "ceph": "asyncmsgr.cli.ceph",
+    "osdmaptool": "asyncmsgr.cli.osdmaptool",
 }
 #: Subcommands that read their own arguments (Ceph's rules: ceph.conf, -c, -m, -k
 #: ...): ``module.main(argv, environ)`` runs before argparse is even imported.
-OWN_ARGUMENTS = frozenset({"ceph"})
+OWN_ARGUMENTS = frozenset({"ceph", "osdmaptool"})
 
 _EPILOG = ("Messenger options such as --ms_async_op_threads=2 or --asyncmsgr_embedded=false "
            "are accepted by every command (also from CEPH_ARGS); "

@@ -15,8 +15,10 @@ that have already checked the bucket's hash type (the mapper does). Their bodies
 generated once at import as straight-line code from the mixing schedules below, which
 mirror ``hash.c`` line for line; ``_reference_hash`` is the same computation written
 plainly, and the tests hold the two (and Ceph's own library) to the same answers.
+:class:`HashLanes` computes many rjenkins1 hashes in one pass (packed lanes), for the
+mapper's straw, straw2 and list buckets.
 
-Everything here returns an ``int`` in ``0 .. 2**32-1``.
+Every hash here is an ``int`` in ``0 .. 2**32-1``.
 """
 
 from __future__ import annotations
@@ -172,6 +174,15 @@ _LOW16_4 = _compile_lanes(
     [f"a = (xin & {_M}) * O", f"c = (rin & {_M}) * O", f"d = (din & {_M}) * O",
      "h = S ^ a ^ b ^ c ^ d"], 4,
     "return unpack(h.to_bytes(nbytes, 'little'))")
+# the same two with r given per lane (a lane int), for several r at once
+_LOW16_3R = _compile_lanes(
+    "low16_hash3_r", "xin, b, c, O, B, LM, S, X, Y, unpack, nbytes",
+    [f"a = (xin & {_M}) * O", "h = S ^ a ^ b ^ c"], 3,
+    "return unpack(h.to_bytes(nbytes, 'little'))")
+_LOW16_4R = _compile_lanes(
+    "low16_hash4_r", "xin, b, c, din, O, B, LM, S, X, Y, unpack, nbytes",
+    [f"a = (xin & {_M}) * O", f"d = (din & {_M}) * O", "h = S ^ a ^ b ^ c ^ d"], 4,
+    "return unpack(h.to_bytes(nbytes, 'little'))")
 
 
 def _bind(template: types.FunctionType, *defaults: object) -> Callable[..., Any]:
@@ -186,10 +197,12 @@ class HashLanes:
     ``pack`` builds a lane int (values taken modulo 2**32); ``hash3(a, b, c)`` hashes
     three lane ints lane by lane; ``low16_hash3(x, b, r)`` is ``crush_hash32_3(x,
     b[i], r) & 0xffff`` for every lane (``x``, ``r`` plain ints) and
-    ``low16_hash4(x, b, r, d)`` the same for ``crush_hash32_4(x, b[i], r, d)``.
+    ``low16_hash4(x, b, r, d)`` the same for ``crush_hash32_4(x, b[i], r, d)``;
+    ``low16_hash3_r(x, b, c)`` and ``low16_hash4_r(x, b, c, d)`` take ``r`` per lane.
     """
 
-    __slots__ = ("hash3", "low16_hash3", "low16_hash4", "n", "ones")
+    __slots__ = ("hash3", "low16_hash3", "low16_hash3_r", "low16_hash4", "low16_hash4_r",
+                 "n", "ones")
 
     def __init__(self, n: int) -> None:
         if n <= 0:
@@ -205,6 +218,10 @@ class HashLanes:
             _LOW16_3, *consts, low16, nbytes)
         self.low16_hash4: Callable[[int, int, int, int], tuple[int, ...]] = _bind(
             _LOW16_4, *consts, low16, nbytes)
+        self.low16_hash3_r: Callable[[int, int, int], tuple[int, ...]] = _bind(
+            _LOW16_3R, *consts, low16, nbytes)
+        self.low16_hash4_r: Callable[[int, int, int, int], tuple[int, ...]] = _bind(
+            _LOW16_4R, *consts, low16, nbytes)
 
     def pack(self, values: Sequence[int]) -> int:
         """A lane int holding ``values`` (one per lane)."""

@@ -609,6 +609,10 @@ class CrushMap:
             cur = self.get_immediate_parent_id(cur)
         return path
 
+    def get_full_location(self, item: int) -> dict[str, str]:
+        """``get_full_location``: {type name: bucket name} of every ancestor."""
+        return dict(self.get_full_location_ordered(item))
+
     def get_parent_of_type(self, item: int, type_id: int) -> int:
         """``get_parent_of_type`` (rule -1): the nearest ancestor of that type, or 0."""
         seen = {item}

@@ -26,186 +26,39 @@ permutation, list, tree, straw, straw2 with ``crush_ln``), ``crush_choose_firstn
 ``crush_choose_indep`` (breadth-first, positionally stable), the SET_* steps, the
 ``is_out`` test and choose-args weight sets (per position) and ids.
 
-Where Ceph would crash or read freed memory (a rule hole, an item naming a bucket
-slot that is empty), the item is treated as a bad item (skipped, or NONE for indep)
-instead. Per-map data (item types, per-bucket arrays) is compiled once and cached on
-the immutable :class:`~asyncmsgr.crush.map.CrushMap`.
+Where Ceph would crash or read out of bounds, the result is defined instead: a rule
+hole maps to ``[]``; an item naming an empty bucket slot is a bad item (skipped by
+firstn, NONE for indep); a tree walk that ends past the items (all weights zero on
+the path) yields NONE; choose-args weight sets shorter than their bucket are padded
+with zero weights, ids of the wrong length are ignored. Everything Ceph defines is
+reproduced exactly (the tests compare with crushtool and osdmaptool).
+
+Speed: the map is compiled once (:class:`CrushMapper`, cached on the map by
+:func:`crush_do_rule`); see :mod:`asyncmsgr.crush.buckets` for how draws are hashed
+and cached. A 4096-PG pool on 160 OSDs maps in about half a second.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from asyncmsgr.crush.hash import HashLanes
+from asyncmsgr.crush.buckets import Arg, Chooser, CompiledBucket, compile_arg
 from asyncmsgr.crush.hash import crush_hash32_rjenkins1_2 as _hash2
-from asyncmsgr.crush.hash import crush_hash32_rjenkins1_3 as _rj3
-from asyncmsgr.crush.hash import crush_hash32_rjenkins1_4 as _rj4
 from asyncmsgr.crush.ln import straw2_neg_ln_table
 from asyncmsgr.crush.map import (
     CRUSH_ITEM_NONE,
     CRUSH_ITEM_UNDEF,
     BucketAlg,
     ChooseArgMap,
-    CrushBucket,
     CrushMap,
-    ListBucket,
     RuleOp,
-    Straw2Bucket,
-    StrawBucket,
-    TreeBucket,
 )
 
 __all__ = ["CrushMapper", "crush_do_rule"]
 
 # An item type no rule step can ask for: a bucket id whose slot is empty.
 _MISSING = 1 << 40
-_NO_DRAW = 1 << 64  # straw2: a zero weight never wins (draw S64_MIN)
-_HASH_RJENKINS1 = 0
-_U32 = 0xFFFFFFFF
-
-# (weight sets, ids, ids as lanes) of one straw2 bucket from its ChooseArg; () = not set.
-_Arg = tuple[tuple[tuple[int, ...], ...], tuple[int, ...], int]
-
-_LANES: dict[int, HashLanes] = {}
-#: crush_bucket_choose bound to one input: (bucket, r, position) -> item.
-_Choose = Callable[["_Bucket", int, int], int]
-
-
-def _lanes(n: int) -> HashLanes:
-    lanes = _LANES.get(n)
-    if lanes is None:
-        lanes = _LANES[n] = HashLanes(n)
-    return lanes
-
-
-def _zero3(a: int, b: int, c: int) -> int:
-    return 0
-
-
-def _zero4(a: int, b: int, c: int, d: int) -> int:
-    return 0
-
-
-class _Bucket:
-    """One bucket, compiled for the mapper."""
-
-    __slots__ = ("alg", "arrays", "h3", "h4", "id", "items", "items_lanes", "lanes", "size",
-                 "slot", "type")
-
-    def __init__(self, b: CrushBucket) -> None:
-        self.id = b.id
-        self.slot = -1 - b.id
-        self.type = b.type
-        self.alg = int(b.alg)
-        self.items = b.items
-        self.size = len(b.items)
-        rj = b.hash == _HASH_RJENKINS1
-        self.h3: Callable[[int, int, int], int] = _rj3 if rj else _zero3
-        self.h4: Callable[[int, int, int, int], int] = _rj4 if rj else _zero4
-        # straw and straw2 hash every item at once (None: hash type without a hash)
-        self.lanes = _lanes(self.size) if rj and self.size > 1 else None
-        self.items_lanes = self.lanes.pack(b.items) if self.lanes is not None else 0
-        arrays: tuple[tuple[int, ...], ...] = ()
-        if isinstance(b, ListBucket):
-            arrays = (b.item_weights, b.sum_weights)
-        elif isinstance(b, TreeBucket):
-            arrays = (b.node_weights,)
-        elif isinstance(b, StrawBucket):
-            arrays = (b.straws,)
-        elif isinstance(b, Straw2Bucket):
-            arrays = (b.item_weights,)
-        self.arrays = arrays
-
-    def low16(self, x: int, ids_lanes: int, r: int) -> tuple[int, ...]:
-        """``crush_hash32_3(hash, x, ids[i], r) & 0xffff`` for every item i."""
-        lanes = self.lanes
-        if lanes is None:
-            return (0,) * self.size
-        return lanes.low16_hash3(x, ids_lanes, r)
-
-
-def _perm_choose(b: _Bucket, x: int, r: int) -> int:
-    """``bucket_perm_choose``: item ``r % size`` of a permutation hashed from
-    (x, bucket id), built Fisher-Yates style up to that position (the C caches it
-    per x; the permutation is the same)."""
-    size = b.size
-    pr = r % size
-    h3 = b.h3
-    bid = b.id
-    if pr == 0:
-        return b.items[h3(x, bid, 0) % size]
-    perm = list(range(size))
-    for p in range(pr + 1):
-        if p < size - 1:
-            i = h3(x, bid, p) % (size - p)
-            if i:
-                perm[p], perm[p + i] = perm[p + i], perm[p]
-    return b.items[perm[pr]]
-
-
-def _list_choose(b: _Bucket, x: int, r: int) -> int:
-    """``bucket_list_choose``: from the last item back, the first whose
-    ``(hash & 0xffff) * sum_weights[i] >> 16`` falls below its own weight."""
-    item_weights, sum_weights = b.arrays
-    items = b.items
-    if b.lanes is None:
-        h4 = b.h4
-        us: Sequence[int] = [h4(x, item, r, b.id) & 0xFFFF for item in items]
-    else:
-        us = b.lanes.low16_hash4(x, b.items_lanes, r, b.id)
-    for i in range(b.size - 1, -1, -1):
-        if (us[i] * sum_weights[i]) >> 16 < item_weights[i]:
-            return items[i]
-    return items[0]
-
-
-def _tree_choose(b: _Bucket, x: int, r: int) -> int:
-    (node_weights,) = b.arrays
-    h4 = b.h4
-    bid = b.id
-    n = len(node_weights) >> 1
-    while not n & 1:
-        t = (h4(x, n, r, bid) * node_weights[n]) >> 32
-        h = (n & -n).bit_length() - 1  # height(n): trailing zero bits
-        left = n - (1 << (h - 1))
-        n = left if t < node_weights[left] else n + (1 << (h - 1))
-    idx = n >> 1
-    # beyond the items only when every weight on the path is 0 (undefined in Ceph)
-    return b.items[idx] if idx < b.size else CRUSH_ITEM_NONE
-
-
-def _straw_choose(b: _Bucket, x: int, r: int) -> int:
-    """``bucket_straw_choose``: the largest (hash & 0xffff) * straw; first one wins ties."""
-    if b.size == 1:
-        return b.items[0]
-    (straws,) = b.arrays
-    draws = [u * s for u, s in zip(b.low16(x, b.items_lanes, r), straws, strict=True)]
-    return b.items[draws.index(max(draws))]
-
-
-def _straw2_choose(b: _Bucket, x: int, r: int, arg: _Arg | None, position: int,
-                   neg_ln: list[int]) -> int:
-    """``bucket_straw2_choose``: the highest ``(crush_ln(u) - 2**48) / weight``, u the
-    16-bit hash of (x, id, r); first one wins ties; a zero weight never wins (item 0
-    is the answer when every weight is zero).
-
-    ``trunc(-n / w)`` is ``-(n // w)`` for n >= 0, so the highest draw is the smallest
-    ``neg_ln[u] // w``.
-    """
-    if b.size == 1:
-        return b.items[0]
-    (weights,) = b.arrays
-    ids_lanes = b.items_lanes
-    if arg is not None:
-        weight_set, arg_ids, arg_ids_lanes = arg
-        if weight_set:
-            weights = weight_set[position if position < len(weight_set) else -1]
-        if arg_ids:
-            ids_lanes = arg_ids_lanes
-    qs = [neg_ln[u] // w if w else _NO_DRAW
-          for u, w in zip(b.low16(x, ids_lanes, r), weights, strict=True)]
-    return b.items[qs.index(min(qs))]
 
 
 class CrushMapper:
@@ -222,64 +75,34 @@ class CrushMapper:
         self._map = crush_map
         self._max_buckets = crush_map.max_buckets
         self._max_devices = crush_map.max_devices
-        self._buckets = [None if b is None else _Bucket(b) for b in crush_map.buckets]
+        self._buckets = [None if b is None else CompiledBucket(b) for b in crush_map.buckets]
         self._neg_ln: list[int] = []
-        self._args_cache: dict[int, tuple[object, list[_Arg | None]]] = {}
+        self._args_cache: dict[int, tuple[object, list[Arg | None]]] = {}
 
-    def _compile_args(self, choose_args: ChooseArgMap | None) -> list[_Arg | None] | None:
+    def _compile_args(self, choose_args: ChooseArgMap | None) -> list[Arg | None] | None:
         if not choose_args:
             return None
         hit = self._args_cache.get(id(choose_args))
         if hit is not None and hit[0] is choose_args:
             return hit[1]
-        by_slot: list[_Arg | None] = [None] * self._max_buckets
+        by_slot: list[Arg | None] = [None] * self._max_buckets
         for bid, arg in choose_args.items():
             slot = -1 - bid
-            if 0 <= slot < self._max_buckets and (arg.weight_set or arg.ids):
-                ids_lanes = 0
-                if arg.ids and len(arg.ids) > 1:
-                    ids_lanes = _lanes(len(arg.ids)).pack(arg.ids)
-                by_slot[slot] = (arg.weight_set, arg.ids, ids_lanes)
+            bucket = self._buckets[slot] if 0 <= slot < self._max_buckets else None
+            if bucket is None or not (arg.weight_set or arg.ids):
+                continue
+            # Ceph reads past a weight set or ids array shorter than the bucket (a map
+            # decode leaves so when its positions disagree): here the missing weights
+            # are 0 and ids of the wrong length are not used
+            size = bucket.size
+            weight_set = tuple(ws if len(ws) == size else (ws + (0,) * size)[:size]
+                               for ws in arg.weight_set)
+            ids = arg.ids if len(arg.ids) == size else ()
+            by_slot[slot] = compile_arg(weight_set, ids)
         if len(self._args_cache) >= 64:
             self._args_cache.clear()
         self._args_cache[id(choose_args)] = (choose_args, by_slot)
         return by_slot
-
-    # -- bucket choice ----------------------------------------------------------------
-
-    def _chooser(self, x: int, args: list[_Arg | None] | None) -> _Choose:
-        """``crush_bucket_choose`` for input ``x``, remembering each answer for the
-        call: the choice is a pure function of (bucket, r, weight-set position), and
-        retries revisit the same r many times."""
-        memo: dict[tuple[int, int, int], int] = {}
-        if not self._neg_ln:
-            self._neg_ln = straw2_neg_ln_table()
-        neg_ln = self._neg_ln
-
-        def choose(b: _Bucket, r: int, position: int) -> int:
-            alg = b.alg
-            if alg == BucketAlg.STRAW2:
-                arg = args[b.slot] if args is not None else None
-                key = (b.slot, r, position if arg is not None and len(arg[0]) > 1 else 0)
-                item = memo.get(key)
-                if item is None:
-                    item = memo[key] = _straw2_choose(b, x, r, arg, position, neg_ln)
-                return item
-            key = (b.slot, r, 0)
-            item = memo.get(key)
-            if item is None:
-                if alg == BucketAlg.UNIFORM:
-                    item = _perm_choose(b, x, r)
-                elif alg == BucketAlg.LIST:
-                    item = _list_choose(b, x, r)
-                elif alg == BucketAlg.TREE:
-                    item = _tree_choose(b, x, r)
-                else:
-                    item = _straw_choose(b, x, r)
-                memo[key] = item
-            return item
-
-        return choose
 
     @staticmethod
     def _is_out(weights: Sequence[int], item: int, x: int) -> bool:
@@ -295,7 +118,8 @@ class CrushMapper:
 
     # -- crush_choose_firstn ----------------------------------------------------------
 
-    def _choose_firstn(self, choose: _Choose, bucket: _Bucket, weights: Sequence[int], x: int,
+    def _choose_firstn(self, chooser: Chooser, bucket: CompiledBucket,
+                       weights: Sequence[int], x: int,
                        numrep: int, want_type: int, out: list[int], outpos: int,
                        out_size: int, tries: int, recurse_tries: int, local_retries: int,
                        local_fallback_retries: int, recurse_to_leaf: bool, vary_r: int,
@@ -321,9 +145,9 @@ class CrushMapper:
                     else:
                         if (local_fallback_retries > 0 and flocal >= (in_b.size >> 1)
                                 and flocal > local_fallback_retries):
-                            item = _perm_choose(in_b, x, r)
+                            item = chooser.perm_choose(in_b, r)
                         else:
-                            item = choose(in_b, r, outpos)
+                            item = chooser.choose(in_b, r, outpos)
                         if item >= max_devices:
                             skip_rep = True
                             break
@@ -351,7 +175,7 @@ class CrushMapper:
                                 assert leaf_bucket is not None
                                 sub_r = r >> (vary_r - 1) if vary_r else 0
                                 got = self._choose_firstn(
-                                    choose, leaf_bucket, weights, x,
+                                    chooser, leaf_bucket, weights, x,
                                     1 if stable else outpos + 1, 0, out2, outpos, count,
                                     recurse_tries, 0, local_retries, local_fallback_retries,
                                     False, vary_r, stable, None, sub_r)
@@ -387,7 +211,8 @@ class CrushMapper:
 
     # -- crush_choose_indep -----------------------------------------------------------
 
-    def _choose_indep(self, choose: _Choose, bucket: _Bucket, weights: Sequence[int], x: int,
+    def _choose_indep(self, chooser: Chooser, bucket: CompiledBucket,
+                      weights: Sequence[int], x: int,
                       left: int,
                       numrep: int, want_type: int, out: list[int], outpos: int,
                       tries: int, recurse_tries: int, recurse_to_leaf: bool,
@@ -413,7 +238,7 @@ class CrushMapper:
                         r += numrep * ftotal
                     if in_b.size == 0:
                         break
-                    item = choose(in_b, r, outpos)
+                    item = chooser.choose(in_b, r, outpos)
                     if item >= max_devices:
                         out[rep] = CRUSH_ITEM_NONE
                         if out2 is not None:
@@ -444,7 +269,7 @@ class CrushMapper:
                             leaf_bucket = buckets[-1 - item]
                             assert leaf_bucket is not None
                             assert out2 is not None
-                            self._choose_indep(choose, leaf_bucket, weights, x, 1, numrep, 0,
+                            self._choose_indep(chooser, leaf_bucket, weights, x, 1, numrep, 0,
                                                out2, rep, recurse_tries, 0, False, None, r)
                             if out2[rep] == CRUSH_ITEM_NONE:
                                 break  # placed nothing; no leaf
@@ -471,7 +296,9 @@ class CrushMapper:
         rule = m.rules[ruleno] if 0 <= ruleno < len(m.rules) else None
         if rule is None or result_max <= 0:
             return []
-        choose = self._chooser(x, self._compile_args(choose_args))
+        if not self._neg_ln:
+            self._neg_ln = straw2_neg_ln_table()
+        chooser = Chooser(x, self._compile_args(choose_args), self._neg_ln)
         t = m.tunables
         buckets = self._buckets
         # the original choose_total_tries counted retries, not tries: add one
@@ -537,7 +364,7 @@ class CrushMapper:
                         out = [0] * room
                         out2 = [0] * room
                         n = self._choose_firstn(
-                            choose, start, weights, x, numrep, arg2, out, 0, room,
+                            chooser, start, weights, x, numrep, arg2, out, 0, room,
                             choose_tries, recurse_tries, local_retries,
                             local_fallback_retries, recurse_to_leaf, vary_r, stable, out2, 0)
                     else:
@@ -545,7 +372,7 @@ class CrushMapper:
                         out = [0] * n
                         out2 = [0] * n
                         self._choose_indep(
-                            choose, start, weights, x, n, numrep, arg2, out, 0, choose_tries,
+                            chooser, start, weights, x, n, numrep, arg2, out, 0, choose_tries,
                             choose_leaf_tries or 1, recurse_to_leaf, out2, 0)
                     o.extend(out[:n])
                     c.extend(out2[:n])
