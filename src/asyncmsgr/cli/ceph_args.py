@@ -454,6 +454,36 @@ def find_cmd_target(args: Sequence[str]) -> Target:
     return "mon", ""
 
 
+def complete(commands: Mapping[str, Command], args: Sequence[str]) -> str:
+    """``ceph --completion WORDS``: the possible next words, one per line (a lone
+    match with no more words to offer shows ``#`` and its help)."""
+    if args and args[0] == "tell":
+        args = args[2:]
+    matches = 0
+    comps: list[str] = []
+    last: Command | None = None
+    for cmd in commands.values():
+        if cmd.flags & (FLAG_OBSOLETE | FLAG_HIDDEN):
+            continue
+        sig = cmd.sig
+        j = 0
+        for arg in args[:-1]:
+            if j > len(sig) - 1:
+                break
+            if arg not in sig[j].instance.complete(arg) and sig[j].req:
+                break
+            if not sig[j].repeat:
+                j += 1
+        else:
+            if j < len(sig) and args:
+                comps += sig[j].instance.complete(args[-1])
+            matches += 1
+            last = cmd
+    if matches == 1 and not comps and last is not None:
+        comps = [" ", "#" + last.help]
+    return "\n".join(sorted(set(comps))) + "\n"
+
+
 # -- help -----------------------------------------------------------------------------------
 
 _DONTSPLIT = string.ascii_letters + "{[<>]}"
@@ -548,6 +578,7 @@ __all__ = [
     "Target",
     "Validated",
     "Value",
+    "complete",
     "concise_sig",
     "find_cmd_target",
     "format_help",

@@ -145,8 +145,9 @@ class MonLink(Protocol[C, W_contra]):
         ...
 
     def map_received(self, what: str) -> None:
-        """A map (``monmap``, ``config``, ``osdmap``, ``mgrmap``) or cluster log
-        entries (``log``: the MLog is in ``maps["log"]``) arrived."""
+        """A map (``monmap``, ``config``, ``osdmap``, ``mgrmap``), cluster log
+        entries (``log``: the MLog is in ``maps["log"]``) or new service tickets
+        (``tickets``) arrived."""
         ...
 
 
@@ -578,6 +579,8 @@ class MonClientCore(Generic[C, W]):
             auth.handle_ticket_reply(bytes(m.result_bl))
         except (AuthFailed, DecodeError) as exc:
             logger.warning("monclient: bad ticket reply: %s", exc)
+            return
+        self.link.map_received("tickets")
 
     def _handle_log(self, m: MLog) -> None:
         version = m.paxos.version
