@@ -38,6 +38,7 @@ the target is not an entity name; 2 for usage errors of the tool's own options.
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import socket
 import sys
@@ -46,7 +47,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
 
 from asyncmsgr.auth.base import AuthClient, parse_auth_methods
-from asyncmsgr.config import MessengerConfig, mode_options
+from asyncmsgr.config import ConfigError, MessengerConfig, mode_options
 from asyncmsgr.errors import AsyncmsgrError, KeyringError
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
 from asyncmsgr.monc.common import MonAuthError, MonClientError, MonClientOptions, MonTimeout
@@ -301,6 +302,16 @@ def _settings(parsed: argparse.Namespace, childargs: list[str], env: ConfEnv,
             print("Error initializing cluster client: InvalidArgumentError('RADOS invalid "
                   "argument (error calling conf_parse_argv_remainder)')", file=err)
         raise _Exit(1) from None
+    for opt, value in options.items():  # librados checks values as it sets them
+        if opt in ours:
+            try:
+                MessengerConfig.from_ceph_options({opt: value})
+            except ConfigError as exc:
+                reason = str(exc).removeprefix(f"{opt}: ")
+                print(f"parse error setting '{opt}' to '{value}' ({reason})\n", file=err)
+                print("Error initializing cluster client: InvalidArgumentError('RADOS "
+                      "invalid argument (error calling conf_parse_argv_remainder)')", file=err)
+                raise _Exit(1) from None
     settings = tool_settings(name=auth_name, cluster=parsed.cluster or "",
                              conf=parsed.cephconf or "", options=options, env=env, rest=rest)
     return settings, rest
@@ -350,6 +361,9 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
     """
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
+    package_logger = logging.getLogger("asyncmsgr")
+    if not package_logger.handlers:  # quiet unless the program set up logging
+        package_logger.addHandler(logging.NullHandler())
     env = ConfEnv.from_os()
     if environ is not None:
         env = env.replace(environ=dict(environ))

@@ -8,7 +8,9 @@ of these is a configuration option, as librados's ``conf_parse_argv``
 unused arguments).
 
 Generated from the schema a Pacific 16.2.15 daemon reports (``ceph daemon
-mon.a config help``: 437 bool options, 1307 others).
+mon.a config help``: 437 bool options, 1307 others) and the
+64 logging subsystems ``ceph-conf --show-config`` lists besides
+(``debug_ms``, ``debug_monc``...: text options such as ``1/5``).
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ BOOL_OPTIONS = frozenset({
     "throttler_perf_counter",
 })
 
-#: Every other option (int, uint, size, secs, float, str, addr, uuid...).
+#: Every other option (int, uint, size, secs, float, str, addr, uuid, ``debug_*``...).
 VALUE_OPTIONS = frozenset({
     "admin_socket", "admin_socket_mode", "auth_client_required", "auth_cluster_required",
     "auth_mon_ticket_ttl", "auth_service_required", "auth_service_ticket_ttl", "auth_supported",
@@ -248,7 +250,20 @@ VALUE_OPTIONS = frozenset({
     "cluster_network", "cluster_network_interface", "compressor_zlib_level",
     "compressor_zlib_winsize", "compressor_zstd_level", "container_image", "crash_dir",
     "crimson_osd_obc_lru_size", "crimson_osd_scheduler_concurrency", "crush_location",
-    "crush_location_hook", "crush_location_hook_timeout", "debug_heartbeat_testing_span",
+    "crush_location_hook", "crush_location_hook_timeout", "debug_asok", "debug_auth",
+    "debug_bdev", "debug_bluefs", "debug_bluestore", "debug_buffer", "debug_cephfs_mirror",
+    "debug_cephsqlite", "debug_civetweb", "debug_client", "debug_compressor", "debug_context",
+    "debug_crush", "debug_crypto", "debug_dpdk", "debug_eventtrace", "debug_filer",
+    "debug_filestore", "debug_finisher", "debug_fuse", "debug_heartbeat_testing_span",
+    "debug_heartbeatmap", "debug_immutable_obj_cache", "debug_javaclient", "debug_journal",
+    "debug_journaler", "debug_kstore", "debug_leveldb", "debug_lockdep", "debug_mds",
+    "debug_mds_balancer", "debug_mds_locker", "debug_mds_log", "debug_mds_log_expire",
+    "debug_mds_migrator", "debug_memdb", "debug_mgr", "debug_mgrc", "debug_mon", "debug_monc",
+    "debug_ms", "debug_none", "debug_objclass", "debug_objectcacher", "debug_objecter",
+    "debug_optracker", "debug_osd", "debug_paxos", "debug_perfcounter", "debug_prioritycache",
+    "debug_rados", "debug_rbd", "debug_rbd_mirror", "debug_rbd_pwl", "debug_rbd_replay",
+    "debug_refs", "debug_reserver", "debug_rgw", "debug_rgw_sync", "debug_rocksdb",
+    "debug_striper", "debug_test", "debug_throttle", "debug_timer", "debug_tp",
     "device_failure_prediction_mode",
     "enable_experimental_unrecoverable_data_corrupting_features", "erasure_code_dir",
     "fake_statfs_for_testing", "filer_max_purge_ops", "filer_max_truncate_ops",
