@@ -70,17 +70,17 @@ def test_output_equals_ceph(ceph_mon: MonCluster, driver: ceph_cli.Driver,
         assert "dumped monmap epoch 1" in err
 
 
-def test_raw_json_command_and_auth_none(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
-    rc, out, err = run_cli(ceph_mon, driver, "--auth_client_required=none", "command",
-                           '{"prefix": "mon dump"}', "--format", "json")
+def test_auth_none_mon_dump(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
+    rc, out, err = run_cli(ceph_mon, driver, "--auth_client_required=none", "mon", "dump",
+                           "--format", "json")
     assert rc == 0, err
     assert json.loads(out)["fsid"] == ceph_mon.fsid
 
 
 def test_failed_command_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
-    rc, _out, err = run_cli(ceph_mon, driver, "command", '{"prefix": "no such thing"}')
-    assert rc == 22
-    assert err.startswith("Error EINVAL: ")
+    rc, _out, err = run_cli(ceph_mon, driver, "osd", "pool", "get", "nosuchpool", "size")
+    assert rc == 2
+    assert err == "Error ENOENT: unrecognized pool 'nosuchpool'\n"
 
 
 def test_wrong_key_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
@@ -91,18 +91,24 @@ def test_wrong_key_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) ->
 
 
 def test_usage_errors(ceph_mon: MonCluster) -> None:
+    """An unknown command is ceph's invalid command (EINVAL); a bad --format is a
+    usage error of the tool's own options (2); yaml is one of ceph's formats."""
     rc, _out, err = run_cli(ceph_mon, "sync", "frobnicate")
+    assert rc == 22
+    assert err.startswith("no valid command found; ")
+    assert err.endswith("Error EINVAL: invalid command\n")
+    rc, _out, err = run_cli(ceph_mon, "sync", "status", "--format", "toml")
     assert rc == 2
-    assert "unknown command" in err
-    rc, _out, err = run_cli(ceph_mon, "sync", "status", "--format", "yaml")
-    assert rc == 2
+    assert "argument -f/--format: invalid choice: 'toml'" in err
+    rc, _out, err = run_cli(ceph_mon, "sync", "version", "--format", "yaml")
+    assert rc == 0, err
 
 
 def test_no_monitor_answers_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
     out, err = io.StringIO(), io.StringIO()
-    rc = ceph_cli.main(["-m", "v2:127.0.0.1:1", "--auth_client_required=none",
-                        "--connect-timeout", "1", "status"], {}, stdout=out, stderr=err,
-                       driver=driver)
+    rc = ceph_cli.main(["-c", str(ceph_mon.conf_path), "-m", "v2:127.0.0.1:1",
+                        "--auth_client_required=none", "--connect-timeout", "1", "status"],
+                       {}, stdout=out, stderr=err, driver=driver)
     assert rc == 1
     assert "RADOS timed out" in err.getvalue()
 

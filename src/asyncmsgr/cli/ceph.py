@@ -139,7 +139,9 @@ def build_parser(stdout: TextIO | None = None, stderr: TextIO | None = None,
                     epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add = parser.add_argument
     add("--completion", action="store_true", help=argparse.SUPPRESS)
-    add("-h", "--help", help="request mon help", action="store_true")
+    add("-h", "--help", action="store_true",
+        help="this help, then the monitors' commands (those starting with the words "
+             "given; 'tell TARGET' for a daemon's)")
     add("-c", "--conf", dest="cephconf", help="ceph configuration file")
     add("-i", "--in-file", dest="input_file", help='input file, or "-" for stdin')
     add("-o", "--out-file", dest="output_file", help='output file, or "-" for stdout')
@@ -149,22 +151,24 @@ def build_parser(stdout: TextIO | None = None, stderr: TextIO | None = None,
     add("--name", "-n", dest="client_name", help="client name for authentication")
     add("--cluster", help="cluster name")
     add("--admin-daemon", dest="admin_socket",
-        help='submit admin-socket commands ("help" for help)')
+        help="submit admin-socket commands (not supported here: use Ceph's ceph)")
     add("-s", "--status", action="store_true", help="show cluster status")
     add("-w", "--watch", action="store_true", help="watch live cluster changes")
-    for level in ("debug", "info", "sec", "warn", "error"):
-        add(f"--watch-{level}", action="store_true", help=f"watch {level} events")
+    for level, what in (("debug", "debug"), ("info", "info"), ("sec", "security"),
+                        ("warn", "warn"), ("error", "error")):
+        add(f"--watch-{level}", action="store_true", help=f"watch {what} events")
     add("-W", "--watch-channel", dest="watch_channel",
         help="watch live cluster changes on a specific channel "
              "(e.g., cluster, audit, cephadm, or '*' for all)")
     add("--version", "-v", action="store_true", help="display version")
-    add("--verbose", action="store_true", help="make verbose")
+    add("--verbose", action="store_true", help="make verbose (accepted; prints nothing more)")
     add("--concise", dest="verbose", action="store_false", help="make less verbose")
-    add("-f", "--format", choices=list(FORMATS), dest="output_format")
+    add("-f", "--format", choices=list(FORMATS), dest="output_format", metavar="FORMAT",
+        help=f"output format: {', '.join(FORMATS)} (the daemon formats it)")
     add("--connect-timeout", dest="cluster_timeout", type=int,
         help="set a timeout for connecting to the cluster")
     add("--block", action="store_true",
-        help="block until completion (scrub and deep-scrub only)")
+        help="block until completion (scrub and deep-scrub only; accepted, not waited for)")
     add("--period", "-p", default=1, type=float,
         help="polling period, default 1.0 second (for polling commands only)")
     return parser
@@ -403,6 +407,10 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
         if settings.unresolved_mon_hosts:
             settings = _resolve(settings, err)
     except ConfNotFound as exc:
+        if parsed.help:  # the tool's own help is complete without a cluster
+            out.write(f"\n(no cluster configuration found in {', '.join(exc.searched)}: "
+                      "the monitors' commands are listed when one is)\n")
+            return 0
         print("Error initializing cluster client: ObjectNotFound('RADOS object not found "
               "(error calling conf_read_file)')", file=err)
         print(f"asyncmsgr ceph: no configuration file found; searched "
