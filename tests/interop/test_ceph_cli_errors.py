@@ -115,9 +115,8 @@ def test_unresolvable_mon_host(ceph_mon: MonCluster) -> None:
     """The host is named, as Ceph names it; EINVAL at connect (1)."""
     real, ours = both(ceph_mon, "-m", "nosuchhost.invalid", "status")
     assert real[0] == ours[0] == 1
-    assert any(line.startswith("server name not found: nosuchhost.invalid (")
-               for line in real[2])
-    assert sorted(ours[2]) == sorted(real[2])  # librados's lines come in either order
+    assert real[1].startswith("server name not found: nosuchhost.invalid (")  # on stdout
+    assert ours == real
 
 
 @pytest.mark.parametrize("content", ["garbage\n", "[client.admin]\n\tkey = nope\n"])

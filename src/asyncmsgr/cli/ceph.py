@@ -405,7 +405,7 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
     try:
         settings, childargs = _settings(parsed, childargs, env, err)
         if settings.unresolved_mon_hosts:
-            settings = _resolve(settings, err)
+            settings = _resolve(settings, out, err)
     except ConfNotFound as exc:
         if parsed.help:  # the tool's own help is complete without a cluster
             out.write(f"\n(no cluster configuration found in {', '.join(exc.searched)}: "
@@ -438,14 +438,15 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
                             driver)
 
 
-def _resolve(settings: ClientSettings, err: TextIO) -> ClientSettings:
-    """Resolve host names in ``mon_host``; an unknown one is named, as Ceph does."""
+def _resolve(settings: ClientSettings, out: TextIO, err: TextIO) -> ClientSettings:
+    """Resolve host names in ``mon_host``; an unknown one is named, as Ceph does
+    (librados's resolver says it on stdout)."""
     for host in settings.unresolved_mon_hosts:
         try:
             _resolver(host)
         except OSError as exc:
             why = exc.strerror or str(exc)
-            print(f"server name not found: {host} ({why})", file=err)
+            print(f"server name not found: {host} ({why})", file=out)
             print(f"unable to parse addrs in '{host}'", file=err)
             raise RadosError(errno.EINVAL, "error connecting to the cluster") from None
     return settings.resolve_mons(_resolver)
