@@ -3,7 +3,9 @@
 Every module under ``src/asyncmsgr/{wire,frames,crypto,auth,protocol,messages,crush,osd}`` and
 the shared ``message.py``, ``message_types.py``, ``types.py``, ``features.py``,
 ``errors.py``, ``record.py`` and the monitor client's sans-I/O modules
-(``monc/core.py``, ``auth.py``, ``conf.py``, ``monhost.py``) is parsed with
+(``monc/core.py``, ``auth.py``, ``conf.py``, ``monhost.py``, ``common.py``,
+``conffile.py``, ``conf_argv.py``, ``tell.py``) and the manager client's
+(``mgrc/core.py``) is parsed with
 :mod:`ast`; importing ``asyncio``, ``socket``, ``selectors``, ``threading`` or
 ``time`` (``import X``, ``import X.y``, ``from X import y``, ``__import__("X")``,
 ``importlib.import_module("X")``) fails the test with ``file:line``. Time and
@@ -21,7 +23,9 @@ FORBIDDEN = frozenset({"asyncio", "socket", "selectors", "threading", "time"})
 SRC = Path(__file__).resolve().parents[2] / "src" / "asyncmsgr"
 CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages", "crush", "osd")
 CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py",
-                "record.py", "monc/core.py", "monc/auth.py", "monc/conf.py", "monc/monhost.py")
+                "record.py", "monc/core.py", "monc/auth.py", "monc/conf.py", "monc/monhost.py",
+                "monc/common.py", "monc/conffile.py", "monc/conf_argv.py", "monc/tell.py",
+                "mgrc/core.py")
 
 
 def _top(module: str) -> str:

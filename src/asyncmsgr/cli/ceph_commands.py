@@ -38,6 +38,7 @@ from asyncmsgr.cli.ceph_session import CephSession
 from asyncmsgr.messages import LogEntry
 from asyncmsgr.monc.common import CommandResult
 from asyncmsgr.record import MutableRecord
+from asyncmsgr.types import UTime
 
 
 class ToolOptions(MutableRecord):
@@ -114,6 +115,26 @@ def terminal_size() -> tuple[int, int]:
     except (OSError, ValueError, AttributeError):
         return 25, 80
     return size.lines, size.columns
+
+
+def format_stamp(stamp: UTime, tz_offset: int | None = None) -> str:
+    """``utime_t``'s ``operator<<``: ``2024-01-02T03:04:05.123456+0000`` in local
+    time (``tz_offset``: seconds east of UTC; default the local zone's then)."""
+    if tz_offset is None:
+        tm = time.localtime(stamp.sec)
+        tz_offset = tm.tm_gmtoff
+    else:
+        tm = time.gmtime(stamp.sec + tz_offset)
+    sign = "-" if tz_offset < 0 else "+"
+    minutes = abs(tz_offset) // 60
+    return (time.strftime("%Y-%m-%dT%H:%M:%S", tm) + f".{stamp.nsec // 1000:06d}"
+            + f"{sign}{minutes // 60:02d}{minutes % 60:02d}")
+
+
+def watch_line(entry: LogEntry, tz_offset: int | None = None) -> str:
+    """What ``ceph -w`` prints for a cluster log entry (``RadosClient::handle_log``):
+    ``STAMP NAME [PRIO] MESSAGE``."""
+    return f"{format_stamp(entry.stamp, tz_offset)} {entry.name} {entry.prio_name} {entry.msg}"
 
 
 def _hdr(out: Output, s: str) -> None:
@@ -282,7 +303,7 @@ class Flow:
 
         def on_entry(entry: LogEntry) -> None:
             if channel in (entry.channel, "*"):
-                self.out.write(entry.watch_line() + "\n")
+                self.out.write(watch_line(entry) + "\n")
                 self.out.flush()
 
         try:
@@ -501,4 +522,5 @@ def run_connected(session: CephSession, opts: ToolOptions, childargs: list[str],
     return Flow(session, opts, Output(out), err, timeout=timeout).run(childargs)
 
 
-__all__ = ["Flow", "Output", "ToolOptions", "run_connected", "terminal_size", "watch_level"]
+__all__ = ["Flow", "Output", "ToolOptions", "format_stamp", "run_connected", "terminal_size",
+           "watch_level", "watch_line"]

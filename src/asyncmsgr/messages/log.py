@@ -12,15 +12,10 @@ LogEntry, ``DECODE_START_LEGACY_COMPAT_LEN(v, 2, 2)``: v5+ (Nautilus and later)
 u64 seq, u16 prio, string msg, string channel`` (v6 adds fields skipped here);
 v2-v4 ``entity_inst_t who, utime_t stamp, u64 seq, u16 prio, string msg`` then
 ``channel`` (v3) and ``name`` (v4).
-
-:meth:`LogEntry.watch_line` is what ``ceph -w`` prints for an entry
-(``RadosClient::handle_log``): ``STAMP NAME [PRIO] MESSAGE``, the stamp as
-``utime_t`` prints it, in local time with its offset.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Self
@@ -67,20 +62,6 @@ LOG_ENTRY_VERSION = 5
 _ENTRY_MIN = 6
 
 
-def format_stamp(stamp: UTime, tz_offset: int | None = None) -> str:
-    """``utime_t``'s ``operator<<``: ``2024-01-02T03:04:05.123456+0000`` in local
-    time (``tz_offset``: seconds east of UTC, default the local zone's then)."""
-    if tz_offset is None:
-        tm = time.localtime(stamp.sec)
-        tz_offset = tm.tm_gmtoff
-    else:
-        tm = time.gmtime(stamp.sec + tz_offset)
-    sign = "-" if tz_offset < 0 else "+"
-    minutes = abs(tz_offset) // 60
-    return (time.strftime("%Y-%m-%dT%H:%M:%S", tm) + f".{stamp.nsec // 1000:06d}"
-            + f"{sign}{minutes // 60:02d}{minutes % 60:02d}")
-
-
 class LogEntry(Record):
     """One cluster log entry."""
 
@@ -114,10 +95,6 @@ class LogEntry(Record):
     def prio_name(self) -> str:
         """``[DBG]``, ``[INF]``, ``[SEC]``, ``[WRN]``, ``[ERR]`` (``[???]`` else)."""
         return PRIO_NAMES.get(self.prio, "[???]")
-
-    def watch_line(self, tz_offset: int | None = None) -> str:
-        """The line ``ceph -w`` prints: ``STAMP NAME [PRIO] MESSAGE``."""
-        return f"{format_stamp(self.stamp, tz_offset)} {self.name} {self.prio_name} {self.msg}"
 
     @classmethod
     def pull(cls, r: Reader) -> Self:
@@ -199,4 +176,4 @@ class MLog(Message):
 
 
 __all__ = ["CLOG_DEBUG", "CLOG_ERROR", "CLOG_INFO", "CLOG_SEC", "CLOG_WARN",
-           "LOG_ENTRY_VERSION", "PRIO_NAMES", "LogEntry", "MLog", "format_stamp"]
+           "LOG_ENTRY_VERSION", "PRIO_NAMES", "LogEntry", "MLog"]

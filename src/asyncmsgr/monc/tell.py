@@ -54,7 +54,17 @@ class TargetError(Exception):
         self.rs = rs
 
 
-def osd_target(osdmap: OSDMap, osd: int) -> EntityAddrVec:
+class OSDStates(Protocol):
+    """What :func:`osd_target` reads of an OSDMap."""
+
+    def exists(self, osd: int) -> bool: ...
+
+    def is_up(self, osd: int) -> bool: ...
+
+    def get_addrs(self, osd: int) -> EntityAddrVec: ...
+
+
+def osd_target(osdmap: OSDStates, osd: int) -> EntityAddrVec:
     """``osd.N``'s addresses; raises TargetError (``osd dne``, ``osd down``)."""
     if not osdmap.exists(osd):
         raise TargetError(-errno.ENOENT, "osd dne")
@@ -207,5 +217,5 @@ class TellCore(Generic[C, W]):
             self.session = None
 
 
-__all__ = ["MAX_ATTEMPTS", "TargetError", "TellCommand", "TellCore", "TellLink", "mon_target",
-           "osd_target", "pg_target"]
+__all__ = ["MAX_ATTEMPTS", "OSDStates", "TargetError", "TellCommand", "TellCore", "TellLink",
+           "mon_target", "osd_target", "pg_target"]
