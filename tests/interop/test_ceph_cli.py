@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+import queue
+import re
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 from ceph_cluster import MonCluster
@@ -137,3 +142,64 @@ def test_console_script_with_ceph_args(ceph_mon: MonCluster) -> None:
     assert proc.returncode == 0, proc.stderr
     assert ceph_mon.fsid in proc.stdout
     assert "HEALTH_OK" in proc.stdout or "HEALTH_WARN" in proc.stdout
+
+
+class _Watcher:
+    """A ``-W '*'`` process whose stdout lines are read by a thread."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def until(self, predicate: Callable[[str], bool], timeout: float = 30.0) -> list[str]:
+        """Lines read until one satisfies ``predicate`` (included)."""
+        got: list[str] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            got.append(line)
+            if predicate(line):
+                return got
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_watch_prints_log_lines_as_ceph(ceph_mon: MonCluster) -> None:
+    """``-W '*'``: the status, then each cluster log entry as ``ceph -w`` prints it;
+    the real tool and both drivers print the same line for the same entry."""
+    head = ["-c", str(ceph_mon.conf_path), "-k", str(ceph_mon.keyring_path), "-W", "*"]
+    code = "import sys; from asyncmsgr.cli import ceph; sys.exit(ceph.main(sys.argv[1:], {}, "
+    watchers = {
+        "real": _Watcher(["ceph", *head]),
+        "sync": _Watcher([sys.executable, "-c", code + "driver='sync'))", *head]),
+        "asyncio": _Watcher([sys.executable, "-c", code + "driver='asyncio'))", *head]),
+    }
+    try:
+        for w in watchers.values():  # the status first, then an empty line
+            status = w.until(lambda line: line == "")
+            assert any(ceph_mon.fsid in line for line in status)
+        marker = f"asyncmsgr-watch-{time.monotonic_ns()}"
+        ceph_mon.ceph("log", marker)
+        seen = {name: [line for line in w.until(lambda line: line.endswith(f"] {marker}"))
+                       if marker in line][-1]
+                for name, w in watchers.items()}
+    finally:
+        for w in watchers.values():
+            w.stop()
+    assert seen["sync"] == seen["asyncio"] == seen["real"]
+    assert re.fullmatch(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{6}}[+-]\d{{4}} "
+                        rf"client\.admin \[INF\] {marker}", seen["real"])

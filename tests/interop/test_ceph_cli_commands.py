@@ -34,6 +34,9 @@ import pytest
 from ceph_cluster import CephCluster, ceph_binary, ceph_mon_binary, ceph_osd_binary
 
 from asyncmsgr.cli import ceph as ceph_cli
+from asyncmsgr.messages import MMgrMap
+from asyncmsgr.monc.conf import load_client_settings
+from asyncmsgr.monc.sync import SyncMonClient
 from asyncmsgr.testing.ceph_daemons import clean_env
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
@@ -384,3 +387,30 @@ def test_input_and_output_files(cluster: CephCluster, tmp_path: Path) -> None:
         == b"from a file\x00\xff"
     want = real_ceph(cluster, _argv(cluster, "-o - -f json osd pool ls", ""))
     assert ours(_argv(cluster, "-o - -f json osd pool ls", ""), "sync") == want
+
+
+def test_mgrmap_as_ceph_dumps_it(cluster: CephCluster) -> None:
+    """The MgrMap our client decodes says what ``ceph mgr dump`` says."""
+    dump = cluster.ceph_json("mgr", "dump")
+    assert isinstance(dump, dict)
+    settings = load_client_settings(["-c", str(cluster.conf_path),
+                                     "-k", str(cluster.keyring_path)])
+    auth = ceph_cli.make_auth_client(settings)
+    with SyncMonClient(settings.mon_addrs, auth_client=auth,
+                       config=settings.messenger_config) as monc:
+        monc.connect(20)
+        monc.core.sub_want("mgrmap")
+        m = monc.wait_for_map("mgrmap", 20)
+    assert isinstance(m, MMgrMap)
+    mgrmap = m.decode_mgrmap()
+    assert mgrmap.epoch == dump["epoch"]
+    assert (mgrmap.active_gid, mgrmap.active_name, mgrmap.available) == (
+        dump["active_gid"], dump["active_name"], dump["available"])
+    assert [{"type": {1: "v1", 2: "v2"}[a.type], "addr": a.sockaddr_str(), "nonce": a.nonce}
+            for a in mgrmap.active_addrs.addrs] == dump["active_addrs"]["addrvec"]
+    assert mgrmap.active_mgr_features == dump["active_mgr_features"]
+    assert sorted(mgrmap.modules) == dump["modules"]
+    assert list(mgrmap.available_modules) == [i["name"] for i in dump["available_modules"]]
+    assert {str(k): sorted(v) for k, v in mgrmap.always_on_modules.items()} == {
+        str(16 - i): sorted(dump["always_on_modules"][name])
+        for i, name in enumerate(("pacific", "octopus", "nautilus"))}
