@@ -112,7 +112,7 @@ def main() -> None:
                     ("ours", [*ours_cmd, str(path), *dump])]
             if r % 2:
                 runs.reverse()
-            outs = {}
+            outs: dict[str, str] = {}
             for name, argv in runs:
                 wall, cpu, out = child(argv)
                 outs[name] = out
