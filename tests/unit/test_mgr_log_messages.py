@@ -9,6 +9,7 @@ are checked against the bytes left before anything is allocated.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -20,8 +21,8 @@ from asyncmsgr.messages.paxos import PaxosHeader
 from asyncmsgr.types import AddrType, AuthName, EntityAddr, EntityAddrVec, EntityName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import push_entity_addrvec, push_utime
-from vectors.test_message_vectors import _decode, _pcap_messages
 
+DATA = Path(__file__).resolve().parent.parent / "data" / "ceph_cli"
 FSID = uuid.UUID("5a1d0c1e-0000-4000-8000-00000000c0de")
 ADDRS = EntityAddrVec((EntityAddr.parse("v2:127.0.0.1:6815/4453"),
                        EntityAddr.parse("v1:127.0.0.1:6816/4453")))
@@ -93,16 +94,19 @@ def test_mgrmap_fields() -> None:
     assert m.active_mgr_features == (1 << 62) - 1
 
 
-def test_mgrmap_of_a_real_monitor() -> None:
-    """The MgrMap a Pacific mon without a manager sends (from the captures)."""
-    maps = [_decode(p) for p in _pcap_messages("v2-crc-cephx-status.pcap")
-            if p[0].type == MMgrMap.TYPE]
-    assert len(maps) == 1
-    assert isinstance(maps[0], MMgrMap)
-    m = maps[0].decode_mgrmap()
-    assert (m.epoch, m.available, m.active_gid, m.active_name) == (1, False, 0, "")
-    assert m.modules == frozenset({"iostat", "nfs", "restful"})
-    assert "pg_autoscaler" in m.always_on_modules[16]
+def test_mgrmaps_of_a_real_monitor() -> None:
+    """MgrMaps a Pacific mon sent, without a manager and with ``mgr.x`` active
+    (``tests/data/ceph_cli/README.md``)."""
+    none = MgrMap.decode((DATA / "mgrmap-no-mgr.bin").read_bytes())
+    assert (none.epoch, none.available, none.active_gid, none.active_name) == (1, False, 0, "")
+    assert none.modules == frozenset({"iostat", "nfs", "restful"})
+    assert "pg_autoscaler" in none.always_on_modules[16]
+    active = MMgrMap(mgrmap=(DATA / "mgrmap-active.bin").read_bytes()).decode_mgrmap()
+    assert (active.epoch, active.available, active.active_gid, active.active_name) == (
+        4, True, 4100, "x")
+    assert str(active.active_addrs) == "[v2:127.0.0.1:6804/3859,v1:127.0.0.1:6805/3859]"
+    assert active.active_mgr_features == 4540138314316775423
+    assert "iostat" in active.available_modules
 
 
 def test_mgrmap_truncations_raise_decode_error() -> None:
