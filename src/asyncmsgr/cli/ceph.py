@@ -10,9 +10,9 @@ Every command the cluster's daemons describe, parsed and answered as Pacific's
 How a run goes (each step as ``ceph``'s ``main()``):
 
 1. ``CEPH_ARGS`` is appended to the arguments; the tool's own options
-   (:func:`build_parser`: ``-c``, ``-i``, ``-o``, ``--id``, ``-n``, ``--cluster``,
-   ``-s``, ``-w``..., ``-f``, ``--connect-timeout``, ``-p``) are taken by
-   argparse, abbreviations included;
+   (:mod:`asyncmsgr.cli.ceph_toolargs`: ``-c``, ``-i``, ``-o``, ``--id``, ``-n``,
+   ``--cluster``, ``-s``, ``-w``..., ``-f``, ``--connect-timeout``, ``-p``) are
+   taken as argparse takes them, abbreviations included;
 2. the configuration file is read (``-c``, ``CEPH_CONF``, or
    ``/etc/ceph/$cluster.conf``, ``~/.ceph/$cluster.conf``, ``./$cluster.conf``;
    none found is an error) and configuration options are taken from what is left
@@ -44,7 +44,7 @@ import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from asyncmsgr.auth.base import AuthClient, parse_auth_methods
 from asyncmsgr.config import ConfigError, MessengerConfig, mode_options
@@ -55,8 +55,6 @@ from asyncmsgr.monc.conf import ClientSettings, ConfEnv, ConfError, ConfNotFound
 from asyncmsgr.types import AuthName
 
 if TYPE_CHECKING:
-    import argparse
-
     from asyncmsgr.cli.ceph_commands import ToolOptions
     from asyncmsgr.cli.ceph_session import CephSession
 
@@ -66,7 +64,6 @@ Driver = Literal["sync", "asyncio"]
 
 #: The Ceph release whose ``ceph`` this tool follows.
 CEPH_VERSION = "16.2.15"
-FORMATS = ("json", "json-pretty", "xml", "xml-pretty", "plain", "yaml")
 
 #: librados errors as python-rados words them (``[errno N] RADOS <what> (<context>)``).
 _RADOS_WHAT = {errno.EPERM: "permission error", errno.ENOENT: "object not found",
@@ -75,25 +72,6 @@ _RADOS_WHAT = {errno.EPERM: "permission error", errno.ENOENT: "object not found"
                errno.EOPNOTSUPP: "error", errno.ENXIO: "error"}
 _RADOS_CLASS = {errno.ENOENT: "ObjectNotFound", errno.EINVAL: "InvalidArgumentError",
                 errno.EIO: "IOError", errno.EACCES: "PermissionDeniedError"}
-
-_EPILOG = """\
-configuration options (librados's rules; also from CEPH_ARGS):
-  -m MONHOST             monitors to contact (mon_host)
-  -k KEYRING             keyring file (keyring)
-  --key KEY              secret, base64 (key)
-  --keyfile FILE         file holding the secret (key)
-  --OPTION VALUE         any Ceph option (--ms_mon_client_mode secure,
-                         --auth_client_required cephx, --rados_mon_op_timeout 10,
-                         --asyncmsgr_connect_msgr v1, ...); bool options alone mean true
-
-commands: every command the monitors, managers and OSDs describe (ceph -h lists them),
-  e.g. status, health detail, osd tree, osd pool ls detail, auth get client.admin,
-  pg stat, tell osd.0 version, tell mon.a sessions, tell mgr help
-
-exit status: 0, the errno of a failed command (22 for an invalid command),
-  13 when the monitors refuse the credentials, 1 when none answers or the
-  configuration is unusable, 2 for usage errors"""
-
 
 class RadosError(AsyncmsgrError):
     """A librados-level failure while setting up or connecting: ``code`` (errno)."""
@@ -115,63 +93,6 @@ class _Exit(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
-
-
-def build_parser(stdout: TextIO | None = None, stderr: TextIO | None = None,
-                 ) -> argparse.ArgumentParser:
-    """``ceph``'s own options (``parse_cmdargs``); messages go to the given streams."""
-    import argparse  # noqa: PLC0415  (start-up time: only when run)
-
-    class Parser(argparse.ArgumentParser):
-        def _print_message(self, message: str, file: Any = None) -> None:
-            if message:
-                to_err = file is None or file is sys.stderr
-                target = (stderr or sys.stderr) if to_err else (stdout or sys.stdout)
-                target.write(message)
-
-        def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-            if message:
-                self._print_message(message, sys.stderr)
-            raise _Exit(status)
-
-    parser = Parser(prog="asyncmsgr ceph", add_help=False,
-                    description="Ceph administration tool (Pacific's ceph, in Python)",
-                    epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add = parser.add_argument
-    add("--completion", action="store_true", help=argparse.SUPPRESS)
-    add("-h", "--help", action="store_true",
-        help="this help, then the monitors' commands (those starting with the words "
-             "given; 'tell TARGET' for a daemon's)")
-    add("-c", "--conf", dest="cephconf", help="ceph configuration file")
-    add("-i", "--in-file", dest="input_file", help='input file, or "-" for stdin')
-    add("-o", "--out-file", dest="output_file", help='output file, or "-" for stdout')
-    add("--setuser", dest="setuser", help="set user file permission")
-    add("--setgroup", dest="setgroup", help="set group file permission")
-    add("--id", "--user", dest="client_id", help="client id for authentication")
-    add("--name", "-n", dest="client_name", help="client name for authentication")
-    add("--cluster", help="cluster name")
-    add("--admin-daemon", dest="admin_socket",
-        help="submit admin-socket commands (not supported here: use Ceph's ceph)")
-    add("-s", "--status", action="store_true", help="show cluster status")
-    add("-w", "--watch", action="store_true", help="watch live cluster changes")
-    for level, what in (("debug", "debug"), ("info", "info"), ("sec", "security"),
-                        ("warn", "warn"), ("error", "error")):
-        add(f"--watch-{level}", action="store_true", help=f"watch {what} events")
-    add("-W", "--watch-channel", dest="watch_channel",
-        help="watch live cluster changes on a specific channel "
-             "(e.g., cluster, audit, cephadm, or '*' for all)")
-    add("--version", "-v", action="store_true", help="display version")
-    add("--verbose", action="store_true", help="make verbose (accepted; prints nothing more)")
-    add("--concise", dest="verbose", action="store_false", help="make less verbose")
-    add("-f", "--format", choices=list(FORMATS), dest="output_format", metavar="FORMAT",
-        help=f"output format: {', '.join(FORMATS)} (the daemon formats it)")
-    add("--connect-timeout", dest="cluster_timeout", type=int,
-        help="set a timeout for connecting to the cluster")
-    add("--block", action="store_true",
-        help="block until completion (scrub and deep-scrub only; accepted, not waited for)")
-    add("--period", "-p", default=1, type=float,
-        help="polling period, default 1.0 second (for polling commands only)")
-    return parser
 
 
 def _resolver(host: str) -> list[str]:
@@ -275,7 +196,7 @@ def _with_ceph_args(argv: Sequence[str], environ: Mapping[str, str]) -> list[str
     return args
 
 
-def _settings(parsed: argparse.Namespace, childargs: list[str], env: ConfEnv,
+def _settings(parsed: Any, childargs: list[str], env: ConfEnv,
               err: TextIO) -> tuple[ClientSettings, list[str]]:
     """``rados.Rados(name, clustername, conffile)`` + ``conf_parse_argv``."""
     from asyncmsgr.monc.ceph_options import BOOL_OPTIONS, VALUE_OPTIONS  # noqa: PLC0415
@@ -321,7 +242,7 @@ def _settings(parsed: argparse.Namespace, childargs: list[str], env: ConfEnv,
     return settings, rest
 
 
-def _tool_options(parsed: argparse.Namespace) -> ToolOptions:
+def _tool_options(parsed: Any) -> ToolOptions:
     from asyncmsgr.cli.ceph_commands import ToolOptions  # noqa: PLC0415
 
     return ToolOptions(
@@ -349,10 +270,12 @@ def _version() -> str:
         return "unknown"
 
 
-def _basic_help(parser: argparse.ArgumentParser, out: TextIO) -> None:
+def _basic_help(out: TextIO) -> None:
     """``do_basic_help``: the general usage."""
+    from asyncmsgr.cli.ceph_toolargs import build_parser  # noqa: PLC0415  (help only)
+
     out.write("\n General usage: \n ==============\n")
-    out.write(parser.format_help())
+    out.write(build_parser().format_help())
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
@@ -371,9 +294,11 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
     env = ConfEnv.from_os()
     if environ is not None:
         env = env.replace(environ=dict(environ))
+    from asyncmsgr.cli.ceph_toolargs import ArgsExit  # noqa: PLC0415
+
     try:
         return _main(argv, env, out, err, driver)
-    except _Exit as exc:
+    except (_Exit, ArgsExit) as exc:
         return exc.status
     except KeyboardInterrupt:
         out.write("Interrupted\n")
@@ -381,8 +306,9 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
 
 
 def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: Driver) -> int:
-    parser = build_parser(out, err)
-    parsed, childargs = parser.parse_known_args(_with_ceph_args(argv, env.environ))
+    from asyncmsgr.cli.ceph_toolargs import parse_tool_args  # noqa: PLC0415
+
+    parsed, childargs = parse_tool_args(_with_ceph_args(argv, env.environ), out, err)
     if parsed.version:
         out.write(f"asyncmsgr ceph {_version()} (the ceph tool of Ceph {CEPH_VERSION} "
                   "pacific)\n")
@@ -397,7 +323,7 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
         return errno.EINVAL
     timeout: float | None = parsed.cluster_timeout or None
     if parsed.help:
-        _basic_help(parser, out)
+        _basic_help(out)
     injectargs: list[str] | None = None
     if "injectargs" in childargs:
         i = childargs.index("injectargs")
@@ -452,7 +378,7 @@ def _resolve(settings: ClientSettings, out: TextIO, err: TextIO) -> ClientSettin
     return settings.resolve_mons(_resolver)
 
 
-def _connect_and_run(settings: ClientSettings, parsed: argparse.Namespace,
+def _connect_and_run(settings: ClientSettings, parsed: Any,
                      childargs: list[str], injectargs: list[str] | None,
                      timeout: float | None, out: TextIO, err: TextIO, driver: Driver) -> int:
     try:
@@ -499,5 +425,5 @@ def register(sub: Any) -> None:
     p.set_defaults(func=lambda args: 2)
 
 
-__all__ = ["CEPH_VERSION", "Driver", "RadosError", "build_parser", "client_options",
+__all__ = ["CEPH_VERSION", "Driver", "RadosError", "client_options",
            "connect_error_status", "main", "make_auth_client", "register"]
