@@ -139,18 +139,34 @@ class ArgDesc:
 
 
 class Command:
-    """One command description: its signature, help text, flags and the rest."""
+    """One command description: its signature, help text, flags and the rest.
 
-    __slots__ = ("flags", "help", "info", "sig", "tag")
+    The signature's descriptors are built when first used (a command line is
+    matched against the few commands whose first word fits, see
+    :func:`validate_command`); ``raw`` is the JSON signature, already checked to
+    name only known types.
+    """
 
-    def __init__(self, tag: str, sig: list[ArgDesc], help_text: str, flags: int,
+    __slots__ = ("_sig", "first", "flags", "help", "info", "raw", "tag")
+
+    def __init__(self, tag: str, sig: Sequence[object], help_text: str, flags: int,
                  info: Mapping[str, object]) -> None:
         self.tag = tag
-        self.sig = sig
+        self.raw = sig
+        self._sig: list[ArgDesc] | None = None
+        self.first = sig[0] if sig and isinstance(sig[0], str) else None
+        """The first fixed word, or None when the signature starts otherwise."""
         self.help = help_text
         self.flags = flags
         self.info = info
         """The other fields (``module``, ``perm``, ``avail``)."""
+
+    @property
+    def sig(self) -> list[ArgDesc]:
+        """The descriptors; raises JsonFormat for arguments a type refuses."""
+        if self._sig is None:
+            self._sig = parse_sig(self.raw)
+        return self._sig
 
     def __repr__(self) -> str:
         return f"<Command {concise_sig(self.sig)}>"
@@ -197,9 +213,24 @@ def parse_descriptions(text: str | bytes, consumer: str = "cli") -> dict[str, Co
             continue
         flags = cmd.get("flags", 0)
         info = {k: v for k, v in cmd.items() if k not in ("sig", "help", "flags")}
-        out[tag] = Command(tag, parse_sig(cmd["sig"]), str(cmd.get("help", "")),
+        sig = cmd["sig"]
+        _check_sig(sig)
+        out[tag] = Command(tag, sig, str(cmd.get("help", "")),
                            flags if isinstance(flags, int) else 0, info)
     return out
+
+
+def _check_sig(sig: object) -> None:
+    """What ``parse_funcsig`` refuses, without building the descriptors."""
+    if not isinstance(sig, list):
+        raise JsonFormat(f"JSON descriptor {sig} is not a list")
+    for desc in sig:
+        if isinstance(desc, str):
+            continue
+        if not isinstance(desc, dict) or "type" not in desc:
+            raise JsonFormat(f"JSON descriptor {sig} has no type")
+        if str(desc["type"]) not in ARG_TYPES:
+            raise JsonFormat(f"unknown type {desc['type']}")
 
 
 def concise_sig(sig: Iterable[ArgDesc]) -> str:
@@ -368,7 +399,29 @@ class Validated:
 def validate_command(commands: Mapping[str, Command], args: Sequence[str]) -> Validated:
     """Find the command ``args`` means and read its arguments (see the module
     docstring); :attr:`Validated.args` is empty when none fits, and then
-    :attr:`Validated.messages` says why, as ``ceph`` does."""
+    :attr:`Validated.messages` says why, as ``ceph`` does.
+
+    Only the commands whose first word can match are scored first: every other
+    one scores 0.5 (no word matched, partially or fully), so when one of these
+    scores 1 or more the answer is the same as over all commands; otherwise all
+    are scored (the ``closest matches`` of a line that matches nothing).
+    """
+    if args:
+        word, last = args[0], len(args) == 1
+        fits = {tag: c for tag, c in commands.items()
+                if c.first is None or c.first == word or (last and c.first.startswith(word))}
+        found = _best(fits, args)
+        if found is not None:
+            return found
+    found = _best(commands, args, always=True)
+    assert found is not None
+    return found
+
+
+def _best(commands: Mapping[str, Command], args: Sequence[str], *,
+          always: bool = False) -> Validated | None:
+    """:func:`validate_command` over ``commands``; None when the best score is
+    below 1 and not ``always``."""
     best = 0.0
     bestcmds: list[Command] = []
     for cmd in commands.values():
@@ -384,6 +437,8 @@ def validate_command(commands: Mapping[str, Command], args: Sequence[str]) -> Va
             bestcmds = [cmd]
         else:
             bestcmds.append(cmd)
+    if best < 1 and not always:
+        return None
     ranked = sorted(bestcmds, key=lambda c: sum(1 for desc in c.sig if desc.req))
     messages: list[str] = []
     found: Command | None = None
