@@ -220,3 +220,25 @@ def test_help_lists_matching_commands() -> None:
     assert out.startswith("\n Monitor commands: \n =================\n")
     assert "osd pool get <pool> size|min_size" in out
     assert "osd tree" not in out
+
+
+class _ClosedPipe(io.StringIO):
+    """A stdout whose reader went away."""
+
+    def write(self, s: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_going_away_is_ignored() -> None:
+    """As ``ceph`` (``raw_write`` ignores EPIPE): the command's status stands."""
+    session = FakeSession({"osd pool get": CommandResult(-2, "unrecognized pool 'x'", b"")})
+    out, err = _ClosedPipe(), io.StringIO()
+    output = Output(out)
+    rc = Flow(session, ToolOptions(), output, err).run(["osd", "pool", "get", "x", "size"])
+    assert (rc, output.broken) == (2, True)
+    assert err.getvalue() == "Error ENOENT: unrecognized pool 'x'\n"
+    rc = Flow(FakeSession(), ToolOptions(), output, err).run(["status"])
+    assert rc == 0

@@ -183,3 +183,4 @@ def test_version() -> None:
     assert rc == 0
     assert out.startswith("asyncmsgr ceph ")
     assert "16.2.15" in out
+

@@ -84,28 +84,39 @@ class ToolOptions(MutableRecord):
 
 class Output:
     """stdout as ``ceph`` uses it: text with ``print`` and the daemons' bytes raw
-    (to the binary buffer when the stream has one)."""
+    (to the binary buffer when the stream has one). A reader that went away
+    (EPIPE: ``| head``) is ignored, as ``ceph`` ignores it; :attr:`broken` says so."""
 
     def __init__(self, text: TextIO) -> None:
         self.text = text
+        self.broken = False
 
     def write(self, s: str) -> None:
         """Text, as ``print(..., end="")``."""
-        self.text.write(s)
+        try:
+            self.text.write(s)
+        except BrokenPipeError:
+            self.broken = True
 
     def raw(self, data: bytes) -> None:
         """Bytes as they are (``raw_write``)."""
         buffer: BinaryIO | None = getattr(self.text, "buffer", None)
-        if buffer is not None:
-            self.text.flush()
-            buffer.write(data)
-            buffer.flush()
-        else:
-            self.text.write(data.decode("utf-8", "surrogateescape"))
+        try:
+            if buffer is not None:
+                self.text.flush()
+                buffer.write(data)
+                buffer.flush()
+            else:
+                self.text.write(data.decode("utf-8", "surrogateescape"))
+        except BrokenPipeError:
+            self.broken = True
 
     def flush(self) -> None:
         """Flush what was written."""
-        self.text.flush()
+        try:
+            self.text.flush()
+        except BrokenPipeError:
+            self.broken = True
 
 
 def terminal_size() -> tuple[int, int]:
@@ -518,8 +529,18 @@ def watch_level(opts: ToolOptions) -> str:
 
 def run_connected(session: CephSession, opts: ToolOptions, childargs: list[str],
                   out: TextIO, err: TextIO, *, timeout: float | None = None) -> int:
-    """The command part of ``ceph`` on a connected session; its exit status."""
-    return Flow(session, opts, Output(out), err, timeout=timeout).run(childargs)
+    """The command part of ``ceph`` on a connected session; its exit status.
+
+    When stdout's reader went away, stdout is pointed at ``/dev/null`` so that
+    nothing complains when the interpreter flushes it at exit."""
+    output = Output(out)
+    try:
+        return Flow(session, opts, output, err, timeout=timeout).run(childargs)
+    finally:
+        if output.broken and out is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
 
 
 __all__ = ["Flow", "Output", "ToolOptions", "format_stamp", "run_connected", "terminal_size",
