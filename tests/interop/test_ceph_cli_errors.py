@@ -184,3 +184,17 @@ def test_version() -> None:
     assert out.startswith("asyncmsgr ceph ")
     assert "16.2.15" in out
 
+
+
+def test_commands_from_stdin(ceph_mon: MonCluster) -> None:
+    """No command on the line: one a line from stdin, as ``ceph`` reads them (and a
+    ``tell`` refused there)."""
+    lines = "mon dump\n\nversion -f json\nfrobnicate\ntell mon.a version\nhealth extra\n"
+    head = ["-c", str(ceph_mon.conf_path), "-k", str(ceph_mon.keyring_path)]
+    procs = [subprocess.run([*tool, *head], input=lines, capture_output=True, text=True,
+                            timeout=60, check=False)
+             for tool in (["ceph"], [sys.executable, "-m", "asyncmsgr", "ceph"])]
+    real, ours = ((p.returncode, p.stdout, p.stderr) for p in procs)
+    assert real[0] == 0
+    assert "Can not use 'tell' in interactive mode." in real[2]
+    assert ours == real

@@ -10,13 +10,15 @@
    entry of the watched channel at the chosen level, until interrupted;
 3. ``-i FILE`` is the command's input, ``-o FILE`` receives its output; ``-s``
    means ``status``;
-4. the target (``tell osd.0``, ``tell mon.a``, ``tell mgr``, ``tell 1.0``,
+4. no command: commands are read from stdin, one a line (``ceph>`` on a
+   terminal);
+5. the target (``tell osd.0``, ``tell mon.a``, ``tell mgr``, ``tell 1.0``,
    ``pg 1.0 ...``, a ``*`` for every daemon of a type, else the monitors), its
    ``get_command_descriptions``, the command matched against them
    (:mod:`asyncmsgr.cli.ceph_args`; ``--format`` added), sent where the target
    or the description's MGR flag says; a polling command (``iostat``) repeats
    every ``--period`` seconds;
-5. the output exactly as ``ceph`` writes it: the daemon's bytes as they are (a
+6. the output exactly as ``ceph`` writes it: the daemon's bytes as they are (a
    blank line first with a JSON format; ``mon.a: `` before each with several
    targets), the status text to stderr, ``Error ENAME: text`` and the errno as
    exit status when ``r`` is negative.
@@ -28,6 +30,7 @@ import contextlib
 import errno
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -373,6 +376,54 @@ class Flow:
                         "permission and connection.")
         return ret, outbuf, outs
 
+    def interactive(self, commands: dict[str, ca.Command],
+                    inbuf: bytes) -> tuple[int, bytes, str]:
+        """No command given: read them from stdin, one a line (``ceph>`` prompts on
+        a terminal; ``q``, ``quit``, ``exit`` or the end of input stop)."""
+        from asyncmsgr.cli.ceph_toolargs import ArgsExit, parse_tool_args  # noqa: PLC0415
+
+        tty = sys.stdin.isatty()
+        while True:
+            try:
+                line = self._read_line(tty)
+            except EOFError:
+                return 0, b"\n", ""
+            if line is None:
+                return 0, b"", ""
+            try:
+                words = parse_tool_args(shlex.split(line), self.out.text, self.err)[1]
+                target = ca.find_cmd_target(words)
+            except (ValueError, ArgsExit, ca.ArgumentError) as exc:
+                self.say(f"error handling command target: {exc}")
+                continue
+            if words and words[0] == "tell":
+                self.say("Can not use 'tell' in interactive mode.")
+                continue
+            ret, outbuf, outs = self.do_command(target, words, commands, inbuf)
+            if ret < 0:
+                self.say(f"Error {_errname(-ret)}: {outs}")
+            else:
+                if outs:
+                    self.say(outs)
+                if outbuf:
+                    self.out.write(outbuf.decode("utf-8", "surrogateescape") + "\n")
+            self.out.flush()
+
+    def _read_line(self, tty: bool) -> str | None:
+        """The next non-empty command line (``read_input``); None to stop."""
+        while True:
+            if tty:
+                line = input("ceph> ").rstrip()
+                if line in ("q", "quit", "Q", "exit"):
+                    return None
+            else:
+                raw = sys.stdin.readline()
+                if not raw:
+                    return None
+                line = raw.rstrip()
+            if line:
+                return line
+
     def run(self, childargs: list[str]) -> int:
         """Everything after ``connect()`` (see the module docstring)."""
         opts = self.opts
@@ -452,8 +503,11 @@ class Flow:
                 if opts.completion:
                     self.out.write(ca.complete(got, childargs))
                     return 0
-                ret, outbuf, outs = self.do_command(_typed_target(one), list(childargs),
-                                                    got, inbuf)
+                if childargs:
+                    ret, outbuf, outs = self.do_command(_typed_target(one), list(childargs),
+                                                        got, inbuf)
+                else:
+                    ret, outbuf, outs = self.interactive(got, inbuf)
             self.out.flush()
             if outf is not None:
                 outf.write(outbuf)
