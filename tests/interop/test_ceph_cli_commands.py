@@ -23,8 +23,10 @@ from __future__ import annotations
 import concurrent.futures
 import io
 import json
+import os
 import re
 import shlex
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -414,3 +416,21 @@ def test_mgrmap_as_ceph_dumps_it(cluster: CephCluster) -> None:
     assert {str(k): sorted(v) for k, v in mgrmap.always_on_modules.items()} == {
         str(16 - i): sorted(dump["always_on_modules"][name])
         for i, name in enumerate(("pacific", "octopus", "nautilus"))}
+
+
+def test_manager_timeouts_as_ceph(cluster: CephCluster) -> None:
+    """The manager frozen (SIGSTOP), ``--rados_mon_op_timeout 1``: what librados
+    returns then (mgr_command: ETIMEDOUT, positive; a tell to a named manager:
+    ENXIO) and how ``ceph`` reports it."""
+    pid = cluster.pid("mgr.x")
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for line in ("pg stat", "tell mgr version", "tell mgr.zz version"):
+            argv = _argv(cluster, f"--rados_mon_op_timeout 1 {line}", "")
+            want = real_ceph(cluster, argv)
+            got = ours(argv, "sync")
+            assert got[0] == want[0], line
+            assert got[2].splitlines()[-1:] == want[2].splitlines()[-1:], line
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -413,7 +413,11 @@ def _connect_and_run(settings: ClientSettings, parsed: Any,
         op_timeout = settings.rados_mon_op_timeout or None
         opts = _tool_options(parsed)
         opts.injectargs = injectargs
-        return run_connected(session, opts, childargs, out, err, timeout=op_timeout)
+        try:
+            return run_connected(session, opts, childargs, out, err, timeout=op_timeout)
+        except RuntimeError as exc:  # where ceph raises (and prints a traceback)
+            print(f"RuntimeError: {exc}", file=err)
+            return 1
     finally:
         session.close()
 

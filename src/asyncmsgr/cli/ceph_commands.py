@@ -39,7 +39,7 @@ from typing import Any, BinaryIO, Protocol, TextIO
 from asyncmsgr.cli import ceph_args as ca
 from asyncmsgr.cli.ceph_session import CephSession
 from asyncmsgr.messages import LogEntry
-from asyncmsgr.monc.common import CommandResult
+from asyncmsgr.monc.common import CommandResult, MonAuthError, MonTimeout
 from asyncmsgr.record import MutableRecord
 from asyncmsgr.types import UTime
 
@@ -190,6 +190,19 @@ class Flow:
                 ident = ca.parse_name(str(name))[1]
         text = json.dumps(cmddict)
         limit = self.timeout if timeout is None else timeout
+        try:
+            return self._send(kind, ident, cmddict, text, inbuf, limit)
+        except MonTimeout:  # rados_mon_op_timeout: what librados returns then
+            if kind == "mgr" and ident:
+                return CommandResult(-errno.ENXIO, "", b"")   # a tell to a named mgr
+            if kind in ("mgr", "mon-mgr"):
+                return CommandResult(errno.ETIMEDOUT, "", b"")  # positive, as mgr_command
+            return CommandResult(-errno.ETIMEDOUT, "", b"")
+        except MonAuthError as exc:
+            return CommandResult(exc.result, str(exc), b"")
+
+    def _send(self, kind: str | None, ident: str | int | None, cmddict: dict[str, Any],
+              text: str, inbuf: bytes, limit: float | None) -> CommandResult:
         s = self.session
         if kind == "osd":
             if not isinstance(ident, int):
