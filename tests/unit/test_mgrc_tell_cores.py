@@ -101,6 +101,17 @@ def test_tell_to_another_manager_waits_for_it() -> None:
     assert [(c, type(m)) for c, m in link.sent] == [(2, MCommand)]
 
 
+def test_a_new_session_ends_tells_for_another_manager() -> None:
+    """``MgrClient::reconnect``: a pending tell named for a manager that is not
+    the active one finishes with ENXIO."""
+    core, link = mgr_core()
+    core.start_command(["v"], b"", "w", tell=True, name="zz")
+    core.handle_mgrmap(mgrmap(name="x"), now=0.0)
+    assert link.done == [("w", CommandResult(-errno.ENXIO, "", b""))]
+    assert link.sent == []
+    assert core.commands == {}
+
+
 def test_same_addresses_keep_the_session() -> None:
     core, link = mgr_core()
     core.handle_mgrmap(mgrmap(epoch=1), now=0.0)

@@ -193,8 +193,6 @@ class Flow:
         try:
             return self._send(kind, ident, cmddict, text, inbuf, limit)
         except MonTimeout:  # rados_mon_op_timeout: what librados returns then
-            if kind == "mgr" and ident:
-                return CommandResult(-errno.ENXIO, "", b"")   # a tell to a named mgr
             if kind in ("mgr", "mon-mgr"):
                 return CommandResult(errno.ETIMEDOUT, "", b"")  # positive, as mgr_command
             return CommandResult(-errno.ETIMEDOUT, "", b"")

@@ -19,14 +19,16 @@ The rules:
   descriptions flag for the mgr) goes as MMgrCommand with a nil fsid when the
   active manager has SERVER_OCTOPUS (``active_mgr_features``), else as MCommand;
   a tell (``ceph tell mgr.x ...``) goes as MCommand with the cluster's fsid, and
-  only to the manager it names (it waits while another is active). Every
-  outstanding command is sent again on each new session; a reply (MMgrCommandReply
-  or MCommandReply from the manager) completes it.
+  only to the manager it names: started while another is active it waits, and
+  a new session with another one ends it with ENXIO. Every outstanding command
+  is sent again on each new session; a reply (MMgrCommandReply or MCommandReply
+  from the manager) completes it.
 * A reset of the session's connection reconnects.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import uuid
 from collections.abc import Hashable
@@ -154,8 +156,12 @@ class MgrClientCore(Generic[C, W]):
         self.sessions += 1
         logger.info("mgrc: session with mgr.%s at %s", mgrmap.active_name,
                     mgrmap.active_addrs)
-        for op in self.commands.values():
-            self._send(op)
+        for op in list(self.commands.values()):
+            if op.tell and op.name and op.name != mgrmap.active_name:
+                del self.commands[op.tid]  # a tell for a manager that is not the active one
+                self.link.command_done(op.waiter, CommandResult(-errno.ENXIO, "", b""))
+            else:
+                self._send(op)
 
     def next_tick(self) -> float | None:
         """When :meth:`tick` is due (a put-off connection attempt), or None."""
