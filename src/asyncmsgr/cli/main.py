@@ -38,10 +38,11 @@ SUBCOMMANDS: dict[str, str] = {
     "stress": "asyncmsgr.cli.stress",
     "ceph": "asyncmsgr.cli.ceph",
     "osdmaptool": "asyncmsgr.cli.osdmaptool",
+    "rados": "asyncmsgr.cli.rados",
 }
 #: Subcommands that read their own arguments (Ceph's rules: ceph.conf, -c, -m, -k
 #: ...): ``module.main(argv, environ)`` runs before argparse is even imported.
-OWN_ARGUMENTS = frozenset({"ceph", "osdmaptool"})
+OWN_ARGUMENTS = frozenset({"ceph", "osdmaptool", "rados"})
 
 _EPILOG = ("Messenger options such as --ms_async_op_threads=2 or --asyncmsgr_embedded=false "
            "are accepted by every command (also from CEPH_ARGS); "
