@@ -21,6 +21,7 @@ MAuth                    17  1/1      :mod:`.auth`
 MAuthReply               18  1/1      :mod:`.auth`
 MMonGetVersion           19  1/1      :mod:`.mon`
 MMonGetVersionReply      20  2/2      :mod:`.mon`
+MOSDMap                  41  4/3      :mod:`.osdmap` (maps in :mod:`asyncmsgr.osd`)
 MOSDOp                   42  8/3      :mod:`.osd_op` (ops in :mod:`asyncmsgr.osd.ops`)
 MOSDOpReply              43  8/2      :mod:`.osd_op`
 MWatchNotify             44  3/1      :mod:`.watch`
@@ -61,6 +62,7 @@ from asyncmsgr.messages.monmap import (
 )
 from asyncmsgr.messages.osd import MOSDBackoff
 from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
+from asyncmsgr.messages.osdmap import MOSDMap
 from asyncmsgr.messages.paxos import DEFAULT_PAXOS_HEADER, PaxosHeader
 from asyncmsgr.messages.ping import MPing
 from asyncmsgr.messages.pool import (
@@ -94,6 +96,7 @@ __all__ = [
     "MMonSubscribe",
     "MMonSubscribeAck",
     "MOSDBackoff",
+    "MOSDMap",
     "MOSDOp",
     "MOSDOpReply",
     "MPing",

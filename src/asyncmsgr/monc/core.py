@@ -645,7 +645,7 @@ class MonClientCore(Generic[C, W]):
             self._complete(m.handle, (m.map_version, m.oldest_version))
         elif isinstance(m, MAuthReply):
             self._handle_auth_reply(m)
-        elif isinstance(m, RawMessage) and m.type == MSG_OSD_MAP:
+        elif m.type == MSG_OSD_MAP:  # MOSDMap, or raw where it is not registered
             self._got_map("osdmap", m, self.epoch_of("osdmap", m))
         elif isinstance(m, RawMessage) and m.type == MSG_MGR_MAP:
             self._got_map("mgrmap", m, self.epoch_of("mgrmap", m))
