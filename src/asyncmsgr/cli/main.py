@@ -74,20 +74,13 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     """
     args_in = list(sys.argv[1:] if argv is None else argv)
     environ = os.environ if env is None else env
-<<<<<<< HEAD
-    if args_in and args_in[0] in OWN_ARGUMENTS:
-        status: int = import_module(SUBCOMMANDS[args_in[0]]).main(args_in[1:], environ)
-        return status
-=======
-    if args_in[:1] == ["ceph"]:  # Ceph's own argument rules (ceph.conf, -c, -m, -k ...)
-        from asyncmsgr.cli import ceph  # noqa: PLC0415  (start-up time, see above)
-
-        return ceph.main(args_in[1:], environ)
     if args_in[:1] == ["osdmaptool"]:  # osdmaptool's own argument rules
         from asyncmsgr.cli import osdmaptool  # noqa: PLC0415  (start-up time, see above)
 
         return osdmaptool.main(args_in[1:])
->>>>>>> osdmap
+    if args_in and args_in[0] in OWN_ARGUMENTS:
+        status: int = import_module(SUBCOMMANDS[args_in[0]]).main(args_in[1:], environ)
+        return status
     head = args_in[:args_in.index("--")] if "--" in args_in else args_in
     if "--help-config" in head:
         sys.stdout.write(config_help())
