@@ -456,7 +456,7 @@ def _ck_rm(req: CommandRequest) -> CommandResult:
     key = req.str("key")
     if req.cluster.config_keys.pop(key, None) is None:
         return CommandResult(0, f"no such key '{key}'")
-    return CommandResult(0, f"key deleted")
+    return CommandResult(0, "key deleted")
 
 
 def _ck_exists(req: CommandRequest) -> CommandResult:

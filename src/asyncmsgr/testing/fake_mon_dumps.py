@@ -72,7 +72,7 @@ def utime_str(t: UTime | float) -> str:
     """``utime_t::localtime`` as the JSON dumps print it: ``2026-12-05T17:22:44.003090+0000``."""
     sec = t.sec if isinstance(t, UTime) else int(t)
     usec = t.nsec // 1000 if isinstance(t, UTime) else int((t - int(t)) * 1e6)
-    d = datetime.datetime.fromtimestamp(sec, datetime.timezone.utc)
+    d = datetime.datetime.fromtimestamp(sec, datetime.UTC)
     return d.strftime("%Y-%m-%dT%H:%M:%S") + f".{usec:06d}+0000"
 
 

@@ -289,8 +289,8 @@ def _pool_rm(req: CommandRequest) -> CommandResult:
                            "what you want, pass the pool name *twice*, followed by "
                            "--yes-i-really-really-mean-it.")
     if c.osdmap.pools[pid].flags & FLAG_NODELETE:
-        raise CommandError(-errno.EPERM, f"pool deletion is disabled; you must unset nodelete "
-                           f"flag for the pool first")
+        raise CommandError(-errno.EPERM, "pool deletion is disabled; you must unset nodelete "
+                           "flag for the pool first")
     c.delete_pool(name)
     return CommandResult(0, f"pool '{name}' removed")
 
@@ -407,7 +407,7 @@ def _pool_set(req: CommandRequest) -> CommandResult:
     elif var in _POOL_BOOL_FLAGS:
         on = val.lower() in ("true", "1", "yes")
         if not on and val.lower() not in ("false", "0", "no"):
-            raise CommandError(-errno.EINVAL, f"expecting value 'true', 'false', '0', or '1'")
+            raise CommandError(-errno.EINVAL, "expecting value 'true', 'false', '0', or '1'")
         bit = _POOL_BOOL_FLAGS[var]
         new = replace(pool, flags=pool.flags | bit if on else pool.flags & ~bit)
     elif var == "pg_autoscale_mode":

@@ -39,8 +39,8 @@ from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
 from asyncmsgr.dispatch import Dispatcher
 from asyncmsgr.errors import DecodeError
-from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, Message
-from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
+from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, Message, RawMessage
+from asyncmsgr.messages.osd_op import MOSDOp
 from asyncmsgr.messages.watch import MWatchNotify
 from asyncmsgr.messenger import Messenger
 from asyncmsgr.osd.op_codes import (
@@ -52,21 +52,21 @@ from asyncmsgr.osd.op_codes import (
     WatchOp,
 )
 from asyncmsgr.osd.op_data import (
+    LIBRADOS_ALL_NSPACES,
+    ListObjectEntry,
     NotifyResult,
     PgNlsResponse,
-    ListObjectEntry,
     WatchItem,
     decode_notify_ack_input,
     decode_notify_input,
     push_list_watchers_output,
     push_notify_result,
     push_pgnls_response,
-    LIBRADOS_ALL_NSPACES,
 )
 from asyncmsgr.osd.ops import OSDOp
 from asyncmsgr.osd.types import CEPH_NOSNAP, PG, EVersion, HObject, ceph_stable_mod, pull_hobject
 from asyncmsgr.policy import Policy
-from asyncmsgr.testing.fake_osd_ops import OpContext, OpError, execute
+from asyncmsgr.testing.fake_osd_ops import OpContext, OpError, execute, make_reply
 from asyncmsgr.testing.fake_store import OSD_MAX_PGLS, ObjectKey, pg_hobj_end, pg_hobj_start
 from asyncmsgr.types import EntityAddrVec, EntityName, EntityType
 from asyncmsgr.wire.buffer import Reader, Writer
@@ -79,8 +79,8 @@ logger = logging.getLogger(__name__)
 #: ``osd_client_watch_timeout`` / ``osd_default_notify_timeout`` (seconds).
 OSD_CLIENT_WATCH_TIMEOUT = 30
 OSD_DEFAULT_NOTIFY_TIMEOUT = 30
-_ACK_ONDISK = OsdFlag.ACK | OsdFlag.ONDISK
-_ACK_MASK = ~(OsdFlag.ACK | OsdFlag.ONNVRAM | OsdFlag.ONDISK)
+_ONDISK = int(OsdFlag.ONDISK)
+_ACK_ONDISK = int(OsdFlag.ACK) | _ONDISK
 _PG_OP_MASK = CEPH_OSD_OP_TYPE
 _PG_OP_TYPE = CEPH_OSD_OP_TYPE_PG
 
@@ -380,8 +380,7 @@ class FakeOSD(Dispatcher):
                 cluster.watches.drop_object((pgid.pool, key))
         self._send(con, reply)
 
-    def _send(self, con: Connection, reply: MOSDOpReply) -> None:
-        reply.priority = CEPH_MSG_PRIO_DEFAULT
+    def _send(self, con: Connection, reply: RawMessage) -> None:
         self.ops += 1
         con.send_message(reply)
 
@@ -397,17 +396,11 @@ class FakeOSD(Dispatcher):
         return None
 
     @staticmethod
-    def _error_reply(m: MOSDOp, result: int, epoch: int) -> MOSDOpReply:
+    def _error_reply(m: MOSDOp, result: int, epoch: int) -> RawMessage:
         """``reply_op_error``: the ops echoed, ONDISK only, versions zero."""
-        reply = MOSDOpReply(oid=m.oid, pgid=m.pgid.pgid,
-                            flags=(m.flags & _ACK_MASK) | (m.flags & OsdFlag.ONDISK),
-                            result=result, osdmap_epoch=epoch,
-                            ops=[OSDOp(op.op, op.flags, op.args) for op in m.ops],
-                            retry_attempt=m.retry_attempt)
-        reply.tid = m.tid
-        return reply
+        return make_reply(m, result, m.ops, m.flags & _ONDISK, epoch, EVersion(), 0)
 
-    def _pg_op(self, m: MOSDOp, pgid: PG, epoch: int) -> MOSDOpReply:
+    def _pg_op(self, m: MOSDOp, pgid: PG, epoch: int) -> RawMessage:
         """PG ops: PGNLS (result 1 once the PG is exhausted); others EOPNOTSUPP."""
         pg = self.cluster.store.pg(pgid)
         pool = self.cluster.osdmap.pools[pgid.pool]
@@ -446,16 +439,8 @@ class FakeOSD(Dispatcher):
             w = Writer()
             push_pgnls_response(w, PgNlsResponse(handle, entries))
             out.append(OSDOp(op.op, op.flags, op.args, b"", w.getvalue()))
-        flags = (m.flags & _ACK_MASK) | _ACK_ONDISK
-        replay = pg.last_update
-        uv = pg.last_user_version
-        bad = EVersion(replay.epoch, uv) if uv else replay
-        reply = MOSDOpReply(oid=m.oid, pgid=m.pgid.pgid, flags=flags, result=result,
-                            bad_replay_version=bad, osdmap_epoch=epoch, ops=out,
-                            retry_attempt=m.retry_attempt, replay_version=replay,
-                            user_version=uv)
-        reply.tid = m.tid
-        return reply
+        return make_reply(m, result, out, _ACK_ONDISK, epoch, pg.last_update,
+                          pg.last_user_version)
 
 
 def _after_or_at(a: HObject, b: HObject) -> bool:

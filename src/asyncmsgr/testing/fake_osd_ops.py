@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from asyncmsgr.errors import DecodeError
+from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, RawMessage
 from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
 from asyncmsgr.osd.op_codes import (
     CEPH_OSD_OP_MODE_WR,
@@ -41,6 +42,7 @@ from asyncmsgr.osd.op_codes import (
     OsdFlag,
     OsdOpCode,
     OsdOpFlag,
+    WatchOp,
 )
 from asyncmsgr.osd.op_data import (
     ObjectStat,
@@ -54,11 +56,12 @@ from asyncmsgr.osd.op_data import (
 )
 from asyncmsgr.osd.ops import OSD_OP_ARGS_LEN, OSDOp
 from asyncmsgr.osd.types import EVersion
+from asyncmsgr.testing.fake_store import StoredObject
 from asyncmsgr.types import Buffer, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 
 if TYPE_CHECKING:
-    from asyncmsgr.testing.fake_store import ObjectKey, PGStore, StoredObject
+    from asyncmsgr.testing.fake_store import ObjectKey, PGStore
 
 #: ``osd_max_attr_name_len``.
 OSD_MAX_ATTR_NAME_LEN = 100
@@ -69,14 +72,21 @@ OSD_MAX_OMAP_ENTRIES = 1024
 #: ``MAX_ERRNO``: CMPEXT reports a mismatch at offset ``i`` as ``-MAX_ERRNO - i``.
 MAX_ERRNO = 4095
 
-_ACK_ONDISK = OsdFlag.ACK | OsdFlag.ONDISK
-_ACK_MASK = ~(OsdFlag.ACK | OsdFlag.ONNVRAM | OsdFlag.ONDISK)
+_ACK = int(OsdFlag.ACK)
+_ONDISK = int(OsdFlag.ONDISK)
+_ACK_ONDISK = _ACK | _ONDISK
+_ACK_MASK = ~(_ACK | int(OsdFlag.ONNVRAM) | _ONDISK)
+_MODE_WR = CEPH_OSD_OP_MODE_WR
+_WATCH = int(OsdOpCode.WATCH)
+_CALL = int(OsdOpCode.CALL)
+_FAILOK = int(OsdOpFlag.FAILOK)
+_PING = int(WatchOp.PING)
+#: Offset of ``watch.op`` in the ``ceph_osd_op`` union.
+_WATCH_OP_AT = 16
 _EXT = struct.Struct("<QQ")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _ZERO_VERSION = EVersion()
-#: Ops that change nothing a client reads back, so the user version stays.
-_NOT_USER_MODIFY = frozenset({OsdOpCode.WATCH, OsdOpCode.SETALLOCHINT})
 
 
 class OpError(Exception):
@@ -112,7 +122,6 @@ class OpContext:
 
     def create(self) -> StoredObject:
         """The object, created empty if absent (``maybe_create_new_object``)."""
-        from asyncmsgr.testing.fake_store import StoredObject
         if self.obj is None:
             self.obj = StoredObject(self.hash, mtime=self.now)
         self.touched = True
@@ -145,7 +154,9 @@ class OpHooks(Protocol):
         ...
 
 
-Handler = Callable[[OpContext, OSDOp, "OpHooks"], OSDOp]
+Handler = Callable[[OpContext, OSDOp, "OpHooks"], "OSDOp | None"]
+"""An op's implementation: the reply's op (with output), None to echo the request's
+op unchanged (no output), or OpError."""
 
 
 def _args_with_length(op: OSDOp, offset: int, length: int) -> bytes:
@@ -199,38 +210,44 @@ def _indata(op: OSDOp) -> Buffer:
     return op.indata
 
 
-def _write(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
-    data = _indata(op)
-    off = _EXT.unpack_from(op.args)[0]
-    _check_size(off + len(data))
+def _write(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
+    off, length = _EXT.unpack_from(op.args)
+    data = op.indata
+    if length != len(data):
+        raise OpError(-errno.EINVAL)
+    if off + length > OSD_MAX_OBJECT_SIZE:
+        raise OpError(-errno.EFBIG)
     obj = ctx.create()
     buf = obj.data
-    if off > len(buf):
-        buf.extend(bytes(off - len(buf)))
-    buf[off:off + len(data)] = data
+    if not buf and not off:
+        obj.data = bytearray(data)
+    else:
+        if off > len(buf):
+            buf.extend(bytes(off - len(buf)))
+        buf[off:off + length] = data
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _writefull(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _writefull(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     data = _indata(op)
     _check_size(len(data))
     obj = ctx.create()
     obj.data = bytearray(data)
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _append(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _append(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     data = _indata(op)
     obj = ctx.create()
     _check_size(len(obj.data) + len(data))
     obj.data += data
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _truncate(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _truncate(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     size = _EXT.unpack_from(op.args)[0]
     _check_size(size)
     obj = ctx.create()
@@ -239,40 +256,40 @@ def _truncate(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     else:
         obj.data.extend(bytes(size - len(obj.data)))
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _zero(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _zero(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     off, length = _EXT.unpack_from(op.args)
     obj = ctx.need()
     end = min(off + length, len(obj.data))
     if off < end:
         obj.data[off:end] = bytes(end - off)
     ctx.touched = ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _create(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _create(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     if ctx.obj is not None and op.flags & OsdOpFlag.EXCL:
         raise OpError(-errno.EEXIST)
     ctx.create()
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _delete(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _delete(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     ctx.need()
     ctx.obj = None
     ctx.touched = ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _alloc_hint(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _alloc_hint(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     ctx.create()
-    return _out(op, b"")
+    return None
 
 
-def _cmpext(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _cmpext(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     off = _EXT.unpack_from(op.args)[0]
     want = bytes(_indata(op))
     obj = ctx.obj
@@ -281,17 +298,17 @@ def _cmpext(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     for i, (a, b) in enumerate(zip(want, have, strict=True)):
         if a != b:
             raise OpError(-MAX_ERRNO - i)
-    return _out(op, b"")
+    return None
 
 
-def _assert_ver(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _assert_ver(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     ver = op.assert_ver
     uv = ctx.need().user_version
     if ver < uv:
         raise OpError(-errno.ERANGE)
     if ver > uv:
         raise OpError(-errno.EOVERFLOW)
-    return _out(op, b"")
+    return None
 
 
 # -- xattrs ------------------------------------------------------------------------------
@@ -306,13 +323,13 @@ def _xattr_name_value(op: OSDOp) -> tuple[str, bytes]:
     return name, raw[x.name_len:x.name_len + x.value_len]
 
 
-def _setxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _setxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     name, value = _xattr_name_value(op)
     if len(name.encode("utf-8", "surrogateescape")) > OSD_MAX_ATTR_NAME_LEN:
         raise OpError(-errno.ENAMETOOLONG)
     ctx.create().xattrs[name] = value
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
 def _getxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
@@ -331,12 +348,12 @@ def _getxattrs(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     return _out(op, w.getvalue())
 
 
-def _rmxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _rmxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     name, _ = _xattr_name_value(op)
     obj = ctx.need()
     obj.xattrs.pop(name, None)
     ctx.touched = ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
 _CMP: dict[int, Callable[[object, object], bool]] = {
@@ -349,7 +366,7 @@ _CMP: dict[int, Callable[[object, object], bool]] = {
 }
 
 
-def _cmpxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _cmpxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     name, value = _xattr_name_value(op)
     have = ctx.need().xattrs.get(name, b"")
     x = op.xattr
@@ -368,7 +385,7 @@ def _cmpxattr(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
         raise OpError(-errno.EINVAL)
     if not ok:
         raise OpError(-errno.ECANCELED)
-    return _out(op, b"")
+    return None
 
 
 # -- omap --------------------------------------------------------------------------------
@@ -447,23 +464,23 @@ def _omap_get_header(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     return _out(op, ctx.need().omap_header)
 
 
-def _omap_set_vals(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _omap_set_vals(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     try:
         values = pull_bytes_map(_reader(op))
     except DecodeError:
         raise OpError(-errno.EINVAL) from None
     ctx.create().omap.update(values)
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _omap_set_header(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _omap_set_header(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     ctx.create().omap_header = bytes(op.indata)
     ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _omap_rm_keys(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _omap_rm_keys(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     try:
         keys = pull_omap_key_set(_reader(op))
     except DecodeError:
@@ -472,10 +489,10 @@ def _omap_rm_keys(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     for k in keys:
         omap.pop(k, None)
     ctx.touched = ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _omap_rm_key_range(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _omap_rm_key_range(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     try:
         r = _reader(op)
         first = r.pull_string().encode("utf-8", "surrogateescape")
@@ -486,25 +503,25 @@ def _omap_rm_key_range(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     for k in [k for k in omap if first <= k.encode("utf-8", "surrogateescape") < last]:
         del omap[k]
     ctx.touched = ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
-def _omap_clear(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _omap_clear(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     obj = ctx.need()
     obj.omap.clear()
     obj.omap_header = b""
     ctx.touched = ctx.modified = True
-    return _out(op, b"")
+    return None
 
 
 # -- watch / notify / classes --------------------------------------------------------------
 
 
-def _watch(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _watch(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     ctx.need()
     hooks.do_watch(ctx, op)
     ctx.touched = True
-    return _out(op, b"")
+    return None
 
 
 def _notify(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
@@ -512,10 +529,10 @@ def _notify(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     return _out(op, hooks.do_notify(ctx, op))
 
 
-def _notify_ack(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
+def _notify_ack(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp | None:
     ctx.need()
     hooks.do_notify_ack(ctx, op)
-    return _out(op, b"")
+    return None
 
 
 def _list_watchers(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
@@ -582,12 +599,14 @@ def _unsupported(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
 
 
 def is_write_vector(ops: list[OSDOp], hooks: OpHooks) -> bool:
-    """Whether the vector may write (``OpInfo::may_write``): a WR-mode op, or a
-    CALL of a method that writes."""
+    """Whether the vector may write (``OpInfo::set_from_op``): a WR-mode op (a watch
+    ping excepted), or a CALL of a method that writes."""
     for op in ops:
-        if op.op & CEPH_OSD_OP_MODE_WR:
-            return True
-        if op.op == OsdOpCode.CALL:
+        code = op.op
+        if code & _MODE_WR:
+            if code != _WATCH or op.args[_WATCH_OP_AT] != _PING:
+                return True
+        elif code == _CALL:
             try:
                 cls, method, _ = _call_names(op)
             except OpError:
@@ -597,64 +616,124 @@ def is_write_vector(ops: list[OSDOp], hooks: OpHooks) -> bool:
     return False
 
 
-def _reply(m: MOSDOp, result: int, ops: list[OSDOp], flags: int, epoch: int,
-           replay: EVersion, user_version: int) -> MOSDOpReply:
-    """``MOSDOpReply(req, r, epoch, acktype)`` + ``set_reply_versions``."""
-    bad = EVersion(replay.epoch, user_version) if user_version else replay
-    reply = MOSDOpReply(oid=m.oid, pgid=m.pgid.pgid, flags=(m.flags & _ACK_MASK) | flags,
-                        result=result, bad_replay_version=bad, osdmap_epoch=epoch, ops=ops,
-                        retry_attempt=m.retry_attempt, replay_version=replay,
-                        user_version=user_version)
-    reply.tid = m.tid
-    return reply
+# -- the reply ---------------------------------------------------------------------------
+
+#: Packers of whole reply fronts by (object name length, op count); a few shapes
+#: cover a workload, so they are cached (up to a bound).
+_REPLY_STRUCTS: dict[tuple[int, int], struct.Struct] = {}
+_MAX_REPLY_STRUCTS = 1024
 
 
-def _echo(ops: list[OSDOp], start: int) -> list[OSDOp]:
-    return [OSDOp(op.op, op.flags, op.args) for op in ops[start:]]
+def _reply_struct(oid_len: int, nops: int) -> struct.Struct:
+    st = _REPLY_STRUCTS.get((oid_len, nops))
+    if st is None:
+        st = struct.Struct(f"<I{oid_len}sBQIiqiQIII" + "HI28sI" * nops + "i" + "i" * nops
+                           + "QIQB24x")
+        if len(_REPLY_STRUCTS) < _MAX_REPLY_STRUCTS:
+            _REPLY_STRUCTS[(oid_len, nops)] = st
+    return st
 
 
-def execute(ctx: OpContext, hooks: OpHooks) -> MOSDOpReply:
+def reply_front(oid: bytes, pool: int, seed: int, flags: int, result: int,
+                bad: tuple[int, int], epoch: int, ops: list[OSDOp], retry: int,
+                replay: EVersion, user_version: int) -> bytes:
+    """An MOSDOpReply v8 front (the bytes ``MOSDOpReply.encode_payload`` writes for a
+    Pacific peer, no redirect): ``oid, pg_t, flags, result, bad_replay_version
+    (epoch, version), epoch, ops, retry_attempt, rvals, replay_version,
+    user_version, do_redirect 0, blkin trace``, packed by one cached struct."""
+    args: list[object] = [len(oid), oid, 1, pool, seed, -1, flags, result, bad[1], bad[0],
+                          epoch, len(ops)]
+    for op in ops:
+        args += (op.op, op.flags, op.args, len(op.outdata))
+    args.append(retry)
+    for op in ops:
+        args.append(op.rval)
+    args += (replay.version, replay.epoch, user_version, 0)
+    return _reply_struct(len(oid), len(ops)).pack(*args)
+
+
+def make_reply(m: MOSDOp, result: int, ops: list[OSDOp], flags: int, epoch: int,
+               replay: EVersion, user_version: int) -> RawMessage:
+    """``MOSDOpReply(req, r, epoch, acktype)`` + ``set_reply_versions``, encoded.
+
+    The reply is sent as a ready-made MOSDOpReply v8 (compat 2): the same bytes
+    :class:`~asyncmsgr.messages.osd_op.MOSDOpReply` writes, without building it
+    field by field; decode the front to inspect it.
+    """
+    bad = (replay.epoch, user_version) if user_version else replay
+    pg = m.pgid.pgid
+    front = reply_front(m.oid.encode("utf-8", "surrogateescape"), pg.pool, pg.seed,
+                        (m.flags & _ACK_MASK) | flags, result, bad, epoch, ops,
+                        m.retry_attempt, replay, user_version)
+    outs = [op.outdata for op in ops if len(op.outdata)]
+    data: Buffer = b"" if not outs else outs[0] if len(outs) == 1 else b"".join(outs)
+    return RawMessage(raw_type=MOSDOpReply.TYPE, tid=m.tid, priority=CEPH_MSG_PRIO_DEFAULT,
+                      version=MOSDOpReply.HEAD_VERSION,
+                      compat_version=MOSDOpReply.COMPAT_VERSION, front=front, data=data)
+
+
+def _failed(ops: list[OSDOp], done: list[OSDOp | None], at: int, err: int) -> list[OSDOp]:
+    """The reply ops when op ``at`` failed: outputs so far, its errno, the rest echoed."""
+    out: list[OSDOp] = []
+    for i, op in enumerate(ops):
+        if i < len(done) and done[i] is not None:
+            out.append(done[i])  # type: ignore[arg-type]
+        elif i == at:
+            out.append(OSDOp(op.op, op.flags, op.args, b"", b"", err))
+        else:
+            out.append(op)
+    return out
+
+
+def execute(ctx: OpContext, hooks: OpHooks) -> RawMessage:
     """Run ``ctx.m``'s ops on ``ctx.key`` in ``ctx.pg`` and build the reply."""
     m = ctx.m
     ops = m.ops
     write = is_write_vector(ops, hooks)
-    pg = ctx.pg
     original = ctx.obj
     if original is None and not write:
-        return _reply(m, -errno.ENOENT, _echo(ops, 0), m.flags & OsdFlag.ONDISK, ctx.epoch,
-                      _ZERO_VERSION, 0)
+        return make_reply(m, -errno.ENOENT, ops, m.flags & _ONDISK, ctx.epoch,
+                          _ZERO_VERSION, 0)
     if write and original is not None and len(ops) > 1:
         ctx.obj = original.copy()  # undo state: a failing op leaves the object as it was
     result = 0
-    out: list[OSDOp] = []
+    done: list[OSDOp | None] = []
+    failed_at = -1
     for i, op in enumerate(ops):
         try:
-            done = HANDLERS.get(op.op, _unsupported)(ctx, op, hooks)
+            done.append(HANDLERS.get(op.op, _unsupported)(ctx, op, hooks))
         except OpError as exc:
-            failed = OSDOp(op.op, op.flags, op.args, b"", b"", exc.err)
-            out.append(failed)
-            if op.flags & OsdOpFlag.FAILOK:
+            if op.flags & _FAILOK:
+                done.append(OSDOp(op.op, op.flags, op.args, b"", b"", exc.err))
                 continue
             result = exc.err
-            out.extend(_echo(ops, i + 1))
+            failed_at = i
             break
-        out.append(done)
+    if failed_at >= 0:
+        out = _failed(ops, done, failed_at, result)
+    elif any(d is not None for d in done):
+        out = [d if d is not None else op for d, op in zip(done, ops, strict=True)]
+    else:
+        out = ops  # nothing to return: the request's ops (their indata is not sent)
     if not write:
         obj = ctx.obj
         uv = obj.user_version if obj is not None and result >= 0 else 0
-        return _reply(m, result, out, _ACK_ONDISK, ctx.epoch, _ZERO_VERSION, uv)
+        return make_reply(m, result, out, _ACK_ONDISK, ctx.epoch, _ZERO_VERSION, uv)
+    pg = ctx.pg
     at = pg.next_version(ctx.epoch)
-    quiet = [OSDOp(op.op, op.flags, op.args, b"", b"", op.rval) for op in out]
+    if out is not ops:  # writes return no data (the op results stay)
+        out = [op if not len(op.outdata) else OSDOp(op.op, op.flags, op.args, b"", b"", op.rval)
+               for op in out]
     if result < 0:
         ctx.obj = original
         uv = original.user_version if original is not None else 0
-        return _reply(m, result, quiet, _ACK_ONDISK, ctx.epoch, at, uv)
+        return make_reply(m, result, out, _ACK_ONDISK, ctx.epoch, at, uv)
     obj = ctx.obj
-    if ctx.modified and not all(op.op in _NOT_USER_MODIFY for op in ops):
+    if ctx.modified:
         pg.last_user_version = at.version
         uv = at.version
         if obj is not None:
-            obj.user_version = at.version
+            obj.user_version = uv
             obj.mtime = m.mtime if m.mtime.sec else ctx.now
     else:
         uv = obj.user_version if obj is not None else 0
@@ -662,7 +741,7 @@ def execute(ctx: OpContext, hooks: OpHooks) -> MOSDOpReply:
         pg.remove(ctx.key)
     elif obj is not original or ctx.touched:
         pg.put(ctx.key, obj)
-    return _reply(m, 0, quiet, _ACK_ONDISK, ctx.epoch, at, uv)
+    return make_reply(m, 0, out, _ACK_ONDISK, ctx.epoch, at, uv)
 
 
 def pad_args(raw: bytes) -> bytes:
@@ -681,5 +760,7 @@ __all__ = [
     "OpHooks",
     "execute",
     "is_write_vector",
+    "make_reply",
     "pad_args",
+    "reply_front",
 ]

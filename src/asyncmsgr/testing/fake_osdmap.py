@@ -103,7 +103,7 @@ def build_crush(num_osds: int, *, host: str = "localhost",
     return CrushMap(buckets=(root, host_bucket), rules=(rule,), max_devices=num_osds,
                     type_map=dict(enumerate(CRUSH_TYPES)), name_map=names,
                     rule_name_map={0: "replicated_rule"}, tunables=CrushTunables.optimal(),
-                    class_map={o: 0 for o in osds}, class_name={0: "hdd"})
+                    class_map=dict.fromkeys(osds, 0), class_name={0: "hdd"})
 
 
 def osd_uuid(fsid: uuid.UUID, osd: int) -> uuid.UUID:

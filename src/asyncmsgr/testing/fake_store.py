@@ -175,8 +175,7 @@ class ObjectStore:
                 seed = ceph_stable_mod(obj.hash, info.pg_num, info.pg_num_mask)
                 dest = self.pg(PG(pool, seed))
                 dest.put(key, obj)
-                if pg.last_update > dest.last_update:
-                    dest.last_update = pg.last_update
+                dest.last_update = max(dest.last_update, pg.last_update)
                 dest.last_user_version = max(dest.last_user_version, pg.last_user_version)
 
 
