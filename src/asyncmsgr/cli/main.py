@@ -37,6 +37,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "asyncmsgr.cli.bench",
     "stress": "asyncmsgr.cli.stress",
     "ceph": "asyncmsgr.cli.ceph",
+    "fake-cluster": "asyncmsgr.cli.fake_cluster",
 }
 #: Subcommands that read their own arguments (Ceph's rules: ceph.conf, -c, -m, -k
 #: ...): ``module.main(argv, environ)`` runs before argparse is even imported.

@@ -48,6 +48,7 @@ from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
 from asyncmsgr.features import CEPH_FEATURES_SUPPORTED_DEFAULT
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
+from asyncmsgr.loop import run as run_loop
 from asyncmsgr.messages.monmap import MonMap
 from asyncmsgr.messages.osdmap import MOSDMap
 from asyncmsgr.osd.osdmap import OSDMap
@@ -57,17 +58,18 @@ from asyncmsgr.testing import fake_osdmap
 from asyncmsgr.testing.fake_cluster_mon import AuthDb, ClusterKeyServer, ClusterMonBackend
 from asyncmsgr.testing.fake_mon import FakeMonCluster
 from asyncmsgr.testing.fake_mon_commands import (
+    MON_COMMANDS,
+    TELL_COMMANDS,
     CommandRequest,
     CommandResult,
     CommandTable,
     MonCommand,
-    default_mon_table,
-    default_tell_table,
 )
-from asyncmsgr.testing.fake_mon_dumps import ClusterView, health_json
+from asyncmsgr.testing.fake_mon_dumps import ClusterView, health_json, osdmap_flags
+from asyncmsgr.testing.fake_mon_osd_commands import OSD_COMMANDS
 from asyncmsgr.testing.fake_osd import FakeOSD, OpHook, OsdOpHooks, WatchService
 from asyncmsgr.testing.fake_osd_ops import OpContext
-from asyncmsgr.testing.fake_store import ObjectStore
+from asyncmsgr.testing.fake_store import ObjectKey, ObjectStore
 from asyncmsgr.types import AuthName, EntityType, UTime
 
 T = TypeVar("T")
@@ -174,8 +176,10 @@ class FakeCluster:
 
         self.store = ObjectStore()
         self.watches = WatchService()
-        self.commands: CommandTable = default_mon_table()
-        self.tell_commands: CommandTable = default_tell_table()
+        self.commands = CommandTable([*MON_COMMANDS, *OSD_COMMANDS])
+        """``ceph`` commands (MMonCommand); :meth:`add_mon_command` adds more."""
+        self.tell_commands = CommandTable(TELL_COMMANDS, tell=True)
+        """``tell mon.X`` commands (MCommand)."""
         self.op_hooks: list[OpHook] = []
         self.cls_methods: dict[tuple[str, str], ClsMethod] = {}
         self.config_keys: dict[str, bytes] = {}
@@ -297,7 +301,7 @@ class FakeCluster:
                 await self.stop()
 
         def run() -> None:
-            asyncio.run(serve())
+            run_loop(serve(), config=self.messenger_config)
 
         self._thread = threading.Thread(target=run, name="fake-cluster", daemon=True)
         self._thread.start()
@@ -408,7 +412,6 @@ class FakeCluster:
         if down:
             checks["OSD_DOWN"] = ("HEALTH_WARN", f"{len(down)} osds down",
                                   [f"osd.{o} is down" for o in down])
-        from asyncmsgr.testing.fake_mon_dumps import osdmap_flags
         shown = [f for f in osdmap_flags(m) if f in ("full", "pauserd", "pausewr", "noup",
                                                       "nodown", "noout", "noin")]
         if shown:
@@ -595,8 +598,6 @@ class FakeCluster:
 
     def object_data(self, pool: str, oid: str, *, nspace: str = "", key: str = "") -> bytes:
         """An object's bytes (KeyError if absent)."""
-        from asyncmsgr.testing.fake_store import ObjectKey
-
         def read() -> bytes:
             pid = self.pool_id(pool)
             want = ObjectKey(nspace, key, oid)

@@ -50,6 +50,7 @@ from asyncmsgr.messages.pool import (
     PoolOp,
 )
 from asyncmsgr.testing.fake_mon_commands import CommandError, CommandRequest, parse_command
+from asyncmsgr.testing.fake_mon_dumps import usage
 from asyncmsgr.types import AuthName, EntityAddrVec, EntityName, UTime
 from asyncmsgr.wire.buffer import Writer
 from asyncmsgr.wire.codecs import push_entity_addrvec, push_utime
@@ -129,9 +130,10 @@ class ClusterKeyServer(KeyServer):
 
 
 def mgrmap_message() -> RawMessage:
-    """MMgrMap of a cluster without a manager (``MgrMap::encode`` v11, epoch 1)."""
+    """MMgrMap of a cluster without a manager (``MgrMap::encode`` v12 as Pacific
+    16.2.15 writes it, epoch 1)."""
     w = Writer()
-    with w.versioned(11, 6):
+    with w.versioned(12, 6):
         w.push_u32(1)  # epoch
         push_entity_addrvec(w, EntityAddrVec(), 0xFFFFFFFFFFFFFFFF)  # active_addrs
         w.push_u64(0)  # active_gid
@@ -145,7 +147,8 @@ def mgrmap_message() -> RawMessage:
         w.push_u32(0)  # always_on_modules
         w.push_u64(0)  # active_mgr_features
         w.push_u32(0)  # last_failure_osd_epoch
-        w.push_u32(0)  # clients
+        w.push_u32(0)  # clients (addresses)
+        w.push_u32(0)  # clients (names, v12)
     m = RawMessage(raw_type=MSG_MGR_MAP, front=w.getvalue())
     m.version = m.compat_version = 1
     return m
@@ -284,7 +287,6 @@ class ClusterMonBackend:
         con.send_message(reply)
 
     def _statfs(self, con: Connection, m: MStatfs) -> None:
-        from asyncmsgr.testing.fake_mon_dumps import usage
         objects, _stored, raw, total = usage(self.cluster.view())
         st = CephStatfs(kb=total >> 10, kb_used=raw >> 10, kb_avail=(total - raw) >> 10,
                         num_objects=objects)

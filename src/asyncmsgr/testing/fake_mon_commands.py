@@ -18,7 +18,7 @@ Ceph's errno and message. :func:`formatted` renders a result as the command's
 ``format`` asks (``json``, ``json-pretty``, else the plain text).
 
 The mon's own commands (status, health, versions, monmap, auth, config-key,
-config) are defined here; the OSD and pool commands in
+config) are defined here (:data:`MON_COMMANDS`); the OSD and pool commands in
 :mod:`asyncmsgr.testing.fake_mon_osd_commands`; ``tell mon.X`` commands in
 :data:`TELL_COMMANDS`.
 """
@@ -83,7 +83,7 @@ class CommandRequest:
         """``json``, ``json-pretty``, ``plain`` ... (default plain)."""
         return str(self.args.get("format") or "plain")
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def arg(self, name: str, default: str | None = None) -> str:
         """A string argument (CommandError(-EINVAL) if a required one is missing)."""
         v = self.args.get(name, default)
         if v is None:
@@ -92,7 +92,7 @@ class CommandRequest:
             return " ".join(str(x) for x in v)
         return str(v)
 
-    def int(self, name: str, default: int | None = None) -> int:
+    def arg_int(self, name: str, default: int | None = None) -> int:
         """An integer argument."""
         v = self.args.get(name, default)
         if v is None:
@@ -102,12 +102,12 @@ class CommandRequest:
         except (TypeError, ValueError):
             raise CommandError(-errno.EINVAL, f"{name} must be an integer, not {v!r}") from None
 
-    def bool(self, name: str) -> bool:
+    def arg_bool(self, name: str) -> bool:
         """A CephBool argument (absent: False)."""
         v = self.args.get(name, False)
         return v is True or str(v).lower() in ("true", "1", "yes")
 
-    def list(self, name: str) -> list[str]:
+    def arg_list(self, name: str) -> list[str]:
         """An ``n=N`` argument as a list (absent: empty)."""
         v = self.args.get(name)
         if v is None:
@@ -337,7 +337,7 @@ def _keyring_text(entries: Iterable[tuple[str, str, Mapping[str, str]]]) -> str:
 
 
 def _entity(req: CommandRequest) -> tuple[str, str, dict[str, str]]:
-    name = req.str("entity")
+    name = req.arg("entity")
     found = req.cluster.auth.get(name)
     if found is None:
         raise CommandError(-errno.ENOENT, f"failed to find {name} in keyring")
@@ -358,14 +358,14 @@ def _auth_get_key(req: CommandRequest) -> CommandResult:
 
 
 def _caps_pairs(req: CommandRequest) -> dict[str, str]:
-    caps = req.list("caps")
+    caps = req.arg_list("caps")
     if len(caps) % 2:
         raise CommandError(-errno.EINVAL, "bad capabilities request; odd number of arguments")
     return dict(zip(caps[0::2], caps[1::2], strict=True))
 
 
 def _auth_add(req: CommandRequest) -> CommandResult:
-    name = req.str("entity")
+    name = req.arg("entity")
     caps = _caps_pairs(req)
     auth = req.cluster.auth
     existing = auth.get(name)
@@ -379,7 +379,7 @@ def _auth_add(req: CommandRequest) -> CommandResult:
 
 
 def _auth_get_or_create(req: CommandRequest) -> CommandResult:
-    name = req.str("entity")
+    name = req.arg("entity")
     caps = _caps_pairs(req)
     auth = req.cluster.auth
     existing = auth.get(name)
@@ -410,7 +410,7 @@ def _auth_ls(req: CommandRequest) -> CommandResult:
 
 
 def _auth_del(req: CommandRequest) -> CommandResult:
-    name = req.str("entity")
+    name = req.arg("entity")
     if not req.cluster.auth.remove(name):
         raise CommandError(-errno.ENOENT, f"entity {name} does not exist")
     return CommandResult(0, "updated")
@@ -430,7 +430,7 @@ def _auth_export(req: CommandRequest) -> CommandResult:
 
 
 def _ck_get(req: CommandRequest) -> CommandResult:
-    key = req.str("key")
+    key = req.arg("key")
     v = req.cluster.config_keys.get(key)
     if v is None:
         raise CommandError(-errno.ENOENT, "")
@@ -438,7 +438,7 @@ def _ck_get(req: CommandRequest) -> CommandResult:
 
 
 def _ck_set(req: CommandRequest) -> CommandResult:
-    key = req.str("key")
+    key = req.arg("key")
     val = req.args.get("val")
     data = str(val).encode() if val is not None else req.inbuf
     req.cluster.config_keys[key] = data
@@ -453,40 +453,40 @@ def _ck_ls(req: CommandRequest) -> CommandResult:
 
 
 def _ck_rm(req: CommandRequest) -> CommandResult:
-    key = req.str("key")
+    key = req.arg("key")
     if req.cluster.config_keys.pop(key, None) is None:
         return CommandResult(0, f"no such key '{key}'")
     return CommandResult(0, "key deleted")
 
 
 def _ck_exists(req: CommandRequest) -> CommandResult:
-    key = req.str("key")
+    key = req.arg("key")
     if key in req.cluster.config_keys:
         return CommandResult(0, f"key '{key}' exists")
     return CommandResult(-errno.ENOENT, f"key '{key}' doesn't exist")
 
 
 def _ck_dump(req: CommandRequest) -> CommandResult:
-    prefix = req.str("key", "")
+    prefix = req.arg("key", "")
     d = {k: v.decode("utf-8", "replace") for k, v in sorted(req.cluster.config_keys.items())
          if k.startswith(prefix)}
     return CommandResult(0, "", (json.dumps(d, indent=4) + "\n").encode())
 
 
 def _config_set(req: CommandRequest) -> CommandResult:
-    req.cluster.config_db[(req.str("who"), req.str("name"))] = req.str("value")
+    req.cluster.config_db[(req.arg("who"), req.arg("name"))] = req.arg("value")
     req.cluster.config_changed()
     return CommandResult(0, "")
 
 
 def _config_rm(req: CommandRequest) -> CommandResult:
-    req.cluster.config_db.pop((req.str("who"), req.str("name")), None)
+    req.cluster.config_db.pop((req.arg("who"), req.arg("name")), None)
     req.cluster.config_changed()
     return CommandResult(0, "")
 
 
 def _config_get(req: CommandRequest) -> CommandResult:
-    who = req.str("who")
+    who = req.arg("who")
     values = req.cluster.config_for(who)
     key = req.args.get("key")
     if key is not None:
@@ -509,7 +509,7 @@ def _config_dump(req: CommandRequest) -> CommandResult:
 
 
 def _log(req: CommandRequest) -> CommandResult:
-    req.cluster.cluster_log.append(" ".join(req.list("logtext")))
+    req.cluster.cluster_log.append(" ".join(req.arg_list("logtext")))
     return CommandResult(0, "")
 
 
@@ -634,17 +634,6 @@ TELL_COMMANDS: tuple[MonCommand, ...] = (
 )
 
 
-def default_mon_table() -> CommandTable:
-    """A table with every mon, OSD and pool command the fake implements."""
-    from asyncmsgr.testing.fake_mon_osd_commands import OSD_COMMANDS
-    return CommandTable([*MON_COMMANDS, *OSD_COMMANDS])
-
-
-def default_tell_table() -> CommandTable:
-    """The ``tell mon.X`` commands."""
-    return CommandTable(TELL_COMMANDS, tell=True)
-
-
 __all__ = [
     "FLAG_DEPRECATED",
     "FLAG_HIDDEN",
@@ -660,8 +649,6 @@ __all__ = [
     "CommandTable",
     "Handler",
     "MonCommand",
-    "default_mon_table",
-    "default_tell_table",
     "formatted",
     "parse_command",
     "parse_signature",

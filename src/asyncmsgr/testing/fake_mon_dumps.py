@@ -83,7 +83,8 @@ def utime_z(t: UTime) -> str:
 
 def addr_json(a: EntityAddr) -> dict[str, Any]:
     """``entity_addr_t::dump``."""
-    kind = {AddrType.MSGR2: "v2", AddrType.LEGACY: "v1", AddrType.ANY: "any"}.get(a.type, "none")
+    kinds: dict[int, str] = {AddrType.MSGR2: "v2", AddrType.LEGACY: "v1", AddrType.ANY: "any"}
+    kind = kinds.get(a.type, "none")
     return {"type": kind, "addr": a.sockaddr_str(), "nonce": a.nonce}
 
 
@@ -181,11 +182,12 @@ def pool_flags_names(flags: int) -> str:
     return ",".join(n for i, n in enumerate(POOL_FLAG_NAMES) if flags >> i & 1)
 
 
-def pool_json(pool_id: int, name: str, p: PgPool) -> dict[str, Any]:
-    """``pg_pool_t::dump`` (with the pool id and name ``OSDMap::dump`` adds)."""
+def pool_json(pool_id: int, name: str, p: PgPool, id_key: str = "pool") -> dict[str, Any]:
+    """``pg_pool_t::dump`` with the pool's id (under ``id_key``: ``pool`` in ``osd
+    dump``, ``pool_id`` in ``osd pool ls detail``) and name."""
     autoscale = {0: "off", 1: "warn", 2: "on"}.get(p.pg_autoscale_mode, "unknown")
     return {
-        "pool": pool_id, "pool_name": name, "create_time": utime_str(p.create_time),
+        id_key: pool_id, "pool_name": name, "create_time": utime_str(p.create_time),
         "flags": p.flags, "flags_names": pool_flags_names(p.flags), "type": p.type,
         "size": p.size, "min_size": p.min_size, "crush_rule": p.crush_rule,
         "peering_crush_bucket_count": 0, "peering_crush_bucket_target": 0,
@@ -303,7 +305,8 @@ def osd_dump_json(m: OSDMap) -> dict[str, Any]:
         "require_min_compat_client": RELEASE_NAMES[m.require_min_compat_client],
         "min_compat_client": "jewel",
         "require_osd_release": RELEASE_NAMES[m.require_osd_release],
-        "pools": [pool_json(pid, m.pool_name.get(pid, ""), m.pools[pid]) for pid in sorted(m.pools)],
+        "pools": [pool_json(pid, m.pool_name.get(pid, ""), m.pools[pid])
+                  for pid in sorted(m.pools)],
         "osds": osds, "osd_xinfo": xinfo, "pg_upmap": [], "pg_upmap_items": [],
         "pg_temp": [], "primary_temp": [], "blocklist": {}, "range_blocklist": {},
         "erasure_code_profiles": {k: dict(v) for k, v in m.erasure_code_profiles.items()},

@@ -63,7 +63,7 @@ def _epoch_arg(req: CommandRequest) -> None:
 
 
 def _pool(req: CommandRequest, arg: str = "pool") -> tuple[int, PgPool, str]:
-    name = req.str(arg)
+    name = req.arg(arg)
     m = req.cluster.osdmap
     pid = m.lookup_pg_pool_name(name)
     if pid < 0:
@@ -118,10 +118,10 @@ def _osd_getmaxosd(req: CommandRequest) -> CommandResult:
 
 
 def _osd_map(req: CommandRequest) -> CommandResult:
-    pid, pool, name = _pool(req)
+    pid, _, name = _pool(req)
     m = req.cluster.osdmap
-    obj = req.str("object")
-    nspace = req.str("nspace", "")
+    obj = req.arg("object")
+    nspace = req.arg("nspace", "")
     raw = m.object_locator_to_pg(obj, ObjectLocator(pid, nspace=nspace))
     pg = m.raw_pg_to_pg(raw)
     up, up_p, acting, acting_p = m.pg_to_up_acting_osds(pg)
@@ -147,7 +147,7 @@ def _osd_lspools(req: CommandRequest) -> CommandResult:
 def _ids(req: CommandRequest) -> list[int]:
     m = req.cluster.osdmap
     out = []
-    for word in req.list("ids"):
+    for word in req.arg_list("ids"):
         if word in ("any", "all"):
             return [o for o in range(m.max_osd) if m.exists(o)]
         text = word[4:] if word.startswith("osd.") else word
@@ -188,13 +188,13 @@ def _flag_bits(key: str) -> int:
 
 
 def _osd_set(req: CommandRequest) -> CommandResult:
-    key = req.str("key")
+    key = req.arg("key")
     req.cluster.set_osdmap_flags(_flag_bits(key), True)
     return CommandResult(0, f"{key} is set")
 
 
 def _osd_unset(req: CommandRequest) -> CommandResult:
-    key = req.str("key")
+    key = req.arg("key")
     bits = _flag_bits(key)
     if bits == CEPH_OSDMAP_PGLOG_HARDLIMIT:
         raise CommandError(-errno.EPERM, "pglog_hardlimit cannot be unset")
@@ -232,7 +232,7 @@ def _ec_ls(req: CommandRequest) -> CommandResult:
 
 
 def _ec_get(req: CommandRequest) -> CommandResult:
-    name = req.str("name")
+    name = req.arg("name")
     prof = req.cluster.osdmap.erasure_code_profiles.get(name)
     if prof is None:
         raise CommandError(-errno.ENOENT, f"unknown erasure code profile '{name}'")
@@ -253,24 +253,24 @@ def _df(req: CommandRequest) -> CommandResult:
 
 def _pool_create(req: CommandRequest) -> CommandResult:
     c = req.cluster
-    name = req.str("pool")
+    name = req.arg("pool")
     if c.osdmap.lookup_pg_pool_name(name) >= 0:
         return CommandResult(0, f"pool '{name}' already exists")
     if req.args.get("pool_type", "replicated") != "replicated":
         raise CommandError(-errno.EOPNOTSUPP, "the fake cluster has replicated pools only")
-    pg_num = req.int("pg_num", c.default_pg_num)
+    pg_num = req.arg_int("pg_num", c.default_pg_num)
     if not 0 < pg_num <= MON_MAX_POOL_PG_NUM:
         raise CommandError(-errno.ERANGE, f"'pg_num' must be greater than 0 and less than or "
                            f"equal to {MON_MAX_POOL_PG_NUM} (you may adjust "
                            "'mon max pool pg num' for higher values)")
-    pgp_num = req.int("pgp_num", pg_num)
+    pgp_num = req.arg_int("pgp_num", pg_num)
     if pgp_num > pg_num:
         raise CommandError(-errno.EINVAL, "'pgp_num' must be greater than 0 and lower or "
                            f"equal than 'pg_num', which in this case is {pg_num}")
     rule = req.args.get("rule")
     if rule is not None and c.osdmap.crush.get_rule_id(str(rule)) is None:
         raise CommandError(-errno.ENOENT, f"specified rule {rule} doesn't exist")
-    size = req.int("size", 0) or None
+    size = req.arg_int("size", 0) or None
     c.create_pool(name, pg_num=pg_num, pgp_num=pgp_num, size=size,
                   autoscale=str(req.args.get("autoscale_mode", "on")))
     return CommandResult(0, f"pool '{name}' created")
@@ -278,12 +278,13 @@ def _pool_create(req: CommandRequest) -> CommandResult:
 
 def _pool_rm(req: CommandRequest) -> CommandResult:
     c = req.cluster
-    name = req.str("pool")
+    name = req.arg("pool")
     pid = c.osdmap.lookup_pg_pool_name(name)
     if pid < 0:
         return CommandResult(0, f"pool '{name}' does not exist")
-    if req.args.get("pool2") != name or not (req.bool("yes_i_really_really_mean_it")
-                                              or req.bool("yes_i_really_really_mean_it_not_faking")):
+    sure = req.arg_bool("yes_i_really_really_mean_it") or \
+        req.arg_bool("yes_i_really_really_mean_it_not_faking")
+    if req.args.get("pool2") != name or not sure:
         raise CommandError(-errno.EPERM, "WARNING: this will *PERMANENTLY DESTROY* all data "
                            f"stored in pool {name}.  If you are *ABSOLUTELY CERTAIN* that is "
                            "what you want, pass the pool name *twice*, followed by "
@@ -297,8 +298,8 @@ def _pool_rm(req: CommandRequest) -> CommandResult:
 
 def _pool_rename(req: CommandRequest) -> CommandResult:
     c = req.cluster
-    pid, _pool_, src = _pool(req, "srcpool")
-    dest = req.str("destpool")
+    pid, _, src = _pool(req, "srcpool")
+    dest = req.arg("destpool")
     if c.osdmap.lookup_pg_pool_name(dest) >= 0:
         raise CommandError(-errno.EEXIST, f"pool '{dest}' already exists")
     c.rename_pool(pid, dest)
@@ -309,7 +310,7 @@ def _pool_ls(req: CommandRequest) -> CommandResult:
     m = req.cluster.osdmap
     ids = sorted(m.pools)
     if req.args.get("detail") == "detail":
-        d: Any = [dumps.pool_json(pid, m.pool_name[pid], m.pools[pid]) for pid in ids]
+        d: Any = [dumps.pool_json(pid, m.pool_name[pid], m.pools[pid], "pool_id") for pid in ids]
         return formatted(req, d, "".join(dumps.pool_text(pid, m.pool_name[pid], m.pools[pid])
                                          + "\n\n" for pid in ids))
     names = [m.pool_name[pid] for pid in ids]
@@ -351,7 +352,7 @@ def _plain_value(v: Any) -> str:
 
 def _pool_get(req: CommandRequest) -> CommandResult:
     pid, pool, name = _pool(req)
-    var = req.str("var")
+    var = req.arg("var")
     values = _pool_values(req, pool)
     if var == "all":
         keys = list(_ALL_KEYS)
@@ -369,9 +370,9 @@ def _pool_get(req: CommandRequest) -> CommandResult:
 
 def _pool_set(req: CommandRequest) -> CommandResult:
     c = req.cluster
-    pid, pool, name = _pool(req)
-    var = req.str("var")
-    val = req.str("val")
+    pid, pool, _ = _pool(req)
+    var = req.arg("var")
+    val = req.arg("val")
     new: PgPool
     if var in ("size", "min_size", "pg_num", "pgp_num", "pgp_num_actual"):
         try:
@@ -381,7 +382,7 @@ def _pool_set(req: CommandRequest) -> CommandResult:
         if var == "size":
             if n <= 0 or n > 10:
                 raise CommandError(-errno.EINVAL, "pool size must be between 1 and 10")
-            if n == 1 and not req.bool("yes_i_really_mean_it"):
+            if n == 1 and not req.arg_bool("yes_i_really_mean_it"):
                 raise CommandError(-errno.EPERM, "WARNING: setting pool size 1 could lead to "
                                    "data loss without recovery. If you are *ABSOLUTELY "
                                    "CERTAIN* that is what you want, pass the flag "
@@ -424,7 +425,14 @@ def _pool_set(req: CommandRequest) -> CommandResult:
             n = int(val)
         except ValueError:
             raise CommandError(-errno.EINVAL, f"error parsing integer value '{val}'") from None
-        new = replace(pool, **{var: bool(n) if var in ("fast_read", "use_gmt_hitset") else n})
+        if var == "target_max_objects":
+            new = replace(pool, target_max_objects=n)
+        elif var == "target_max_bytes":
+            new = replace(pool, target_max_bytes=n)
+        elif var == "fast_read":
+            new = replace(pool, fast_read=bool(n))
+        else:
+            new = replace(pool, use_gmt_hitset=bool(n))
     else:
         raise CommandError(-errno.EOPNOTSUPP, f"the fake cluster does not set '{var}'")
     c.update_pool(pid, new)
@@ -433,9 +441,9 @@ def _pool_set(req: CommandRequest) -> CommandResult:
 
 def _pool_set_quota(req: CommandRequest) -> CommandResult:
     pid, pool, name = _pool(req)
-    field = req.str("field")
+    field = req.arg("field")
     try:
-        n = int(req.str("val"))
+        n = int(req.arg("val"))
     except ValueError:
         raise CommandError(-errno.EINVAL, "error parsing value") from None
     new = replace(pool, quota_max_objects=n) if field == "max_objects" else \
@@ -456,10 +464,10 @@ def _pool_get_quota(req: CommandRequest) -> CommandResult:
 
 def _app_enable(req: CommandRequest) -> CommandResult:
     pid, pool, name = _pool(req)
-    app = req.str("app")
+    app = req.arg("app")
     apps = {k: dict(v) for k, v in pool.application_metadata.items()}
     if app not in apps:
-        if apps and not req.bool("yes_i_really_mean_it"):
+        if apps and not req.arg_bool("yes_i_really_mean_it"):
             raise CommandError(-errno.EPERM, "Are you SURE? Pool '{name}' already has an "
                                "enabled application; pass --yes-i-really-mean-it to proceed "
                                "anyway")
@@ -470,11 +478,11 @@ def _app_enable(req: CommandRequest) -> CommandResult:
 
 def _app_disable(req: CommandRequest) -> CommandResult:
     pid, pool, name = _pool(req)
-    app = req.str("app")
+    app = req.arg("app")
     apps = {k: dict(v) for k, v in pool.application_metadata.items()}
     if app not in apps:
         return CommandResult(0, f"application '{app}' is not enabled on pool '{name}'")
-    if not req.bool("yes_i_really_mean_it"):
+    if not req.arg_bool("yes_i_really_mean_it"):
         raise CommandError(-errno.EPERM, "Are you SURE? Disabling an application within a "
                            "pool might result in loss of application functionality; pass "
                            "--yes-i-really-mean-it to proceed anyway")
@@ -485,13 +493,13 @@ def _app_disable(req: CommandRequest) -> CommandResult:
 
 def _app_set(req: CommandRequest) -> CommandResult:
     pid, pool, name = _pool(req)
-    app = req.str("app")
+    app = req.arg("app")
     apps = {k: dict(v) for k, v in pool.application_metadata.items()}
     if app not in apps:
         raise CommandError(-errno.ENOENT, f"application '{app}' is not enabled on pool "
                            f"'{name}'")
-    key = req.str("key")
-    value = req.str("value")
+    key = req.arg("key")
+    value = req.arg("value")
     apps[app][key] = value
     req.cluster.update_pool(pid, replace(pool, application_metadata=apps))
     return CommandResult(0, f"set application '{app}' key '{key}' to '{value}' on pool "
@@ -500,8 +508,8 @@ def _app_set(req: CommandRequest) -> CommandResult:
 
 def _app_rm(req: CommandRequest) -> CommandResult:
     pid, pool, name = _pool(req)
-    app = req.str("app")
-    key = req.str("key")
+    app = req.arg("app")
+    key = req.arg("key")
     apps = {k: dict(v) for k, v in pool.application_metadata.items()}
     if app not in apps or key not in apps[app]:
         raise CommandError(-errno.ENOENT, f"application '{app}' on pool '{name}' does not "

@@ -47,29 +47,25 @@ from asyncmsgr.osd.op_codes import (
     CEPH_OSD_OP_TYPE,
     CEPH_OSD_OP_TYPE_PG,
     OsdFlag,
-    OsdOpCode,
     WatchEvent,
     WatchOp,
 )
 from asyncmsgr.osd.op_data import (
-    LIBRADOS_ALL_NSPACES,
-    ListObjectEntry,
     NotifyResult,
-    PgNlsResponse,
     WatchItem,
     decode_notify_ack_input,
     decode_notify_input,
     push_list_watchers_output,
     push_notify_result,
-    push_pgnls_response,
 )
 from asyncmsgr.osd.ops import OSDOp
-from asyncmsgr.osd.types import CEPH_NOSNAP, PG, EVersion, HObject, ceph_stable_mod, pull_hobject
+from asyncmsgr.osd.types import PG, EVersion, ceph_stable_mod
 from asyncmsgr.policy import Policy
-from asyncmsgr.testing.fake_osd_ops import OpContext, OpError, execute, make_reply
-from asyncmsgr.testing.fake_store import OSD_MAX_PGLS, ObjectKey, pg_hobj_end, pg_hobj_start
+from asyncmsgr.testing.fake_osd_ops import OpContext, OpError, execute
+from asyncmsgr.testing.fake_osd_reply import execute_pg_op, make_reply
+from asyncmsgr.testing.fake_store import ObjectKey
 from asyncmsgr.types import EntityAddrVec, EntityName, EntityType
-from asyncmsgr.wire.buffer import Reader, Writer
+from asyncmsgr.wire.buffer import Writer
 
 if TYPE_CHECKING:
     from asyncmsgr.testing.fake_cluster import FakeCluster
@@ -401,52 +397,9 @@ class FakeOSD(Dispatcher):
         return make_reply(m, result, m.ops, m.flags & _ONDISK, epoch, EVersion(), 0)
 
     def _pg_op(self, m: MOSDOp, pgid: PG, epoch: int) -> RawMessage:
-        """PG ops: PGNLS (result 1 once the PG is exhausted); others EOPNOTSUPP."""
-        pg = self.cluster.store.pg(pgid)
+        """PG ops (PGNLS) on the PG's store."""
         pool = self.cluster.osdmap.pools[pgid.pool]
-        result = 0
-        out: list[OSDOp] = []
-        for op in m.ops:
-            if op.op != OsdOpCode.PGNLS:
-                result = -errno.EOPNOTSUPP
-                out.append(OSDOp(op.op, op.flags, op.args, rval=result))
-                break
-            try:
-                cursor = pull_hobject(Reader(bytes(op.indata)))
-            except DecodeError:
-                result = -errno.EINVAL
-                out.append(OSDOp(op.op, op.flags, op.args, rval=result))
-                break
-            end = pg_hobj_end(pgid, pool.pg_num)
-            start = pg_hobj_start(pgid)
-            if (not cursor.max and _after_or_at(cursor, end)) or (
-                    cursor != HObject() and _after_or_at(start, cursor) and cursor != start):
-                result = -errno.EINVAL
-                out.append(OSDOp(op.op, op.flags, op.args, rval=result))
-                break
-            count = min(op.pgls.max_entries, OSD_MAX_PGLS)
-            listed, nxt = pg.list_from(cursor, count)
-            ns = m.oloc.nspace
-            entries = [ListObjectEntry(k.nspace, k.oid, k.key) for k, _ in listed
-                       if ns == LIBRADOS_ALL_NSPACES or k.nspace == ns]
-            if nxt is None:
-                handle = end
-                result = 1
-            else:
-                obj = pg.objects[nxt]
-                handle = HObject(nxt.oid, nxt.key, CEPH_NOSNAP, obj.hash, False, nxt.nspace,
-                                 pgid.pool)
-            w = Writer()
-            push_pgnls_response(w, PgNlsResponse(handle, entries))
-            out.append(OSDOp(op.op, op.flags, op.args, b"", w.getvalue()))
-        return make_reply(m, result, out, _ACK_ONDISK, epoch, pg.last_update,
-                          pg.last_user_version)
-
-
-def _after_or_at(a: HObject, b: HObject) -> bool:
-    """``a >= b`` in hobject order."""
-    from asyncmsgr.testing.fake_store import hobject_sort_key
-    return hobject_sort_key(a) >= hobject_sort_key(b)
+        return execute_pg_op(m, self.cluster.store.pg(pgid), pool.pg_num, epoch)
 
 
 class OsdOpHooks:

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from asyncmsgr.errors import DecodeError
-from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, RawMessage
-from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
+from asyncmsgr.message import RawMessage
+from asyncmsgr.messages.osd_op import MOSDOp
 from asyncmsgr.osd.op_codes import (
     CEPH_OSD_OP_MODE_WR,
     CmpXattrMode,
@@ -56,6 +56,7 @@ from asyncmsgr.osd.op_data import (
 )
 from asyncmsgr.osd.ops import OSD_OP_ARGS_LEN, OSDOp
 from asyncmsgr.osd.types import EVersion
+from asyncmsgr.testing.fake_osd_reply import make_reply
 from asyncmsgr.testing.fake_store import StoredObject
 from asyncmsgr.types import Buffer, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
@@ -616,62 +617,6 @@ def is_write_vector(ops: list[OSDOp], hooks: OpHooks) -> bool:
     return False
 
 
-# -- the reply ---------------------------------------------------------------------------
-
-#: Packers of whole reply fronts by (object name length, op count); a few shapes
-#: cover a workload, so they are cached (up to a bound).
-_REPLY_STRUCTS: dict[tuple[int, int], struct.Struct] = {}
-_MAX_REPLY_STRUCTS = 1024
-
-
-def _reply_struct(oid_len: int, nops: int) -> struct.Struct:
-    st = _REPLY_STRUCTS.get((oid_len, nops))
-    if st is None:
-        st = struct.Struct(f"<I{oid_len}sBQIiqiQIII" + "HI28sI" * nops + "i" + "i" * nops
-                           + "QIQB24x")
-        if len(_REPLY_STRUCTS) < _MAX_REPLY_STRUCTS:
-            _REPLY_STRUCTS[(oid_len, nops)] = st
-    return st
-
-
-def reply_front(oid: bytes, pool: int, seed: int, flags: int, result: int,
-                bad: tuple[int, int], epoch: int, ops: list[OSDOp], retry: int,
-                replay: EVersion, user_version: int) -> bytes:
-    """An MOSDOpReply v8 front (the bytes ``MOSDOpReply.encode_payload`` writes for a
-    Pacific peer, no redirect): ``oid, pg_t, flags, result, bad_replay_version
-    (epoch, version), epoch, ops, retry_attempt, rvals, replay_version,
-    user_version, do_redirect 0, blkin trace``, packed by one cached struct."""
-    args: list[object] = [len(oid), oid, 1, pool, seed, -1, flags, result, bad[1], bad[0],
-                          epoch, len(ops)]
-    for op in ops:
-        args += (op.op, op.flags, op.args, len(op.outdata))
-    args.append(retry)
-    for op in ops:
-        args.append(op.rval)
-    args += (replay.version, replay.epoch, user_version, 0)
-    return _reply_struct(len(oid), len(ops)).pack(*args)
-
-
-def make_reply(m: MOSDOp, result: int, ops: list[OSDOp], flags: int, epoch: int,
-               replay: EVersion, user_version: int) -> RawMessage:
-    """``MOSDOpReply(req, r, epoch, acktype)`` + ``set_reply_versions``, encoded.
-
-    The reply is sent as a ready-made MOSDOpReply v8 (compat 2): the same bytes
-    :class:`~asyncmsgr.messages.osd_op.MOSDOpReply` writes, without building it
-    field by field; decode the front to inspect it.
-    """
-    bad = (replay.epoch, user_version) if user_version else replay
-    pg = m.pgid.pgid
-    front = reply_front(m.oid.encode("utf-8", "surrogateescape"), pg.pool, pg.seed,
-                        (m.flags & _ACK_MASK) | flags, result, bad, epoch, ops,
-                        m.retry_attempt, replay, user_version)
-    outs = [op.outdata for op in ops if len(op.outdata)]
-    data: Buffer = b"" if not outs else outs[0] if len(outs) == 1 else b"".join(outs)
-    return RawMessage(raw_type=MOSDOpReply.TYPE, tid=m.tid, priority=CEPH_MSG_PRIO_DEFAULT,
-                      version=MOSDOpReply.HEAD_VERSION,
-                      compat_version=MOSDOpReply.COMPAT_VERSION, front=front, data=data)
-
-
 def _failed(ops: list[OSDOp], done: list[OSDOp | None], at: int, err: int) -> list[OSDOp]:
     """The reply ops when op ``at`` failed: outputs so far, its errno, the rest echoed."""
     out: list[OSDOp] = []
@@ -760,7 +705,5 @@ __all__ = [
     "OpHooks",
     "execute",
     "is_write_vector",
-    "make_reply",
     "pad_args",
-    "reply_front",
 ]

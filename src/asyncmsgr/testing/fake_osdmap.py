@@ -195,7 +195,7 @@ def create_pool(m: OSDMap, name: str, now: UTime, *, pg_num: int = DEFAULT_PG_NU
         raise ValueError(f"pool '{name}' already exists")
     pool_id = m.pool_max + 1
     pgp = pgp_num or pg_num
-    apps = {application: {}} if application else {}
+    apps: dict[str, dict[str, str]] = {application: {}} if application else {}
     m.pools[pool_id] = PgPool(
         type=TYPE_REPLICATED, size=size, min_size=min_size or default_min_size(size),
         crush_rule=0, object_hash=2, pg_num=pg_num, pgp_num=pgp, last_change=m.epoch,

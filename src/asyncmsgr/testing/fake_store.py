@@ -23,6 +23,7 @@ from asyncmsgr.osd.pool import PgPool
 from asyncmsgr.osd.types import CEPH_NOSNAP, PG, EVersion, HObject, ceph_stable_mod, reverse_bits
 from asyncmsgr.types import UTime
 
+_NO_VERSION = EVersion()
 #: ``osd_max_pgls``: the most objects one PGNLS returns.
 OSD_MAX_PGLS = 1024
 
@@ -78,7 +79,7 @@ class PGStore:
 
     pgid: PG
     objects: dict[ObjectKey, StoredObject] = field(default_factory=dict)
-    last_update: EVersion = EVersion()
+    last_update: EVersion = _NO_VERSION
     last_user_version: int = 0
     _sorted: list[tuple[tuple[int, bytes, bytes, bytes], ObjectKey]] | None = None
 
