@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from asyncmsgr.errors import MessageDecodeError
-from asyncmsgr.features import CEPH_FEATURES_ALL
+from asyncmsgr.features import CEPH_FEATURES_ALL, feature_mask
 from asyncmsgr.message import Message, MsgHeader, RawMessage, decode_message
 from asyncmsgr.messages import MOSDOp, MOSDOpReply
 from asyncmsgr.osd import ops
@@ -46,6 +46,7 @@ from asyncmsgr.testing.fake_store import ObjectKey, ObjectStore, pg_hobj_end, pg
 from asyncmsgr.tools.decoder import decode_capture
 from asyncmsgr.tools.keyed import KeySet
 from asyncmsgr.types import UTime
+from asyncmsgr.wire.buffer import Reader, Writer
 
 RADOS = Path(__file__).resolve().parents[1] / "data" / "captures" / "rados"
 ADMIN = "client.admin=AQDeHAZr6oMsHxAA019FEnzwuOARTTPFYEVkrg=="
@@ -248,9 +249,7 @@ def test_fast_decoder_equals_the_field_by_field_one() -> None:
             assert [bytes(o.indata) for o in fast.ops] == [bytes(o.indata) for o in m.ops]
 
 
-def _v7(m: MOSDOp) -> tuple[object, memoryview, memoryview]:
-    from asyncmsgr.features import feature_mask  # noqa: PLC0415
-    from asyncmsgr.wire.buffer import Reader  # noqa: PLC0415
+def _v7(m: MOSDOp) -> tuple[Reader, memoryview, memoryview]:
     m.version = 0
     m.prepare(CEPH_FEATURES_ALL & ~feature_mask("RESEND_ON_SPLIT"))
     return Reader(bytes(m.front)), memoryview(b""), memoryview(bytes(m.data))
@@ -405,7 +404,6 @@ def test_omap_paging_and_prefixes() -> None:
 
 
 def _two_strings(a: str, b: str) -> bytes:
-    from asyncmsgr.wire.buffer import Writer  # noqa: PLC0415
     w = Writer()
     w.push_string(a)
     w.push_string(b)

@@ -36,7 +36,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -60,10 +60,12 @@ from asyncmsgr.testing.fake_mon import FakeMonCluster
 from asyncmsgr.testing.fake_mon_commands import (
     MON_COMMANDS,
     TELL_COMMANDS,
+    CommandError,
     CommandRequest,
     CommandResult,
     CommandTable,
     MonCommand,
+    parse_command,
 )
 from asyncmsgr.testing.fake_mon_dumps import ClusterView, health_json, osdmap_flags
 from asyncmsgr.testing.fake_mon_osd_commands import OSD_COMMANDS
@@ -169,7 +171,6 @@ class FakeCluster:
 
         self.auth = AuthDb(self.rng)
         self.admin_key = self.auth.add("client.admin", dict(_CAPS_ALL), key=admin_key)
-        self.auth.add("mon.", {"mon": "allow *"})
         for o in range(osds):
             self.auth.add(f"osd.{o}", dict(_OSD_CAPS))
         self.key_server = ClusterKeyServer(self.auth, clock=time.time, rng=self.rng)
@@ -556,6 +557,26 @@ class FakeCluster:
         def change(m: OSDMap, now: UTime) -> None:
             m.flags = m.flags | bits if on else m.flags & ~bits
         self._change(change)
+
+    def mon_command(self, cmd: str | Mapping[str, Any], inbuf: bytes = b"") -> CommandResult:
+        """Run a ``ceph`` command in process, as a mon would answer it over the wire
+        (``get_command_descriptions`` included): ``(r, rs, outbuf)``."""
+        try:
+            args = parse_command([cmd]) if isinstance(cmd, str) else dict(cmd)
+        except CommandError as exc:
+            return CommandResult(exc.r, exc.rs)
+        name = self.monmap().ranks[0] if self.mon_cluster is not None else "a"
+        return self._on_loop(lambda: self.commands.dispatch(
+            CommandRequest(args, inbuf, self, name)))
+
+    def tell_mon(self, cmd: str | Mapping[str, Any], name: str = "a") -> CommandResult:
+        """``tell mon.NAME`` in process."""
+        try:
+            args = parse_command([cmd]) if isinstance(cmd, str) else dict(cmd)
+        except CommandError as exc:
+            return CommandResult(exc.r, exc.rs)
+        return self._on_loop(lambda: self.tell_commands.dispatch(
+            CommandRequest(args, b"", self, name)))
 
     # -- hooks ------------------------------------------------------------------------------
 

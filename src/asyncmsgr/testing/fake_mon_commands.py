@@ -406,7 +406,8 @@ def _auth_ls(req: CommandRequest) -> CommandResult:
             out.append(f"{n}\n\tkey: {k}\n")
             out.extend(f"\tcaps: [{svc}] {cap}\n" for svc, cap in sorted(c.items()))
         return "".join(out)
-    return formatted(req, d, text, "installed auth entries:\n")
+    return formatted(req, d, text, "" if req.format.startswith("json")
+                     else "installed auth entries:\n")
 
 
 def _auth_del(req: CommandRequest) -> CommandResult:

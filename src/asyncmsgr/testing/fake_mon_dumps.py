@@ -470,7 +470,8 @@ def health_text(h: Mapping[str, Any], detail: bool) -> str:
     lines = [f"{h['status']} {summaries}"]
     if detail:
         for code, c in checks.items():
-            lines.append(f"[{c['severity'][7:]}] {code}: {c['summary']['message']}")
+            sev = {"HEALTH_WARN": "WRN", "HEALTH_ERR": "ERR"}.get(c["severity"], "INF")
+            lines.append(f"[{sev}] {code}: {c['summary']['message']}")
             lines.extend(f"    {d['message']}" for d in c.get("detail", []))
     return "\n".join(lines) + "\n"
 

@@ -11,19 +11,21 @@ Starts one mon and three memstore OSDs (``asyncmsgr.testing.ceph_cluster``, pool
 * ``tell_descriptions``: the same asked of ``tell mon.a`` (an MCommand);
 * ``commands``: for each JSON command of :data:`COMMANDS`, ``[r, rs, outbuf]``
   (outbuf as text; JSON outputs stay JSON text);
-* ``mgrmap_front``: the MMgrMap front the mon sends (hex).
+* ``mgrmap_front``: the MMgrMap front the mon sends (hex; no manager runs).
 
 Tests compare the fake's descriptors and its outputs' JSON keys with these.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
 from typing import Any
 
-from asyncmsgr.auth.cephx import CephxClient, Keyring
+from asyncmsgr.auth.cephx import CephxClient, CryptoKey, Keyring
+from asyncmsgr.monc.client import MonClient
 from asyncmsgr.monc.sync import SyncMonClient
 from asyncmsgr.testing.ceph_cluster import CephCluster
 from asyncmsgr.types import AuthName, EntityAddrVec
@@ -61,6 +63,17 @@ COMMANDS: list[dict[str, Any]] = [
 ]
 
 
+async def _mgrmap(addrs: list[EntityAddrVec], name: AuthName, key: CryptoKey) -> bytes:
+    monc = MonClient(addrs, auth_client=CephxClient(name, key, clock=time.time))
+    await monc.connect()
+    try:
+        monc.sub_want("mgrmap")
+        await monc.wait_for_map("mgrmap", timeout=10)
+        return bytes(monc.maps["mgrmap"].front)
+    finally:
+        await monc.shutdown()
+
+
 def main() -> None:
     """Start the cluster, record, write ``real_mon.json``."""
     with CephCluster(num_osds=3, pool="test") as cluster:
@@ -81,6 +94,7 @@ def main() -> None:
                 out["commands"].append([full, res.r, res.rs, text])
         tell = cluster.ceph("tell", "mon.a", "get_command_descriptions")
         out["tell_descriptions"] = json.loads(tell)
+        out["mgrmap_front"] = asyncio.run(_mgrmap(addrs, name, key)).hex()
     (HERE / "real_mon.json").write_text(json.dumps(out, indent=1, sort_keys=False) + "\n")
 
 
