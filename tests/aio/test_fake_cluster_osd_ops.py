@@ -144,7 +144,7 @@ class Osd:
         key = ObjectKey(m.oloc.nspace, m.oloc.key, m.oid)
         if any(o.op & 0x0F00 == 0x0500 for o in m.ops):
             return decode_reply(execute_pg_op(m, pg, POOL.pg_num, epoch))
-        ctx = OpContext(m, pg, key, m.hash, pg.objects.get(key), epoch, NOW)
+        ctx = OpContext(m, pg, key, m.hash, pg.objects.get(key), epoch, lambda: NOW)
         return decode_reply(execute(ctx, self.hooks))
 
 

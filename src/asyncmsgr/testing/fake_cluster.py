@@ -45,7 +45,6 @@ from typing import Any, Literal, NamedTuple, TypeVar
 from asyncmsgr.auth.base import AuthServer, ModeOptions
 from asyncmsgr.auth.cephx import CephxAuthServer
 from asyncmsgr.config import MessengerConfig
-from asyncmsgr.connection import Connection
 from asyncmsgr.features import CEPH_FEATURES_SUPPORTED_DEFAULT
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
 from asyncmsgr.loop import run as run_loop
@@ -69,7 +68,7 @@ from asyncmsgr.testing.fake_mon_commands import (
 )
 from asyncmsgr.testing.fake_mon_dumps import ClusterView, health_json, osdmap_flags
 from asyncmsgr.testing.fake_mon_osd_commands import OSD_COMMANDS
-from asyncmsgr.testing.fake_osd import FakeOSD, OpHook, OsdOpHooks, WatchService
+from asyncmsgr.testing.fake_osd import FakeOSD, OpHook, WatchService
 from asyncmsgr.testing.fake_osd_ops import OpContext
 from asyncmsgr.testing.fake_store import ObjectKey, ObjectStore
 from asyncmsgr.types import AuthName, EntityType, UTime
@@ -457,10 +456,6 @@ class FakeCluster:
             self._encoded[features] = cached
         return MOSDMap(fsid=self.fsid, maps=dict(cached.maps), oldest_map=epoch,
                        newest_map=epoch)
-
-    def osd_hooks(self, osd: FakeOSD, con: Connection) -> OsdOpHooks:
-        """The op executor's hooks for an op of ``con`` on ``osd``."""
-        return OsdOpHooks(self, osd, con)
 
     # -- map changes ----------------------------------------------------------------------
 

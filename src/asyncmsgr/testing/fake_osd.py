@@ -59,7 +59,7 @@ from asyncmsgr.osd.op_data import (
     push_notify_result,
 )
 from asyncmsgr.osd.ops import OSDOp
-from asyncmsgr.osd.types import PG, EVersion, ceph_stable_mod
+from asyncmsgr.osd.types import PG, EVersion
 from asyncmsgr.policy import Policy
 from asyncmsgr.testing.fake_osd_ops import OpContext, OpError, execute
 from asyncmsgr.testing.fake_osd_reply import execute_pg_op, make_reply
@@ -71,6 +71,8 @@ if TYPE_CHECKING:
     from asyncmsgr.testing.fake_cluster import FakeCluster
 
 logger = logging.getLogger(__name__)
+#: ``tuple.__new__``: builds a NamedTuple without its Python-level ``__new__``.
+_new_tuple = tuple.__new__
 
 #: ``osd_client_watch_timeout`` / ``osd_default_notify_timeout`` (seconds).
 OSD_CLIENT_WATCH_TIMEOUT = 30
@@ -227,8 +229,9 @@ class WatchService:
 
 @dataclass(slots=True)
 class _Session:
-    """Per client connection: the last map epoch shared with it."""
+    """Per client connection: the last map epoch shared with it, the op hooks."""
 
+    hooks: OsdOpHooks
     map_epoch: int = 0
 
 
@@ -315,28 +318,33 @@ class FakeOSD(Dispatcher):
         cluster = self.cluster
         osdmap = cluster.osdmap
         epoch = osdmap.epoch
-        if m.osdmap_epoch < epoch:
-            sess = con.priv
-            if not isinstance(sess, _Session):
-                sess = con.priv = _Session()
-            if sess.map_epoch < epoch:
-                sess.map_epoch = epoch
-                con.send_message(cluster.osdmap_message(con.features))
-        pool_id = m.pgid.pgid.pool
-        pool = osdmap.pools.get(pool_id)
+        sess = con.priv
+        if sess is None or sess.__class__ is not _Session:
+            sess = con.priv = _Session(hooks=OsdOpHooks(cluster, self, con))
+        if m.osdmap_epoch < epoch and sess.map_epoch < epoch:
+            sess.map_epoch = epoch
+            con.send_message(cluster.osdmap_message(con.features))
+        pgid = m.pgid.pgid
+        pool = osdmap.pools.get(pgid.pool)
         if pool is None:
             self._send(con, self._error_reply(m, -errno.ENOENT, epoch))
             return
-        pgop = any(op.op & _PG_OP_MASK == _PG_OP_TYPE for op in m.ops)  # OpInfo::set_pg_op
-        seed = ceph_stable_mod(m.hash, pool.pg_num, pool.pg_num_mask)
-        pgid = PG(pool_id, seed)
+        pgop = False
+        for op in m.ops:  # OpInfo::set_pg_op
+            if op.op & _PG_OP_MASK == _PG_OP_TYPE:
+                pgop = True
+        h = m.hash
+        mask = pool.pg_num_mask
+        seed = h & mask if h & mask < pool.pg_num else h & (mask >> 1)  # ceph_stable_mod
+        if seed != pgid.seed:  # the client's map places it elsewhere
+            pgid = PG(pgid.pool, seed)
         if cluster.primary(pgid) != self.id:
             self.dropped += 1
             logger.info("osd.%d: misdirected %s (primary is osd.%d)", self.id, m.describe(),
                         cluster.primary(pgid))
             return
         if cluster.op_hooks:
-            fault = self._ask_hooks(m, pool_id)
+            fault = self._ask_hooks(m, pgid.pool)
             if fault is not None:
                 if fault.drop:
                     self.dropped += 1
@@ -368,13 +376,15 @@ class FakeOSD(Dispatcher):
             reply = self._pg_op(m, pg.pgid, epoch)
         else:
             loc = m.oloc
-            key = ObjectKey(loc.nspace, loc.key, m.oid)
-            ctx = OpContext(m, pg, key, m.hash, pg.objects.get(key), epoch, cluster.now())
-            existed = ctx.obj is not None
-            reply = execute(ctx, cluster.osd_hooks(self, con))
-            if existed and pg.objects.get(key) is None and cluster.watches.watches:
+            key = _new_tuple(ObjectKey, (loc.nspace, loc.key, m.oid))
+            obj = pg.objects.get(key)
+            sess = con.priv
+            hooks = sess.hooks if sess.__class__ is _Session else OsdOpHooks(cluster, self, con)
+            reply = execute(OpContext(m, pg, key, m.hash, obj, epoch, cluster.now), hooks)
+            if obj is not None and cluster.watches.watches and key not in pg.objects:
                 cluster.watches.drop_object((pgid.pool, key))
-        self._send(con, reply)
+        self.ops += 1
+        con.send_message(reply)
 
     def _send(self, con: Connection, reply: RawMessage) -> None:
         self.ops += 1

@@ -109,11 +109,17 @@ class OpContext:
     obj: StoredObject | None
     """The object as the ops so far left it (None: absent)."""
     epoch: int
-    now: UTime
+    clock: Callable[[], UTime]
+    """The time, asked only when an object is created or changed."""
     modified: bool = False
     """A user-visible change was made (the user version advances)."""
     touched: bool = False
     """Anything was written (the store must take :attr:`obj`)."""
+
+    @property
+    def now(self) -> UTime:
+        """The current time."""
+        return self.clock()
 
     def need(self) -> StoredObject:
         """The object, or OpError(-ENOENT)."""
@@ -595,6 +601,9 @@ HANDLERS: dict[int, Handler] = {
 }
 
 
+_HANDLERS_GET = HANDLERS.get
+
+
 def _unsupported(ctx: OpContext, op: OSDOp, hooks: OpHooks) -> OSDOp:
     raise OpError(-errno.EOPNOTSUPP)
 
@@ -644,19 +653,27 @@ def execute(ctx: OpContext, hooks: OpHooks) -> RawMessage:
     result = 0
     done: list[OSDOp | None] = []
     failed_at = -1
-    for i, op in enumerate(ops):
+    output = False
+    i = 0
+    for op in ops:
         try:
-            done.append(HANDLERS.get(op.op, _unsupported)(ctx, op, hooks))
+            got = _HANDLERS_GET(op.op, _unsupported)(ctx, op, hooks)
         except OpError as exc:
             if op.flags & _FAILOK:
                 done.append(OSDOp(op.op, op.flags, op.args, b"", b"", exc.err))
+                output = True
+                i += 1
                 continue
             result = exc.err
             failed_at = i
             break
+        done.append(got)
+        if got is not None:
+            output = True
+        i += 1
     if failed_at >= 0:
         out = _failed(ops, done, failed_at, result)
-    elif any(d is not None for d in done):
+    elif output:
         out = [d if d is not None else op for d, op in zip(done, ops, strict=True)]
     else:
         out = ops  # nothing to return: the request's ops (their indata is not sent)

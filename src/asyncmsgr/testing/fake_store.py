@@ -24,6 +24,9 @@ from asyncmsgr.osd.types import CEPH_NOSNAP, PG, EVersion, HObject, ceph_stable_
 from asyncmsgr.types import UTime
 
 _NO_VERSION = EVersion()
+_NO_TIME = UTime()
+#: ``tuple.__new__``: builds a NamedTuple without its Python-level ``__new__``.
+_new_tuple = tuple.__new__
 #: ``osd_max_pgls``: the most objects one PGNLS returns.
 OSD_MAX_PGLS = 1024
 
@@ -53,24 +56,33 @@ def hobject_sort_key(h: HObject) -> tuple[int, int, bytes, bytes, bytes, int]:
     return (0, reverse_bits(h.hash), _b(h.nspace), _b(h.key or h.oid), _b(h.oid), h.snap)
 
 
-@dataclass(slots=True)
 class StoredObject:
-    """One head object."""
+    """One head object: data, user xattrs (by name; Ceph stores them with a ``_``
+    prefix no client sees), omap and its header, mtime, user version, and its
+    32-bit placement hash (``hobject_t::get_hash``)."""
 
-    hash: int
-    """Its 32-bit placement hash (``hobject_t::get_hash``)."""
-    data: bytearray = field(default_factory=bytearray)
-    xattrs: dict[str, bytes] = field(default_factory=dict)
-    """User xattrs by name (Ceph stores them with a ``_`` prefix; clients never see it)."""
-    omap: dict[str, bytes] = field(default_factory=dict)
-    omap_header: bytes = b""
-    mtime: UTime = field(default_factory=UTime)
-    user_version: int = 0
+    __slots__ = ("data", "hash", "mtime", "omap", "omap_header", "user_version", "xattrs")
+
+    def __init__(self, hash: int, data: bytearray | None = None,
+                 xattrs: dict[str, bytes] | None = None, omap: dict[str, bytes] | None = None,
+                 omap_header: bytes = b"", mtime: UTime = _NO_TIME,
+                 user_version: int = 0) -> None:
+        self.hash = hash
+        self.data = bytearray() if data is None else data
+        self.xattrs: dict[str, bytes] = {} if xattrs is None else xattrs
+        self.omap: dict[str, bytes] = {} if omap is None else omap
+        self.omap_header = omap_header
+        self.mtime = mtime
+        self.user_version = user_version
 
     def copy(self) -> StoredObject:
         """A deep copy (the undo state of a compound write)."""
         return StoredObject(self.hash, bytearray(self.data), dict(self.xattrs),
                             dict(self.omap), self.omap_header, self.mtime, self.user_version)
+
+    def __repr__(self) -> str:
+        return (f"StoredObject(hash={self.hash:#x}, size={len(self.data)}, "
+                f"xattrs={len(self.xattrs)}, omap={len(self.omap)}, uv={self.user_version})")
 
 
 @dataclass(slots=True)
@@ -100,8 +112,8 @@ class PGStore:
 
     def next_version(self, epoch: int) -> EVersion:
         """Advance the PG log by one entry at ``epoch`` (every write, failed or not)."""
-        self.last_update = EVersion(epoch, self.last_update.version + 1)
-        return self.last_update
+        self.last_update = v = _new_tuple(EVersion, (epoch, self.last_update[1] + 1))
+        return v
 
     def list_from(self, cursor: HObject, count: int
                   ) -> tuple[list[tuple[ObjectKey, StoredObject]], ObjectKey | None]:
