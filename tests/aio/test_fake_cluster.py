@@ -368,3 +368,17 @@ def test_cli_serves_until_sigterm(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2
     assert "--mon-port given 1 times for 2 mon(s)" in bad.stderr
+
+
+def _readme_block(after: str) -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split(after, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    return block
+
+
+def test_readme_in_process_example_runs(tmp_path: Path) -> None:
+    code = _readme_block("**In process**").replace("/tmp/fc-example", str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["b'[\"data\"]'", "b'hi you'"]

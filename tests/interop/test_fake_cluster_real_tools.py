@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Callable
@@ -313,3 +314,15 @@ def test_osd_down_and_out_while_writing(fake_cluster: FakeCluster, tmp_path: Pat
     fake_cluster.mark_osd_in(1)
     fake_cluster.mark_osd_up(0)
     assert _run(fake_cluster, "rados", "-p", "test", "get", "o25", "-").stdout == b"x" * 100
+
+
+def test_readme_pytest_example(tmp_path: Path) -> None:
+    _need("rados")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("**pytest**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "test_readme_example.py").write_text(block)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           str(tmp_path / "test_readme_example.py")], capture_output=True,
+                          text=True, timeout=120, cwd=tmp_path, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed" in proc.stdout
