@@ -1,7 +1,7 @@
 """The fake monitor's commands and maps against a real Pacific mon's recorded answers.
 
 ``tests/data/fake_cluster/real_mon.json`` holds what a real 16.2.15 mon (three
-memstore OSDs, pool ``test``) answered (``generate.py`` there): its
+memstore OSDs, pool ``test``) answered (``record_real_mon.py`` there): its
 ``get_command_descriptions`` (the fake's descriptor of every command it serves
 must be the real one, so the real ``ceph`` CLI parses both alike), the errnos and
 status strings of a set of commands, the JSON their outputs have (the fake's must

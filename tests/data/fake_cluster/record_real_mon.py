@@ -2,7 +2,7 @@
 
 Run from the repository root (needs ceph-mon and ceph-osd)::
 
-    .venv/bin/python tests/data/fake_cluster/generate.py
+    .venv/bin/python tests/data/fake_cluster/record_real_mon.py
 
 Starts one mon and three memstore OSDs (``asyncmsgr.testing.ceph_cluster``, pool
 ``test``, size 3), writes one object, and stores in ``real_mon.json``:
