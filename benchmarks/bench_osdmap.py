@@ -101,14 +101,18 @@ def main() -> None:
         path = build_map(Path(tmp), args.osds)
         data = path.read_bytes()
         dump = ["--test-map-pgs-dump-all", "--mark-up-in"]
-        real_wall, real_cpu, ours_wall, ours_cpu, inproc = [], [], [], [], []
+        real_wall: list[float] = []
+        real_cpu: list[float] = []
+        ours_wall: list[float] = []
+        ours_cpu: list[float] = []
+        inproc: list[float] = []
         pgs = 0
         for r in range(args.rounds):
             runs = [("real", ["osdmaptool", str(path), *dump]),
                     ("ours", [*ours_cmd, str(path), *dump])]
             if r % 2:
                 runs.reverse()
-            outs = {}
+            outs: dict[str, str] = {}
             for name, argv in runs:
                 wall, cpu, out = child(argv)
                 outs[name] = out

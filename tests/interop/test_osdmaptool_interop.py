@@ -13,10 +13,15 @@ and the exit status.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from osdmaptool_oracle import compare, ours, pg_lines, real, require_tools, tool
+
+from asyncmsgr.crush.hash import CEPH_STR_HASH_LINUX
+from asyncmsgr.osd.osdmap import OSDMap
+from asyncmsgr.osd.pool import FLAG_HASHPSPOOL
 
 pytestmark = [pytest.mark.interop, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -198,6 +203,27 @@ def test_mark_up_in_with_weight_sets_and_a_zero_weight_is_refused(workdir: Path)
     assert got.status == 2
     assert "weight sets" in got.err
     _same([str(path), "--test-map-pgs-dump-all", "--mark-up", "4"])
+
+
+def test_legacy_pps_and_linux_object_hash(workdir: Path) -> None:
+    """Pools without HASHPSPOOL (pps = stable_mod + pool) and with the linux name hash,
+    written by asyncmsgr's encoder and read back by osdmaptool."""
+    base = simple_map(workdir, "legacy-base", "6", "--pg-bits", "3", "--pgp-bits", "2")
+    crush = workdir / "legacy-crush"
+    tool("crushtool", "--build", "--num_osds", "6", "host", "straw2", "2", "root", "straw2",
+         "0", "-o", str(crush))
+    m = OSDMap.decode(with_crush(workdir, base, crush, "legacy-src").read_bytes())
+    m.pools[1] = replace(m.pools[1], flags=m.pools[1].flags & ~FLAG_HASHPSPOOL,
+                         object_hash=CEPH_STR_HASH_LINUX)
+    m.pools[7] = replace(m.pools[1], flags=FLAG_HASHPSPOOL, pg_num=24, pgp_num=24,
+                         pg_num_target=24, pgp_num_target=24, pg_num_pending=24)
+    m.pool_name[7] = "linux-hashps"
+    m.pool_max = 7
+    path = workdir / "legacy"
+    path.write_bytes(m.encode())
+    assert _check_map(path) > 0
+    for name in OBJECTS:
+        _same([str(path), "--test-map-object", name, "--pool", "7", "--mark-up-in"])
 
 
 def test_import_crush_writes_the_same_map(workdir: Path) -> None:

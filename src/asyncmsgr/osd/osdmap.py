@@ -145,10 +145,12 @@ class OSDMap:
         """Decode a full map (``OSDMap::decode``), verifying its crc.
 
         Raises DecodeError (:class:`~asyncmsgr.osd.osdmap_codec.BadMapCrc` for a
-        crc mismatch, IncompatibleEncoding for encodings older than Luminous).
+        crc mismatch, IncompatibleEncoding for encodings older than Luminous);
+        the embedded CRUSH map is decoded too.
         """
         m = cls()
         decode_osdmap(m, data)
+        m._crush = placement.decode_crush(m.crush_data)  # Ceph decodes it with the map
         return m
 
     def encode(self, features: int = CEPH_FEATURES_SUPPORTED_DEFAULT) -> bytes:
@@ -330,10 +332,12 @@ class OSDMap:
     def apply_incremental(self, inc: Incremental) -> None:
         """``OSDMap::apply_incremental``: move to ``inc.epoch``.
 
-        Raises :class:`EpochGap` unless ``inc.epoch == epoch + 1`` (nothing is
-        changed then), :class:`FsidMismatch` for another cluster's incremental,
-        and DecodeError when the incremental names OSDs beyond ``max_osd`` or
-        embeds a bad full map (the map may then be partly updated: discard it).
+        Raises :class:`EpochGap` unless ``inc.epoch == epoch + 1``,
+        :class:`FsidMismatch` for another cluster's incremental, and DecodeError
+        when the incremental names OSDs beyond ``max_osd`` or carries a bad CRUSH
+        or full map (the map is unchanged in all these cases), or does not fit the
+        map in another way (removing snaps that are not queued...: the map may
+        then be partly updated; discard it).
         """
         if inc.epoch != self.epoch + 1:
             raise EpochGap(self.epoch, inc.epoch)
@@ -346,10 +350,11 @@ class OSDMap:
             self.__dict__.update(full.__dict__)
             return
         _check_osd_ids(self, inc)
+        crush = placement.decode_crush(inc.crush) if inc.crush else None
         self.epoch += 1
         self.modified = inc.modified
         try:
-            _apply(self, inc)
+            _apply(self, inc, crush)
         except (IndexError, KeyError, ValueError) as exc:
             raise DecodeError(f"incremental {inc.epoch} does not fit the map: {exc}") from exc
         finally:
@@ -381,7 +386,7 @@ def _check_osd_ids(m: OSDMap, inc: Incremental) -> None:
                           "heartbeat addresses")
 
 
-def _apply(m: OSDMap, inc: Incremental) -> None:
+def _apply(m: OSDMap, inc: Incremental, crush: CrushMap | None) -> None:
     """The body of ``apply_incremental`` for a non-full incremental (Ceph's order)."""
     epoch = m.epoch
     if inc.new_flags >= 0:
@@ -539,9 +544,9 @@ def _apply(m: OSDMap, inc: Incremental) -> None:
         if release_ge(m.require_osd_release, CEPH_RELEASE_NAUTILUS):
             m.flags |= CEPH_OSDMAP_PGLOG_HARDLIMIT
 
-    if inc.crush:
+    if crush is not None:
         m.crush_data = inc.crush
-        m._crush = None
+        m._crush = crush
         if release_ge(m.require_osd_release, CEPH_RELEASE_LUMINOUS):
             m.crush_version += 1
         if m.device_class_flags:
