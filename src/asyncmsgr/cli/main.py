@@ -37,11 +37,13 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "asyncmsgr.cli.bench",
     "stress": "asyncmsgr.cli.stress",
     "ceph": "asyncmsgr.cli.ceph",
+    "osdmaptool": "asyncmsgr.cli.osdmaptool",
+    "rados": "asyncmsgr.cli.rados",
     "fake-cluster": "asyncmsgr.cli.fake_cluster",
 }
 #: Subcommands that read their own arguments (Ceph's rules: ceph.conf, -c, -m, -k
 #: ...): ``module.main(argv, environ)`` runs before argparse is even imported.
-OWN_ARGUMENTS = frozenset({"ceph"})
+OWN_ARGUMENTS = frozenset({"ceph", "osdmaptool", "rados"})
 
 _EPILOG = ("Messenger options such as --ms_async_op_threads=2 or --asyncmsgr_embedded=false "
            "are accepted by every command (also from CEPH_ARGS); "
@@ -75,10 +77,6 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     """
     args_in = list(sys.argv[1:] if argv is None else argv)
     environ = os.environ if env is None else env
-    if args_in[:1] == ["osdmaptool"]:  # osdmaptool's own argument rules
-        from asyncmsgr.cli import osdmaptool  # noqa: PLC0415  (start-up time, see above)
-
-        return osdmaptool.main(args_in[1:])
     if args_in and args_in[0] in OWN_ARGUMENTS:
         status: int = import_module(SUBCOMMANDS[args_in[0]]).main(args_in[1:], environ)
         return status

@@ -25,9 +25,9 @@ import math
 import re
 import struct
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TextIO
+from typing import Any, TextIO
 
 from asyncmsgr.crush.map import CRUSH_ITEM_NONE, CrushMap
 from asyncmsgr.errors import DecodeError
@@ -594,11 +594,22 @@ def _run(a: _Args, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def main(argv: Sequence[str]) -> int:
-    """``asyncmsgr osdmaptool ARGS``: run against the process's stdout/stderr."""
+def main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
+    """``asyncmsgr osdmaptool ARGS``: run against the process's stdout/stderr.
+
+    ``environ`` is accepted for the CLI's own-arguments calling convention;
+    osdmaptool reads no environment.
+    """
     status = run(argv, sys.stdout, sys.stderr)
     sys.stdout.flush()
     return status
 
 
-__all__ = ["crush_item_weight", "main", "run"]
+def register(sub: Any) -> None:
+    """List ``osdmaptool`` in the top-level help (its arguments are parsed by :func:`main`)."""
+    p = sub.add_parser("osdmaptool", help="test placement on an OSDMap file, as Ceph's "
+                       "osdmaptool does", add_help=False)
+    p.set_defaults(func=lambda args: 2)
+
+
+__all__ = ["crush_item_weight", "main", "register", "run"]
