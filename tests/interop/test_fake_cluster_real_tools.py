@@ -152,7 +152,8 @@ def test_rados_bench_write_and_seq(fake_cluster: FakeCluster) -> None:
     out = _run(fake_cluster, "rados", *common[:-2], "seq", "--format", "json",
                "--run-name", "b")
     reads = json.loads(_text(out).strip().splitlines()[-1])
-    assert int(reads["total_reads_made"]) == made
+    # seq reads what was written until it is all read or its time is up
+    assert 100 < int(reads["total_reads_made"]) <= made
     assert len(fake_cluster.list_objects("test")) == made + 1
     removed = _run(fake_cluster, "rados", "-p", "test", "cleanup", "--run-name", "b")
     assert f"Removed {made} objects" in _text(removed)
