@@ -44,6 +44,25 @@ _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 
 
+def _in_place_allowed() -> bool:
+    """Whether this ``cryptography`` lets ``encrypt_into``/``decrypt_into`` write
+    over their input (up to 50 it does; 51 refuses any overlap with ValueError)."""
+    aead = AESGCM(bytes(AES_KEY_LEN))
+    buf = bytearray(32 + GCM_TAG_LEN)
+    try:
+        with memoryview(buf)[:32] as plain:
+            aead.encrypt_into(bytes(NONCE_LEN), plain, None, buf)
+        with memoryview(buf)[:32] as out:
+            aead.decrypt_into(bytes(NONCE_LEN), buf, None, out)
+    except ValueError:
+        return False
+    return True
+
+
+#: In-place AES-GCM works with the installed ``cryptography`` (probed once).
+IN_PLACE = _in_place_allowed()
+
+
 class _NonceCounter:
     """A 12-byte GCM nonce advanced per message, refusing to repeat."""
 
@@ -149,12 +168,15 @@ class GcmTx:
 
     def encrypt_in_place(self, buf: bytearray) -> bytearray:
         """One GCM message over ``buf[:-16]``, written over ``buf`` itself (the
-        last 16 bytes receive the tag): no allocation, no copy."""
+        last 16 bytes receive the tag): no allocation, no copy. Where the
+        installed ``cryptography`` refuses overlapping buffers (:data:`IN_PLACE`
+        false) the result is a new buffer: always use the returned one."""
         nonce = self._nonce.take()
         view = memoryview(buf)
+        out = buf if IN_PLACE else bytearray(len(buf))
         with view[:len(buf) - GCM_TAG_LEN] as plain:
-            self._aead.encrypt_into(nonce, plain, None, buf)
-        return buf
+            self._aead.encrypt_into(nonce, plain, None, out)
+        return out
 
 
 class GcmRx:
@@ -191,12 +213,15 @@ class GcmRx:
 
     def decrypt_in_place(self, ciphertext_and_tag: memoryview) -> memoryview:
         """Like :meth:`decrypt`, writing the plaintext over the ciphertext (the
-        buffer must be writable and owned by the caller); returns its view."""
+        buffer must be writable and owned by the caller); returns its view. Where
+        the installed ``cryptography`` refuses overlapping buffers (:data:`IN_PLACE`
+        false) the plaintext goes to a new buffer instead."""
         n = len(ciphertext_and_tag)
         if n < GCM_TAG_LEN:
             raise DecryptError("GCM message shorter than its tag")
         nonce = self._take()
-        out = ciphertext_and_tag[:n - GCM_TAG_LEN]
+        out = ciphertext_and_tag[:n - GCM_TAG_LEN] if IN_PLACE else \
+            memoryview(bytearray(n - GCM_TAG_LEN))
         try:
             self._aead.decrypt_into(nonce, ciphertext_and_tag, None, out)
         except InvalidTag:
@@ -264,6 +289,7 @@ __all__ = [
     "AES_KEY_LEN",
     "CONNECTION_SECRET_LEN",
     "GCM_TAG_LEN",
+    "IN_PLACE",
     "NONCE_LEN",
     "GcmRx",
     "GcmTx",
