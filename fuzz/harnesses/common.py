@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from asyncmsgr.errors import AsyncmsgrError, RemoteProtocolError
@@ -113,8 +113,6 @@ class Harness:
     max_len: int = 4096
     """libFuzzer's ``-max_len`` for this target."""
     doc: str = ""
-    modules: tuple[str, ...] = field(default=("asyncmsgr",))
-    """Module prefixes atheris instruments for coverage."""
 
 
 HARNESSES: dict[str, Harness] = {}

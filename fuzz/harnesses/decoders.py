@@ -8,6 +8,7 @@ it up (unless the input says not to), so mutations reach the fields behind it.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -187,12 +188,11 @@ def fix_map_crc(data: bytes, *, incremental: bool) -> bytes:
     return data[:crc_at] + struct.pack("<I", crc) + data[crc_at + 4 :]
 
 
-def _base_map() -> OSDMap | None:
+@functools.cache
+def _base_map() -> bytes | None:
+    """The full map incrementals are applied to (encoded: each input decodes a copy)."""
     files = osdmap_files()
-    return OSDMap.decode(files[0]) if files else None
-
-
-_BASE: list[OSDMap | None] = []
+    return OSDMap.decode(files[0]).encode() if files else None
 
 
 def osdmap_target(data: bytes) -> None:
@@ -209,12 +209,10 @@ def osdmap_target(data: bytes) -> None:
         blob = fix_map_crc(blob, incremental=what == 1)
     if what == 1:
         inc = Incremental.decode(blob)
-        if not _BASE:
-            _BASE.append(_base_map())
-        base = _BASE[0]
+        base = _base_map()
         if base is not None and inc.fullmap == b"":
-            m = OSDMap.decode(base.encode())  # a private copy to change
-            m.apply_incremental(inc.__class__.decode(blob))
+            m = OSDMap.decode(base)  # a private copy to change
+            m.apply_incremental(inc)
             _place(m)
         return
     _place(OSDMap.decode(blob))

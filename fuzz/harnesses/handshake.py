@@ -26,7 +26,7 @@ from asyncmsgr.testing.v2pair import ProtocolPair
 
 from .common import Cursor, Harness, OracleFailure, register
 from .samples import clear_frames, v1_streams, v2_streams
-from .sessions import _cephx
+from .sessions import cephx_auth
 
 MAX_OPS = 24
 _TAGS = tuple(int(t) for t in Tag)
@@ -38,7 +38,7 @@ class _Target:
     def __init__(self, protocol: int, *, server: bool, cephx: bool) -> None:
         kw: dict[str, object] = {}
         if cephx:
-            client_auth, server_auth, _ = _cephx("crc", v1=protocol == 1)
+            client_auth, server_auth, _ = cephx_auth("crc", v1=protocol == 1)
             kw = {"client_auth": client_auth, "server_auth": server_auth}
         self.pair = ProtocolPair(protocol=protocol, **kw)  # type: ignore[arg-type]
         self.pair.connect()

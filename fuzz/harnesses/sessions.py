@@ -79,7 +79,10 @@ class SessionKind:
     """``none``, ``cephx-crc``, ``cephx-secure`` (msgr2) or ``cephx`` (v1, signed)."""
 
 
-def _cephx(mode: str | None, *, v1: bool) -> tuple[AuthClient, AuthServer, int]:
+def cephx_auth(mode: str | None, *, v1: bool) -> tuple[AuthClient, AuthServer, int]:
+    """A cephx client for client.admin and the server it authenticates with: a mon
+    (msgr2) or, for msgr v1, an OSD checking authorizers once the client got its
+    tickets over MAuth. Fixed clocks and seeds: every input sees the same keys."""
     clock: Callable[[], float] = lambda: WALL  # noqa: E731
     modes = ModeOptions(mon_client=mode or "crc", mon_service=mode or "crc",
                         client=mode or "crc", service=mode or "crc")
@@ -111,7 +114,7 @@ def build_pair(kind: SessionKind, policy: int) -> ProtocolPair:
     peer_type: int = EntityType.OSD
     if kind.auth != "none":
         mode = kind.auth.removeprefix("cephx-") if kind.auth.startswith("cephx-") else None
-        client_auth, server_auth, peer_type = _cephx(mode, v1=kind.protocol == 1)
+        client_auth, server_auth, peer_type = cephx_auth(mode, v1=kind.protocol == 1)
         kw = {"client_auth": client_auth, "server_auth": server_auth}
 
     def set_peer(m: ProtocolBase) -> None:
