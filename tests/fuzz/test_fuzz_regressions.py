@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:  # the harnesses are the top-level "fuzz" package
     sys.path.insert(0, str(ROOT))
 
 from fuzz.harnesses import HARNESSES, TARGETS, run_one  # noqa: E402
+from fuzz.harnesses.decoders import MESSAGE_TYPE_ORDER  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REGRESSIONS = sorted((HERE / "regressions").glob("*/*"))
@@ -64,3 +65,10 @@ def test_corpus_sample_allocates_in_proportion(name: str) -> None:
         finally:
             tracemalloc.stop()
         assert peak <= 8 * 2**20 + 64 * len(data), (path.name, peak)
+
+
+def test_message_seeds_cover_every_registered_type() -> None:
+    """Every class in MESSAGE_TYPES gets a seed (from a capture, else encoded)."""
+    seeded = {MESSAGE_TYPE_ORDER[s[0] % len(MESSAGE_TYPE_ORDER)]
+              for s in HARNESSES["messages"].seeds()}
+    assert seeded == set(MESSAGE_TYPE_ORDER)
