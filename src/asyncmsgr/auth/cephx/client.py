@@ -104,9 +104,10 @@ class _MonRound(MutableRecord):
 
     __slots__ = ("old_keys", "server_challenge")
 
-    def __init__(self, server_challenge: int | None = None) -> None:
+    def __init__(self, server_challenge: int | None = None,
+                 old_keys: dict[int, CryptoKey] | None = None) -> None:
         self.server_challenge = server_challenge
-        self.old_keys = None
+        self.old_keys = old_keys
 
 
 class _AuthorizerRound(MutableRecord):
