@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -172,7 +173,13 @@ def merge(name: str) -> int:
     args = [sys.executable, "-m", "fuzz.target", name, "-merge=1", str(new), str(committed),
             str(work), f"-max_len={HARNESSES[name].max_len}", f"-timeout={INPUT_TIMEOUT}",
             f"-artifact_prefix={CRASHES}/{name}-"]
-    proc = subprocess.run(args, cwd=ROOT, env=_env("default"), capture_output=True,
+    # libFuzzer's merge runs its inner pass as "argv[0] ARGS" through the shell
+    wrapper = FUZZ / "work" / f"merge-{name}.sh"
+    wrapper.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m fuzz.target "
+                       f"{shlex.quote(name)} \"$@\"\n")
+    wrapper.chmod(0o755)
+    env = {**_env("default"), "FUZZ_TARGET_ARGV0": str(wrapper)}
+    proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
                           text=True, errors="replace", check=False)
     if proc.returncode != 0 or not any(new.iterdir()):
         shutil.rmtree(new)

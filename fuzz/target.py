@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,10 @@ def main(argv: list[str]) -> None:
     def test_one_input(data: bytes) -> None:
         run_one(harness, data)
 
-    atheris.Setup([argv[0], *argv[2:]], test_one_input)
+    # libFuzzer's -merge re-runs "argv[0] ARGS" through the shell: fuzz.run gives a
+    # small executable wrapper for that
+    argv0 = os.environ.get("FUZZ_TARGET_ARGV0", argv[0])
+    atheris.Setup([argv0, *argv[2:]], test_one_input)
     atheris.Fuzz()
 
 
