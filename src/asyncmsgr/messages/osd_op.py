@@ -136,8 +136,13 @@ def _pull_snaps(r: Reader) -> list[int]:
 
 
 def cpp_strerror(r: int) -> str:
-    """Ceph's ``cpp_strerror``: ``(2) No such file or directory``."""
+    """Ceph's ``cpp_strerror``: ``(2) No such file or directory``.
+
+    ``r`` is a C ``int`` there: negating INT_MIN leaves it negative, and a value
+    from a wider field wraps to 32 bits, as the C++ conversion does.
+    """
     err = -r if r < 0 else r
+    err = ((err + 0x80000000) & 0xFFFFFFFF) - 0x80000000
     return f"({err}) {os.strerror(err)}"
 
 
