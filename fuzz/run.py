@@ -10,9 +10,7 @@ per harness: executions, executions per second, libFuzzer's coverage figures
 is written to ``fuzz/crashes/`` and the harness is restarted for the time left.
 
 ``--merge`` minimises ``fuzz/corpus/NAME`` with what ``fuzz/work/NAME`` found
-(libFuzzer ``-merge=1``): the committed corpus stays small. ``--impl python``
-sets ``ASYNCMSGR_NO_EXTENSIONS=1`` (pure Python where a compiled fast path
-exists), ``--impl both`` runs each harness both ways. ``--json FILE`` writes the
+(libFuzzer ``-merge=1``): the committed corpus stays small. ``--json FILE`` writes the
 figures. Exit status: 1 when any harness crashed.
 """
 
@@ -56,7 +54,6 @@ class Result:
     """One harness's figures over its run (all restarts)."""
 
     harness: str
-    impl: str
     execs: int = 0
     seconds: float = 0.0
     cov: int = 0
@@ -72,12 +69,10 @@ class Result:
         return self.execs / self.seconds if self.seconds else 0.0
 
 
-def _env(impl: str) -> dict[str, str]:
+def _env() -> dict[str, str]:
     env = dict(os.environ)
     path = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{path}" if path else str(ROOT)
-    if impl == "python":
-        env["ASYNCMSGR_NO_EXTENSIONS"] = "1"
     return env
 
 
@@ -121,15 +116,15 @@ def _what_crashed(text: str) -> str:
     return "crash"
 
 
-def run_harness(name: str, impl: str, *, seconds: float | None, runs: int | None,
+def run_harness(name: str, *, seconds: float | None, runs: int | None,
                 max_len: int, log_dir: Path) -> Result:
     """Run one harness until its time (or runs) is used up, restarting after crashes."""
-    res = Result(harness=name, impl=impl)
+    res = Result(harness=name)
     work, committed = _corpus_dirs(name)
     CRASHES.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     run_execs: list[int] = []
-    log = log_dir / f"{name}-{impl}.log"
+    log = log_dir / f"{name}.log"
     with log.open("w") as logf:
         for _ in range(MAX_RESTARTS + 1):
             args = [sys.executable, "-m", "fuzz.target", name, str(work), str(committed),
@@ -143,7 +138,7 @@ def run_harness(name: str, impl: str, *, seconds: float | None, runs: int | None
                 if left < 1:
                     break
                 args.append(f"-max_total_time={int(left)}")
-            proc = subprocess.run(args, cwd=ROOT, env=_env(impl), capture_output=True,
+            proc = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True,
                                   text=True, errors="replace", check=False)
             logf.write(proc.stdout)
             logf.write(proc.stderr)
@@ -190,15 +185,15 @@ def merge(name: str) -> int:
 
 
 def _table(results: list[Result]) -> str:
-    head = (f"{'harness':24} {'impl':7} {'execs':>10} {'exec/s':>8} {'cov':>6} {'ft':>7} "
+    head = (f"{'harness':24} {'execs':>10} {'exec/s':>8} {'cov':>6} {'ft':>7} "
             f"{'corpus':>6} {'rss MB':>6} crashes")
     rows = [head, "-" * len(head)]
     for r in results:
-        rows.append(f"{r.harness:24} {r.impl:7} {r.execs:10d} {r.execs_per_sec:8.0f} "
+        rows.append(f"{r.harness:24} {r.execs:10d} {r.execs_per_sec:8.0f} "
                     f"{r.cov:6d} {r.ft:7d} {r.corpus:6d} {r.peak_rss_mb:6d} "
                     f"{len(r.crashes)}{' ERROR' if r.errors else ''}")
     total = sum(r.execs for r in results)
-    rows.append(f"{'total':24} {'':7} {total:10d}")
+    rows.append(f"{'total':24} {total:10d}")
     for r in results:
         rows += [f"  {r.harness}: {c}" for c in r.crashes]
         rows += [f"  {r.harness}: error: {e}" for e in r.errors]
@@ -213,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--harness", action="append", choices=sorted(HARNESSES),
                    help="run only these (repeatable); default: all")
     p.add_argument("--jobs", type=int, default=1, help="harnesses run at the same time")
-    p.add_argument("--impl", choices=("default", "python", "both"), default="default")
     p.add_argument("--merge", action="store_true",
                    help="minimise fuzz/corpus/NAME with what the run found")
     p.add_argument("--json", type=Path, help="write the figures to this file")
@@ -221,21 +215,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds is None and args.runs is None:
         p.error("give --seconds or --runs")
     names = args.harness or list(TARGETS)  # "any" (the multiplexer) only when named
-    impls = ("default", "python") if args.impl == "both" else (args.impl,)
     log_dir = FUZZ / "work" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(n, i) for n in names for i in impls]
     results: list[Result] = []
     if args.jobs <= 1:
-        for n, i in jobs:
-            results.append(run_harness(n, i, seconds=args.seconds, runs=args.runs,
+        for n in names:
+            results.append(run_harness(n, seconds=args.seconds, runs=args.runs,
                                        max_len=HARNESSES[n].max_len, log_dir=log_dir))
             print(_table(results[-1:]).splitlines()[2], flush=True)
     else:
         with ThreadPoolExecutor(args.jobs) as pool:
-            futures = [pool.submit(run_harness, n, i, seconds=args.seconds, runs=args.runs,
+            futures = [pool.submit(run_harness, n, seconds=args.seconds, runs=args.runs,
                                    max_len=HARNESSES[n].max_len, log_dir=log_dir)
-                       for n, i in jobs]
+                       for n in names]
             results = [f.result() for f in futures]
     if args.merge:
         for n in names:

@@ -6,9 +6,6 @@ the remaining arguments (corpus directories, ``-max_total_time=``, ``-runs=``...
 An exception :func:`fuzz.harnesses.run_one` lets through is a crash: libFuzzer
 prints it and writes the input (``-artifact_prefix``). :mod:`fuzz.run` starts
 this module; running it by hand works too.
-
-``ASYNCMSGR_NO_EXTENSIONS=1`` in the environment selects the pure-Python code
-where a compiled fast path exists (the harnesses are the same either way).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Plant each bug of issue 16 alone and check that the suite catches it.
 
 Every entry replaces one exact snippet of a source file (it must occur once),
-runs the given tests (pure Python: ``ASYNCMSGR_NO_EXTENSIONS=1``) and restores
+runs the given tests and restores
 the file. A bug the tests do not catch is reported and the script exits 1.
 
     .venv/bin/python mutation/issue16_bugs.py [--only NAME] [--list]
@@ -128,7 +128,7 @@ def plant(bug: Bug) -> tuple[bool, float, str]:
     if original.count(bug.old) != 1:
         raise SystemExit(f"{bug.name}: the snippet occurs {original.count(bug.old)} times "
                          f"in {bug.path} (the source moved: update this list)")
-    env = dict(os.environ, ASYNCMSGR_NO_EXTENSIONS="1", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     start = time.monotonic()
     try:
         path.write_text(original.replace(bug.old, bug.new))

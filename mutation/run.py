@@ -17,8 +17,7 @@ mutant, each in a forked worker, stopping at the first failing test.
 is interrupted like Ctrl-C (results so far are kept; the next run continues).
 ``--report`` only prints the scores and writes ``mutation/score.md``;
 ``--rerun-survivors`` forgets the survivors' verdicts first (after new tests).
-The modules are imported from source (``ASYNCMSGR_NO_EXTENSIONS=1``): a
-compiled module would not see the mutants. Run it niced: the machine is shared.
+Run it niced: the machine is shared.
 """
 
 from __future__ import annotations
@@ -145,7 +144,7 @@ def forget_survivors(c: Campaign) -> int:
 def run(c: Campaign, budget: float, children: int) -> float:
     """Run mutmut for ``c`` until done or ``budget`` seconds; the seconds it took."""
     d = prepare(c)
-    env = dict(os.environ, ASYNCMSGR_NO_EXTENSIONS="1", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     mutmut = Path(sys.executable).parent / "mutmut"
     log = open(d / "mutmut.log", "w")  # noqa: SIM115 - closed below
     start = time.monotonic()
