@@ -229,6 +229,11 @@ class MessengerConfig(Record):
     ``asyncmsgr.loop.run`` and the loops the messenger creates; false: asyncio's."""
     asyncmsgr_max_preauth_segment: int = 65536
     """Largest frame segment accepted before authentication completes, in bytes."""
+    asyncmsgr_preauth_buffer_budget: int = 32 * MiB
+    """Bytes all connections whose peer has not authenticated yet may hold for it
+    together (receive buffers, the rest of a frame their preambles announced,
+    handshake transcripts); a connection whose input does not fit is faulted,
+    authenticated sessions are not counted (0: unlimited)."""
     asyncmsgr_max_control_segment: int = 16 * MiB
     """Largest segment of a control frame (and message header segment), in bytes."""
     asyncmsgr_max_front_segment: int = 16 * MiB

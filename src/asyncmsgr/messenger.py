@@ -53,6 +53,7 @@ from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import Interceptor, ProtocolOptions
 from asyncmsgr.protocol.v1 import ProtocolV1
 from asyncmsgr.protocol.v2 import ProtocolV2
+from asyncmsgr.throttle import Throttle
 from asyncmsgr.types import (
     AddrType,
     AuthName,
@@ -222,6 +223,13 @@ class Messenger:
         self._processor: Processor | None = None
         self._perf = PerfCollection()
         self._perf.add(self.dispatch_queue.throttle)
+        #: ``asyncmsgr_preauth_buffer_budget``: what accepted connections hold for
+        #: peers that have not authenticated (None: unlimited); see AsyncConnection.
+        self.preauth_budget: Throttle | None = None
+        if c.asyncmsgr_preauth_buffer_budget:
+            self.preauth_budget = Throttle("msgr-preauth-bytes",
+                                           c.asyncmsgr_preauth_buffer_budget)
+            self._perf.add(self.preauth_budget)
         self._worker_perf: dict[int, PerfCounters] = {}
         self._ready = False
         self.started = False

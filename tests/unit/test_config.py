@@ -96,6 +96,7 @@ ASYNCMSGR_DEFAULTS: dict[str, object] = {
     "asyncmsgr_embedded": True,
     "asyncmsgr_use_uvloop": True,
     "asyncmsgr_max_preauth_segment": 65536,
+    "asyncmsgr_preauth_buffer_budget": 32 * 1024 * 1024,
     "asyncmsgr_max_control_segment": 16 << 20,
     "asyncmsgr_max_front_segment": 16 << 20,
     "asyncmsgr_max_middle_segment": 16 << 20,

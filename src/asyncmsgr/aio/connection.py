@@ -33,7 +33,11 @@ from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
 from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.base import ProtocolBase
-from asyncmsgr.protocol.common import InterceptAction, State
+from asyncmsgr.protocol.common import (
+    UNAUTHENTICATED_ACCEPTING_STATES,
+    InterceptAction,
+    State,
+)
 from asyncmsgr.types import (
     AF_INET6,
     AddrType,
@@ -107,6 +111,11 @@ class AsyncConnection(Connection):
             messenger.injection_enabled else None
         self._delayed: DelayedDelivery | None = None
         self._delay_timer: int | None = None
+        #: An accepted connection whose peer has not authenticated yet: what its
+        #: machine holds is charged to ``messenger.preauth_budget`` (see
+        #: :meth:`_charge_pre_auth`); cleared for good once authenticated.
+        self._pre_auth = False
+        self._pre_auth_charged = 0
 
     # -- Connection API (any thread) ---------------------------------------------------
 
@@ -291,6 +300,7 @@ class AsyncConnection(Connection):
         """Server: adopt an accepted socket (on the owning thread)."""
         def go() -> None:
             self._adopt(sock)
+            self._pre_auth = self.msgr.preauth_budget is not None
             now = time.monotonic()
             self.core.start_accept(now, peer)
             self._register_read()
@@ -453,6 +463,8 @@ class AsyncConnection(Connection):
 
     def _after_input(self, now: float, *, flush_soon: bool = False) -> None:
         core = self.core
+        if self._pre_auth:
+            self._charge_pre_auth(now)
         if core.has_events:
             self._handle_events(now)
         if self._sock is not None:
@@ -467,6 +479,34 @@ class AsyncConnection(Connection):
                 else:
                     self._flush()
         self._arm_timer()
+
+    def _charge_pre_auth(self, now: float) -> None:
+        """Bring this connection's charge to the messenger's pre-auth budget up to
+        what its machine now holds for an unauthenticated peer
+        (``core.pre_auth_bytes``); fault the connection when the growth does not
+        fit. The charge is dropped once the peer authenticated or the socket
+        closed."""
+        budget = self.msgr.preauth_budget
+        assert budget is not None
+        want = self.core.pre_auth_bytes if self._sock is not None else 0
+        held = self._pre_auth_charged
+        if want <= held:
+            if want < held:
+                budget.put(held - want)
+                self._pre_auth_charged = want
+            if not want and self.core.state not in UNAUTHENTICATED_ACCEPTING_STATES:
+                self._pre_auth = False  # authenticated (or closed): never again
+            return
+        if budget.get_or_fail(want - held):
+            self._pre_auth_charged = want
+            return
+        budget.put(held)
+        self._pre_auth_charged = 0
+        self._pre_auth = False
+        reason = (f"pre-auth buffer budget exhausted: {want} bytes wanted, "
+                  f"{budget.current} of {budget.max} held by unauthenticated peers")
+        logger.info("%r: %s", self, reason)
+        self.core.fault(now, reason)
 
     def detach_socket(self) -> socket.socket | None:
         """Give up the socket without closing it (it moves to another connection);
@@ -682,6 +722,12 @@ class AsyncConnection(Connection):
             return
         self._closed = True
         self._close_socket()
+        if self._pre_auth_charged:
+            budget = self.msgr.preauth_budget
+            assert budget is not None
+            budget.put(self._pre_auth_charged)
+            self._pre_auth_charged = 0
+        self._pre_auth = False
         self._flush_delayed()
         for tid in (self._timer_id, self._connect_timer):
             if tid is not None:

@@ -77,6 +77,13 @@ class RxBuffer:
         self._r, self._w = 0, pending
 
     @property
+    def held(self) -> int:
+        """Bytes of storage this buffer owns: its own buffer (not a borrowed
+        scratch buffer) plus a dedicated large-body buffer."""
+        own = 0 if self._borrowed else len(self._buf)
+        return own + (len(self._big) if self._big is not None else 0)
+
+    @property
     def available(self) -> int:
         """Bytes received and not consumed (in the reused buffer)."""
         return self._w - self._r
