@@ -224,8 +224,12 @@ class RxBuffer:
         return big
 
     def reset(self) -> None:
-        """Forget everything buffered (a fault or a new socket)."""
-        self.detach()
+        """Forget everything buffered (a fault or a new socket) and let go of the
+        storage: the unread rest of a faulted peer's input is dropped, not copied
+        off the scratch buffer, and the next socket starts small again."""
+        self._buf = _NO_STORAGE
+        self._mv = memoryview(self._buf)
+        self._borrowed = False
         self._r = self._w = 0
         self._big = None
         self._big_mv = memoryview(b"")
