@@ -62,6 +62,7 @@ class Result:
     peak_rss_mb: int = 0
     crashes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    interruptions: list[str] = field(default_factory=list)
 
     @property
     def execs_per_sec(self) -> float:
@@ -181,6 +182,13 @@ def run_harness(name: str, *, seconds: float | None, runs: int | None,
             if proc.returncode == 0:
                 break
             artifacts = _ARTIFACT.findall(proc.stderr)
+            if not artifacts and run_execs[-1]:
+                # stopped mid-run with no input to blame (a signal from outside:
+                # campaign 4's session_v2_secure ended so after 3,961 inputs, the
+                # same harness then ran clean for 300 s): note it, run the time left
+                res.interruptions.append(f"exit {proc.returncode} after {run_execs[-1]} "
+                                         "inputs, no crash artifact")
+                continue
             if not artifacts:  # died before fuzzing (bad harness, import error)
                 res.errors.append(proc.stderr.strip().splitlines()[-1:][0][:300]
                                   if proc.stderr.strip() else f"exit {proc.returncode}")
@@ -232,6 +240,7 @@ def _table(results: list[Result]) -> str:
     for r in results:
         rows += [f"  {r.harness}: {c}" for c in r.crashes]
         rows += [f"  {r.harness}: error: {e}" for e in r.errors]
+        rows += [f"  {r.harness}: interrupted: {e}" for e in r.interruptions]
     return "\n".join(rows)
 
 

@@ -9,8 +9,11 @@ fuzzing processes will (this tree's ``src`` first on the path), before starting.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -41,3 +44,22 @@ def test_preflight_reports_a_broken_import(tmp_path: Path) -> None:
     assert error is not None
     assert "ImportError" in error
     assert "cephx_auth" in error
+
+
+def test_a_run_stopped_from_outside_is_noted_and_resumed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A harness process that ends mid-run with no crash artifact (a signal) is
+    restarted for the time left and noted, not reported as a harness error."""
+    status = "#{n}\tNEW    cov: 10 ft: 20 corp: 3/9b lim: 4 exec/s: 0 rss: 60Mb\n"
+    outcomes = [
+        subprocess.CompletedProcess([], -9, "", status.format(n=3961)),
+        subprocess.CompletedProcess([], 0, "", status.format(n=500)
+                                    + "stat::number_of_executed_units: 500\n"),
+    ]
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: outcomes.pop(0))
+    res = run.run_harness("session_v2_secure", seconds=None, runs=10_000, max_len=64,
+                          log_dir=tmp_path)
+    assert res.execs == 4461
+    assert res.errors == []
+    assert res.interruptions == ["exit -9 after 3961 inputs, no crash artifact"]
+    assert outcomes == []
