@@ -47,6 +47,8 @@ MAX_RESTARTS = 8
 _STATUS = re.compile(r"^#(\d+)\s+\S+\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 _STAT = re.compile(r"^stat::(\w+):\s+(\d+)")
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
+_CRASHED = re.compile(r"Uncaught Python exception|libFuzzer: (deadly signal|timeout|"
+                      r"out-of-memory|fuzz target exited)")
 
 
 @dataclass(slots=True)
@@ -182,10 +184,15 @@ def run_harness(name: str, *, seconds: float | None, runs: int | None,
             if proc.returncode == 0:
                 break
             artifacts = _ARTIFACT.findall(proc.stderr)
+            both = proc.stdout + proc.stderr  # atheris prints the exception on stdout
+            if not artifacts and _CRASHED.search(both):
+                # a crash whose input libFuzzer did not report writing (campaign 4's
+                # session_v2_secure: the exception on stdout, stderr cut short)
+                res.crashes.append(f"(input not written) {_what_crashed(both)}")
+                continue
             if not artifacts and run_execs[-1]:
-                # stopped mid-run with no input to blame (a signal from outside:
-                # campaign 4's session_v2_secure ended so after 3,961 inputs, the
-                # same harness then ran clean for 300 s): note it, run the time left
+                # stopped mid-run with nothing to blame (a signal from outside):
+                # note it, run the time left
                 res.interruptions.append(f"exit {proc.returncode} after {run_execs[-1]} "
                                          "inputs, no crash artifact")
                 continue

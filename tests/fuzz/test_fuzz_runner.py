@@ -63,3 +63,21 @@ def test_a_run_stopped_from_outside_is_noted_and_resumed(
     assert res.errors == []
     assert res.interruptions == ["exit -9 after 3961 inputs, no crash artifact"]
     assert outcomes == []
+
+
+def test_a_crash_without_an_artifact_line_is_a_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Campaign 4: the harness's exception reached stdout, stderr stopped short of
+    libFuzzer's artifact line; it is a crash all the same, not an interruption."""
+    status = "#{n}\tNEW    cov: 10 ft: 20 corp: 3/9b lim: 4 exec/s: 0 rss: 60Mb\n"
+    exception = (" === Uncaught Python exception: ===\nerror: argument out of range\n"
+                 "Traceback (most recent call last):\n  File \"x.py\", line 1\n")
+    outcomes = [
+        subprocess.CompletedProcess([], 1, exception, status.format(n=3961)),
+        subprocess.CompletedProcess([], 0, "", status.format(n=10)),
+    ]
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: outcomes.pop(0))
+    res = run.run_harness("session_v2_secure", seconds=None, runs=10_000, max_len=64,
+                          log_dir=tmp_path)
+    assert res.crashes == ["(input not written) error: argument out of range"]
+    assert res.interruptions == []
