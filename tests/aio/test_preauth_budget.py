@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from msgr_harness import Pair, make_config, msgr_pair, run
+from msgr_harness import EMBEDDED_IDS, EMBEDDED_MODES, Pair, make_config, msgr_pair, run
 
 from asyncmsgr.messages import MPing
 from asyncmsgr.testing.preauth_attack import v1_connect_prefix, v2_auth_request_prefix
@@ -59,15 +59,17 @@ async def _attack(p: Pair, payload: bytes, frame: int, budget: Throttle) -> tupl
     return held, refused
 
 
+@pytest.mark.parametrize("embedded", EMBEDDED_MODES, ids=EMBEDDED_IDS)
 @pytest.mark.parametrize("protocol", ["v2", "v1"])
-def test_budget_caps_unauthenticated_peers_and_sessions_keep_working(protocol: str) -> None:
+def test_budget_caps_unauthenticated_peers_and_sessions_keep_working(
+        protocol: str, embedded: bool) -> None:
     frame = V2_FRAME if protocol == "v2" else V1_FRAME
     payload = v2_auth_request_prefix() if protocol == "v2" else v1_connect_prefix()
     # room for ADMITTED frames plus their handshake records, not one frame more
     budget_bytes = ADMITTED * frame + frame // 2
 
     async def main() -> None:
-        cfg = make_config(True, asyncmsgr_preauth_buffer_budget=budget_bytes)
+        cfg = make_config(embedded, asyncmsgr_preauth_buffer_budget=budget_bytes)
         async with msgr_pair(config=cfg, protocol=protocol) as p:
             budget = p.server.preauth_budget
             assert budget is not None
