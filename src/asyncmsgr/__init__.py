@@ -6,7 +6,11 @@ load from their Python source.
 
 import os as _os
 
+from asyncmsgr._version import __version__
+
 if _os.environ.get("ASYNCMSGR_NO_EXTENSIONS", "") not in ("", "0"):
     from asyncmsgr._extensions import source_only as _source_only
 
     _source_only()
+
+__all__ = ["__version__"]

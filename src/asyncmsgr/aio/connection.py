@@ -21,6 +21,7 @@ import errno
 import functools
 import itertools
 import logging
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -30,6 +31,7 @@ from asyncmsgr.aio.event_center import EVENT_READABLE, EVENT_WRITABLE, EventCent
 from asyncmsgr.aio.inject import DelayedDelivery, FaultInjector
 from asyncmsgr.connection import Connection
 from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
+from asyncmsgr.frames.v2 import CON_MODE_SECURE
 from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.base import ProtocolBase
@@ -45,9 +47,10 @@ from asyncmsgr.types import (
 )
 
 if TYPE_CHECKING:
+    from asyncmsgr.config import MessengerConfig
     from asyncmsgr.messenger import Messenger
 
-logger = logging.getLogger("asyncmsgr.connection")
+logger = logging.getLogger("asyncmsgr.ms.connection")
 
 _conn_ids = itertools.count(1)
 #: Most chunks handed to one sendmsg call (Linux IOV_MAX is 1024).
@@ -107,6 +110,8 @@ class AsyncConnection(Connection):
             messenger.injection_enabled else None
         self._delayed: DelayedDelivery | None = None
         self._delay_timer: int | None = None
+        #: Why the socket last closed (a fault's reason, ``stopped``...).
+        self.last_close_reason = ""
 
     # -- Connection API (any thread) ---------------------------------------------------
 
@@ -206,6 +211,34 @@ class AsyncConnection(Connection):
     def last_keepalive_ack(self) -> UTime:
         """The stamp of the last KEEPALIVE2_ACK."""
         return self.core.last_keepalive_ack
+
+    def set_injector(self, injector: FaultInjector | None,
+                     delay: Callable[[], None] | None) -> None:
+        """Use ``injector`` from now on (None: no injection) and ``delay`` at the
+        protocol's race points (``config set ms_inject_*`` at runtime)."""
+        self._inject = injector
+        self.core.delay_hook = delay
+
+    def status(self, registry: str) -> dict[str, object]:
+        """This connection for ``messenger status`` (read from any thread: a
+        snapshot that may be a step behind the owning worker). ``registry``:
+        ``registered``, ``anon`` or ``accepting``."""
+        core = self.core
+        s = core.session
+        return {
+            "conn_id": self.conn_id, "registry": registry,
+            "protocol": "v2" if core.proto_type == 2 else "v1",
+            "state": core.state.name, "peer_name": str(core.peer_name),
+            "peer_addrs": str(core.peer_addrs), "lossy": core.lossy,
+            "marked_down": self._marked_down, "features": f"{core.features:#x}",
+            "con_mode": ("secure" if core.auth_meta.con_mode == CON_MODE_SECURE else "crc")
+            if core.proto_type == 2 else None,
+            "worker": self.worker.worker_id,
+            "out_queue": len(s.out_queue), "sent_unacked": len(s.sent),
+            "in_seq": s.in_seq, "out_seq": s.out_seq, "connect_seq": s.connect_seq,
+            "global_seq": s.global_seq, "peer_global_seq": s.peer_global_seq,
+            "pending_send_chunks": len(self._pending),
+        }
 
     async def wait_acked(self, m: Message) -> None:
         """Resolve when the peer acknowledged ``m`` (lossless sessions only).
@@ -505,6 +538,16 @@ class AsyncConnection(Connection):
         """End an interceptor PAUSE on this connection with ``action`` (any thread)."""
         self._run(lambda: self._do(lambda now: self.core.release(now, action)))
 
+    def _note_close(self, reason: str) -> None:
+        """Remember why the socket closes; a frame refused for its size is logged
+        at level 0 with the option that refused it (a peer sending more than
+        this messenger's limits allow is a configuration mismatch)."""
+        self.last_close_reason = reason
+        if reason.startswith("FrameTooLarge"):
+            option = refusing_limit(reason, self.msgr.config)
+            logger.warning("%r: refused a frame from %s: %s (the limit is %s)", self,
+                           self.core.peer_addrs, reason.partition(": ")[2], option)
+
     def _close_socket(self) -> None:
         sock = self._sock
         if sock is None:
@@ -555,6 +598,7 @@ class AsyncConnection(Connection):
                 self._handle_acked(e.messages)
                 self.counters.tinc("msgr_handle_ack_lat", time.monotonic() - ack_start)
             elif isinstance(e, ev.CloseSocket):
+                self._note_close(e.reason)
                 self._close_socket()
             elif isinstance(e, ev.NeedConnect):
                 self._schedule_connect(e.at)
@@ -692,6 +736,32 @@ class AsyncConnection(Connection):
         self._wake_connect_waiters(ConnectionClosed(f"{self!r} closed"))
         self.msgr.dispatch_queue.discard_queue(self.conn_id)
         self.msgr.unregister(self)
+
+
+#: ``FrameTooLarge`` texts: msgr2 ``<TAG> segment <i> of <n> bytes exceeds cap <c>``,
+#: msgr v1 ``msgr v1 <part> of <n> bytes exceeds cap <c>``.
+_TOO_LARGE = re.compile(r"(?:(\w+) segment (\d)|msgr v1 (\w+)) of (\d+) bytes exceeds cap (\d+)")
+_SEGMENT_OPTIONS = ("asyncmsgr_max_control_segment", "asyncmsgr_max_front_segment",
+                    "asyncmsgr_max_middle_segment", "asyncmsgr_max_data_segment")
+
+
+def refusing_limit(reason: str, config: MessengerConfig) -> str:
+    """The option whose cap a ``FrameTooLarge`` fault ``reason`` hit, with its value
+    (``asyncmsgr_max_data_segment = 67108864``)."""
+    match = _TOO_LARGE.search(reason)
+    if match is None:
+        return "a frame size limit"
+    tag, index, v1_part, _length, cap = match.groups()
+    if int(cap) == config.asyncmsgr_max_preauth_segment:
+        option = "asyncmsgr_max_preauth_segment"
+    elif v1_part is not None:
+        option = f"asyncmsgr_max_{v1_part}_segment" if v1_part in (
+            "front", "middle", "data") else "asyncmsgr_max_control_segment"
+    elif tag == "MESSAGE":
+        option = _SEGMENT_OPTIONS[int(index)]
+    else:
+        option = "asyncmsgr_max_control_segment"
+    return f"{option} = {cap}"
 
 
 def _inject_shutdown(sock: socket.socket, op: str) -> None:

@@ -35,6 +35,7 @@ from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
 from asyncmsgr.features import CEPH_FEATUREMASK_SERVER_OCTOPUS, has_feature
+from asyncmsgr.log import python_level
 from asyncmsgr.message import Message
 from asyncmsgr.messages import MCommand, MCommandReply, MgrMap, MMgrCommand, MMgrCommandReply
 from asyncmsgr.monc.core import CommandResult
@@ -42,6 +43,8 @@ from asyncmsgr.record import MutableRecord
 from asyncmsgr.types import EntityAddrVec
 
 logger = logging.getLogger("asyncmsgr.mgrc")
+#: MgrClient logs its sessions at Ceph level 4 (debug_mgrc defaults to 1).
+_LEVEL_4 = python_level(4)
 
 C = TypeVar("C", bound=Hashable)
 """A connection handle of the driver."""
@@ -154,8 +157,8 @@ class MgrClientCore(Generic[C, W]):
         self.session_addrs = mgrmap.active_addrs
         self.session = self.link.dial(mgrmap.active_addrs)
         self.sessions += 1
-        logger.info("mgrc: session with mgr.%s at %s", mgrmap.active_name,
-                    mgrmap.active_addrs)
+        logger.log(_LEVEL_4, "mgrc: starting new session with mgr.%s at %s",
+                   mgrmap.active_name, mgrmap.active_addrs)
         for op in list(self.commands.values()):
             if op.tell and op.name and op.name != mgrmap.active_name:
                 del self.commands[op.tid]  # a tell for a manager that is not the active one
@@ -178,7 +181,7 @@ class MgrClientCore(Generic[C, W]):
         """The session's connection failed: reconnect. False when ``con`` is not it."""
         if con is not self.session:
             return False
-        logger.info("mgrc: session with %s reset", self.session_addrs)
+        logger.log(_LEVEL_4, "mgrc: session with %s reset", self.session_addrs)
         self.session = None
         self.session_addrs = EntityAddrVec()
         self.reconnect(now)

@@ -374,8 +374,9 @@ class MonClientCore(Generic[C, W]):
         hunt: HuntRound[C] = HuntRound(now + self.options.hunt_interval * self._multiplier)
         self.hunt = hunt
         self.hunts += 1
-        logger.info("monclient: hunting for a monitor among %s",
-                    ", ".join(str(a) for a in picked))
+        logger.info("monclient(hunting): waiting for a monitor among %s (round %d, "
+                    "%.1f s)", ", ".join(str(a) for a in picked), self.hunts,
+                    self.options.hunt_interval * self._multiplier)
         v1: list[C] = []
         for av in picked:
             target, protocol = dial_target(av, self.connect_msgr)
@@ -610,6 +611,10 @@ class MonClientCore(Generic[C, W]):
         opts = self.options
         if self.hunt is not None:
             if now >= self.hunt.deadline:
+                logger.info("monclient(hunting): no monitor of %s answered within %.1f s "
+                            "(round %d); trying again",
+                            ", ".join(str(a) for a in self.hunt.conns.values()),
+                            opts.hunt_interval * self._multiplier, self.hunts)
                 self._failed.update(self.hunt.conns.values())
                 self._multiplier = min(self._multiplier * opts.hunt_interval_backoff,
                                        opts.hunt_interval_max_multiple)

@@ -38,7 +38,7 @@ from .target import OpTarget, RecalcResult
 if TYPE_CHECKING:
     from .objecter import Objecter
 
-logger = logging.getLogger("asyncmsgr.osdc")
+logger = logging.getLogger("asyncmsgr.objecter")
 
 
 def session_linger_op_assign(s: OSDSession, info: LingerOp) -> None:

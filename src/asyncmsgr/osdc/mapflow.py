@@ -27,7 +27,7 @@ from .target import RecalcResult, has_pool_full, osdmap_full_flag, pool_full_map
 if TYPE_CHECKING:
     from .objecter import Objecter
 
-logger = logging.getLogger("asyncmsgr.osdc")
+logger = logging.getLogger("asyncmsgr.objecter")
 
 
 def handle_osd_map(o: Objecter, m: MOSDMap) -> None:

@@ -77,7 +77,7 @@ from .target import (
 )
 from .wire import FastMOSDOp, encode_mid
 
-logger = logging.getLogger("asyncmsgr.osdc")
+logger = logging.getLogger("asyncmsgr.objecter")
 
 _ONDISK_REDIR = int(OsdFlag.ONDISK | OsdFlag.KNOWN_REDIR)
 _FULL_FORCE = int(OsdFlag.FULL_FORCE)

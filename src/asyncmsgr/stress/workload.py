@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from asyncmsgr.aio.connection import AsyncConnection
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
+from asyncmsgr.context import Context
 from asyncmsgr.dispatch import Dispatcher
 from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, Message
 from asyncmsgr.messages import MPing
@@ -335,9 +336,12 @@ class SyntheticWorkload:
     """
 
     def __init__(self, options: WorkloadOptions, config: MessengerConfig, *,
-                 observer: WorkloadObserver | None = None) -> None:
+                 observer: WorkloadObserver | None = None,
+                 context: Context | None = None) -> None:
         self.options = options
         self.config = config
+        self.context = context
+        """The context every messenger runs in (None: each its own)."""
         self.observer = observer or WorkloadObserver()
         self.rng = random.Random(options.seed)
         self.payloads = PayloadTable(count=options.payloads, min_size=options.min_payload,
@@ -370,7 +374,7 @@ class SyntheticWorkload:
             [f"client.{i}" for i in range(o.clients)]
         for index, name in enumerate(names):
             is_server = index < o.servers
-            msgr = Messenger.create(name, config=self.config)
+            msgr = Messenger.create(name, config=self.config, context=self.context)
             self.msgrs.append(msgr)
             self.observer.messenger_created(index, msgr)
             msgr.set_default_policy(Policy.by_name(o.server_policy if is_server
@@ -652,9 +656,10 @@ class SyntheticWorkload:
 
 
 async def run_workload(options: WorkloadOptions, config: MessengerConfig, *,
-                       observer: WorkloadObserver | None = None) -> WorkloadResult:
+                       observer: WorkloadObserver | None = None,
+                       context: Context | None = None) -> WorkloadResult:
     """Start, run, shut down; the result with the dispatch-queue check filled in."""
-    wl = SyntheticWorkload(options, config, observer=observer)
+    wl = SyntheticWorkload(options, config, observer=observer, context=context)
     try:
         await wl.start()
         result = await wl.run()
