@@ -140,6 +140,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print(f"asyncmsgr: error: {exc}", file=sys.stderr)
         print("asyncmsgr: see 'asyncmsgr --help-config' for the options", file=sys.stderr)
         return 2
+    rest = join_negative_values(rest)
     first = next((a for a in rest if not a.startswith("-")), None)
     parser = build_parser(first if first in SUBCOMMANDS else None)
     try:
@@ -158,6 +159,25 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     with args.context, loop_policy(config):  # asyncio.run() in the subcommand: uvloop
         status = args.func(args)              # if asked and there
     return status
+
+
+def join_negative_values(args: Sequence[str]) -> list[str]:
+    """``--size -4K`` as ``--size=-4K``: argparse takes ``-1`` as a value but
+    ``-4K`` as an unknown option, so a negative size would get two different
+    errors; joined, the option's own check words both alike."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        nxt = args[i + 1] if i + 1 < len(args) else ""
+        if (arg.startswith("--") and "=" not in arg and len(nxt) > 1 and nxt[0] == "-"
+                and (nxt[1].isdigit() or nxt[1] == ".")):
+            out.append(f"{arg}={nxt}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
 
 
 def _completion_request(head: Sequence[str]) -> str | None:
