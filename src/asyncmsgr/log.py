@@ -90,6 +90,7 @@ __all__ = [
     "format_levels",
     "parse_levels",
     "python_level",
+    "reset",
     "subsystem_of",
     "tool_defaults",
     "use_tool_defaults",
@@ -484,6 +485,23 @@ def configure(settings: LogSettings, *,
     if _handler.file_error:
         package.error("%s", _handler.file_error)
     return _handler
+
+
+def reset() -> None:
+    """Undo :func:`configure` and :func:`use_tool_defaults`: the handler closed and
+    removed, the subsystem loggers' levels unset, records propagating to the root
+    logger again (Python's defaults; for tests and programs that configure their
+    own logging after a run)."""
+    global _handler
+    package = logging.getLogger(PACKAGE_LOGGER)
+    handler, _handler = _handler, None
+    if handler is not None:
+        package.removeHandler(handler)
+        handler.close()
+    for s in SUBSYSTEMS:
+        logging.getLogger(s.logger).setLevel(logging.NOTSET)
+    package.propagate = True
+    use_tool_defaults(False)
 
 
 def dump_recent() -> bool:
