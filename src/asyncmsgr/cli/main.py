@@ -51,6 +51,10 @@ SUBCOMMANDS: dict[str, str] = {
 #: Subcommands that read their own arguments (Ceph's rules: ceph.conf, -c, -m, -k
 #: ...): ``module.main(argv, environ)`` runs before argparse is even imported.
 OWN_ARGUMENTS = frozenset({"ceph", "osdmaptool", "rados"})
+#: Of those, the tools that read no ceph.conf (Ceph's ``global_init`` only takes
+#: the options from the command line and ``CEPH_ARGS``): the options are taken
+#: out here (logging configured from them) and the rest handed to the tool.
+CONFIG_ONLY_TOOLS = frozenset({"osdmaptool"})
 #: The exit status of an interrupted run (128 + SIGINT) and of a closed stdout
 #: (128 + SIGPIPE).
 EXIT_INTERRUPTED = 130
@@ -122,7 +126,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         # Ceph's tools log their level 0 and -1 lines to stderr until their own
         # configuration (ceph.conf, --debug_*) says otherwise.
         ceph_log.configure(ceph_log.LogSettings.from_options({}))
-        status: int = import_module(SUBCOMMANDS[args_in[0]]).main(args_in[1:], environ)
+        tool_args: list[str] | None = args_in[1:]
+        if args_in[0] in CONFIG_ONLY_TOOLS:
+            tool_args = _take_config_options(args_in[1:], environ)
+        if tool_args is None:
+            return 2
+        status: int = import_module(SUBCOMMANDS[args_in[0]]).main(tool_args, environ)
         return status
     head = args_in[:args_in.index("--")] if "--" in args_in else args_in
     if "--help-config" in head:
@@ -160,6 +169,23 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     with args.context, loop_policy(config):  # asyncio.run() in the subcommand: uvloop
         status = args.func(args)              # if asked and there
     return status
+
+
+def _take_config_options(argv: Sequence[str], environ: Mapping[str, str]) -> list[str] | None:
+    """``argv`` without its Ceph options (``--debug_crush 20``, ``--log-file F``),
+    logging configured from them; None (after a message) for a bad one."""
+    from asyncmsgr import log as ceph_log  # noqa: PLC0415
+    from asyncmsgr.config import ConfigError, parse_config_args  # noqa: PLC0415
+
+    try:
+        config, rest = parse_config_args(argv, environ)
+    except ConfigError as exc:
+        print(f"asyncmsgr: error: {exc}", file=sys.stderr)
+        return None
+    given = config.diff()
+    if ceph_log.given(given):
+        ceph_log.configure(ceph_log.LogSettings.from_options(given, tool=True))
+    return rest
 
 
 def join_negative_values(args: Sequence[str]) -> list[str]:

@@ -130,7 +130,7 @@ class MgrClientCore(Generic[C, W]):
     def handle_mgrmap(self, mgrmap: MgrMap, now: float) -> None:
         """A new MgrMap: reconnect when the active manager moved (``handle_mgr_map``)."""
         self.map = mgrmap
-        logger.debug("mgrc: mgrmap e%d, active %s at %s (available %s)", mgrmap.epoch,
+        logger.debug("mgrmap e%d, active %s at %s (available %s)", mgrmap.epoch,
                      mgrmap.active_name, mgrmap.active_addrs, mgrmap.available)
         if self.session is None or self.session_addrs != mgrmap.active_addrs:
             self.reconnect(now)
@@ -146,7 +146,7 @@ class MgrClientCore(Generic[C, W]):
             self.session_addrs = EntityAddrVec()
         mgrmap = self.map
         if mgrmap is None or not mgrmap.available:
-            logger.debug("mgrc: no active mgr available yet")
+            logger.debug("no active mgr available yet")
             return
         if self.last_connect_attempt is not None and \
                 now < self.last_connect_attempt + self.retry_interval:
@@ -157,7 +157,7 @@ class MgrClientCore(Generic[C, W]):
         self.session_addrs = mgrmap.active_addrs
         self.session = self.link.dial(mgrmap.active_addrs)
         self.sessions += 1
-        logger.log(_LEVEL_4, "mgrc: starting new session with mgr.%s at %s",
+        logger.log(_LEVEL_4, "starting new session with mgr.%s at %s",
                    mgrmap.active_name, mgrmap.active_addrs)
         for op in list(self.commands.values()):
             if op.tell and op.name and op.name != mgrmap.active_name:
@@ -181,7 +181,7 @@ class MgrClientCore(Generic[C, W]):
         """The session's connection failed: reconnect. False when ``con`` is not it."""
         if con is not self.session:
             return False
-        logger.log(_LEVEL_4, "mgrc: session with %s reset", self.session_addrs)
+        logger.log(_LEVEL_4, "session with %s reset", self.session_addrs)
         self.session = None
         self.session_addrs = EntityAddrVec()
         self.reconnect(now)
@@ -209,7 +209,7 @@ class MgrClientCore(Generic[C, W]):
         if self.session is not None:
             self._send(op)
         else:
-            logger.debug("mgrc: no mgr session (no running mgr daemon?), waiting")
+            logger.debug("no mgr session (no running mgr daemon?), waiting")
         return op
 
     def forget(self, tid: int) -> None:
@@ -238,7 +238,7 @@ class MgrClientCore(Generic[C, W]):
         if session is None or mgrmap is None:
             return
         if op.tell and op.name and op.name != mgrmap.active_name:
-            logger.debug("mgrc: mgr.%s is not the active mgr, waiting", op.name)
+            logger.debug("mgr.%s is not the active mgr, waiting", op.name)
             return
         self.link.send(session, self.message_for(op))
 
@@ -248,7 +248,7 @@ class MgrClientCore(Generic[C, W]):
             return False
         op = self.commands.pop(m.tid, None)
         if op is None:
-            logger.debug("mgrc: reply to unknown tid %d", m.tid)
+            logger.debug("reply to unknown tid %d", m.tid)
             return True
         self.link.command_done(op.waiter, CommandResult(m.r, m.rs, bytes(m.data)))
         return True

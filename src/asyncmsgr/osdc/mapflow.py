@@ -34,7 +34,7 @@ def handle_osd_map(o: Objecter, m: MOSDMap) -> None:
     """``handle_osd_map``: move through the epochs and resend what moved."""
     monmap = o.monc.monmap
     if monmap is not None and m.fsid != monmap.fsid:
-        logger.warning("objecter: osdmap for fsid %s ignored", m.fsid)
+        logger.warning("osdmap for fsid %s ignored", m.fsid)
         return
     honor = o.options.honor_pool_full
     old = o.osdmap
