@@ -463,6 +463,23 @@ class Context:
         return {"messengers": [m.status() for m in self.messengers()]}
 
 
+_process_context: Context | None = None
+
+
+def process_context() -> Context | None:
+    """The context a command-line run made for the whole process (None otherwise):
+    messengers made without one join it (:class:`~asyncmsgr.messenger.Messenger`)."""
+    return _process_context
+
+
+def set_process_context(context: Context | None) -> None:
+    """Make ``context`` the process's (None: no more); the command line does it
+    around a subcommand, so every messenger the subcommand makes, however deep,
+    is served by the one admin socket and metrics endpoint."""
+    global _process_context  # noqa: PLW0603  (one per process, as the command line)
+    _process_context = context
+
+
 def _sum_dumps(a: Mapping[str, object], b: Mapping[str, object]) -> dict[str, object]:
     out = dict(a)
     for name, value in b.items():
@@ -679,4 +696,6 @@ __all__ = [
     "OptionSpec",
     "option_names",
     "option_text",
+    "process_context",
+    "set_process_context",
 ]

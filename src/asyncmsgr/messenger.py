@@ -42,7 +42,7 @@ from asyncmsgr.auth.base import AuthClient, AuthServer, ModeOptions
 from asyncmsgr.auth.none import AuthNoneClient, AuthNoneServer
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
-from asyncmsgr.context import Context
+from asyncmsgr.context import Context, process_context
 from asyncmsgr.dispatch import Dispatcher, DispatcherChain, DispatchQueue
 from asyncmsgr.errors import ConnectionClosed
 from asyncmsgr.features import CEPH_FEATURES_ALL
@@ -194,8 +194,9 @@ class Messenger:
         self._name = _parse_name(name)
         self.lname = lname or str(self._name)
         #: The CephContext this messenger runs in: its admin socket, logging and
-        #: metrics; by default one of its own, built from ``config``.
-        self.context = context if context is not None else Context(
+        #: metrics; by default the command line's (``process_context()``), else one
+        #: of its own, built from ``config``.
+        self.context = context if context is not None else process_context() or Context(
             self.config, name=str(self._name))
         self.nonce = nonce if nonce is not None else random.randrange(1, 1 << 32)
         self._my_addrs = EntityAddrVec((EntityAddr(type=AddrType.ANY, nonce=self.nonce),))

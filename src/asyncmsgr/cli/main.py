@@ -161,13 +161,17 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         parser.print_usage(sys.stderr)
         print("asyncmsgr: error: a command is required", file=sys.stderr)
         return 2
-    from asyncmsgr.context import Context  # noqa: PLC0415
+    from asyncmsgr.context import Context, set_process_context  # noqa: PLC0415
     from asyncmsgr.loop import loop_policy  # noqa: PLC0415  (asyncio users only)
 
     args.config = config
     args.context = Context(config, name="client.admin", source="cmdline", tool=True)
-    with args.context, loop_policy(config):  # asyncio.run() in the subcommand: uvloop
-        status = args.func(args)              # if asked and there
+    set_process_context(args.context)  # messengers made deep inside join it
+    try:
+        with args.context, loop_policy(config):  # asyncio.run() in the subcommand:
+            status = args.func(args)              # uvloop if asked and there
+    finally:
+        set_process_context(None)
     return status
 
 
