@@ -126,6 +126,13 @@ class AsyncConnection(Connection):
         if inj is not None and inj.blackholed(self.core.peer_type):
             logger.debug("%r: blackholed %r", self, m)
             return
+        if len(m.data) > msgr.config.asyncmsgr_max_data_segment:
+            # a peer with the same limit refuses the frame and resets the session:
+            # say why here too, where the message comes from
+            logger.warning("%r: sending %r with a data segment of %d bytes, above "
+                           "asyncmsgr_max_data_segment = %d: a peer with the same limit "
+                           "refuses it and drops the connection", self, m, len(m.data),
+                           msgr.config.asyncmsgr_max_data_segment)
         if self.center.in_thread():
             self._send(m, now)
         else:

@@ -213,8 +213,9 @@ def register(sub: Any) -> None:
                           description="ceph_perf_msgr_server: answer bench clients.")
     ps.add_argument("--addr", default=None, type=_bind_addr,
                     help="address to bind (default v2:127.0.0.1:0, or v1:127.0.0.1:0 with "
-                         "--msgr v1: a free port of ms_bind_port_min..max); a port that is "
-                         "taken fails at once unless --ms_bind_retry_count is given")
+                         "--msgr v1: a free port of ms_bind_port_min..max); a taken port, or "
+                         "no free port in the range, fails at once unless "
+                         "--ms_bind_retry_count is given")
     _add_msgr(ps, top=False, role="server")
     _add_think_time(ps, top=False)
     _add_policy(ps, top=False)
@@ -284,8 +285,10 @@ async def _run_server(args: argparse.Namespace, config: MessengerConfig,
         loop.add_signal_handler(sig, stop.set)
     policy_name = benchlib.server_policy_name(args.policy)
     addr = args.addr or benchlib.bind_addr(args.msgr or "v2")
-    if EntityAddr.parse(addr).port and "ms_bind_retry_count" not in config.diff():
-        config = config.replace(ms_bind_retry_count=0)  # a taken port: say so at once
+    if "ms_bind_retry_count" not in config.diff():
+        # a taken port, or no free port in the range: say so at once (Ceph's daemons
+        # retry for a restarting neighbour's sake; a benchmark has none)
+        config = config.replace(ms_bind_retry_count=0)
     try:
         msgr, server = await benchlib.start_server(
             config, addr, benchlib.server_policy_for(args.policy),
