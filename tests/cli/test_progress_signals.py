@@ -21,6 +21,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from asyncmsgr.cli import main as cli_main
+from asyncmsgr.testing.fake_cluster import FakeCluster
 
 EXE = [sys.executable, "-m", "asyncmsgr"]
 #: A data line of bench's progress: ``  sec completed msg/s avg msg/s MB/s avg MB/s``.
@@ -218,3 +219,32 @@ def test_server_metrics_and_admin_socket_from_the_command_line(tmp_path: Path) -
                 server.kill()
                 server.wait()
     assert not (tmp_path / "ceph-client.admin.asok").exists()
+
+
+@pytest.mark.timeout(60)
+def test_rados_bench_ctrl_c_prints_the_summary(tmp_path: Path) -> None:
+    """``asyncmsgr rados bench 30 write`` against a fake cluster, SIGINT after the
+    first per-second line: the summary of what was written, exit 130."""
+    with FakeCluster(osds=1, pools=("test",), auth="none", conf_dir=tmp_path) as cluster:
+        proc = subprocess.Popen(
+            [*EXE, "rados", "-c", str(cluster.conf_path), "-p", "test", "bench", "30",
+             "write", "-b", "4096", "-t", "4"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, env=_env())
+        try:
+            assert proc.stdout is not None
+            before = read_until(proc.stdout, re.compile(r"^\s+1\s+\d+\s+\d+\s+\d+"))
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "Interrupted"
+    assert "Traceback" not in err
+    total = re.search(r"Total time run:\s+([\d.]+)", out)
+    assert total is not None, "\n".join(before) + out
+    assert float(total.group(1)) < 25
+    writes = re.search(r"Total writes made:\s+(\d+)", out)
+    assert writes is not None
+    assert int(writes.group(1)) > 0
