@@ -337,3 +337,31 @@ def test_metrics_scraped(live: Live) -> None:
     assert summaries, "time_avg counters are summaries"
     names = {s.name for s in summaries[0].samples}
     assert names == {summaries[0].name + "_count", summaries[0].name + "_sum"}
+
+
+def test_a_messengers_own_context_serves_both(tmp_path: Path) -> None:
+    """Through the API alone: a messenger given ``admin_socket`` and
+    ``asyncmsgr_prometheus_addr`` in its config makes its context, which serves both
+    while it runs and removes the socket when it stops."""
+    config = MessengerConfig(admin_socket=str(tmp_path / "$name.asok"),
+                             asyncmsgr_prometheus_addr="127.0.0.1:0")
+    seen: dict[str, Any] = {}
+
+    async def go() -> None:
+        msgr = Messenger.create("osd.3", config=config)
+        await msgr.bind("v2:127.0.0.1:0")
+        msgr.start()
+        try:
+            context = msgr.context
+            seen["asok"] = (tmp_path / "osd.3.asok").is_socket()
+            assert context.exporter is not None
+            with urllib.request.urlopen(context.exporter.url, timeout=10) as reply:
+                seen["metrics"] = reply.read().decode()
+        finally:
+            msgr.shutdown()
+            await msgr.wait()
+
+    asyncio.run(asyncio.wait_for(go(), 30))
+    assert seen["asok"]
+    assert 'ceph_daemon="osd.3"' in seen["metrics"]
+    assert not (tmp_path / "osd.3.asok").exists()
