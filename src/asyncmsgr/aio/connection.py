@@ -21,7 +21,6 @@ import errno
 import functools
 import itertools
 import logging
-import re
 import socket
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from asyncmsgr.aio.event_center import EVENT_READABLE, EVENT_WRITABLE, EventCenter, Worker
 from asyncmsgr.aio.inject import DelayedDelivery, FaultInjector
+from asyncmsgr.aio.limits import refusing_limit
 from asyncmsgr.connection import Connection
 from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
 from asyncmsgr.frames.v2 import CON_MODE_SECURE
@@ -47,7 +47,6 @@ from asyncmsgr.types import (
 )
 
 if TYPE_CHECKING:
-    from asyncmsgr.config import MessengerConfig
     from asyncmsgr.messenger import Messenger
 
 logger = logging.getLogger("asyncmsgr.ms.connection")
@@ -743,32 +742,6 @@ class AsyncConnection(Connection):
         self._wake_connect_waiters(ConnectionClosed(f"{self!r} closed"))
         self.msgr.dispatch_queue.discard_queue(self.conn_id)
         self.msgr.unregister(self)
-
-
-#: ``FrameTooLarge`` texts: msgr2 ``<TAG> segment <i> of <n> bytes exceeds cap <c>``,
-#: msgr v1 ``msgr v1 <part> of <n> bytes exceeds cap <c>``.
-_TOO_LARGE = re.compile(r"(?:(\w+) segment (\d)|msgr v1 (\w+)) of (\d+) bytes exceeds cap (\d+)")
-_SEGMENT_OPTIONS = ("asyncmsgr_max_control_segment", "asyncmsgr_max_front_segment",
-                    "asyncmsgr_max_middle_segment", "asyncmsgr_max_data_segment")
-
-
-def refusing_limit(reason: str, config: MessengerConfig) -> str:
-    """The option whose cap a ``FrameTooLarge`` fault ``reason`` hit, with its value
-    (``asyncmsgr_max_data_segment = 67108864``)."""
-    match = _TOO_LARGE.search(reason)
-    if match is None:
-        return "a frame size limit"
-    tag, index, v1_part, _length, cap = match.groups()
-    if int(cap) == config.asyncmsgr_max_preauth_segment:
-        option = "asyncmsgr_max_preauth_segment"
-    elif v1_part is not None:
-        option = f"asyncmsgr_max_{v1_part}_segment" if v1_part in (
-            "front", "middle", "data") else "asyncmsgr_max_control_segment"
-    elif tag == "MESSAGE":
-        option = _SEGMENT_OPTIONS[int(index)]
-    else:
-        option = "asyncmsgr_max_control_segment"
-    return f"{option} = {cap}"
 
 
 def _inject_shutdown(sock: socket.socket, op: str) -> None:
