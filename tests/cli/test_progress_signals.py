@@ -248,3 +248,13 @@ def test_rados_bench_ctrl_c_prints_the_summary(tmp_path: Path) -> None:
     writes = re.search(r"Total writes made:\s+(\d+)", out)
     assert writes is not None
     assert int(writes.group(1)) > 0
+
+
+def test_ctrl_c_still_works_after_an_in_process_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """A closed uvloop loop keeps its SIGINT/SIGTERM handlers (which then swallow
+    Ctrl-C); ``main()`` puts the program's own back."""
+    pytest.importorskip("uvloop")
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert cli_main.main(["bench", "--ios", "20", "--json", "--asyncmsgr_use_uvloop=true"],
+                         env={}) == 0
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

@@ -167,12 +167,44 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     args.config = config
     args.context = Context(config, name="client.admin", source="cmdline", tool=True)
     set_process_context(args.context)  # messengers made deep inside join it
+    handlers = _signal_handlers()
     try:
         with args.context, loop_policy(config):  # asyncio.run() in the subcommand:
             status = args.func(args)              # uvloop if asked and there
     finally:
         set_process_context(None)
+        _restore_signal_handlers(handlers)
     return status
+
+
+_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+def _signal_handlers() -> dict[int, object]:
+    """The process's SIGINT/SIGTERM handlers (main thread only)."""
+    import signal  # noqa: PLC0415
+
+    if _is_main_thread():
+        return {int(getattr(signal, n)): signal.getsignal(getattr(signal, n)) for n in _SIGNALS}
+    return {}
+
+
+def _restore_signal_handlers(handlers: Mapping[int, object]) -> None:
+    """Put back what :func:`_signal_handlers` saw: a subcommand's event loop may have
+    left its own (a closed uvloop loop keeps them), which would swallow Ctrl-C for
+    the rest of a program that called :func:`main`."""
+    import signal  # noqa: PLC0415
+
+    for signum, handler in handlers.items():
+        if handler is not None and signal.getsignal(signum) is not handler:
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def _is_main_thread() -> bool:
+    """Whether this is the main thread (signal handlers can only be set there)."""
+    import threading  # noqa: PLC0415
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def _take_config_options(argv: Sequence[str], environ: Mapping[str, str]) -> list[str] | None:
