@@ -12,7 +12,7 @@ has one :class:`~asyncmsgr.context.Context` (``args.context``, named
 logging (:mod:`asyncmsgr.log`) and serves the admin socket and the metrics
 endpoint while the subcommand runs. ``asyncmsgr --help-config`` lists the
 options. Event loops run on uvloop when it is installed and
-``asyncmsgr_use_uvloop`` is true (the default; see :mod:`asyncmsgr.loop`).
+``asyncmsgr_use_uvloop`` is true (off by default; see :mod:`asyncmsgr.loop`).
 
 Subcommands live in their own modules, imported only when run (start-up time is
 most of a one-shot command's wall time): :data:`SUBCOMMANDS` maps each name to
