@@ -1,4 +1,5 @@
-"""Suite-wide fixtures."""
+"""Suite-wide fixtures, loaded as a plugin (``-p suite_plugin`` in pyproject.toml: a
+second ``conftest`` module would clash with tests/interop/conftest.py for mypy)."""
 
 from __future__ import annotations
 
