@@ -57,7 +57,7 @@ from asyncmsgr.protocol.rxbuffer import RxBuffer
 from asyncmsgr.protocol.session import Session
 from asyncmsgr.types import Buffer, EntityAddr, EntityAddrVec, EntityName, UTime
 
-logger = logging.getLogger("asyncmsgr.protocol")
+logger = logging.getLogger("asyncmsgr.ms.protocol")
 
 _THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
 _THROTTLE_BYTES = State.THROTTLE_BYTES
