@@ -15,7 +15,9 @@ Wire headers:
   MESSAGE frame; no lengths, no src, no crc).
 
 ``decode_message`` checks the footer crcs (when asked), looks the type up in the
-registry and returns the typed message. An unregistered type raises
+registry (:func:`message_class`: a typed class's module is imported the first
+time its type is met, ``message_types.MESSAGE_MODULES``) and returns the typed
+message. An unregistered type raises
 :class:`~asyncmsgr.errors.UnknownMessageType` (count it and skip); a payload that
 does not decode raises :class:`~asyncmsgr.errors.MessageDecodeError`. Nothing else
 escapes.
@@ -24,7 +26,7 @@ escapes.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
 from typing import TYPE_CHECKING, ClassVar, NamedTuple, Self, TypeVar
@@ -38,7 +40,7 @@ from asyncmsgr.errors import (
     UnknownMessageType,
 )
 from asyncmsgr.features import CEPH_FEATURES_ALL
-from asyncmsgr.message_types import message_type_name
+from asyncmsgr.message_types import MESSAGE_MODULES, message_type_name
 from asyncmsgr.types import Buffer, EntityName
 from asyncmsgr.wire.buffer import Reader, as_view
 from asyncmsgr.wire.crc32c import ceph_crc32c
@@ -368,7 +370,30 @@ class RawMessage(Message):
 
 # -- registry --------------------------------------------------------------------------
 
+#: Type number -> its class, for the classes registered so far (their modules
+#: were imported); :func:`message_class` imports the others on first use.
 MESSAGE_TYPES: dict[int, type[Message]] = {}
+
+
+def message_class(type_: int) -> type[Message] | None:
+    """The class registered for ``type_``, importing its module on first use
+    (``MESSAGE_MODULES``); None for a type no module defines."""
+    cls = MESSAGE_TYPES.get(type_)
+    if cls is None:
+        module = MESSAGE_MODULES.get(type_)
+        if module is not None:
+            from importlib import import_module  # noqa: PLC0415  (first use of a type only)
+
+            import_module(module)
+            cls = MESSAGE_TYPES.get(type_)
+    return cls
+
+
+def import_message_types() -> Mapping[int, type[Message]]:
+    """Import every typed message module; returns ``MESSAGE_TYPES``, then complete."""
+    for type_ in MESSAGE_MODULES:
+        message_class(type_)
+    return MESSAGE_TYPES
 
 
 def register_message(cls: type[M]) -> type[M]:
@@ -422,7 +447,7 @@ def decode_message(
     if footer is not None:
         check_footer_crcs(footer, front, middle, data, crc_flags)
     cls = MESSAGE_TYPES.get(header.type)
-    if cls is None:
+    if cls is None and (cls := message_class(header.type)) is None:
         raise UnknownMessageType(header, front, middle, data)
     try:
         msg = cls.decode_payload(header, Reader(front), _view(middle), _view(data))
@@ -463,5 +488,7 @@ __all__ = [
     "RawMessage",
     "check_footer_crcs",
     "decode_message",
+    "import_message_types",
+    "message_class",
     "register_message",
 ]

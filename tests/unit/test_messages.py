@@ -26,11 +26,11 @@ from asyncmsgr.errors import (
 )
 from asyncmsgr.features import CEPH_FEATURES_ALL, feature_mask
 from asyncmsgr.message import (
-    MESSAGE_TYPES,
     Message,
     MsgFooter,
     MsgHeader,
     decode_message,
+    import_message_types,
 )
 from asyncmsgr.messages import (
     CEPH_SUBSCRIBE_ONETIME,
@@ -57,6 +57,7 @@ from asyncmsgr.messages.monmap import infer_release_from_mon_features, pull_mon_
 from asyncmsgr.types import EntityAddrVec, EntityName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 
+MESSAGE_TYPES = import_message_types()
 FSID = uuid.UUID("5a1d0c1e-0000-4000-8000-00000000c0de")
 BASE_FIELDS = frozenset(f.name for f in dataclasses.fields(Message))
 

@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import asyncmsgr.messages  # noqa: F401  (registers the typed message classes)
 from asyncmsgr.errors import (
     AsyncmsgrError,
     BadMessageCrc,
