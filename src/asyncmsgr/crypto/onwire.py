@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import struct
 import sys
-from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import (
@@ -33,6 +32,7 @@ from cryptography.hazmat.primitives.ciphers import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from asyncmsgr.errors import DecodeError, DecryptError, NonceExhausted
+from asyncmsgr.record import Record
 from asyncmsgr.types import Buffer
 
 GCM_TAG_LEN = 16
@@ -256,13 +256,22 @@ class GcmRx:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class SecureKeys:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
+
+class SecureKeys(Record):
     """Key material for both directions, split out of a connection secret."""
 
     key: bytes
     rx_nonce: bytes
     tx_nonce: bytes
+
+    __slots__ = ("key", "rx_nonce", "tx_nonce")
+
+    def __init__(self, key: bytes, rx_nonce: bytes, tx_nonce: bytes) -> None:
+        _set(self, "key", key)
+        _set(self, "rx_nonce", rx_nonce)
+        _set(self, "tx_nonce", tx_nonce)
 
     @classmethod
     def from_connection_secret(cls, secret: bytes, *, crossed: bool) -> SecureKeys:

@@ -24,6 +24,7 @@ from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.messages._encoding import STRING_MIN, push_sorted_map, zero_uuid
 from asyncmsgr.messages.monmap import MonMap
+from asyncmsgr.record import Record
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_uuid, push_uuid
 
@@ -78,14 +79,22 @@ class MMonMap(Message):
         return cls(monmap=front.pull_blob())
 
 
-@dataclass(frozen=True, slots=True)
-class SubscribeItem:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
+
+class SubscribeItem(Record):
     """``ceph_mon_subscribe_item``: first epoch wanted and flags."""
 
-    start: int = 0
+    start: int
     """First epoch wanted (u64; 0 = the latest)."""
-    flags: int = 0
+    flags: int
     """u8; :data:`CEPH_SUBSCRIBE_ONETIME`."""
+
+    __slots__ = ("flags", "start")
+
+    def __init__(self, start: int = 0, flags: int = 0) -> None:
+        _set(self, "start", start)
+        _set(self, "flags", flags)
 
 
 def _pull_subscribe_item(r: Reader) -> SubscribeItem:
