@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import TYPE_CHECKING, ClassVar, NamedTuple, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self, TypeVar
 
 from asyncmsgr.errors import (
     BadMessageCrc,
@@ -229,9 +228,8 @@ M = TypeVar("M", bound="Message")
 _EMPTY = b""
 
 
-@dataclass(kw_only=True, eq=False, slots=True)
 class Message:
-    """Base of every Ceph message.
+    r"""Base of every Ceph message.
 
     Subclasses set ``TYPE`` (and ``HEAD_VERSION``/``COMPAT_VERSION``), add their
     fields, and implement :meth:`encode_payload` / :meth:`decode_payload`. The
@@ -239,41 +237,93 @@ class Message:
     sender (tid, priority; 0 means the messenger's default priority).
 
     Buffers are kept as given (bytes, bytearray or memoryview), never joined.
+
+    Messages are plain slotted classes with keyword ``__init__``\s written out
+    (a subclass takes its own fields and passes ``**base`` on), not dataclasses:
+    a dataclass compiles its ``__init__`` when the class is created, which a
+    one-shot command paid for every message class it imported. ``_fields`` lists
+    the field names, the base's first.
     """
 
     TYPE: ClassVar[int] = 0
     HEAD_VERSION: ClassVar[int] = 1
     COMPAT_VERSION: ClassVar[int] = 1
 
-    seq: int = 0
-    tid: int = 0
-    priority: int = 0
-    version: int = 0
-    compat_version: int = 0
-    data_off: int = 0
-    src: EntityName = NO_SRC
-    front: Buffer = _EMPTY
-    middle: Buffer = _EMPTY
-    data: Buffer = _EMPTY
+    _fields: ClassVar[tuple[str, ...]] = ()
+    """Field names in declaration order, the base's first."""
+
+    seq: int
+    tid: int
+    priority: int
+    version: int
+    compat_version: int
+    data_off: int
+    src: EntityName
+    front: Buffer
+    middle: Buffer
+    data: Buffer
 
     # Runtime state, set by the messenger (not part of the wire encoding).
-    connection: Connection | None = field(default=None, repr=False)
+    connection: Connection | None
     """The connection the message arrived on (receive side)."""
-    recv_stamp: float = 0.0
+    recv_stamp: float
     """Monotonic time the messenger started reading the message."""
-    throttle_stamp: float = 0.0
+    throttle_stamp: float
     """Monotonic time the throttles were granted."""
-    recv_complete_stamp: float = 0.0
+    recv_complete_stamp: float
     """Monotonic time the message was fully read."""
-    dispatch_stamp: float = 0.0
+    dispatch_stamp: float
     """Monotonic time dispatch started."""
-    send_stamp: float = 0.0
+    send_stamp: float
     """Monotonic time ``send_message`` queued it (for ``msgr_send_messages_queue_lat``)."""
-    dispatch_throttle_size: int = 0
+    dispatch_throttle_size: int
     """Bytes held in the messenger's dispatch throttle for this message."""
-    release_hook: Callable[[], None] | None = field(default=None, repr=False)
+    release_hook: Callable[[], None] | None
     """Releases the policy throttles held for this message; call once via
     :meth:`release_throttles` when the message has been dispatched or dropped."""
+
+    __slots__ = ("compat_version", "connection", "data", "data_off", "dispatch_stamp",
+                 "dispatch_throttle_size", "front", "middle", "priority", "recv_complete_stamp",
+                 "recv_stamp", "release_hook", "send_stamp", "seq", "src", "throttle_stamp",
+                 "tid", "version")
+
+    def __init__(self, *, seq: int = 0, tid: int = 0, priority: int = 0, version: int = 0,
+                 compat_version: int = 0, data_off: int = 0, src: EntityName = NO_SRC,
+                 front: Buffer = _EMPTY, middle: Buffer = _EMPTY, data: Buffer = _EMPTY,
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__slots__", ())
+        if isinstance(own, str):
+            own = (own,)
+        declared = cls.__dict__.get("__annotations__", {})  # noqa: RUF063
+        missing = set(own) - set(declared)
+        if missing:
+            raise TypeError(f"{cls.__qualname__}: slots without an annotation: {sorted(missing)}")
+        cls._fields = (*cls._fields, *(n for n in declared if n in own))
 
     def release_throttles(self) -> None:
         """Return the policy throttle budget this message holds (idempotent)."""
@@ -356,11 +406,19 @@ class Message:
                 f"middle={len(self.middle)} data={len(self.data)}>")
 
 
-@dataclass(kw_only=True, eq=False, slots=True)
+Message._fields = tuple(n for n in Message.__annotations__ if n in Message.__slots__)
+
+
 class RawMessage(Message):
     """A message of any type kept as raw buffers (for forwarding and tools)."""
 
-    raw_type: int = 0
+    raw_type: int
+
+    __slots__ = ("raw_type",)
+
+    def __init__(self, *, raw_type: int = 0, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.raw_type = raw_type
 
     @property
     def type(self) -> int:

@@ -16,11 +16,10 @@ such as ``{"prefix": "status"}``. Trailing front bytes are ignored, as in Ceph.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
-from asyncmsgr.messages._encoding import pull_string_list, push_string_list, zero_uuid
+from asyncmsgr.messages._encoding import ZERO_UUID, pull_string_list, push_string_list
 from asyncmsgr.messages.paxos import (
     DEFAULT_PAXOS_HEADER,
     PaxosHeader,
@@ -32,7 +31,6 @@ from asyncmsgr.wire.codecs import pull_uuid, push_uuid
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonCommand(Message):
     """``MMonCommand``: a command for the mons; input bytes in ``data``."""
 
@@ -40,11 +38,21 @@ class MMonCommand(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
+    paxos: PaxosHeader
+    fsid: uuid.UUID
     """Cluster fsid."""
-    cmd: list[str] = field(default_factory=list)
+    cmd: list[str]
     """The command as JSON strings."""
+
+    __slots__ = ("cmd", "fsid", "paxos")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, cmd: list[str] | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.fsid = fsid
+        self.cmd = [] if cmd is None else cmd
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""
@@ -65,7 +73,6 @@ class MMonCommand(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonCommandAck(Message):
     """``MMonCommandAck``: result of an MMonCommand; output bytes in ``data``."""
 
@@ -73,13 +80,23 @@ class MMonCommandAck(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    r: int = 0
+    paxos: PaxosHeader
+    r: int
     """0 or a negative errno (s32)."""
-    rs: str = ""
+    rs: str
     """Status text."""
-    cmd: list[str] = field(default_factory=list)
+    cmd: list[str]
     """The command answered."""
+
+    __slots__ = ("cmd", "paxos", "r", "rs")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER, r: int = 0, rs: str = "",
+                 cmd: list[str] | None = None, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.r = r
+        self.rs = rs
+        self.cmd = [] if cmd is None else cmd
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""
@@ -102,7 +119,6 @@ class MMonCommandAck(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MCommand(Message):
     """``MCommand``: a command for an OSD/MDS/MGR; input bytes in ``data``."""
 
@@ -110,10 +126,18 @@ class MCommand(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
+    fsid: uuid.UUID
     """Cluster fsid."""
-    cmd: list[str] = field(default_factory=list)
+    cmd: list[str]
     """The command as JSON strings."""
+
+    __slots__ = ("cmd", "fsid")
+
+    def __init__(self, *, fsid: uuid.UUID = ZERO_UUID, cmd: list[str] | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.fsid = fsid
+        self.cmd = [] if cmd is None else cmd
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""
@@ -132,7 +156,6 @@ class MCommand(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MCommandReply(Message):
     """``MCommandReply``: result of an MCommand; output bytes in ``data``."""
 
@@ -140,10 +163,17 @@ class MCommandReply(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    r: int = 0
+    r: int
     """0 or a negative errno (s32)."""
-    rs: str = ""
+    rs: str
     """Status text."""
+
+    __slots__ = ("r", "rs")
+
+    def __init__(self, *, r: int = 0, rs: str = "", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.r = r
+        self.rs = rs
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""

@@ -8,15 +8,13 @@ Ceph keeps it in the message payload, so every front decodes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.wire.buffer import Reader, Writer
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MPing(Message):
     """``MPing``: the front is opaque (empty, or a mon's JSON reply)."""
 
@@ -24,8 +22,14 @@ class MPing(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    payload: bytes = b""
+    payload: bytes
     """The raw front."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, *, payload: bytes = b"", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.payload = payload
 
     @classmethod
     def with_json(cls, text: str) -> Self:
