@@ -578,7 +578,7 @@ def test_message_classes_are_slotted_with_keyword_fields() -> None:
         assert all(hasattr(m, name) for name in type(m)._fields)
         assert not hasattr(m, "__dict__"), cls
         with pytest.raises(TypeError):
-            cls(no_such_field=1)
+            cls(no_such_field=1)  # type: ignore[call-arg]
     a, b = MMonCommand(), MMonCommand()
     a.cmd.append("x")
     assert b.cmd == []  # mutable defaults are per instance
