@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import struct
 import sys
+from _operator import _compare_digest
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import (
     AEADDecryptionContext,
     Cipher,
@@ -259,6 +261,22 @@ class GcmRx:
 _set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 
+def hmac_sha256(key: bytes, data: Buffer) -> bytes:
+    """HMAC-SHA256 of ``data`` (msgr2's AUTH_SIGNATURE). Computed with the
+    ``cryptography`` library, already loaded for AES: the ``hmac`` module would
+    load a second OpenSSL (``_hashlib``) into a one-shot command."""
+    h = hmac.HMAC(key, hashes.SHA256())
+    h.update(data)
+    return h.finalize()
+
+
+def digests_equal(a: bytes, b: bytes) -> bool:
+    """Constant-time comparison of two digests: CPython's C function behind
+    ``hmac.compare_digest`` (which ``hmac`` itself falls back to), without
+    importing ``hmac`` and the OpenSSL it loads."""
+    return _compare_digest(a, b)
+
+
 class SecureKeys(Record):
     """Key material for both directions, split out of a connection secret."""
 
@@ -303,4 +321,6 @@ __all__ = [
     "GcmRx",
     "GcmTx",
     "SecureKeys",
+    "digests_equal",
+    "hmac_sha256",
 ]
