@@ -28,6 +28,7 @@ from asyncmsgr.message import (
     Message,
     MsgFooter,
     MsgHeader,
+    RawMessage,
     decode_message,
     import_message_types,
 )
@@ -53,6 +54,7 @@ from asyncmsgr.messages import (
     SubscribeItem,
 )
 from asyncmsgr.messages.monmap import infer_release_from_mon_features, pull_mon_info
+from asyncmsgr.osdc.wire import FastMOSDOp
 from asyncmsgr.types import EntityAddrVec, EntityName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 
@@ -571,14 +573,17 @@ def test_message_classes_are_slotted_with_keyword_fields() -> None:
     """Hand-written ``__init__``\\s: every field of every class is a keyword with its
     default, base fields pass through, nothing else is accepted, no ``__dict__``."""
     assert Message._fields[:3] == ("seq", "tid", "priority")
-    for cls in MESSAGE_TYPES.values():
+    for cls in [*MESSAGE_TYPES.values(), RawMessage, FastMOSDOp]:
         m = cls(tid=7, priority=9)
         assert (m.tid, m.priority, m.seq, m.front) == (7, 9, 0, b"")
+        given = {name: object() for name in Message._fields}
+        m = cls(**given)  # every base field reaches the instance, hot classes too
+        assert all(getattr(m, name) is value for name, value in given.items()), cls
         assert type(m)._fields[:len(Message._fields)] == Message._fields
         assert all(hasattr(m, name) for name in type(m)._fields)
         assert not hasattr(m, "__dict__"), cls
         with pytest.raises(TypeError):
-            cls(no_such_field=1)  # type: ignore[call-arg]
+            cls(no_such_field=1)
     a, b = MMonCommand(), MMonCommand()
     a.cmd.append("x")
     assert b.cmd == []  # mutable defaults are per instance

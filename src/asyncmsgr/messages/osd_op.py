@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Sequence
-from typing import Any, NamedTuple, Self
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Self
 
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
-from asyncmsgr.message import Message, MsgHeader, register_message
+from asyncmsgr.message import NO_SRC, Message, MsgHeader, register_message
 from asyncmsgr.osd.ops import (
     OsdFlag,
     OSDOp,
@@ -66,6 +66,9 @@ from asyncmsgr.osd.types import (
 from asyncmsgr.types import Buffer, EntityName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_utime, push_utime
+
+if TYPE_CHECKING:
+    from asyncmsgr.connection import Connection
 
 _OBJECTLOCATOR = feature_mask("OBJECTLOCATOR")
 _NEW_OSDOP_ENCODING = feature_mask("NEW_OSDOP_ENCODING")
@@ -194,8 +197,35 @@ class MOSDOp(Message):
                  oloc: ObjectLocator = _NO_LOCATOR, oid: str = "",
                  ops: list[OSDOp] | None = None, snapid: int = CEPH_NOSNAP, snap_seq: int = 0,
                  snaps: list[int] | None = None, retry_attempt: int = -1, features: int = 0,
-                 reassert_version: EVersion = _NO_VERSION, **base: Any) -> None:
-        Message.__init__(self, **base)
+                 reassert_version: EVersion = _NO_VERSION, seq: int = 0, tid: int = 0,
+                 priority: int = 0, version: int = 0, compat_version: int = 0,
+                 data_off: int = 0, src: EntityName = NO_SRC, front: Buffer = b"",
+                 middle: Buffer = b"", data: Buffer = b"",
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
         self.pgid = pgid
         self.hash = hash
         self.osdmap_epoch = osdmap_epoch
@@ -522,8 +552,34 @@ class MOSDOpReply(Message):
                  ops: list[OSDOp] | None = None, retry_attempt: int = -1,
                  replay_version: EVersion = _NO_VERSION, user_version: int = 0,
                  redirect: RequestRedirect | None = None, trace: BlkinTrace = NO_TRACE,
-                 **base: Any) -> None:
-        Message.__init__(self, **base)
+                 seq: int = 0, tid: int = 0, priority: int = 0, version: int = 0,
+                 compat_version: int = 0, data_off: int = 0, src: EntityName = NO_SRC,
+                 front: Buffer = b"", middle: Buffer = b"", data: Buffer = b"",
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
         self.oid = oid
         self.pgid = pgid
         self.flags = flags
