@@ -16,9 +16,10 @@ such as ``{"prefix": "status"}``. Trailing front bytes are ignored, as in Ceph.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Self
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self
 
-from asyncmsgr.message import Message, MsgHeader, register_message
+from asyncmsgr.message import NO_SRC, Message, MsgHeader, register_message
 from asyncmsgr.messages._encoding import ZERO_UUID, pull_string_list, push_string_list
 from asyncmsgr.messages.paxos import (
     DEFAULT_PAXOS_HEADER,
@@ -26,8 +27,12 @@ from asyncmsgr.messages.paxos import (
     pull_paxos_header,
     push_paxos_header,
 )
+from asyncmsgr.types import Buffer, EntityName
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_uuid, push_uuid
+
+if TYPE_CHECKING:
+    from asyncmsgr.connection import Connection
 
 
 @register_message
@@ -47,9 +52,35 @@ class MMonCommand(Message):
     __slots__ = ("cmd", "fsid", "paxos")
 
     def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
-                 fsid: uuid.UUID = ZERO_UUID, cmd: list[str] | None = None,
-                 **base: Any) -> None:
-        Message.__init__(self, **base)
+                 fsid: uuid.UUID = ZERO_UUID, cmd: list[str] | None = None, seq: int = 0,
+                 tid: int = 0, priority: int = 0, version: int = 0, compat_version: int = 0,
+                 data_off: int = 0, src: EntityName = NO_SRC, front: Buffer = b"",
+                 middle: Buffer = b"", data: Buffer = b"",
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
         self.paxos = paxos
         self.fsid = fsid
         self.cmd = [] if cmd is None else cmd
@@ -91,8 +122,34 @@ class MMonCommandAck(Message):
     __slots__ = ("cmd", "paxos", "r", "rs")
 
     def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER, r: int = 0, rs: str = "",
-                 cmd: list[str] | None = None, **base: Any) -> None:
-        Message.__init__(self, **base)
+                 cmd: list[str] | None = None, seq: int = 0, tid: int = 0, priority: int = 0,
+                 version: int = 0, compat_version: int = 0, data_off: int = 0,
+                 src: EntityName = NO_SRC, front: Buffer = b"", middle: Buffer = b"",
+                 data: Buffer = b"", connection: Connection | None = None,
+                 recv_stamp: float = 0.0, throttle_stamp: float = 0.0,
+                 recv_complete_stamp: float = 0.0, dispatch_stamp: float = 0.0,
+                 send_stamp: float = 0.0, dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
         self.paxos = paxos
         self.r = r
         self.rs = rs
