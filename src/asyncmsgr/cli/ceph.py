@@ -38,7 +38,6 @@ the target is not an entity name; 2 for usage errors of the tool's own options.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import socket
 import sys
@@ -50,6 +49,7 @@ from asyncmsgr.auth.base import AuthClient, parse_auth_methods
 from asyncmsgr.config import ConfigError, MessengerConfig, mode_options
 from asyncmsgr.errors import AsyncmsgrError, KeyringError
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
+from asyncmsgr.log import quiet_unless_configured
 from asyncmsgr.monc.common import MonAuthError, MonClientError, MonClientOptions, MonTimeout
 from asyncmsgr.monc.conf import ClientSettings, ConfEnv, ConfError, ConfNotFound
 from asyncmsgr.types import AuthName
@@ -295,9 +295,7 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
     """
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
-    package_logger = logging.getLogger("asyncmsgr")
-    if not package_logger.handlers:  # quiet unless the program set up logging
-        package_logger.addHandler(logging.NullHandler())
+    quiet_unless_configured("asyncmsgr")  # unless the program set up logging
     env = ConfEnv.from_os()
     if environ is not None:
         env = env.replace(environ=dict(environ))
