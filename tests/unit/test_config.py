@@ -94,7 +94,7 @@ PACIFIC_DEFAULTS: dict[str, object] = {
 
 ASYNCMSGR_DEFAULTS: dict[str, object] = {
     "asyncmsgr_embedded": True,
-    "asyncmsgr_use_uvloop": True,
+    "asyncmsgr_use_uvloop": False,
     "asyncmsgr_max_preauth_segment": 65536,
     "asyncmsgr_max_control_segment": 16 << 20,
     "asyncmsgr_max_front_segment": 16 << 20,

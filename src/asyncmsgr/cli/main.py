@@ -6,7 +6,7 @@ line (``--ms_async_op_threads=2``, ``--ms-async-op-threads 2``,
 before argparse sees the rest and handed to the subcommand as ``args.config``
 (a :class:`~asyncmsgr.config.MessengerConfig`). ``asyncmsgr --help-config``
 lists them. Event loops run on uvloop when it is installed and
-``asyncmsgr_use_uvloop`` is true (the default; see :mod:`asyncmsgr.loop`).
+``asyncmsgr_use_uvloop`` is true (off by default; see :mod:`asyncmsgr.loop`).
 
 Subcommands live in their own modules, imported only when run (start-up time is
 most of a one-shot command's wall time): :data:`SUBCOMMANDS` maps each name to
