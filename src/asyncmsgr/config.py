@@ -43,8 +43,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Self
 
 from asyncmsgr.errors import AsyncmsgrError
-from asyncmsgr.log import SUBSYSTEMS, parse_levels, tool_defaults
 from asyncmsgr.record import Record
+from asyncmsgr.subsys import SUBSYSTEMS, parse_levels, tool_defaults
 from asyncmsgr.types import EntityType
 
 if TYPE_CHECKING:

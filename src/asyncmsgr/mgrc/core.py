@@ -35,11 +35,11 @@ from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
 from asyncmsgr.features import CEPH_FEATUREMASK_SERVER_OCTOPUS, has_feature
-from asyncmsgr.log import python_level
 from asyncmsgr.message import Message
 from asyncmsgr.messages import MCommand, MCommandReply, MgrMap, MMgrCommand, MMgrCommandReply
 from asyncmsgr.monc.core import CommandResult
 from asyncmsgr.record import MutableRecord
+from asyncmsgr.subsys import python_level
 from asyncmsgr.types import EntityAddrVec
 
 logger = logging.getLogger("asyncmsgr.mgrc")

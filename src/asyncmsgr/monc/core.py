@@ -43,13 +43,13 @@ The rules (Ceph's ``MonClient``):
 from __future__ import annotations
 
 import json
-import logging
 import random
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from asyncmsgr.auth.base import AuthClient
 from asyncmsgr.errors import AuthFailed, DecodeError
+from asyncmsgr.lazylog import get_logger
 from asyncmsgr.message import Message, RawMessage
 from asyncmsgr.messages import (
     CEPH_SUBSCRIBE_ONETIME,
@@ -83,7 +83,7 @@ from asyncmsgr.monc.common import (
 from asyncmsgr.record import MutableRecord
 from asyncmsgr.types import EntityAddr, EntityAddrVec
 
-logger = logging.getLogger("asyncmsgr.monc.client")
+logger = get_logger("asyncmsgr.monc.client")
 
 CEPH_AUTH_CEPHX = 2
 MSG_OSD_MAP = 41

@@ -24,7 +24,6 @@ socket's stream state), and the hooks ``_on_ready`` / ``_retry_connect_seq``.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
@@ -36,6 +35,7 @@ from asyncmsgr.errors import (
     RemoteProtocolError,
 )
 from asyncmsgr.features import CEPH_FEATURE_RECONNECT_SEQ
+from asyncmsgr.lazylog import DEBUG, get_logger
 from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import (
@@ -57,7 +57,7 @@ from asyncmsgr.protocol.rxbuffer import RxBuffer
 from asyncmsgr.protocol.session import Session
 from asyncmsgr.types import Buffer, EntityAddr, EntityAddrVec, EntityName, UTime
 
-logger = logging.getLogger("asyncmsgr.ms.protocol")
+logger = get_logger("asyncmsgr.ms.protocol")
 
 _THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
 _THROTTLE_BYTES = State.THROTTLE_BYTES
@@ -185,7 +185,7 @@ class ProtocolBase:
     @state.setter
     def state(self, new: State) -> None:
         if new is not self._state:
-            if logger.isEnabledFor(logging.DEBUG):
+            if logger.isEnabledFor(DEBUG):
                 logger.debug("%r: %s -> %s", self, self._state.name, new.name)
             self._state = new
 

@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import asyncmsgr.messages  # noqa: F401  (registers the typed message classes)
 from asyncmsgr.errors import (
     AsyncmsgrError,
     BadMessageCrc,
@@ -216,10 +215,9 @@ def _summary(msg: Message) -> str:
     describe = getattr(msg, "describe", None)
     if callable(describe):  # messages that print as Ceph's log does
         return str(describe())
-    fields = getattr(msg, "__dataclass_fields__", {})
-    base = set(getattr(Message, "__dataclass_fields__", {}))
+    base = set(Message._fields)
     parts = []
-    for name in fields:
+    for name in type(msg)._fields:
         if name in base:
             continue
         value = getattr(msg, name)
