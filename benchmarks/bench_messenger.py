@@ -87,10 +87,25 @@ def _rss_bytes() -> int:
     return 0
 
 
+#: File descriptors a --connections process needs beyond one per connection
+#: (listener, epoll, self-pipes, pipes to the orchestrator, the interpreter's own).
+_FD_MARGIN = 256
+
+
 def _raise_fd_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def fd_limit_problem(n: int) -> str | None:
+    """Why ``n`` connections cannot be opened here (each side needs one fd per
+    connection; the soft limit is raised to the hard one), or None."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < n + _FD_MARGIN:
+        return (f"{n} connections need about {n + _FD_MARGIN} file descriptors per "
+                f"process, the hard limit is {hard} (raise it: ulimit -Hn)")
+    return None
 
 
 # -- asyncmsgr --------------------------------------------------------------------------
@@ -411,6 +426,9 @@ async def _conn_client(n: int, per_msgr: int, addr: str, pipe: Pipe) -> None:
 
 def run_connections(n: int, per_msgr: int, threaded: bool) -> dict[str, Any]:
     """One server, ``n`` client connections each exchanging one message."""
+    problem = fd_limit_problem(n)
+    if problem is not None:
+        return {"error": problem}
     ctx = multiprocessing.get_context("fork")
     srv_pipe, srv_child = ctx.Pipe()
     cli_pipe, cli_child = ctx.Pipe()

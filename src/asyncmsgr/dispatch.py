@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from asyncmsgr.connection import Connection
 
 logger = logging.getLogger("asyncmsgr.dispatch")
+_DEBUG = logging.DEBUG
 
 #: The dispatch task yields to the event loop at least this often (seconds) while
 #: it has work, so synchronous handlers cannot starve the I/O on the same loop.
@@ -193,11 +194,14 @@ class DispatcherChain:
     counts as True (it took the event and failed with it).
     """
 
-    __slots__ = ("_dispatchers", "_fast_dispatchers", "_lock")
+    __slots__ = ("_dispatchers", "_fast_dispatchers", "_lock", "preprocessors")
 
     def __init__(self) -> None:
         self._dispatchers: tuple[Dispatcher, ...] = ()
         self._fast_dispatchers: tuple[Dispatcher, ...] = ()
+        #: The fast dispatchers that override ``ms_fast_preprocess`` (the default
+        #: does nothing, so :meth:`fast_preprocess` may be skipped when empty).
+        self.preprocessors: tuple[Dispatcher, ...] = ()
         self._lock = threading.Lock()
 
     # -- membership -------------------------------------------------------------------
@@ -216,6 +220,9 @@ class DispatcherChain:
                 self._dispatchers = (*self._dispatchers, d)
                 if fast:
                     self._fast_dispatchers = (*self._fast_dispatchers, d)
+            self.preprocessors = tuple(
+                f for f in self._fast_dispatchers
+                if type(f).ms_fast_preprocess is not Dispatcher.ms_fast_preprocess)
 
     def add_head(self, d: Dispatcher) -> None:
         """Put ``d`` first (``add_dispatcher_head``); also first of the fast list if
@@ -806,6 +813,51 @@ class DispatchQueue:
         with self._lock:
             self._fast_dispatched += 1
         return taken
+
+    def deliver(self, m: Message, conn_id: int) -> float:
+        """A message received on connection ``conn_id`` (``m.connection`` set):
+        ``fast_preprocess``, then :meth:`fast_dispatch` if a fast dispatcher takes
+        it (each asked once), else :meth:`enqueue` at ``m.priority``. Returns the
+        seconds spent fast-dispatching (0.0 if queued)."""
+        chain = self._chain
+        if chain.preprocessors:
+            chain.fast_preprocess(m)
+        for d in chain.fast_dispatchers:
+            try:
+                can = d.ms_can_fast_dispatch(m)
+            except Exception:
+                logger.exception("%r.ms_can_fast_dispatch(%r) raised", d, m)
+                continue
+            if can:
+                start = time.monotonic()
+                self.fast_dispatch_to(d, m, start)
+                return time.monotonic() - start
+        self.enqueue(m, m.priority, conn_id)
+        return 0.0
+
+    def fast_dispatch_to(self, d: Dispatcher, m: Message, now: float) -> None:
+        """:meth:`fast_dispatch` to ``d``, whose ``ms_can_fast_dispatch(m)`` said
+        yes; ``now`` is the dispatch stamp."""
+        m.dispatch_stamp = now
+        msize = m.dispatch_throttle_size
+        m.dispatch_throttle_size = 0
+        if logger.isEnabledFor(_DEBUG):
+            logger.debug("<== %s %d ==== %r ==== %d+%d+%d con %r", m.src, m.seq, m,
+                         len(m.front), len(m.middle), len(m.data), m.connection)
+        try:
+            d.ms_fast_dispatch(m)
+        except Exception:
+            logger.exception("%r.ms_fast_dispatch(%r) raised", d, m)
+        finally:
+            if msize:
+                self._throttle.put(msize)
+            if m.release_hook is not None:
+                try:
+                    m.release_throttles()
+                except Exception:
+                    logger.exception("release hook of %r raised", m)
+        with self._lock:
+            self._fast_dispatched += 1
 
     async def _dispatch_item(self, item: _Item) -> None:
         m = item.message

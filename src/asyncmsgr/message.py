@@ -94,6 +94,7 @@ MSG_HEADER_CRC_OFFSET = MSG_HEADER_LEN - 4  # 49
 MSG_FOOTER_LEN = _FOOTER.size  # 21
 MSG_OLD_FOOTER_LEN = _OLD_FOOTER.size  # 13
 MSG_HEADER2_LEN = _HEADER2.size  # 41
+_tuple_new = tuple.__new__
 
 
 class MsgHeader(NamedTuple):
@@ -214,9 +215,9 @@ class MsgHeader2(NamedTuple):
     def to_legacy(self, src: EntityName, front_len: int, middle_len: int,
                   data_len: int) -> MsgHeader:
         """The ``ceph_msg_header`` Ceph rebuilds on receipt (src from the connection)."""
-        return MsgHeader(self.seq, self.tid, self.type, self.priority, self.version,
-                         front_len, middle_len, data_len, self.data_off, src,
-                         self.compat_version, self.reserved, 0)
+        seq, tid, type_, prio, ver, _pad, data_off, _ack, _flags, compat, reserved = self
+        return _tuple_new(MsgHeader, (seq, tid, type_, prio, ver, front_len, middle_len,
+                                      data_len, data_off, src, compat, reserved, 0))
 
 
 # -- Message ---------------------------------------------------------------------------
@@ -379,9 +380,12 @@ def register_message(cls: type[M]) -> type[M]:
     return cls
 
 
+_EMPTY_VIEW = memoryview(_EMPTY)
+
+
 def _view(b: Buffer) -> memoryview:
     if type(b) is bytes or type(b) is bytearray:
-        return memoryview(b)
+        return memoryview(b) if b else _EMPTY_VIEW
     return as_view(b)
 
 
@@ -430,13 +434,8 @@ def decode_message(
         raise MessageDecodeError(
             f"{message_type_name(header.type)} v{header.version}: {exc!r}"
         ) from exc
-    msg.seq = header.seq
-    msg.tid = header.tid
-    msg.priority = header.priority
-    msg.version = header.version
-    msg.compat_version = header.compat_version
-    msg.data_off = header.data_off
-    msg.src = header.src
+    (msg.seq, msg.tid, _type, msg.priority, msg.version, _flen, _mlen, _dlen, msg.data_off,
+     msg.src, msg.compat_version, _reserved, _crc) = header
     msg.front = front
     msg.middle = middle
     msg.data = data

@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import Self
 
 from asyncmsgr.aio.connection import AsyncConnection
-from asyncmsgr.aio.event_center import Worker, WorkerPool
+from asyncmsgr.aio.event_center import Worker, WorkerPool, loop_name, uvloop_factory
 from asyncmsgr.aio.inject import FaultInjector
 from asyncmsgr.aio.processor import Processor
 from asyncmsgr.auth.base import AuthClient, AuthServer, ModeOptions
@@ -355,7 +355,14 @@ class Messenger:
             if self.config.asyncmsgr_embedded:
                 self._pool = WorkerPool(1, embedded_loop=loop)
             else:
-                self._pool = WorkerPool(self.config.ms_async_op_threads)
+                factory = None
+                if self.config.asyncmsgr_use_uvloop:
+                    factory = uvloop_factory()
+                    if factory is None:
+                        logger.info("%r: asyncmsgr_use_uvloop is set but uvloop is not "
+                                    "installed: worker threads run asyncio's loop", self)
+                self._pool = WorkerPool(self.config.ms_async_op_threads,
+                                        loop_factory=factory)
             self._pool.start()
             for w in self._pool.workers:
                 self._perf.add(self.counters_for(w))
@@ -380,6 +387,13 @@ class Messenger:
     def workers(self) -> tuple[Worker, ...]:
         """The workers of the pool (empty before :meth:`start`)."""
         return self._pool.workers if self._pool is not None else ()
+
+    @property
+    def event_loop_name(self) -> str | None:
+        """``uvloop`` or ``asyncio``: the event loop the workers run (embedded: the
+        caller's); None before the workers exist."""
+        return loop_name(self._pool.workers[0].center.loop) if self._pool is not None \
+            else None
 
     def counters_for(self, worker: Worker) -> PerfCounters:
         """The ``msgr_*`` counters of one worker."""
@@ -537,17 +551,14 @@ class Messenger:
         conn.counters.inc("msgr_created_connections")
         conn.start_accept(sock, peer_addr)
 
-    def deliver_received(self, conn: AsyncConnection, m: Message) -> None:
-        """A message arrived on ``conn``: preprocess, then fast or queued dispatch."""
+    def deliver_received(self, conn: AsyncConnection, m: Message) -> float:
+        """A message arrived on ``conn``: preprocess, then fast or queued dispatch.
+
+        Returns the seconds spent fast-dispatching it, for the caller's
+        ``msgr_running_fast_dispatch_time`` (added once per batch of messages).
+        """
         m.connection = conn
-        chain = self.chain
-        chain.fast_preprocess(m)
-        if chain.can_fast_dispatch(m):
-            start = time.monotonic()
-            self.dispatch_queue.fast_dispatch(m)
-            conn.counters.tinc("msgr_running_fast_dispatch_time", time.monotonic() - start)
-        else:
-            self.dispatch_queue.enqueue(m, m.priority, conn.conn_id)
+        return self.dispatch_queue.deliver(m, conn.conn_id)
 
     def unregister(self, conn: AsyncConnection) -> None:
         """A connection closed for good: forget it."""

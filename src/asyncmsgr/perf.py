@@ -127,6 +127,15 @@ class PerfCounters:
             self._avg_sum[name] += seconds
             self._avg_count[name] += 1
 
+    def tinc_many(self, name: str, seconds: float, count: int) -> None:
+        """Add ``count`` samples totalling ``seconds`` to a time_avg counter (what
+        ``count`` :meth:`tinc` calls would add; a time counter just adds ``seconds``)."""
+        if name in self._time:
+            self._time[name] += seconds
+        else:
+            self._avg_sum[name] += seconds
+            self._avg_count[name] += count
+
     def tset(self, name: str, seconds: float) -> None:
         """Set a time counter."""
         if name not in self._time:

@@ -170,9 +170,12 @@ class Throttle:
         Returns:
             True if taken, False otherwise (nothing changes then).
         """
-        _check_count(c, "c")
+        if type(c) is not int or c < 0:
+            _check_count(c, "c")
         with self._lock:
-            if self._waiters or self.should_wait(c):
+            m = self._max
+            if self._waiters or (m and ((c <= m and self._count + c > m)
+                                        or (c >= m and self._count > m))):
                 self._get_or_fail_fail += 1
                 return False
             self._count += c
@@ -196,7 +199,8 @@ class Throttle:
         Raises:
             ValueError: ``c`` is negative or more than is held (a caller bug).
         """
-        _check_count(c, "c")
+        if type(c) is not int or c < 0:
+            _check_count(c, "c")
         with self._lock:
             if c > self._count:
                 raise ValueError(
@@ -205,7 +209,8 @@ class Throttle:
                 self._count -= c
                 self._put += 1
                 self._put_sum += c
-                self._wake_locked()
+                if self._waiters:
+                    self._wake_locked()
             return self._count
 
     def reset_max(self, m: int) -> None:

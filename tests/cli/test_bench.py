@@ -69,6 +69,8 @@ def test_request_mode_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert r["msgr"] == "v2"  # the default protocol, as the connection reports it
     assert r["server_stats"]["msgr"] == "v2"
     assert r["con_mode"] == "crc"
+    assert r["event_loop"] in ("asyncio", "uvloop")  # the caller's loop (embedded)
+    assert r["server_stats"]["event_loop"] == r["event_loop"]
 
 
 @pytest.mark.parametrize("mode", ["request", "stream"])
@@ -310,3 +312,12 @@ def test_bench_messenger_connections_quick() -> None:
     assert r["server_messages"] == 40
     assert isinstance(r["setup_s"], float)
     assert isinstance(r["server_rss_per_conn"], float)
+
+
+def test_uvloop_workers_are_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("uvloop")
+    status, r = run_json(capsys, "--ios", "50", "--asyncmsgr_embedded=false",
+                         "--asyncmsgr_use_uvloop=true")
+    assert status == 0
+    assert r["event_loop"] == "uvloop"
+    assert r["messages"] == 50

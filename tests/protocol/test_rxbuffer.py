@@ -7,6 +7,8 @@ from asyncmsgr.protocol.rxbuffer import RxBuffer
 
 def test_starts_small_and_grows_when_reads_fill_it() -> None:
     rx = RxBuffer(262144)
+    assert rx.capacity == 0  # nothing until the first read
+    rx.get_buffer()
     assert rx.capacity == RxBuffer.INITIAL
     data = bytes(range(256)) * 400  # 102,400 bytes, more than the initial size
     got = bytearray()
@@ -42,3 +44,44 @@ def test_capacity_never_exceeds_max_unless_a_frame_needs_it() -> None:
         rx2.buffer_updated(len(view))
         rx2.consume(rx2.available)
     assert rx2.capacity <= 20000
+
+
+def test_scratch_buffer_holds_reads_and_detach_keeps_only_a_partial_frame() -> None:
+    scratch = bytearray(4096)
+    rx = RxBuffer(4096)
+    view = rx.get_buffer(scratch)
+    assert rx.borrowing
+    assert len(view) == 4096
+    view[:10] = b"0123456789"
+    rx.buffer_updated(10)
+    assert bytes(rx.peek(4)) == b"0123"
+    rx.consume(4)
+    rx.detach()  # 6 bytes of an incomplete frame move off the scratch buffer
+    assert not rx.borrowing
+    assert rx.capacity == 6
+    scratch[:] = bytes(4096)  # another connection reads into it
+    assert bytes(rx.peek(6)) == b"456789"
+    view = rx.get_buffer(scratch)  # the partial frame goes back to the scratch
+    assert rx.borrowing
+    assert len(view) == 4090
+    view[:2] = b"ab"
+    rx.buffer_updated(2)
+    assert bytes(rx.peek(8)) == b"456789ab"
+    rx.consume(8)
+    rx.detach()
+    assert rx.capacity == 0
+    assert rx.available == 0
+
+
+def test_scratch_buffer_full_of_one_frame_moves_to_an_own_buffer() -> None:
+    scratch = bytearray(64)
+    rx = RxBuffer(64)
+    view = rx.get_buffer(scratch)
+    view[:] = bytes(range(64))
+    rx.buffer_updated(64)
+    rx.ensure_room(100)  # a frame larger than the scratch buffer
+    assert not rx.borrowing
+    assert rx.capacity >= 100
+    assert bytes(rx.peek(64)) == bytes(range(64))
+    rx.detach()  # no-op: not borrowing
+    assert bytes(rx.peek(64)) == bytes(range(64))

@@ -15,8 +15,10 @@ thread; the public methods may be called from any thread and hop over with
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import errno
+import functools
 import itertools
 import logging
 import socket
@@ -80,6 +82,7 @@ class AsyncConnection(Connection):
         self.worker = worker
         self.center: EventCenter = worker.center
         self.core = core
+        core.rx_scratch = worker.rx_scratch(messenger.options.rx_buffer_size)
         self._anon = anon
         self._sock: socket.socket | None = None
         self._fd = -1
@@ -87,6 +90,9 @@ class AsyncConnection(Connection):
         self._read_registered = False
         self._write_registered = False
         self._flush_scheduled = False
+        #: True while a socket event handler of this connection runs: it flushes
+        #: when it ends, so sends made meanwhile (replies) need no flush callback.
+        self._in_event = False
         self._timer_id: int | None = None
         self._timer_at: float | None = None
         self._connect_timer: int | None = None
@@ -110,12 +116,15 @@ class AsyncConnection(Connection):
         if not m.priority:
             m.priority = msgr.default_send_priority
         m.src = msgr.my_name
-        m.send_stamp = time.monotonic()
+        now = m.send_stamp = time.monotonic()
         inj = self._inject
         if inj is not None and inj.blackholed(self.core.peer_type):
             logger.debug("%r: blackholed %r", self, m)
             return
-        self._run(lambda: self._send(m))
+        if self.center.in_thread():
+            self._send(m, now)
+        else:
+            self.center.dispatch_event_external(functools.partial(self._send_external, m))
 
     def send_keepalive(self) -> None:
         """Queue a KEEPALIVE2."""
@@ -258,9 +267,14 @@ class AsyncConnection(Connection):
         action(now)
         self._after_input(now)
 
-    def _send(self, m: Message) -> None:
-        now = time.monotonic()
-        self.core.send_message(m, now)
+    def _send_external(self, m: Message) -> None:
+        self._send(m, time.monotonic())
+
+    def _send(self, m: Message, now: float) -> None:
+        core = self.core
+        core.send_message(m, now)
+        if self._in_event or (self._flush_scheduled and not core.has_events):
+            return  # the running event handler (or the scheduled flush) writes it
         self._after_input(now, flush_soon=True)
 
     # -- starting ----------------------------------------------------------------------
@@ -346,29 +360,34 @@ class AsyncConnection(Connection):
         now = time.monotonic()
         budget = _READ_BUDGET
         inj = self._inject
-        while budget > 0 and core.wants_read and self._sock is sock:
-            if inj is not None and inj.fail_socket_op(self):
-                _inject_shutdown(sock, "read")
-            buf = core.get_buffer()
-            try:
-                n = sock.recv_into(buf)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError as exc:
-                core.connection_lost(now, f"read: {exc}")
-                break
-            if n == 0:
-                core.connection_lost(now, "peer closed the connection")
-                break
-            budget -= n
-            core.buffer_updated(n, now)
-            if core.has_events:
-                self._handle_events(now)
-            if n < len(buf):
-                break  # a short read: the socket is drained, skip the EAGAIN round trip
+        self._in_event = True
+        try:
+            while budget > 0 and core.wants_read and self._sock is sock:
+                if inj is not None and inj.fail_socket_op(self):
+                    _inject_shutdown(sock, "read")
+                buf = core.get_buffer()
+                try:
+                    n = sock.recv_into(buf)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as exc:
+                    core.connection_lost(now, f"read: {exc}")
+                    break
+                if n == 0:
+                    core.connection_lost(now, "peer closed the connection")
+                    break
+                budget -= n
+                core.buffer_updated(n, now)
+                if core.has_events:
+                    self._handle_events(now)
+                if n < len(buf):
+                    break  # a short read: the socket is drained, skip the EAGAIN round trip
+        finally:
+            self._in_event = False
         spent = time.monotonic() - now
-        self.counters.tinc("msgr_running_recv_time", spent)
-        self.counters.tinc("msgr_running_total_time", spent)
+        counters = self.counters
+        counters.tinc("msgr_running_recv_time", spent)
+        counters.tinc("msgr_running_total_time", spent)
         self._after_input(now)
 
     def _on_writable(self, fd: int) -> None:
@@ -405,15 +424,19 @@ class AsyncConnection(Connection):
                     _inject_shutdown(sock, "send")
                 elif inj.congested():
                     break  # as if the socket said EAGAIN: wait for WRITABLE
+            batch = pending[:_IOV_MAX] if len(pending) > _IOV_MAX else pending
             try:
-                sent = sock.sendmsg(pending[:_IOV_MAX])
+                sent = sock.sendmsg(batch)
             except (BlockingIOError, InterruptedError):
                 break
             except OSError as exc:
                 self._pending = pending = []
                 core.connection_lost(now, f"write: {exc}")
                 break
-            _advance(pending, sent)
+            if batch is pending and sent == sum(map(len, pending)):
+                pending.clear()  # all written (the common case): no walk over the chunks
+            else:
+                _advance(pending, sent)
         spent = time.monotonic() - now
         self.counters.tinc("msgr_running_send_time", spent)
         self.counters.tinc("msgr_running_total_time", spent)
@@ -519,12 +542,14 @@ class AsyncConnection(Connection):
 
     def _handle_events(self, now: float) -> None:
         msgr = self.msgr
-        for e in self.core.events_received():
-            if isinstance(e, ev.MessageReceived):
-                if self._inject is None:
-                    msgr.deliver_received(self, e.message)
+        deliver = msgr.deliver_received if self._inject is None else None
+        spent = 0.0
+        for e in self.core.take_events():
+            if isinstance(e, Message):  # received, in order
+                if deliver is not None:
+                    spent += deliver(self, e)
                 else:
-                    self._deliver_injected(e.message)
+                    self._deliver_injected(e)
             elif isinstance(e, ev.MessagesAcked):
                 ack_start = time.monotonic()
                 self._handle_acked(e.messages)
@@ -559,6 +584,14 @@ class AsyncConnection(Connection):
                 msgr.dispatch_queue.queue_refused(self)
             elif isinstance(e, ev.Stopped):
                 self._on_stopped()
+        if spent:
+            self.counters.tinc("msgr_running_fast_dispatch_time", spent)
+
+    def _deliver(self, m: Message) -> None:
+        """Deliver one message outside a batch (injected delays)."""
+        spent = self.msgr.deliver_received(self, m)
+        if spent:
+            self.counters.tinc("msgr_running_fast_dispatch_time", spent)
 
     # -- injection (only when configured) ------------------------------------------
 
@@ -572,7 +605,7 @@ class AsyncConnection(Connection):
             return
         delayed = self._delayed
         if delayed is None:
-            msgr.deliver_received(self, m)
+            self._deliver(m)
             return
         delayed.queue(time.monotonic() + inj.delivery_delay(), m)
         self._arm_delay_timer()
@@ -599,7 +632,7 @@ class AsyncConnection(Connection):
         if delayed is None:
             return
         for m in delayed.pop_due(time.monotonic()):
-            self.msgr.deliver_received(self, m)
+            self._deliver(m)
         self._arm_delay_timer()
 
     def _discard_delayed(self) -> None:
@@ -614,7 +647,7 @@ class AsyncConnection(Connection):
             self.center.delete_time_event(self._delay_timer)
             self._delay_timer = None
         for m in delayed.flush():
-            self.msgr.deliver_received(self, m)
+            self._deliver(m)
 
     def _handle_acked(self, messages: tuple[Message, ...]) -> None:
         for m in messages:
@@ -670,16 +703,13 @@ def _inject_shutdown(sock: socket.socket, op: str) -> None:
 
 def _advance(pending: list[Buffer], sent: int) -> None:
     """Drop ``sent`` bytes from the front of the chunk list (views, no copies)."""
-    i = 0
-    while sent > 0 and i < len(pending):
-        size = len(pending[i])
-        if sent >= size:
-            sent -= size
-            i += 1
-        else:
-            pending[i] = memoryview(pending[i])[sent:]
-            sent = 0
-    del pending[:i]
+    ends = list(itertools.accumulate(map(len, itertools.islice(pending, _IOV_MAX))))
+    done = bisect.bisect_right(ends, sent)  # chunks written whole
+    if done < len(pending):
+        rest = sent - (ends[done - 1] if done else 0)
+        if rest:
+            pending[done] = memoryview(pending[done])[rest:]
+    del pending[:done]
 
 
 def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:

@@ -43,6 +43,8 @@ __all__ = [
     "EventCenterStatistics",
     "Worker",
     "WorkerPool",
+    "loop_name",
+    "uvloop_factory",
 ]
 
 T = TypeVar("T")
@@ -430,6 +432,21 @@ class EventCenter:
         self._time_events.clear()
 
 
+def uvloop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """``uvloop.new_event_loop`` when uvloop is installed, else None (asyncio's loop)."""
+    try:
+        import uvloop  # noqa: PLC0415 - optional, imported only when asked for
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def loop_name(loop: asyncio.AbstractEventLoop) -> str:
+    """``uvloop`` for a uvloop loop, else ``asyncio``."""
+    return "uvloop" if type(loop).__module__.partition(".")[0] == "uvloop" else "asyncio"
+
+
 class _State(enum.Enum):
     NEW = "new"
     RUNNING = "running"
@@ -504,6 +521,15 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._failure: BaseException | None = None
+        self._rx_scratch: bytearray | None = None
+
+    def rx_scratch(self, size: int) -> bytearray:
+        """The receive buffer shared by the connections this worker runs (one at a
+        time, on its thread): at least ``size`` bytes, allocated on first use."""
+        buf = self._rx_scratch
+        if buf is None or len(buf) < size:
+            buf = self._rx_scratch = bytearray(size)
+        return buf
 
     @classmethod
     def embedded(cls, loop: asyncio.AbstractEventLoop, worker_id: int = 0) -> Self:

@@ -229,11 +229,13 @@ async def _run_server(args: argparse.Namespace, config: MessengerConfig) -> int:
     if args.json:
         print(json.dumps({"connections": stats.connections, "messages": stats.messages,
                           "data_bytes": stats.data_bytes, "active_s": round(span, 6),
-                          "msgr": msgr, "cpu_s": round(time.process_time(), 3)}),
+                          "msgr": msgr, "event_loop": stats.event_loop,
+                          "cpu_s": round(time.process_time(), 3)}),
               flush=True)
     else:
         print(f"received {stats.messages} messages ({stats.data_bytes} payload bytes) on "
-              f"{stats.connections} connections ({msgr or 'no'} msgr) in {span:.3f} s",
+              f"{stats.connections} connections ({msgr or 'no'} msgr) in {span:.3f} s "
+              f"on {stats.event_loop or '?'}'s event loop",
               flush=True)
     return 0
 
@@ -462,6 +464,7 @@ def _report(args: argparse.Namespace, config: MessengerConfig, opts: ClientOptio
         "threads": 0 if config.asyncmsgr_embedded else config.ms_async_op_threads,
         "server": opts.addr or None,
         "client_worker_threads": result.worker_threads if result is not None else None,
+        "event_loop": result.event_loop if result is not None else None,
         "client_cpu_s": round(time.process_time(), 3),
         "server_stats": server_stats,
         "errors": list(errors),
@@ -485,7 +488,7 @@ def _print_text(r: dict[str, Any], out: IO[str]) -> None:
     print(f"asyncmsgr bench: {r['mode']} mode, {r['size']} B payload, {r['jobs']} job(s) x "
           f"{r['concurrency']} {window}, {span}, policy {r['policy']} -> "
           f"{r['server_policy']}, {threads}, msgr {r['msgr'] or '?'}, auth {r['auth']}, "
-          f"{r['con_mode'] or 'no'} mode", file=out)
+          f"{r['con_mode'] or 'no'} mode, {r['event_loop'] or '?'} event loop", file=out)
     if r["server"]:
         print(f"  server      {r['server']}", file=out)
     print(f"  messages    {r['messages']} in {r['elapsed_s']:.3f} s", file=out)

@@ -250,6 +250,8 @@ class ServerStats:
     first_cpu: float = 0.0
     """``process_time()`` when the first message arrived (0.0 if none): the
     process's CPU time since then, taken after the run, is what serving cost."""
+    event_loop: str | None = None
+    """The event loop the server's messenger ran on (``uvloop`` / ``asyncio``)."""
 
 
 class BenchServer(Dispatcher):
@@ -307,7 +309,7 @@ class BenchServer(Dispatcher):
     def ms_handle_reset(self, con: Connection) -> bool:
         return True
 
-    def statistics(self) -> ServerStats:
+    def statistics(self, event_loop: str | None = None) -> ServerStats:
         """Counters summed over every connection seen so far."""
         with self._lock:
             stats = list(self._stats)
@@ -321,6 +323,7 @@ class BenchServer(Dispatcher):
             last_ns=max((s.last_ns for s in active), default=0),
             msgrs=tuple(s.msgr for s in active),
             first_cpu=min((s.first_cpu for s in active), default=0.0),
+            event_loop=event_loop,
         )
 
 
@@ -351,10 +354,11 @@ async def serve(config: MessengerConfig, addr: str, policy: Policy, *,
     try:
         on_ready(str(msgr.my_addrs))
         await stop.wait()
+        event_loop = msgr.event_loop_name
     finally:
         msgr.shutdown()
         await msgr.wait()
-    return server.statistics()
+    return server.statistics(event_loop)
 
 
 # -- client ------------------------------------------------------------------------------
@@ -578,6 +582,8 @@ class ClientResult:
     """The protocol each job's connection speaks (``v2`` / ``v1``)."""
     cpu_s: float = 0.0
     """This process's CPU time from the common start until every job finished."""
+    event_loop: str | None = None
+    """The event loop the client messengers ran on (``uvloop`` / ``asyncio``)."""
 
     @property
     def messages_per_s(self) -> float:
@@ -621,6 +627,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
         protocols: list[str | None] = [msgr_name(job.con) for job in jobs]
         worker_threads = sum(1 for t in threading.enumerate()
                              if t.name.startswith("msgr-worker"))
+        event_loop = summarise_names([m.event_loop_name for m in msgrs])
         cpu0 = time.process_time()
         t0 = time.perf_counter_ns()
         for job in jobs:
@@ -641,7 +648,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
             msgr.shutdown()
         for msgr in msgrs:
             await msgr.wait()
-    return _summarise(jobs, t0, worker_threads, con_modes, protocols, cpu_s)
+    return _summarise(jobs, t0, worker_threads, con_modes, protocols, cpu_s, event_loop)
 
 
 async def _wait_connected(job: BenchJob, addr: str) -> None:
@@ -670,7 +677,7 @@ async def _wait_connected(job: BenchJob, addr: str) -> None:
 
 def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int,
                con_modes: list[str | None], msgrs: list[str | None],
-               cpu_s: float) -> ClientResult:
+               cpu_s: float, event_loop: str | None = None) -> ClientResult:
     latencies: list[int] = []
     errors: list[str] = []
     messages = 0
@@ -686,7 +693,7 @@ def _summarise(jobs: Sequence[BenchJob], t0_ns: int, worker_threads: int,
     return ClientResult(messages=messages, elapsed=(end - t0_ns) / 1e9,
                         latencies_ns=latencies, errors=errors,
                         worker_threads=worker_threads, con_modes=con_modes,
-                        msgrs=msgrs, cpu_s=cpu_s)
+                        msgrs=msgrs, cpu_s=cpu_s, event_loop=event_loop)
 
 
 __all__ = [

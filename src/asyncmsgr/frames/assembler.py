@@ -72,6 +72,7 @@ _EPI_SECURE = bytes([LATE_STATUS_COMPLETE]) + bytes(EPILOGUE_SECURE_LEN - 1)
 _EPI_SECURE_REV0 = bytes(EPILOGUE_SECURE_LEN)
 _FIRST_TAG = 1
 _LAST_TAG = max(Tag)
+_TAG_MESSAGE = int(Tag.MESSAGE)  # enum members are looked up through a descriptor
 _M = 0xFFFFFFFF
 _std = crc32c_std
 _PRE28 = struct.Struct("<BBIHIHIHIHBB")
@@ -135,6 +136,8 @@ class Preamble(NamedTuple):
     flags: int = 0
     inline: bytes = b""
     body_len: int = 0
+    payload_len: int = 0
+    """Segments 1.. together (a MESSAGE's front + middle + data: what throttles count)."""
 
     @property
     def num_segments(self) -> int:
@@ -240,7 +243,9 @@ class FrameAssembler:
         is the messenger's hot path and avoids every avoidable allocation.
         """
         if (self.tx is not None or not self._rev1 or not header2
-                or _odd_view(front) or _odd_view(middle) or _odd_view(data)):
+                or (type(front) is not bytes and _odd_view(front))
+                or (type(middle) is not bytes and _odd_view(middle))
+                or (type(data) is not bytes and _odd_view(data))):
             return self.assemble(Tag.MESSAGE, (header2, front, middle, data),
                                  (8, 8, 8, 4096))
         lf, lm, ld = len(front), len(middle), len(data)
@@ -422,13 +427,13 @@ class FrameAssembler:
                 f"preamble flags {flags:#x} set (compression was not negotiated)")
         if not _FIRST_TAG <= tag <= _LAST_TAG:
             raise UnknownTag(f"unknown msgr2 frame tag {tag}")
-        caps = self._msg_caps if tag == Tag.MESSAGE else (self._limits.control,) * 4
+        caps = self._msg_caps if tag == _TAG_MESSAGE else (self._limits.control,) * 4
         for i, length in enumerate(lengths):
             if length > caps[i]:
                 raise FrameTooLarge(
                     f"{Tag(tag).name} segment {i} of {length} bytes exceeds cap {caps[i]}")
         return Preamble(tag, lengths, (a0, a1, a2, a3)[:nseg], flags, inline,
-                        self._body_len(lengths))
+                        self._body_len(lengths), sum(lengths[1:]))
 
     def _body_len(self, lens: tuple[int, ...]) -> int:
         n = len(lens)
@@ -482,7 +487,7 @@ class FrameAssembler:
         :meth:`disassemble_segments` plus the 41-byte header2 size; the msgr2.1
         crc-mode case parses the header in place (the receive hot path).
         """
-        if self.rx is not None or not self._rev1 or pre.tag != Tag.MESSAGE:
+        if self.rx is not None or not self._rev1 or pre.tag != _TAG_MESSAGE:
             segs = self.disassemble_segments(pre, body, in_place=in_place)
             if segs is None:
                 return None
@@ -503,14 +508,16 @@ class FrameAssembler:
         n = len(lens)
         if n == 1:
             return header, _EMPTY_VIEW, _EMPTY_VIEW, _EMPTY_VIEW
-        status, c1, c2, c3 = _EPI_REV1.unpack_from(mv, len(mv) - EPILOGUE_CRC_REV1_LEN)
+        status, *crcs = _EPI_REV1.unpack_from(mv, len(mv) - EPILOGUE_CRC_REV1_LEN)
         pos = MSG_HEADER2_LEN + CRC_LEN
         views = [_EMPTY_VIEW, _EMPTY_VIEW, _EMPTY_VIEW]
-        for i, expected in enumerate((c1, c2, c3)[: n - 1]):
+        for i in range(n - 1):
+            expected = crcs[i]
             length = lens[i + 1]
             if length:
-                seg = mv[pos : pos + length]
-                pos += length
+                end = pos + length
+                seg = mv[pos:end]
+                pos = end
                 if _std(seg) ^ _M != expected:
                     raise self._bad_crc(seg, expected, i + 1)
                 views[i] = seg

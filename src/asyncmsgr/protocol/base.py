@@ -62,6 +62,8 @@ _THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
 _THROTTLE_BYTES = State.THROTTLE_BYTES
 _THROTTLE_DISPATCH_QUEUE = State.THROTTLE_DISPATCH_QUEUE
 _THROTTLE_DONE = State.THROTTLE_DONE
+_CLOSED = State.CLOSED
+_STANDBY = State.STANDBY
 #: States in which the machine takes no bytes (no socket, or not connected yet).
 _NO_READ_STATES = frozenset({State.NONE, State.START_CONNECT, State.CLOSED})
 
@@ -76,12 +78,19 @@ class Counters(Protocol):
         """Add a duration to time counter ``name``."""
         ...
 
+    def tinc_many(self, name: str, seconds: float, count: int) -> None:
+        """Add ``count`` samples totalling ``seconds`` to time_avg counter ``name``."""
+        ...
+
 
 class _NoCounters:
     def inc(self, name: str, n: int = 1) -> None:
         pass
 
     def tinc(self, name: str, seconds: float) -> None:
+        pass
+
+    def tinc_many(self, name: str, seconds: float, count: int) -> None:
         pass
 
 
@@ -93,6 +102,8 @@ class ProtocolBase:
     BACKOFF_STATES: ClassVar[frozenset[State]] = CONNECTING_STATES | {State.WAIT}
     #: The steady state (READY on msgr2, OPEN on v1).
     OPEN_STATE: ClassVar[State] = State.READY
+    #: Bytes a message costs on the wire beyond its payload (for the write budget).
+    MESSAGE_OVERHEAD: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -140,10 +151,17 @@ class ProtocolBase:
         self._state = State.NONE
         self._is_server = False
         self._rx = RxBuffer(options.rx_buffer_size)
+        #: A receive buffer shared with the other connections of the I/O thread
+        #: (``options.rx_buffer_size`` bytes), or None: see :mod:`.rxbuffer`.
+        self.rx_scratch: bytearray | None = None
         self._msg_size = 0
         self._throttled: list[tuple[ThrottleLike, int]] = []
         self._out: list[Buffer] = []
-        self._events: list[ev.Event] = []
+        #: Events in order; a received message is queued as the Message itself
+        #: (wrapped in MessageReceived only by :meth:`events_received`).
+        self._events: list[ev.Event | Message] = []
+        self._recv_msgs = 0
+        self._recv_bytes = 0
         self.auth_meta = AuthConnectionMeta()
         self.connect_started = 0.0
         self.last_active = 0.0
@@ -281,6 +299,13 @@ class ProtocolBase:
         """Events since the last call, in order."""
         out = self._events
         self._events = []
+        return [ev.MessageReceived(message=e) if isinstance(e, Message) else e for e in out]
+
+    def take_events(self) -> list[ev.Event | Message]:
+        """:meth:`events_received` for the I/O layer: a received message is
+        returned as the :class:`Message` itself (no wrapper per message)."""
+        out = self._events
+        self._events = []
         return out
 
     def get_timer(self) -> float | None:
@@ -297,7 +322,7 @@ class ProtocolBase:
                 at = idle
         return at
 
-    def _emit(self, event: ev.Event) -> None:
+    def _emit(self, event: ev.Event | Message) -> None:
         self._events.append(event)
 
 
@@ -315,14 +340,20 @@ class ProtocolBase:
     # -- receiving ---------------------------------------------------------------------
 
     def get_buffer(self) -> memoryview:
-        """Where the next received bytes go (``recv_into``)."""
-        return self._rx.get_buffer()
+        """Where the next received bytes go (``recv_into``): :attr:`rx_scratch`
+        when set, else the machine's own buffer."""
+        return self._rx.get_buffer(self.rx_scratch)
 
     def buffer_updated(self, nbytes: int, now: float) -> None:
-        """``nbytes`` arrived in the buffer from :meth:`get_buffer`; process them."""
-        self._rx.buffer_updated(nbytes)
+        """``nbytes`` arrived in the buffer from :meth:`get_buffer`; process them
+        (what is left of an incomplete frame is then moved off the scratch buffer)."""
+        rx = self._rx
+        rx.buffer_updated(nbytes)
         self.last_active = now
-        self._process(now)
+        try:
+            self._process(now)
+        finally:
+            rx.detach()
 
     def receive_data(self, data: Buffer, now: float) -> None:
         """Feed bytes held elsewhere (tests and proxies); same as recv_into."""
@@ -360,6 +391,11 @@ class ProtocolBase:
                 raise
             logger.info("%r: fault: %s: %s", self, type(exc).__name__, exc)
             self.fault(now, f"{type(exc).__name__}: {exc}")
+        finally:
+            if self._recv_msgs:  # msgr_recv_* counted once per batch of input
+                self.counters.inc("msgr_recv_messages", self._recv_msgs)
+                self.counters.inc("msgr_recv_bytes", self._recv_bytes)
+                self._recv_msgs = self._recv_bytes = 0
 
 
     # -- READY: messages ---------------------------------------------------------------
@@ -368,27 +404,28 @@ class ProtocolBase:
         """THROTTLE_MESSAGE -> BYTES -> DISPATCH_QUEUE -> DONE, or pause 1 ms."""
         size = self._msg_size
         held = self._throttled
-        if self._state is _THROTTLE_MESSAGE:
+        state = self._state
+        if state is _THROTTLE_MESSAGE:
             t = self.policy.throttler_messages
             if t is not None:
                 if not t.get_or_fail(1):
                     return self._throttle_wait(now)
                 held.append((t, 1))
-            self._state = _THROTTLE_BYTES
-        if self._state is _THROTTLE_BYTES:
+            state = self._state = _THROTTLE_BYTES
+        if state is _THROTTLE_BYTES:
             t = self.policy.throttler_bytes
             if size and t is not None:
                 if not t.get_or_fail(size):
                     return self._throttle_wait(now)
                 held.append((t, size))
-            self._state = _THROTTLE_DISPATCH_QUEUE
-        if self._state is _THROTTLE_DISPATCH_QUEUE:
+            state = self._state = _THROTTLE_DISPATCH_QUEUE
+        if state is _THROTTLE_DISPATCH_QUEUE:
             dt = self.dispatch_throttle
             if size and dt is not None:
                 if not dt.get_or_fail(size):
                     return self._throttle_wait(now)
                 held.append((dt, size))
-            self._state = _THROTTLE_DONE
+        self._state = _THROTTLE_DONE
         self._throttle_retry_at = None
         return True
 
@@ -408,49 +445,54 @@ class ProtocolBase:
 
         False when it was an old duplicate (dropped, throttles returned).
         """
-        throttled, self._throttled = self._throttled, []
+        throttled = self._throttled
         dispatch_size = 0
-        policy_holds: list[tuple[ThrottleLike, int]] = []
-        for throttle, amount in throttled:
-            if throttle is self.dispatch_throttle:
-                dispatch_size = amount
-            else:
-                policy_holds.append((throttle, amount))
-        if policy_holds:
-            m.release_hook = _releaser(policy_holds)
-        m.dispatch_throttle_size = dispatch_size
+        if throttled:
+            self._throttled = []
+            dt = self.dispatch_throttle
+            policy_holds: list[tuple[ThrottleLike, int]] = []
+            for throttle, amount in throttled:
+                if throttle is dt:
+                    dispatch_size = amount
+                else:
+                    policy_holds.append((throttle, amount))
+            if policy_holds:
+                m.release_hook = _Releaser(policy_holds)
+            m.dispatch_throttle_size = dispatch_size
         m.recv_stamp = m.throttle_stamp = m.recv_complete_stamp = now
         s = self.session
         self._state = self.OPEN_STATE
-        if m.seq <= s.in_seq:
-            logger.warning("%r: got old message %d <= %d, discarding", self, m.seq, s.in_seq)
-            m.release_throttles()
-            if dispatch_size:
-                assert self.dispatch_throttle is not None
-                self.dispatch_throttle.put(dispatch_size)
-            if (self.options.die_on_old_message
-                    and self.features & CEPH_FEATURE_RECONNECT_SEQ):
-                raise AssertionError("old msgs despite reconnect_seq feature")
-            return False
-        if m.seq > s.in_seq + 1:
+        seq = m.seq
+        if seq != s.in_seq + 1:
+            if seq <= s.in_seq:
+                logger.warning("%r: got old message %d <= %d, discarding", self, seq,
+                               s.in_seq)
+                m.release_throttles()
+                if dispatch_size:
+                    assert self.dispatch_throttle is not None
+                    self.dispatch_throttle.put(dispatch_size)
+                if (self.options.die_on_old_message
+                        and self.features & CEPH_FEATURE_RECONNECT_SEQ):
+                    raise AssertionError("old msgs despite reconnect_seq feature")
+                return False
             logger.info("%r: missed message? skipped from seq %d to %d", self, s.in_seq,
-                        m.seq)
+                        seq)
             if self.options.die_on_skipped_message:
                 raise AssertionError("skipped incoming seq")
-        s.in_seq = m.seq
+        s.in_seq = seq
         if not self.lossy:
             s.ack_left += 1
-        self.counters.inc("msgr_recv_messages")
-        self.counters.inc("msgr_recv_bytes", wire_len)
-        self._emit(ev.MessageReceived(message=m))
+        self._recv_msgs += 1
+        self._recv_bytes += wire_len
+        self._events.append(m)
         return True
 
     def _handle_ack(self, seq: int) -> None:
         if self.lossy:
             return
-        acked = self.session.handle_ack(seq)
-        if acked:
-            self._emit(ev.MessagesAcked(messages=tuple(acked)))
+        sent = self.session.sent
+        if sent and sent[0].seq <= seq:
+            self._emit(ev.MessagesAcked(messages=tuple(self.session.handle_ack(seq))))
 
     def _got_keepalive2(self, stamp: UTime) -> None:
         """KEEPALIVE2: echo the stamp, note when we heard from the peer."""
@@ -466,11 +508,13 @@ class ProtocolBase:
 
     def send_message(self, m: Message, now: float) -> None:
         """Queue ``m`` (Ceph's ``send_message``); dropped when CLOSED."""
-        if self._state is State.CLOSED:
+        state = self._state
+        if state is _CLOSED:
             self._emit(ev.MessagesDropped(messages=(m,)))
             return
         self.session.out_queue.push(m)
-        self._kick(now)
+        if state is _STANDBY:
+            self._kick(now)
 
     def send_keepalive(self, now: float) -> None:
         """Request a KEEPALIVE2 (no-op when CLOSED)."""
@@ -631,7 +675,64 @@ class ProtocolBase:
         raise NotImplementedError
 
     def _write_ready(self, now: float) -> None:
-        """Encode keepalives, acks and queued messages into ``self._out``."""
+        """``write_event``: keepalive, keepalive acks, queued messages (stamped
+        with their seq; kept in ``sent`` on a lossless session), then an
+        explicit ACK if received messages are still unacknowledged."""
+        if self.keepalive:
+            self.keepalive = False
+            self._write_keepalive(UTime.from_float(self.wallclock()))
+        if self.keepalive_acks:
+            acks, self.keepalive_acks = self.keepalive_acks, []
+            for stamp in acks:
+                self._write_keepalive_ack(stamp)
+        s = self.session
+        q = s.out_queue
+        if q:
+            batch: list[Message] = []
+            budget = self.options.write_batch_bytes
+            overhead = self.MESSAGE_OVERHEAD
+            features = self.features
+            sent = None if self.lossy else s.sent
+            seq = s.out_seq
+            lat = 0.0
+            nlat = 0
+            while q and budget > 0:
+                m = q.pop()
+                assert m is not None
+                if sent is not None:
+                    sent.append(m)
+                seq += 1
+                m.seq = seq
+                if m.send_stamp:
+                    lat += now - m.send_stamp
+                    nlat += 1
+                m.prepare(features)
+                budget -= len(m.front) + len(m.middle) + len(m.data) + overhead
+                batch.append(m)
+            s.out_seq = seq
+            counters = self.counters
+            if nlat:
+                counters.tinc_many("msgr_send_messages_queue_lat", lat, nlat)
+            counters.inc("msgr_send_messages", len(batch))
+            counters.inc("msgr_send_bytes", self._write_messages(batch))
+        if s.ack_left and not self.lossy:
+            s.ack_left = 0
+            self._write_ack(s.in_seq)
+
+    def _write_keepalive(self, stamp: UTime) -> None:
+        """Queue a KEEPALIVE2 carrying our clock's ``stamp``."""
+        raise NotImplementedError
+
+    def _write_keepalive_ack(self, stamp: UTime) -> None:
+        """Queue a KEEPALIVE2_ACK echoing ``stamp``."""
+        raise NotImplementedError
+
+    def _write_messages(self, batch: list[Message]) -> int:
+        """Encode prepared, sequenced messages into ``self._out``; return the bytes."""
+        raise NotImplementedError
+
+    def _write_ack(self, seq: int) -> None:
+        """Queue an explicit ACK of ``seq``."""
         raise NotImplementedError
 
     def _reset_stream(self) -> None:
@@ -648,8 +749,14 @@ class ProtocolBase:
         """Leaving STANDBY to reconnect: adjust connect_seq (hook)."""
 
 
-def _releaser(holds: list[tuple[ThrottleLike, int]]) -> Callable[[], None]:
-    def release() -> None:
-        for throttle, amount in holds:
+class _Releaser:
+    """A message's ``release_hook``: gives back the policy throttles it holds."""
+
+    __slots__ = ("holds",)
+
+    def __init__(self, holds: list[tuple[ThrottleLike, int]]) -> None:
+        self.holds = holds
+
+    def __call__(self) -> None:
+        for throttle, amount in self.holds:
             throttle.put(amount)
-    return release

@@ -5,6 +5,8 @@ and the fault decision of Ceph's ``_fault()`` as a pure function.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any, Protocol
@@ -23,6 +25,10 @@ class State(Enum):
     NONE, START_CONNECT, START_ACCEPT, the THROTTLE_* steps, STANDBY, WAIT and
     CLOSED.
     """
+
+    # Members are singletons compared by identity: hash them by identity too, in C
+    # (Enum.__hash__ is Python code, run on every state-set membership test).
+    __hash__ = object.__hash__
 
     NONE = "NONE"
     START_CONNECT = "START_CONNECT"
@@ -301,6 +307,16 @@ class ProtocolOptions:
     set up with a cephx authorizer."""
     max_authorizer_len: int = 4096
     """Cap on a msgr v1 authorizer or authorizer reply (Ceph asserts < 4096)."""
+    fast_path: bool = field(default_factory=lambda: general_path_forced() is False)
+    """Take runs of READY messages in one loop (msgr2.1 crc mode); False runs
+    every frame through the general path, which gives the same results. The
+    default is True unless ``ASYNCMSGR_GENERAL_PATH=1`` is in the environment."""
+
+
+def general_path_forced(environ: Mapping[str, str] = os.environ) -> bool:
+    """True when ``ASYNCMSGR_GENERAL_PATH`` is set (to anything but ``""``/``0``):
+    protocol machines then take no fast path (a switch for tests and comparisons)."""
+    return environ.get("ASYNCMSGR_GENERAL_PATH", "") not in ("", "0")
 
 
 def next_backoff(current: float, options: ProtocolOptions, *, wait: bool) -> float:

@@ -45,6 +45,7 @@ from asyncmsgr.message import (
     MSG_OLD_FOOTER_LEN,
     CrcFlags,
     FooterFlags,
+    Message,
     MsgHeader,
     RawMessage,
     decode_message,
@@ -117,6 +118,8 @@ class ProtocolV1(ProtocolBase):
 
     proto_type: ClassVar[int] = 1
     OPEN_STATE: ClassVar[State] = State.OPEN
+    #: tag + ceph_msg_header, footer
+    MESSAGE_OVERHEAD = 1 + MSG_HEADER_LEN + MSG_FOOTER_LEN
     BACKOFF_STATES = ProtocolBase.BACKOFF_STATES | V1_ACCEPTING_STATES
 
     def _init_stream(self) -> None:
@@ -365,25 +368,18 @@ class ProtocolV1(ProtocolBase):
 
     # -- sending -----------------------------------------------------------------------
 
-    def _write_ready(self, now: float) -> None:
-        """``write_event``: keepalive, keepalive acks, messages, then an ACK."""
-        out = self._out
-        features = self.features
-        if self.keepalive:
-            self.keepalive = False
-            if features & CEPH_FEATURE_MSGR_KEEPALIVE2:
-                stamp = UTime.from_float(self.wallclock())
-                out.append(_STAMP_ITEM.pack(_TAG_KEEPALIVE2, stamp.sec, stamp.nsec))
-            else:
-                out.append(bytes((_TAG_KEEPALIVE,)))
-        if self.keepalive_acks:
-            for stamp in self.keepalive_acks:
-                out.append(_STAMP_ITEM.pack(_TAG_KEEPALIVE2_ACK, stamp.sec, stamp.nsec))
-            self.keepalive_acks = []
-        s = self.session
-        q = s.out_queue
-        budget = self.options.write_batch_bytes
-        lossy = self.lossy
+    def _write_keepalive(self, stamp: UTime) -> None:
+        if self.features & CEPH_FEATURE_MSGR_KEEPALIVE2:
+            self._out.append(_STAMP_ITEM.pack(_TAG_KEEPALIVE2, stamp.sec, stamp.nsec))
+        else:
+            self._out.append(bytes((_TAG_KEEPALIVE,)))
+
+    def _write_keepalive_ack(self, stamp: UTime) -> None:
+        self._out.append(_STAMP_ITEM.pack(_TAG_KEEPALIVE2_ACK, stamp.sec, stamp.nsec))
+
+    def _write_messages(self, batch: list[Message]) -> int:
+        """Tag MSG, ``ceph_msg_header``, front, middle, data, footer (crcs as
+        ``ms_crc_*`` say; signed when the session has a signing key)."""
         crc_flags = int(self._crc_flags)
         crc_header = crc_flags & _CRC_HEADER
         crc_data = crc_flags & _CRC_DATA
@@ -391,18 +387,10 @@ class ProtocolV1(ProtocolBase):
         key = self.sign_key
         old_footer = self._old_footer
         footer_len = self._footer_len
-        append = out.append
-        nmsgs = nbytes = 0
-        while q and budget > 0:
-            m = q.pop()
-            assert m is not None
-            if not lossy:
-                s.sent.append(m)
-            s.out_seq += 1
-            seq = m.seq = s.out_seq
-            if m.send_stamp:
-                self.counters.tinc("msgr_send_messages_queue_lat", now - m.send_stamp)
-            m.prepare(features)
+        append = self._out.append
+        nbytes = 0
+        for m in batch:
+            seq = m.seq
             front, middle, data = m.front, m.middle, m.data
             flen, mlen, dlen = len(front), len(middle), len(data)
             src = m.src
@@ -430,17 +418,11 @@ class ProtocolV1(ProtocolBase):
                 append(_FOOTER.pack(fcrc, mcrc, dcrc, sig, base_flags | _SIGNED))
             else:
                 append(_FOOTER.pack(fcrc, mcrc, dcrc, 0, base_flags))
-            size = _MSG_HEAD_LEN + flen + mlen + dlen + footer_len
-            budget -= size
-            nbytes += size
-            nmsgs += 1
-        if nmsgs:
-            counters = self.counters
-            counters.inc("msgr_send_messages", nmsgs)
-            counters.inc("msgr_send_bytes", nbytes)
-        if s.ack_left and not lossy:
-            s.ack_left = 0
-            append(_ACK_ITEM.pack(_TAG_ACK, s.in_seq))
+            nbytes += _MSG_HEAD_LEN + flen + mlen + dlen + footer_len
+        return nbytes
+
+    def _write_ack(self, seq: int) -> None:
+        self._out.append(_ACK_ITEM.pack(_TAG_ACK, seq))
 
     def _queue(self, data: bytes) -> None:
         """Queue handshake bytes."""

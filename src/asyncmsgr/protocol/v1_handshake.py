@@ -559,6 +559,7 @@ def _act(p: ProtocolV1, c: ConnectMsg, v: ConnectVerdict, existing: ProtocolV1 |
             p.registry.kick_connection(existing)
         _reply(p, c, V1Tag.WAIT, auth_reply=auth_reply)
     else:
+        p._rx.detach()  # the buffer moves, maybe to another thread: off the shared scratch
         handover = Handover(rx=p._rx, peer_type=p.peer_type, peer_addrs=p.peer_addrs,
                             target_addr=p.target_addr, connect_features=c.features,
                             authorizer_reply=auth_reply, reset_existing=v.reset_existing,

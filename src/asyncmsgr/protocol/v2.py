@@ -22,7 +22,12 @@ from asyncmsgr.errors import (
     UnknownMessageType,
     UnknownTag,
 )
-from asyncmsgr.frames.assembler import FrameAssembler, Preamble
+from asyncmsgr.frames.assembler import (
+    EPILOGUE_CRC_REV1_LEN,
+    PREAMBLE_LEN,
+    FrameAssembler,
+    Preamble,
+)
 from asyncmsgr.frames.v2 import (
     BANNER_PREFIX,
     V1_BANNER,
@@ -36,7 +41,14 @@ from asyncmsgr.frames.v2 import (
     encode_banner,
     tag_name,
 )
-from asyncmsgr.message import HEADER2_STRUCT, Message, MsgHeader2, RawMessage, decode_message
+from asyncmsgr.message import (
+    HEADER2_STRUCT,
+    MSG_HEADER2_LEN,
+    Message,
+    MsgHeader2,
+    RawMessage,
+    decode_message,
+)
 from asyncmsgr.protocol import v2_handshake as hs
 from asyncmsgr.protocol.base import Counters, ProtocolBase
 from asyncmsgr.protocol.common import PRE_AUTH_STATES, State, Step
@@ -58,6 +70,7 @@ _THROTTLE_DONE = State.THROTTLE_DONE
 _READ_MESSAGE_COMPLETE = State.READ_MESSAGE_COMPLETE
 _TAG_MESSAGE = int(Tag.MESSAGE)
 _MSG_FLAGS = 3  # COMPLETE | NOCRC, what Pacific sends in header2
+_PREAMBLE_LEN = PREAMBLE_LEN
 _EMPTY = b""
 
 
@@ -65,6 +78,8 @@ class ProtocolV2(ProtocolBase):
     """One msgr2 connection's protocol state (client or server role)."""
 
     proto_type: ClassVar[int] = 2
+    #: preamble, header2 + crc, epilogue
+    MESSAGE_OVERHEAD = PREAMBLE_LEN + MSG_HEADER2_LEN + 4 + EPILOGUE_CRC_REV1_LEN
     BACKOFF_STATES = ProtocolBase.BACKOFF_STATES | {State.SESSION_ACCEPTING}
 
     def _init_stream(self) -> None:
@@ -157,6 +172,8 @@ class ProtocolV2(ProtocolBase):
         if state in _IDLE_STATES or self._throttle_retry_at is not None \
                 or self.held_step is not None:
             return False
+        if state is _READY and self._pre is None and self._read_messages(now):
+            return self._rx.available > 0 or self._pre is not None
         rx = self._rx
         if not self._banner_done:
             return self._read_banner()
@@ -174,7 +191,7 @@ class ProtocolV2(ProtocolBase):
             if pre.tag == _TAG_MESSAGE:
                 if state is not _READY:
                     raise UnknownTag(f"MESSAGE frame in state {state.name}")
-                self._msg_size = sum(pre.lengths[1:])
+                self._msg_size = pre.payload_len
                 # The READY sub-steps of a message are not logged one by one.
                 self._state = _THROTTLE_MESSAGE
             elif pre.tag not in FRAME_STATES:
@@ -209,6 +226,59 @@ class ProtocolV2(ProtocolBase):
             if not owned:
                 rx.consume(body_len)
         return True
+
+    def _read_messages(self, now: float) -> bool:
+        """READY in msgr2.1 crc mode without an interceptor: take every complete
+        MESSAGE frame with a small body in the buffer, in one loop.
+
+        The rules are those of :meth:`_step`, run in the same order through the
+        same calls (the assembler's preamble and segment checks,
+        :meth:`_take_throttles`, :meth:`_decode_message`); the loop only skips
+        the per-frame state dispatch and buffer bookkeeping. It stops at
+        anything else (a control frame, a large or incomplete body, a full
+        throttle), which :meth:`_step` then handles. False if nothing was taken.
+        """
+        asm = self._asm
+        rx = self._rx
+        if (asm.rx is not None or not asm.rev1 or self.interceptor is not None
+                or not self.options.fast_path or rx.receiving_big or self._transcript_on):
+            return False
+        buf, r, end = rx.window()
+        start = r
+        threshold = self.options.large_segment_threshold
+        policy = self.policy
+        throttled = (self.dispatch_throttle is not None
+                     or policy.throttler_messages is not None
+                     or policy.throttler_bytes is not None)
+        disassemble_preamble = asm.disassemble_preamble
+        disassemble_message = asm.disassemble_message
+        try:
+            while end - r >= _PREAMBLE_LEN:
+                pre = disassemble_preamble(bytes(buf[r : r + _PREAMBLE_LEN]))
+                body_len = pre.body_len
+                if (pre.tag != _TAG_MESSAGE or body_len > threshold
+                        or end - r - _PREAMBLE_LEN < body_len):
+                    break
+                if throttled:
+                    self._msg_size = pre.payload_len
+                    self._state = _THROTTLE_MESSAGE
+                    if not self._take_throttles(now):  # _step resumes this frame
+                        self._pre = pre
+                        r += _PREAMBLE_LEN
+                        break
+                body = r + _PREAMBLE_LEN
+                r = body + body_len
+                got = disassemble_message(pre, buf[body:r])
+                if got is None:  # the sender aborted the frame
+                    self._release_throttles()
+                    self._state = _READY
+                    continue
+                h2, fv, mv, dv = got
+                self._decode_message(h2, bytes(fv), bytes(mv), bytes(dv),
+                                     _PREAMBLE_LEN + body_len, now)
+        finally:
+            rx.consume(r - start)
+        return r != start
 
     def _read_banner(self) -> bool:
         rx = self._rx
@@ -263,14 +333,17 @@ class ProtocolV2(ProtocolBase):
         data: Buffer = dv
         if not owned:  # views into the reused receive buffer: copy out
             front, middle, data = bytes(fv), bytes(mv), bytes(dv)
+        wire_len = pre.body_len + self._asm.preamble_onwire_len
         if self.interceptor is not None and self._intercept(
                 Step.HANDLE_MESSAGE,
-                lambda now: self._decode_message(pre, h2, front, middle, data, now)):
+                lambda now: self._decode_message(h2, front, middle, data, wire_len, now)):
             return
-        self._decode_message(pre, h2, front, middle, data, now)
+        self._decode_message(h2, front, middle, data, wire_len, now)
 
-    def _decode_message(self, pre: Preamble, h2: MsgHeader2, front: Buffer, middle: Buffer,
-                        data: Buffer, now: float) -> None:
+    def _decode_message(self, h2: MsgHeader2, front: Buffer, middle: Buffer, data: Buffer,
+                        wire_len: int, now: float) -> None:
+        """Build the message (``ceph_msg_header`` rebuilt from header2, src from
+        the connection), then accept it and its piggy-backed ack."""
         header = h2.to_legacy(self.peer_name, len(front), len(middle), len(data))
         try:
             m = decode_message(header, front, middle, data)
@@ -286,13 +359,14 @@ class ProtocolV2(ProtocolBase):
         self._state = _READ_MESSAGE_COMPLETE
         if self.interceptor is not None and self._intercept(
                 Step.READ_MESSAGE_COMPLETE,
-                lambda now: self._accept_v2_message(pre, h2, m, now)):
+                lambda now: self._accept_v2_message(h2, m, wire_len, now)):
             return
-        self._accept_v2_message(pre, h2, m, now)
+        if self._accept_message(m, wire_len, now):
+            self._handle_ack(h2.ack_seq)
 
-    def _accept_v2_message(self, pre: Preamble, h2: MsgHeader2, m: Message,
+    def _accept_v2_message(self, h2: MsgHeader2, m: Message, wire_len: int,
                            now: float) -> None:
-        if self._accept_message(m, pre.body_len + self._asm.preamble_onwire_len, now):
+        if self._accept_message(m, wire_len, now):
             self._handle_ack(h2.ack_seq)
 
     def handle_keepalive2(self, frame: Keepalive2Frame, now: float) -> None:
@@ -309,55 +383,32 @@ class ProtocolV2(ProtocolBase):
 
     # -- sending -----------------------------------------------------------------------
 
-    def _write_ready(self, now: float) -> None:
-        """``write_event``: keepalive, acks, queued messages, then an explicit ACK."""
-        asm = self._asm
-        out = self._out
-        if self.keepalive:
-            self.keepalive = False
-            stamp = UTime.from_float(self.wallclock())
-            out.extend(asm.assemble(Tag.KEEPALIVE2, (Keepalive2Frame(
-                timestamp=stamp).encode_payload(),)))
-        if self.keepalive_acks:
-            for stamp in self.keepalive_acks:
-                out.extend(asm.assemble(Tag.KEEPALIVE2_ACK, (Keepalive2AckFrame(
-                    timestamp=stamp).encode_payload(),)))
-            self.keepalive_acks = []
+    def _write_keepalive(self, stamp: UTime) -> None:
+        self._out.extend(self._asm.assemble(
+            Tag.KEEPALIVE2, (Keepalive2Frame(timestamp=stamp).encode_payload(),)))
+
+    def _write_keepalive_ack(self, stamp: UTime) -> None:
+        self._out.extend(self._asm.assemble(
+            Tag.KEEPALIVE2_ACK, (Keepalive2AckFrame(timestamp=stamp).encode_payload(),)))
+
+    def _write_messages(self, batch: list[Message]) -> int:
+        """MESSAGE frames; header2 carries ``in_seq`` as the piggy-backed ack."""
         s = self.session
-        q = s.out_queue
-        budget = self.options.write_batch_bytes
-        lossy = self.lossy
-        features = self.features
-        counters = self.counters
-        nmsgs = nbytes = 0
-        while q and budget > 0:
-            m = q.pop()
-            assert m is not None
-            if not lossy:
-                s.sent.append(m)
-            s.out_seq += 1
-            m.seq = s.out_seq
-            if m.send_stamp:
-                counters.tinc("msgr_send_messages_queue_lat", now - m.send_stamp)
-            m.prepare(features)
-            header2 = HEADER2_STRUCT.pack(
-                m.seq, m.tid, m.type, m.priority, m.version, 0, m.data_off, s.in_seq,
-                _MSG_FLAGS, m.compat_version, 0)
-            chunks = asm.assemble_message(header2, m.front, m.middle, m.data)
-            out.extend(chunks)
-            size = 0
-            for c in chunks:
-                size += len(c)
-            budget -= size
-            nbytes += size
-            nmsgs += 1
-            s.ack_left = 0
-        if nmsgs:
-            counters.inc("msgr_send_messages", nmsgs)
-            counters.inc("msgr_send_bytes", nbytes)
-        if s.ack_left and not lossy:
-            s.ack_left = 0
-            out.extend(asm.assemble(Tag.ACK, (AckFrame(seq=s.in_seq).encode_payload(),)))
+        in_seq = s.in_seq
+        assemble_message = self._asm.assemble_message
+        pack = HEADER2_STRUCT.pack
+        out = self._out
+        start = len(out)
+        for m in batch:
+            out += assemble_message(
+                pack(m.seq, m.tid, m.type, m.priority, m.version, 0, m.data_off, in_seq,
+                     _MSG_FLAGS, m.compat_version, 0),
+                m.front, m.middle, m.data)
+        s.ack_left = 0
+        return sum(map(len, out[start:]))
+
+    def _write_ack(self, seq: int) -> None:
+        self._out.extend(self._asm.assemble(Tag.ACK, (AckFrame(seq=seq).encode_payload(),)))
 
     # -- ready / faults / stop ---------------------------------------------------------
 

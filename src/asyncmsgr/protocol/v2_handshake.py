@@ -416,6 +416,7 @@ def existing_view(p: ProtocolV2) -> ExistingView:
 
 def _handover(p: ProtocolV2, *, reconnect: bool, connect_seq: int = 0, msg_seq: int = 0,
               reset_existing: bool = False) -> Handover:
+    p._rx.detach()  # the buffer moves, maybe to another thread: off the shared scratch
     return Handover(asm=p._asm, auth_meta=p.auth_meta, rx=p._rx, peer_type=p.peer_type,
                     peer_addrs=p.peer_addrs, target_addr=p.target_addr,
                     peer_name=p.peer_name, features=p.features,
