@@ -297,7 +297,7 @@ class IoCtx:
     def _finish(self, op: WriteOp | ReadOp, res: OpResult, what: str) -> None:
         if res.user_version:
             self.last_version = res.user_version
-        op.finish(res.outs)
+        op.finish(res.outs, res.result)
         if res.result < 0:
             raise make_ex(res.result, what)
 
