@@ -27,6 +27,7 @@ redirect is always present (v6). ``describe()`` prints either as Ceph's log does
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Self
@@ -35,10 +36,13 @@ from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.osd.ops import (
+    OSD_OP_ARGS_LEN,
+    OSD_OP_LEN,
     OsdFlag,
     OSDOp,
     ceph_osd_flag_string,
     format_ops,
+    new_osd_op,
     pull_osd_op,
     push_osd_op,
     split_payloads,
@@ -359,6 +363,53 @@ def push_redirect(w: Writer, red: RequestRedirect) -> None:
         w.push_u32(0)
 
 
+# pg_t (u8 v, u64 pool, u32 seed, s32 preferred), s64 flags, s32 result,
+# eversion_t bad_replay_version (u64 version, u32 epoch), u32 osdmap_epoch, u32 num_ops
+_REPLY_HEAD = struct.Struct("<BQIiqiQIII")
+# one ceph_osd_op: u16 op, u32 flags, the 28-byte union, u32 payload_len
+_OSD_OP = struct.Struct(f"<HI{OSD_OP_ARGS_LEN}sI")
+# eversion_t replay_version (u64 version, u32 epoch), u64 user_version
+_REPLAY = struct.Struct("<QIQ")
+_TRACE = struct.Struct("<QQQ")
+_U32 = struct.Struct("<I")
+_S32 = struct.Struct("<i")
+_RVALS = [struct.Struct(f"<{n}i") for n in range(8)]
+_tuple_new = tuple.__new__
+
+
+def _rvals_struct(n: int) -> struct.Struct:
+    """``s32 rval[n]``."""
+    return _RVALS[n] if n < len(_RVALS) else struct.Struct(f"<{n}i")
+
+
+def _reply_ops(raw: list[tuple[int, int, bytes, int]], rvals: tuple[int, ...],
+               data: memoryview) -> list[OSDOp]:
+    """The reply's ops, each with its rval and its ``payload_len`` bytes of ``data``
+    as ``outdata`` (``split_osd_op_vector_out_data``; views, no copies)."""
+    total = 0
+    for r in raw:
+        total += r[3]
+    if total > len(data):
+        raise DecodeError(f"op payload lengths ({total} bytes) exceed the data segment "
+                          f"({len(data)} bytes)")
+    ops = []
+    pos = 0
+    for (op, flags, args, n), rval in zip(raw, rvals, strict=True):
+        if n:
+            ops.append(new_osd_op(op, flags, args, b"", data[pos:pos + n], rval))
+            pos += n
+        else:
+            ops.append(new_osd_op(op, flags, args, b"", b"", rval))
+    return ops
+
+
+def _pull_redirect_at(buf: memoryview, pos: int) -> tuple[RequestRedirect, int]:
+    """``request_redirect_t`` at ``pos`` of ``buf``; (it, the offset after it)."""
+    r = Reader(buf, pos)
+    red = pull_redirect(r)
+    return red, r.pos
+
+
 @register_message
 @dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MOSDOpReply(Message):
@@ -426,41 +477,64 @@ class MOSDOpReply(Message):
     def decode_payload(
         cls, header: MsgHeader, front: Reader, middle: memoryview, data: memoryview
     ) -> Self:
-        """Parse v2-v8 and split the data segment into the ops' output (v4+)."""
+        """Parse v2-v8 and split the data segment into the ops' output (v4+).
+
+        Straight-line: one unpack for each fixed run of fields (a reply to a
+        client's op is decoded once per op), the Reader only for a redirect.
+        """
         v = header.version
         if v < 2:
             raise IncompatibleEncoding(f"MOSDOpReply v{v} (pre-PGID64) is not supported")
-        oid = front.pull_string()
-        pgid = pull_pg(front)
-        flags = front.pull_s64()
-        result = front.pull_s32()
-        bad_replay = pull_eversion(front)
-        epoch = front.pull_u32()
-        n = front.pull_u32()
-        if n >= _MAX_OPS:
-            raise DecodeError(f"MOSDOpReply: {n} ops")
-        raw_ops = _pull_ops(front, n)
-        retry = front.pull_s32() if v >= 3 else -1
-        ops = [op for op, _ in raw_ops]
-        if v >= 4:
-            rvals = [front.pull_s32() for _ in range(n)]
-            with_rval = [(OSDOp(op.op, op.flags, op.args, rval=rv), plen)
-                         for (op, plen), rv in zip(raw_ops, rvals, strict=True)]
-            ops = split_payloads(with_rval, data, out=True)
-        if v >= 5:
-            replay = pull_eversion(front)
-            user_version = front.pull_u64()
-        else:
-            replay = bad_replay
-            user_version = bad_replay.version
-        redirect: RequestRedirect | None = None
-        if v == 6:
-            red = pull_redirect(front)
-            redirect = None if red.empty else red
-        elif v >= 7 and front.pull_bool():
-            redirect = pull_redirect(front)
-        trace = pull_trace(front) if v >= 8 else NO_TRACE
-        return cls(oid=oid, pgid=pgid, flags=flags, result=result,
+        buf = front.pull_rest()
+        end = len(buf)
+        try:
+            (n,) = _U32.unpack_from(buf, 0)
+            pos = 4 + n
+            if pos > end:
+                raise DecodeError(f"MOSDOpReply: object name of {n} bytes, have {end - 4}")
+            oid = str(buf[4:pos], "utf-8", "surrogateescape")
+            (pg_v, pool, seed, _, flags, result, bad_ver, bad_epoch, epoch,
+             nops) = _REPLY_HEAD.unpack_from(buf, pos)
+            if pg_v != 1:
+                raise DecodeError(f"pg_t: unknown version {pg_v}")
+            pos += _REPLY_HEAD.size
+            if nops >= _MAX_OPS or nops * OSD_OP_LEN > end - pos:
+                raise DecodeError(f"MOSDOpReply: {nops} ops need {nops * OSD_OP_LEN} bytes, "
+                                  f"have {end - pos}")
+            raw = [_OSD_OP.unpack_from(buf, pos + i * OSD_OP_LEN) for i in range(nops)]
+            pos += nops * OSD_OP_LEN
+            retry = -1
+            if v >= 3:
+                (retry,) = _S32.unpack_from(buf, pos)
+                pos += 4
+            if v >= 4:
+                rvals = _rvals_struct(nops).unpack_from(buf, pos)
+                pos += 4 * nops
+                ops = _reply_ops(raw, rvals, data)
+            else:
+                ops = [new_osd_op(op, f, args, b"", b"", 0) for op, f, args, _ in raw]
+            bad_replay = EVersion(bad_epoch, bad_ver)
+            if v >= 5:
+                rv_ver, rv_epoch, user_version = _REPLAY.unpack_from(buf, pos)
+                pos += _REPLAY.size
+                replay = EVersion(rv_epoch, rv_ver)
+            else:
+                replay = bad_replay
+                user_version = bad_ver
+            redirect: RequestRedirect | None = None
+            if v == 6:
+                red, pos = _pull_redirect_at(buf, pos)
+                redirect = None if red.empty else red
+            elif v >= 7:
+                pos += 1
+                if buf[pos - 1]:
+                    redirect, pos = _pull_redirect_at(buf, pos)
+            trace = NO_TRACE
+            if v >= 8:
+                trace = _tuple_new(BlkinTrace, _TRACE.unpack_from(buf, pos))
+        except (struct.error, IndexError) as exc:
+            raise DecodeError(f"MOSDOpReply: front ends early ({exc})") from None
+        return cls(oid=oid, pgid=_tuple_new(PG, (pool, seed)), flags=flags, result=result,
                    bad_replay_version=bad_replay, osdmap_epoch=epoch, ops=ops,
                    retry_attempt=retry, replay_version=replay, user_version=user_version,
                    redirect=redirect, trace=trace)

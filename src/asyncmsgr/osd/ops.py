@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from asyncmsgr.errors import DecodeError
 from asyncmsgr.osd.op_codes import (
@@ -82,6 +81,7 @@ OSD_OP_ARGS_LEN = 28
 #: Size of one encoded ``ceph_osd_op``.
 OSD_OP_LEN = 38
 ZERO_ARGS = bytes(OSD_OP_ARGS_LEN)
+_tuple_new = tuple.__new__
 
 _OP_HEAD = struct.Struct("<HI")
 _OP_TAIL = struct.Struct("<I")
@@ -154,15 +154,7 @@ class AllocHint(NamedTuple):
     flags: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class OSDOp:
-    """One object operation: the ``ceph_osd_op``, its input and output and result.
-
-    ``args`` is the raw 28-byte union (read it through the typed properties).
-    ``indata`` travels in an MOSDOp's data segment and ``outdata`` in an
-    MOSDOpReply's; ``rval`` is the op's own result in a reply.
-    """
-
+class _OSDOpFields(NamedTuple):
     op: int
     flags: int = 0
     args: bytes = ZERO_ARGS
@@ -170,10 +162,27 @@ class OSDOp:
     outdata: Buffer = b""
     rval: int = 0
 
-    def __post_init__(self) -> None:
-        if len(self.args) != OSD_OP_ARGS_LEN:
+
+class OSDOp(_OSDOpFields):
+    """One object operation: the ``ceph_osd_op``, its input and output and result.
+
+    ``args`` is the raw 28-byte union (read it through the typed properties).
+    ``indata`` travels in an MOSDOp's data segment and ``outdata`` in an
+    MOSDOpReply's; ``rval`` is the op's own result in a reply.
+
+    An immutable value (a NamedTuple: decoders build one per op per message, and
+    a tuple costs a fifth of a frozen dataclass). The constructor checks the
+    union's size; decoders that cut exactly 28 bytes use :func:`new_osd_op`.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, op: int, flags: int = 0, args: bytes = ZERO_ARGS, indata: Buffer = b"",
+                outdata: Buffer = b"", rval: int = 0) -> Self:
+        if len(args) != OSD_OP_ARGS_LEN:
             raise ValueError(f"ceph_osd_op union is {OSD_OP_ARGS_LEN} bytes, "
-                             f"got {len(self.args)}")
+                             f"got {len(args)}")
+        return _tuple_new(cls, (op, flags, args, indata, outdata, rval))
 
     @property
     def name(self) -> str:
@@ -229,10 +238,16 @@ class OSDOp:
 
     def with_outdata(self, outdata: Buffer, rval: int = 0) -> OSDOp:
         """A copy carrying a reply's output and result."""
-        return OSDOp(self.op, self.flags, self.args, self.indata, outdata, rval)
+        return _tuple_new(OSDOp, (self.op, self.flags, self.args, self.indata, outdata, rval))
 
     def __str__(self) -> str:
         return format_op(self)
+
+
+def new_osd_op(op: int, flags: int, args: bytes, indata: Buffer, outdata: Buffer,
+               rval: int) -> OSDOp:
+    """An :class:`OSDOp` whose ``args`` the caller knows to be 28 bytes (no check)."""
+    return _tuple_new(OSDOp, (op, flags, args, indata, outdata, rval))
 
 
 def pull_osd_op(r: Reader) -> tuple[OSDOp, int]:
@@ -647,6 +662,7 @@ __all__ = [
     "getxattr",
     "getxattrs",
     "list_watchers",
+    "new_osd_op",
     "notify",
     "notify_ack",
     "omap_clear",
