@@ -14,9 +14,7 @@ from two runs under callgrind with different N (start-up cancels out)::
         python benchmarks/profile_messenger.py stream --ios $n; done
     # (Ir(cg.6000) - Ir(cg.2000)) / 4000, Ir from the "summary:" line
 
-Set ``ASYNCMSGR_NO_EXTENSIONS=1`` for the pure-Python modules (cProfile does
-not see calls inside compiled ones), ``ASYNCMSGR_GENERAL_PATH=1`` for the
-per-frame path.
+Set ``ASYNCMSGR_GENERAL_PATH=1`` for the per-frame path.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@
           HandshakeError
             BannerMismatch                not a Ceph banner, or the other protocol
             MissingFeatures               peer requires features we lack
-            WrongPeer                     v1: the peer is not the address we dialled
+            WrongPeer                     the peer is not the address dialled (or dialled not us)
             ConnectRefused                v1: BADPROTOVER, BADAUTHORIZER, RESETSESSION...
             AuthFailed                    authentication refused (carries -errno)
     ConnectionClosed                      we closed it
@@ -179,7 +179,9 @@ class MissingFeatures(HandshakeError):
 
 
 class WrongPeer(HandshakeError):
-    """msgr v1: the server identifies as another address than the one dialled."""
+    """The peer is not who was dialled: the server identifies as another address
+    (v1 banner, msgr2 SERVER_IDENT), or the client dialled an address that is not
+    ours (msgr2 CLIENT_IDENT target_addr)."""
 
 
 class ConnectRefused(HandshakeError):

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from msgr_harness import run
@@ -261,18 +262,36 @@ def test_command_timeout_and_closed_client() -> None:
 # -- asyncmsgr ceph on this path: what it imports ----------------------------------
 
 
-def test_cli_imports_neither_asyncio_nor_the_messenger() -> None:
+_VERSION_DESCRIPTIONS = json.dumps({"cmd000": {
+    "sig": ["version"], "help": "show mon daemon version", "module": "mon", "perm": "r",
+    "flags": 0}})
+
+
+def test_cli_imports_neither_asyncio_nor_the_messenger(tmp_path: Path) -> None:
+    """``asyncmsgr ceph version`` (descriptions, then the command) on the blocking
+    client: no asyncio, messenger, argparse...; the CLI's own rules are loaded."""
     async def body() -> None:
         async with FakeMonCluster(1) as cluster:
+            def handler(cmd: list[str], inbuf: bytes) -> tuple[int, str, bytes]:
+                if cmd and json.loads(cmd[0]).get("prefix") == "get_command_descriptions":
+                    return 0, "", _VERSION_DESCRIPTIONS.encode()
+                return cluster.default_handler(cmd, inbuf)
+
+            for mon in cluster.mons:
+                mon.handler = handler
+            conf = tmp_path / "ceph.conf"
+            conf.write_text(f"[global]\nmon_host = {cluster.addrs[0]}\n")
             env = {k: v for k, v in os.environ.items() if k != "CEPH_ARGS"}
-            env["CEPH_CONF"] = "/nonexistent"
-            argv = [sys.executable, "-X", "importtime", "-m", "asyncmsgr", "ceph", "-m",
-                    str(cluster.addrs[0]), "--auth_client_required=none",
-                    "--ms_mon_client_mode=crc", "--connect-timeout", "10", "version"]
+            env["CEPH_CONF"] = str(conf)
+            argv = [sys.executable, "-X", "importtime", "-m", "asyncmsgr", "ceph",
+                    "--auth_client_required=none", "--ms_mon_client_mode=crc",
+                    "--connect-timeout", "10", "version"]
             proc = await asyncio.to_thread(subprocess.run, argv, env=env,
                                            capture_output=True, text=True, timeout=60)
             assert proc.returncode == 0, proc.stderr
             assert json.loads(proc.stdout) == {"version": FAKE_VERSION}
+            assert "asyncmsgr.cli.ceph_args" in {
+                line.split("|")[-1].strip() for line in proc.stderr.splitlines()}
             imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()
                         if line.startswith("import time:")}
             assert "asyncmsgr.monc.sync" in imported

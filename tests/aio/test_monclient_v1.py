@@ -15,10 +15,13 @@ import io
 import itertools
 import json
 import random
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from fake_mon_cli import conf_file, describe_commands
 from msgr_harness import run
 
 from asyncmsgr.auth.base import AuthServer, ModeOptions
@@ -218,7 +221,7 @@ def test_wrong_key_is_mon_auth_error() -> None:
             try:
                 with pytest.raises(MonAuthError, match=r"client\.admin") as info:
                     await monc.connect()
-                assert info.value.result == -1  # CephxAuthServer's -EPERM
+                assert info.value.result == -13  # EACCES, as a Pacific mon answers
                 assert info.value.msgr_v1
                 assert monc.hunts == 1, "both mons refused in the first round"
                 assert monc.active_connection is None
@@ -403,11 +406,16 @@ def test_threaded_messenger_over_v1() -> None:
 # -- asyncmsgr ceph --------------------------------------------------------------------
 
 
-async def _cli(*argv: str) -> tuple[int, str, str]:
-    """``asyncmsgr ceph ARGV`` (no ceph.conf) on a thread: it runs its own loop."""
-    out, err = io.StringIO(), io.StringIO()
-    rc = await asyncio.to_thread(ceph_cli.main, ["--connect-timeout", "10", *argv],
-                                 {"CEPH_CONF": "/nonexistent"}, stdout=out, stderr=err)
+async def _cli(cluster: FakeMonCluster, *argv: str) -> tuple[int, str, str]:
+    """``asyncmsgr ceph ARGV`` on a thread (it runs its own loop), against the fake
+    mons of ``cluster`` (which describe their commands; an empty ceph.conf, the
+    monitors come from ``-m``)."""
+    describe_commands(cluster)
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = conf_file(Path(tmp))
+        out, err = io.StringIO(), io.StringIO()
+        rc = await asyncio.to_thread(ceph_cli.main, ["--connect-timeout", "10", *argv],
+                                     {"CEPH_CONF": str(conf)}, stdout=out, stderr=err)
     return rc, out.getvalue(), err.getvalue()
 
 
@@ -434,13 +442,13 @@ def test_cli_with_v1_only_mon_host(form: str) -> None:
             assert legacy is not None
             mon_host = (f"v1:127.0.0.1:{legacy.port}" if form == "v1-addr"
                         else f"127.0.0.1:{legacy.port}")
-            rc, out, err = await _cli("-m", mon_host, "--key", ADMIN_KEY.to_base64(),
+            rc, out, err = await _cli(cluster, "-m", mon_host, "--key", ADMIN_KEY.to_base64(),
                                       "--mon_client_hunt_interval=0.5",
                                       "version", "--format", "json")
             assert rc == 0, err
             assert json.loads(out) == {"version": FAKE_VERSION}
             assert cluster.mons[0].mauths[:2] == [(0, 0), (AUTH_CEPHX, 0)]
-            rc, out, err = await _cli("-m", mon_host, "--key", ADMIN_KEY.to_base64(),
+            rc, out, err = await _cli(cluster, "-m", mon_host, "--key", ADMIN_KEY.to_base64(),
                                       "--mon_client_hunt_interval=0.5", "mon", "dump")
             assert rc == 0, err
             assert "dumped monmap epoch 1" in err
@@ -450,7 +458,7 @@ def test_cli_with_v1_only_mon_host(form: str) -> None:
 def test_cli_forced_v1_and_auth_none_on_a_dual_mon() -> None:
     async def body() -> None:
         async with FakeMonCluster(1, msgr="v2+v1") as cluster:
-            rc, out, err = await _cli("-m", str(cluster.addrs[0]),
+            rc, out, err = await _cli(cluster, "-m", str(cluster.addrs[0]),
                                       "--asyncmsgr_connect_msgr=v1",
                                       "--auth_client_required=none", "status")
             assert rc == 0, err
@@ -463,11 +471,11 @@ def test_cli_wrong_key_over_v1_exits_13() -> None:
     async def body() -> None:
         ks = _key_server()
         async with FakeMonCluster(1, msgr="v1", auth_server_factory=_cephx_mons(ks)) as cluster:
-            rc, _out, err = await _cli("-m", str(cluster.addrs[0]),
+            rc, _out, err = await _cli(cluster, "-m", str(cluster.addrs[0]),
                                        "--key", WRONG_KEY.to_base64(), "status")
             assert rc == 13
             assert "[errno 13] RADOS permission denied (error connecting to the cluster)" in err
-            assert cluster.mons[0].mauths == [(0, 0), (AUTH_CEPHX, -1)]
+            assert cluster.mons[0].mauths == [(0, 0), (AUTH_CEPHX, -13)]
     run(body)
 
 
@@ -476,7 +484,7 @@ def test_cli_no_common_method_over_v1_exits_1() -> None:
     (over msgr2 ``ceph`` reports EACCES and exits 13)."""
     async def body() -> None:
         async with FakeMonCluster(1, msgr="v1") as cluster:
-            rc, _out, err = await _cli("-m", str(cluster.addrs[0]), "--key",
+            rc, _out, err = await _cli(cluster, "-m", str(cluster.addrs[0]), "--key",
                                        ADMIN_KEY.to_base64(), "--auth_client_required=cephx",
                                        "status")
             assert rc == 1

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import io
 import json
+import queue
+import re
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 from ceph_cluster import MonCluster
@@ -70,17 +75,17 @@ def test_output_equals_ceph(ceph_mon: MonCluster, driver: ceph_cli.Driver,
         assert "dumped monmap epoch 1" in err
 
 
-def test_raw_json_command_and_auth_none(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
-    rc, out, err = run_cli(ceph_mon, driver, "--auth_client_required=none", "command",
-                           '{"prefix": "mon dump"}', "--format", "json")
+def test_auth_none_mon_dump(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
+    rc, out, err = run_cli(ceph_mon, driver, "--auth_client_required=none", "mon", "dump",
+                           "--format", "json")
     assert rc == 0, err
     assert json.loads(out)["fsid"] == ceph_mon.fsid
 
 
 def test_failed_command_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
-    rc, _out, err = run_cli(ceph_mon, driver, "command", '{"prefix": "no such thing"}')
-    assert rc == 22
-    assert err.startswith("Error EINVAL: ")
+    rc, _out, err = run_cli(ceph_mon, driver, "osd", "pool", "get", "nosuchpool", "size")
+    assert rc == 2
+    assert err == "Error ENOENT: unrecognized pool 'nosuchpool'\n"
 
 
 def test_wrong_key_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
@@ -91,18 +96,24 @@ def test_wrong_key_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) ->
 
 
 def test_usage_errors(ceph_mon: MonCluster) -> None:
+    """An unknown command is ceph's invalid command (EINVAL); a bad --format is a
+    usage error of the tool's own options (2); yaml is one of ceph's formats."""
     rc, _out, err = run_cli(ceph_mon, "sync", "frobnicate")
+    assert rc == 22
+    assert err.startswith("no valid command found; ")
+    assert err.endswith("Error EINVAL: invalid command\n")
+    rc, _out, err = run_cli(ceph_mon, "sync", "status", "--format", "toml")
     assert rc == 2
-    assert "unknown command" in err
-    rc, _out, err = run_cli(ceph_mon, "sync", "status", "--format", "yaml")
-    assert rc == 2
+    assert "argument -f/--format: invalid choice: 'toml'" in err
+    rc, _out, err = run_cli(ceph_mon, "sync", "version", "--format", "yaml")
+    assert rc == 0, err
 
 
 def test_no_monitor_answers_exit_status(ceph_mon: MonCluster, driver: ceph_cli.Driver) -> None:
     out, err = io.StringIO(), io.StringIO()
-    rc = ceph_cli.main(["-m", "v2:127.0.0.1:1", "--auth_client_required=none",
-                        "--connect-timeout", "1", "status"], {}, stdout=out, stderr=err,
-                       driver=driver)
+    rc = ceph_cli.main(["-c", str(ceph_mon.conf_path), "-m", "v2:127.0.0.1:1",
+                        "--auth_client_required=none", "--connect-timeout", "1", "status"],
+                       {}, stdout=out, stderr=err, driver=driver)
     assert rc == 1
     assert "RADOS timed out" in err.getvalue()
 
@@ -131,3 +142,64 @@ def test_console_script_with_ceph_args(ceph_mon: MonCluster) -> None:
     assert proc.returncode == 0, proc.stderr
     assert ceph_mon.fsid in proc.stdout
     assert "HEALTH_OK" in proc.stdout or "HEALTH_WARN" in proc.stdout
+
+
+class _Watcher:
+    """A ``-W '*'`` process whose stdout lines are read by a thread."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def until(self, predicate: Callable[[str], bool], timeout: float = 30.0) -> list[str]:
+        """Lines read until one satisfies ``predicate`` (included)."""
+        got: list[str] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            got.append(line)
+            if predicate(line):
+                return got
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_watch_prints_log_lines_as_ceph(ceph_mon: MonCluster) -> None:
+    """``-W '*'``: the status, then each cluster log entry as ``ceph -w`` prints it;
+    the real tool and both drivers print the same line for the same entry."""
+    head = ["-c", str(ceph_mon.conf_path), "-k", str(ceph_mon.keyring_path), "-W", "*"]
+    code = "import sys; from asyncmsgr.cli import ceph; sys.exit(ceph.main(sys.argv[1:], {}, "
+    watchers = {
+        "real": _Watcher(["ceph", *head]),
+        "sync": _Watcher([sys.executable, "-c", code + "driver='sync'))", *head]),
+        "asyncio": _Watcher([sys.executable, "-c", code + "driver='asyncio'))", *head]),
+    }
+    try:
+        for w in watchers.values():  # the status first, then an empty line
+            status = w.until(lambda line: line == "")
+            assert any(ceph_mon.fsid in line for line in status)
+        marker = f"asyncmsgr-watch-{time.monotonic_ns()}"
+        ceph_mon.ceph("log", marker)
+        seen = {name: [line for line in w.until(lambda line: line.endswith(f"] {marker}"))
+                       if marker in line][-1]
+                for name, w in watchers.items()}
+    finally:
+        for w in watchers.values():
+            w.stop()
+    assert seen["sync"] == seen["asyncio"] == seen["real"]
+    assert re.fullmatch(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{6}}[+-]\d{{4}} "
+                        rf"client\.admin \[INF\] {marker}", seen["real"])

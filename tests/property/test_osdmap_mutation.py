@@ -103,7 +103,10 @@ def test_mutated_incrementals(which: int, edits: list[tuple[str, int, int]],
         inc = Incremental.decode(bytes(buf))
     except DecodeError:
         return
-    once = inc.encode()
+    try:
+        once = inc.encode()
+    except EncodeError:
+        return  # e.g. a mutated encode_features naming a pre-Luminous encoding
     assert Incremental.decode(once).encode() == once
 
 

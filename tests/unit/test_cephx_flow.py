@@ -149,7 +149,7 @@ def test_refused_authentication(who: str) -> None:
     assert client.last_error is not None
     msg = str(client.last_error)
     assert f"authentication failed for {name}: permission denied" in msg
-    assert client.last_error.result == (-13 if who == "no mon caps" else -1)
+    assert client.last_error.result == (-1 if who == "unknown entity" else -13)
     assert not client.tickets
 
 

@@ -3,8 +3,10 @@
 Every module under ``src/asyncmsgr/{wire,frames,crypto,auth,protocol,messages,crush,osd}`` and
 the shared ``message.py``, ``message_types.py``, ``types.py``, ``features.py``,
 ``errors.py``, ``record.py``, the monitor client's sans-I/O modules
-(``monc/core.py``, ``auth.py``, ``conf.py``, ``monhost.py``) and the Objecter's
-(``osdc/target.py``, ``backoff.py``, ``maps.py``, ``wire.py``) is parsed with
+(``monc/core.py``, ``auth.py``, ``conf.py``, ``monhost.py``, ``common.py``,
+``conffile.py``, ``conf_argv.py``, ``tell.py``), the manager client's
+(``mgrc/core.py``) and the Objecter's (``osdc/target.py``, ``backoff.py``,
+``maps.py``, ``wire.py``) is parsed with
 :mod:`ast`; importing ``asyncio``, ``socket``, ``selectors``, ``threading`` or
 ``time`` (``import X``, ``import X.y``, ``from X import y``, ``__import__("X")``,
 ``importlib.import_module("X")``) fails the test with ``file:line``. Time and
@@ -23,6 +25,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "asyncmsgr"
 CORE_PACKAGES = ("wire", "frames", "crypto", "auth", "protocol", "messages", "crush", "osd")
 CORE_MODULES = ("message.py", "message_types.py", "types.py", "features.py", "errors.py",
                 "record.py", "monc/core.py", "monc/auth.py", "monc/conf.py", "monc/monhost.py",
+                "monc/common.py", "monc/conffile.py", "monc/conf_argv.py", "monc/tell.py",
+                "mgrc/core.py",
                 # the Objecter's sans-I/O decisions (the rest of osdc/ is its asyncio layer)
                 "osdc/target.py", "osdc/backoff.py", "osdc/maps.py", "osdc/wire.py",
                 "osdc/hashing.py")

@@ -239,7 +239,7 @@ def test_pcap_v2_messages_reencode_identically(name: str) -> None:
     for m in decoded:
         counts[m.type_name] = counts.get(m.type_name, 0) + 1
     assert counts == {"MON_GET_MAP": 2, "MON_SUBSCRIBE": 4, "MON_MAP": 4, "CONFIG": 2,
-                      "MON_COMMAND": 2, "MON_COMMAND_ACK": 2, "OSD_MAP": 1}
+                      "MON_COMMAND": 2, "MON_COMMAND_ACK": 2, "OSD_MAP": 1, "MGR_MAP": 1}
 
 
 def test_pcap_mon_commands() -> None:

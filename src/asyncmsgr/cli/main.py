@@ -39,6 +39,7 @@ SUBCOMMANDS: dict[str, str] = {
     "ceph": "asyncmsgr.cli.ceph",
     "osdmaptool": "asyncmsgr.cli.osdmaptool",
     "rados": "asyncmsgr.cli.rados",
+    "fake-cluster": "asyncmsgr.cli.fake_cluster",
 }
 #: Subcommands that read their own arguments (Ceph's rules: ceph.conf, -c, -m, -k
 #: ...): ``module.main(argv, environ)`` runs before argparse is even imported.

@@ -29,12 +29,16 @@ MPoolOpReply             48  1/1      :mod:`.pool`
 MPoolOp                  49  4/2      :mod:`.pool`
 MMonCommand              50  1/1      :mod:`.command`
 MMonCommandAck           51  1/1      :mod:`.command`
+MLog                     52  1/1      :mod:`.log`
 MGetPoolStats            58  1/1      :mod:`.pool`
 MGetPoolStatsReply       59  2/1      :mod:`.pool`
 MOSDBackoff              61  1/1      :mod:`.osd`
 MConfig                  62  1/1      :mod:`.config`
 MCommand                 97  1/1      :mod:`.command`
 MCommandReply            98  1/1      :mod:`.command`
+MMgrMap               0x704  1/1      :mod:`.mgr` (map: :class:`.mgr.MgrMap`)
+MMgrCommand           0x709  1/1      :mod:`.mgr`
+MMgrCommandReply      0x70A  1/1      :mod:`.mgr`
 =====================  ====  ========  =====================================
 """
 
@@ -43,6 +47,8 @@ from __future__ import annotations
 from asyncmsgr.messages.auth import MAuth, MAuthReply
 from asyncmsgr.messages.command import MCommand, MCommandReply, MMonCommand, MMonCommandAck
 from asyncmsgr.messages.config import MConfig
+from asyncmsgr.messages.log import LogEntry, MLog
+from asyncmsgr.messages.mgr import MgrMap, MMgrCommand, MMgrCommandReply, MMgrMap
 from asyncmsgr.messages.mon import (
     CEPH_SUBSCRIBE_ONETIME,
     MMonGetMap,
@@ -80,6 +86,7 @@ __all__ = [
     "DEFAULT_PAXOS_HEADER",
     "CephRelease",
     "ElectionStrategy",
+    "LogEntry",
     "MAuth",
     "MAuthReply",
     "MCommand",
@@ -87,6 +94,10 @@ __all__ = [
     "MConfig",
     "MGetPoolStats",
     "MGetPoolStatsReply",
+    "MLog",
+    "MMgrCommand",
+    "MMgrCommandReply",
+    "MMgrMap",
     "MMonCommand",
     "MMonCommandAck",
     "MMonGetMap",
@@ -105,6 +116,7 @@ __all__ = [
     "MStatfs",
     "MStatfsReply",
     "MWatchNotify",
+    "MgrMap",
     "MonFeature",
     "MonInfo",
     "MonMap",

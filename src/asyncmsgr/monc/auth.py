@@ -74,6 +74,9 @@ def refusal_text(result: int) -> str:
 class MonAuthAdapter:
     """Delegates to the user's AuthClient and reports refusals to the MonClient.
 
+    After a monitor refused a method and allowed others (AUTH_BAD_METHOD), later
+    attempts start with those (Ceph's MonConnection keeps its next method).
+
     Called on the messenger's worker (maybe another thread): ``report`` must hop
     to the MonClient's loop itself.
     """
@@ -81,8 +84,15 @@ class MonAuthAdapter:
     def __init__(self, inner: AuthClient, report: Callable[[AuthFailed], None]) -> None:
         self.inner = inner
         self._report = report
+        self._fallback: tuple[int, ...] = ()
+        """The methods a monitor still allowed after refusing one of ours."""
 
     def get_auth_request(self, peer: AuthPeer, meta: AuthConnectionMeta) -> AuthRequest:
+        if self._fallback and not meta.allowed_methods:
+            # Ceph's MonConnection keeps the method it moved to: a monitor that
+            # refused cephx in the AUTH_REQUEST_MORE round closes the connection
+            # (no second AUTH_REQUEST there), so the next attempt starts with it
+            meta.allowed_methods = self._fallback
         try:
             return self.inner.get_auth_request(peer, meta)
         except AuthFailed as exc:
@@ -111,7 +121,9 @@ class MonAuthAdapter:
                                allowed_modes: tuple[int, ...]) -> bool:
         retry = self.inner.handle_auth_bad_method(peer, meta, old_method, result,
                                                   allowed_methods, allowed_modes)
-        if not retry:
+        if retry:
+            self._fallback = tuple(m for m in allowed_methods if m != old_method)
+        else:
             err = getattr(self.inner, "last_error", None)
             if not isinstance(err, AuthFailed):
                 err = AuthFailed(refusal_text(result), result)

@@ -30,6 +30,7 @@ import contextlib
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -108,6 +109,9 @@ class MonClient(Dispatcher):
         self._map_event = asyncio.Event()
         self._tick_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._dialed: weakref.WeakSet[Connection] = weakref.WeakSet()
+        """The connections the core dialled (a stale one is closed when it connects)."""
+        self._map_listeners: list[Callable[[str], None]] = []
 
     # -- what the core knows -------------------------------------------------------------
 
@@ -273,6 +277,19 @@ class MonClient(Dispatcher):
         """Subscribe to map ``what`` from epoch ``start`` (sent now if connected)."""
         self.core.sub_want(what, start, onetime=onetime)
 
+    def add_map_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(what)`` on this loop whenever a map (``log``: an MLog;
+        ``tickets``: new service tickets) arrives."""
+        self._map_listeners.append(listener)
+
+    async def wait_for_ticket(self, service_id: int, *, timeout: float | None = None) -> None:
+        """Ask the monitors for service tickets when ``service_id``'s is missing and
+        wait for it (returns at once without cephx). Raises TimeoutError."""
+        async with asyncio.timeout(timeout):
+            while not self.core.request_tickets(service_id, self._clock(), self._wall_clock()):
+                self._map_event.clear()
+                await self._map_event.wait()
+
     def sub_unwant(self, what: str) -> None:
         """Forget a subscription (takes effect on the next session)."""
         self.core.sub_unwant(what)
@@ -296,7 +313,9 @@ class MonClient(Dispatcher):
 
     def dial(self, addrs: EntityAddrVec, target: EntityAddr, protocol: int) -> Connection:
         """An anonymous lossy connection (the messenger picks the same target)."""
-        return self.messenger.connect_to(EntityType.MON, addrs, anon=True)
+        con = self.messenger.connect_to(EntityType.MON, addrs, anon=True)
+        self._dialed.add(con)
+        return con
 
     def send(self, con: Connection, m: Message) -> None:
         """Queue ``m`` on ``con``."""
@@ -337,8 +356,10 @@ class MonClient(Dispatcher):
             waiter.set_result(value)
 
     def map_received(self, what: str) -> None:
-        """Wake :meth:`wait_for_map`."""
+        """Wake :meth:`wait_for_map` and tell the map listeners."""
         self._map_event.set()
+        for listener in self._map_listeners:
+            listener(what)
 
     def _report_auth_error(self, err: AuthFailed) -> None:
         """A msgr2 handshake refusal, reported on the messenger's worker: hop to our loop."""
@@ -365,7 +386,7 @@ class MonClient(Dispatcher):
         """A dialled monitor finished its handshake: the first msgr2 one wins (a
         msgr v1 one still has to authenticate with MAuth)."""
         ours = self.core.handle_connect(con, msgr2=con.is_msgr2, now=self._clock())
-        if not ours and con.peer_type == EntityType.MON and con.is_anon:
+        if not ours and con in self._dialed:
             con.mark_down()  # a hunting connection of an earlier round
 
     def ms_handle_reset(self, con: Connection) -> bool:

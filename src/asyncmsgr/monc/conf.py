@@ -49,7 +49,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Self
 
 from asyncmsgr.config import (
@@ -61,6 +61,7 @@ from asyncmsgr.config import (
     parse_config_args,
     str_list,
 )
+from asyncmsgr.monc.conffile import ConfFile, normalize_conf_key
 from asyncmsgr.monc.monhost import (
     CEPH_MON_PORT_IANA,
     CEPH_MON_PORT_LEGACY,
@@ -172,148 +173,6 @@ class ConfEnv(Record):
         return cls(environ=dict(os.environ), read_file=_read_os_file,
                    hostname=_node_name().split(".")[0] or "localhost",
                    home=os.path.expanduser("~"), pid=os.getpid())
-
-
-# --- conf files ---------------------------------------------------------------------
-
-def normalize_conf_key(key: str) -> str:
-    """``ConfFile::normalize_key_name``: trim, each run of blanks -> ``_``."""
-    return "_".join(key.split())
-
-
-class ConfFile(Record):
-    """A parsed ``ceph.conf``: section name -> normalised key -> raw value."""
-
-    sections: Mapping[str, Mapping[str, str]]
-
-    __slots__ = ("sections",)
-
-    def __init__(self, sections: Mapping[str, Mapping[str, str]]) -> None:
-        _assign(self, "sections", sections)
-
-    @classmethod
-    def parse(cls, text: str, source: str = "<string>") -> ConfFile:
-        """Parse ``ceph.conf`` text (rules in the module docstring).
-
-        Raises:
-            ConfError: a syntax error, naming ``source`` and the line.
-        """
-        sections: dict[str, dict[str, str]] = {"global": {}}
-        current = sections["global"]
-        pending = ""
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        for number, raw in enumerate(lines, 1):
-            line = raw.removesuffix("\r")
-            if line.endswith("\\"):
-                pending += line[:-1]
-                continue
-            line, pending = pending + line, ""
-            try:
-                parsed = _parse_line(line)
-            except ConfError as exc:
-                raise ConfError(f"{source}: line {number}: {exc}") from None
-            if parsed is None:
-                continue
-            section, key, value = parsed
-            if section is not None:
-                current = sections.setdefault(section, {})
-            else:
-                current[key] = value
-        if pending:
-            raise ConfError(f"{source}: the last line ends with a backslash")
-        return cls({name: dict(items) for name, items in sections.items()})
-
-    def lookup(self, key: str, sections: Iterable[str]) -> str | None:
-        """The raw value of ``key`` in the first of ``sections`` that has it."""
-        name = normalize_conf_key(key)
-        for section in sections:
-            values = self.sections.get(section)
-            if values is not None and name in values:
-                return values[name]
-        return None
-
-    def merged(self, sections: Sequence[str]) -> dict[str, str]:
-        """Every key visible from ``sections`` (earlier sections win)."""
-        out: dict[str, str] = {}
-        for section in reversed(sections):
-            out.update(self.sections.get(section, {}))
-        return out
-
-
-def _parse_line(line: str) -> tuple[str | None, str, str] | None:
-    """One logical line -> (section, "", "") | (None, key, value) | None (blank)."""
-    s = line.lstrip()
-    if not s or s[0] in "#;":
-        return None
-    if s[0] == "[":
-        end = s.find("]")
-        if end < 0:
-            raise ConfError("expected ']' after the section name")
-        name = s[1:end]
-        if not name:
-            raise ConfError("empty section name")
-        _expect_comment_or_end(s[end + 1:])
-        return name, "", ""
-    if s[0] == "]":
-        raise ConfError("unexpected ']'")
-    key_text, eq, rest = s.partition("=")
-    if not eq:
-        raise ConfError("expected 'key = value'")
-    if any(c in key_text for c in "#;\"[]"):
-        raise ConfError(f"bad key {key_text.strip()!r}")
-    key = normalize_conf_key(key_text)
-    if not key:
-        raise ConfError("empty key")
-    rest = rest.lstrip()
-    if rest.startswith('"'):
-        value, tail = _quoted(rest[1:])
-        _expect_comment_or_end(tail)
-        return None, key, value
-    return None, key, _unquoted(rest)
-
-
-def _quoted(s: str) -> tuple[str, str]:
-    out: list[str] = []
-    i = 0
-    while i < len(s):
-        c = s[i]
-        if c == "\\" and i + 1 < len(s):
-            out.append(s[i + 1])
-            i += 2
-            continue
-        if c == '"':
-            return "".join(out), s[i + 1:]
-        if c in "#;":
-            raise ConfError(f"'{c}' inside a quoted value (Ceph refuses it)")
-        out.append(c)
-        i += 1
-    raise ConfError("missing closing quote")
-
-
-def _unquoted(s: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(s):
-        c = s[i]
-        if c == "\\":
-            if i + 1 >= len(s):
-                raise ConfError("unterminated escape")
-            out.append(s[i + 1])
-            i += 2
-            continue
-        if c in "#;":
-            break
-        out.append(c)
-        i += 1
-    return "".join(out).strip()
-
-
-def _expect_comment_or_end(tail: str) -> None:
-    tail = tail.lstrip()
-    if tail and tail[0] not in "#;":
-        raise ConfError(f"unexpected text {tail!r}")
 
 
 # --- metavariables --------------------------------------------------------------------
@@ -668,9 +527,40 @@ def load_client_settings(argv: Sequence[str] = (), *, env: ConfEnv | None = None
     auth_name = _parse_name(values, order)
     if name is not None and not order:
         auth_name = AuthName.parse(name)
-    cluster = values.get("cluster", "")
+    return _settings(values, auth_name, env, rest=args.rest, argv=argv, conf_required=False)
 
-    conf_path, conf = _find_conf(values, cluster or "ceph", auth_name, env)
+
+def tool_settings(*, name: AuthName, cluster: str, conf: str, options: Mapping[str, str],
+                  env: ConfEnv, rest: Sequence[str] = ()) -> ClientSettings:
+    """Settings for a tool that parsed its own arguments, as ``rados.Rados(name=,
+    clustername=, conffile=)`` then ``conf_parse_argv`` build them (the ``ceph`` CLI).
+
+    ``conf``: the ``-c`` list, or ``""`` for ``CEPH_CONF`` / the default search
+    list; unlike :func:`load_client_settings`, no file found is an error either
+    way (librados's ``conf_read_file``). ``options``: the configuration options
+    of the command line (:func:`~asyncmsgr.monc.conf_argv.conf_parse_argv`);
+    ``CEPH_ARGS`` is the tool's business.
+
+    Raises:
+        ConfError: as :func:`load_client_settings`; :class:`ConfNotFound` (naming
+            the files searched) when no configuration file exists.
+    """
+    values: dict[str, str] = {}
+    if cluster:
+        values["cluster"] = cluster
+    if conf:
+        values["conf"] = conf
+    values.update(options)
+    env = env.replace(environ={k: v for k, v in env.environ.items() if k != "CEPH_ARGS"})
+    return _settings(values, name, env, rest=tuple(rest), argv=(), conf_required=True)
+
+
+def _settings(values: dict[str, str], auth_name: AuthName, env: ConfEnv, *,
+              rest: tuple[str, ...], argv: Sequence[str],
+              conf_required: bool) -> ClientSettings:
+    cluster = values.get("cluster", "")
+    conf_path, conf = _find_conf(values, cluster or "ceph", auth_name, env,
+                                 required=conf_required)
     if not cluster:
         cluster = "ceph"
         if "conf" in values and conf_path is not None and conf_path.endswith(".conf"):
@@ -711,27 +601,36 @@ def load_client_settings(argv: Sequence[str] = (), *, env: ConfEnv | None = None
         connect_timeout=connect_timeout,
         metavariables=metavariables(cluster, auth_name, env),
         messenger_config=_messenger_config(conf_options=options, argv=argv, env=env),
-        rest=args.rest,
+        rest=rest,
     )
 
 
 def _find_conf(values: Mapping[str, str], cluster: str, name: AuthName,
-               env: ConfEnv) -> tuple[str | None, ConfFile | None]:
+               env: ConfEnv, *, required: bool = False) -> tuple[str | None, ConfFile | None]:
     lookup = _meta_lookup(cluster, name, env, {})
     if "conf" in values:
         search, required = values["conf"], True
     elif env.environ.get("CEPH_CONF"):
-        search, required = env.environ["CEPH_CONF"], False
+        search = env.environ["CEPH_CONF"]
     else:
-        search, required = DEFAULT_CONF_SEARCH, False
+        search = DEFAULT_CONF_SEARCH
     candidates = _conf_candidates(search, lookup, env.home)
     for path in candidates:
         text = env.read_file(path)
         if text is not None:
             return path, ConfFile.parse(text, path)
     if required:
-        raise ConfError(f"unable to open config file from search list {search}")
+        raise ConfNotFound(f"unable to open config file from search list {search}",
+                           tuple(candidates))
     return None, None
+
+
+class ConfNotFound(ConfError):
+    """No configuration file in the search list; ``searched`` names the paths tried."""
+
+    def __init__(self, message: str, searched: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.searched = searched
 
 
 def _messenger_config(*, conf_options: Mapping[str, str], argv: Sequence[str],
@@ -758,6 +657,7 @@ __all__ = [
     "ConfEnv",
     "ConfError",
     "ConfFile",
+    "ConfNotFound",
     "InitialMon",
     "MonHosts",
     "expand_meta",
@@ -768,4 +668,5 @@ __all__ = [
     "parse_addr_list",
     "parse_client_args",
     "parse_mon_host",
+    "tool_settings",
 ]

@@ -31,6 +31,13 @@ The rules (Ceph's ``MonClient``):
 * **Tick**: hunting deadlines, a KEEPALIVE2 every ``mon_client_ping_interval``,
   a new hunt after ``mon_client_ping_timeout`` without an ack, cephx ticket
   renewal (one MAuth at a time, again after 5 s).
+* **Service tickets** on demand: :meth:`MonClientCore.request_tickets` asks at
+  once for a missing one (a manager's, which the tick's renewal leaves alone as
+  Ceph's ``need_tickets`` does) before the driver dials that service.
+* **Cluster log** (``log-debug``, ``log-info``, ``log-sec``, ``log-warn``,
+  ``log-error`` subscriptions): each MLog newer than the last one seen is kept
+  in ``maps["log"]`` and announced with ``map_received("log")``; the
+  subscription then starts after its version (``RadosClient::handle_log``).
 """
 
 from __future__ import annotations
@@ -39,16 +46,18 @@ import json
 import logging
 import random
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from asyncmsgr.auth.base import AuthClient
-from asyncmsgr.errors import AsyncmsgrError, AuthFailed, DecodeError
+from asyncmsgr.errors import AuthFailed, DecodeError
 from asyncmsgr.message import Message, RawMessage
 from asyncmsgr.messages import (
     CEPH_SUBSCRIBE_ONETIME,
     MAuth,
     MAuthReply,
     MConfig,
+    MLog,
+    MMgrMap,
     MMonCommand,
     MMonCommandAck,
     MMonGetMap,
@@ -60,9 +69,19 @@ from asyncmsgr.messages import (
     SubscribeItem,
 )
 from asyncmsgr.monc.auth import TicketRenewer, V1MonAuth
-from asyncmsgr.record import MutableRecord, Record
-from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec
-from asyncmsgr.wire.buffer import Reader
+from asyncmsgr.monc.common import (
+    CommandResult,
+    MonAuthError,
+    MonClientClosed,
+    MonClientError,
+    MonClientOptions,
+    MonTimeout,
+    dial_target,
+    mgrmap_epoch,
+    osdmap_epochs,
+)
+from asyncmsgr.record import MutableRecord
+from asyncmsgr.types import EntityAddr, EntityAddrVec
 
 logger = logging.getLogger("asyncmsgr.monc.client")
 
@@ -71,139 +90,6 @@ MSG_OSD_MAP = 41
 MSG_MGR_MAP = 0x704
 #: Seconds before a ticket renewal MAuth without an answer is sent again.
 RENEW_RETRY = 5.0
-
-_set = object.__setattr__  # what a frozen class's __init__ assigns with
-
-# -- errors ----------------------------------------------------------------------------
-
-
-class MonClientError(AsyncmsgrError):
-    """The monitor client could not do what was asked."""
-
-
-class MonAuthError(MonClientError):
-    """Every monitor dialled refused our credentials; ``result`` is a negative errno.
-
-    ``msgr_v1``: the refusal came in an MAuthReply (msgr v1), whose ``result`` is
-    the monitor's own (librados returns it as is; over msgr2 it reports EACCES).
-    """
-
-    def __init__(self, message: str, result: int = -13, *, msgr_v1: bool = False) -> None:
-        super().__init__(message)
-        self.result = result
-        self.msgr_v1 = msgr_v1
-
-
-class MonTimeout(MonClientError, TimeoutError):
-    """No monitor session (or no reply) within the time allowed."""
-
-
-class MonClientClosed(MonClientError):
-    """The client was shut down while the operation waited."""
-
-
-# -- options and results ---------------------------------------------------------------
-
-
-class MonClientOptions(Record):
-    """The ``mon_client_*`` options (Ceph's defaults)."""
-
-    hunt_interval: float
-    """``mon_client_hunt_interval``: seconds before trying other monitors."""
-    hunt_parallel: int
-    """``mon_client_hunt_parallel``: monitors dialled at once."""
-    hunt_interval_backoff: float
-    """``mon_client_hunt_interval_backoff``: multiplier growth per failed hunt."""
-    hunt_interval_max_multiple: float
-    """``mon_client_hunt_interval_max_multiple``."""
-    ping_interval: float
-    """``mon_client_ping_interval``: seconds between keepalives."""
-    ping_timeout: float
-    """``mon_client_ping_timeout``: no keepalive ack for this long → new session."""
-    mount_timeout: float
-    """``client_mount_timeout``: longest a connect waits."""
-    op_timeout: float
-    """``rados_mon_op_timeout``: default command timeout (0: none)."""
-    hostname: str
-    """Sent in MMonSubscribe."""
-
-    __slots__ = ("hostname", "hunt_interval", "hunt_interval_backoff",
-                 "hunt_interval_max_multiple", "hunt_parallel", "mount_timeout",
-                 "op_timeout", "ping_interval", "ping_timeout")
-
-    def __init__(self, *, hunt_interval: float = 3.0, hunt_parallel: int = 3,
-                 hunt_interval_backoff: float = 1.5, hunt_interval_max_multiple: float = 10.0,
-                 ping_interval: float = 10.0, ping_timeout: float = 30.0,
-                 mount_timeout: float = 300.0, op_timeout: float = 0.0,
-                 hostname: str = "") -> None:
-        _set(self, "hunt_interval", hunt_interval)
-        _set(self, "hunt_parallel", hunt_parallel)
-        _set(self, "hunt_interval_backoff", hunt_interval_backoff)
-        _set(self, "hunt_interval_max_multiple", hunt_interval_max_multiple)
-        _set(self, "ping_interval", ping_interval)
-        _set(self, "ping_timeout", ping_timeout)
-        _set(self, "mount_timeout", mount_timeout)
-        _set(self, "op_timeout", op_timeout)
-        _set(self, "hostname", hostname)
-
-
-class CommandResult(Record):
-    """An MMonCommandAck: ``r`` (0 or -errno), status text ``rs``, output ``outbuf``."""
-
-    r: int
-    rs: str
-    outbuf: bytes
-
-    __slots__ = ("outbuf", "r", "rs")
-
-    def __init__(self, r: int, rs: str, outbuf: bytes) -> None:
-        _set(self, "r", r)
-        _set(self, "rs", rs)
-        _set(self, "outbuf", outbuf)
-
-    def json(self) -> Any:
-        """``outbuf`` parsed as JSON."""
-        return json.loads(self.outbuf)
-
-
-# -- map decoding for subscriptions ----------------------------------------------------
-
-
-def osdmap_epochs(m: Message) -> tuple[int, int]:
-    """(first, last) epochs carried by an MOSDMap; raises DecodeError."""
-    r = Reader(bytes(m.front))
-    r.pull_view(16)  # fsid
-    epochs: list[int] = []
-    for _ in range(2):  # incremental_maps, maps
-        for _ in range(r.pull_count(8, "MOSDMap maps")):
-            epochs.append(r.pull_u32())
-            r.pull_blob_view()
-    if not epochs:
-        return 0, 0
-    return min(epochs), max(epochs)
-
-
-def mgrmap_epoch(m: Message) -> int:
-    """The epoch of the MgrMap an MMgrMap carries; raises DecodeError."""
-    r = Reader(bytes(m.front))
-    r.pull_view(6)  # ENCODE_START: struct_v, compat, length
-    return r.pull_u32()
-
-
-def dial_target(av: EntityAddrVec, connect_msgr: str = "any") -> tuple[EntityAddr, int]:
-    """The address to dial in ``av`` and the protocol (2 or 1) to speak there, as
-    ``Messenger.pick_target`` chooses under ``asyncmsgr_connect_msgr`` (``v2``,
-    ``v1`` or anything else for both). Raises ValueError when ``av`` has no
-    address of the wanted protocol."""
-    v2 = av.msgr2_addr if connect_msgr != "v1" else None
-    if v2 is not None:
-        return v2, 2
-    v1 = av.legacy_addr if connect_msgr != "v2" else None
-    if v1 is not None:
-        return v1.with_type(AddrType.LEGACY), 1
-    kind = {"v2": "msgr2", "v1": "msgr v1"}.get(connect_msgr, "v2 or v1")
-    raise ValueError(f"{av} has no {kind} address to connect to")
-
 
 # -- what the core drives --------------------------------------------------------------
 
@@ -259,7 +145,9 @@ class MonLink(Protocol[C, W_contra]):
         ...
 
     def map_received(self, what: str) -> None:
-        """A map (``monmap``, ``config``, ``osdmap``, ``mgrmap``) arrived."""
+        """A map (``monmap``, ``config``, ``osdmap``, ``mgrmap``), cluster log
+        entries (``log``: the MLog is in ``maps["log"]``) or new service tickets
+        (``tickets``) arrived."""
         ...
 
 
@@ -351,6 +239,8 @@ class MonClientCore(Generic[C, W]):
         self._last_ack_seen: object = None
         self._last_ack_at = 0.0
         self._renew_sent = 0.0
+        self.log_version = 0
+        """Version of the last MLog taken."""
         #: Sessions established.
         self.sessions = 0
         #: Hunts started.
@@ -633,7 +523,7 @@ class MonClientCore(Generic[C, W]):
                 self._v1_auth_reply(hunt, con, m, now)
                 return True
             return isinstance(m, MMonMap | MConfig | MMonCommandAck | MMonGetVersionReply
-                              | MAuthReply)
+                              | MAuthReply | MMgrMap | MLog)
         if isinstance(m, MMonCommandAck):
             self._complete(m.tid, CommandResult(m.r, m.rs, bytes(m.data)))
         elif isinstance(m, MMonMap):
@@ -647,8 +537,10 @@ class MonClientCore(Generic[C, W]):
             self._handle_auth_reply(m)
         elif m.type == MSG_OSD_MAP:  # MOSDMap, or raw where it is not registered
             self._got_map("osdmap", m, self.epoch_of("osdmap", m))
-        elif isinstance(m, RawMessage) and m.type == MSG_MGR_MAP:
+        elif isinstance(m, MMgrMap) or (isinstance(m, RawMessage) and m.type == MSG_MGR_MAP):
             self._got_map("mgrmap", m, self.epoch_of("mgrmap", m))
+        elif isinstance(m, MLog):
+            self._handle_log(m)
         else:
             return False
         return True
@@ -687,6 +579,19 @@ class MonClientCore(Generic[C, W]):
             auth.handle_ticket_reply(bytes(m.result_bl))
         except (AuthFailed, DecodeError) as exc:
             logger.warning("monclient: bad ticket reply: %s", exc)
+            return
+        self.link.map_received("tickets")
+
+    def _handle_log(self, m: MLog) -> None:
+        version = m.paxos.version
+        if version <= self.log_version:
+            return
+        self.log_version = version
+        for what, item in list(self.subs.items()):
+            if what.startswith("log-"):
+                self.subs[what] = SubscribeItem(version + 1, item.flags)
+        self.maps["log"] = m
+        self.link.map_received("log")
 
     def _got_map(self, what: str, m: Message, epoch: int) -> None:
         self.maps[what] = m
@@ -731,6 +636,31 @@ class MonClientCore(Generic[C, W]):
         self._check_tickets(con, now, wall_now)
         return max(0.01, min(opts.ping_interval - (now - self._last_ping), 1.0))
 
+    def request_tickets(self, service_id: int, now: float, wall_now: float) -> bool:
+        """Ask now for the service tickets we want when ``service_id``'s is missing
+        (one MAuth at a time). True when its ticket is there (or not needed: no
+        cephx, or the client does not want it)."""
+        auth = self.auth_client
+        ticket_for = getattr(auth, "ticket_for", None)
+        want = getattr(auth, "want_keys", 0)
+        if not isinstance(auth, TicketRenewer) or ticket_for is None \
+                or not want & service_id or ticket_for(service_id, wall_now) is not None:
+            return True
+        con = self.active
+        if con is not None and (not self._renew_sent or now - self._renew_sent >= RENEW_RETRY):
+            self._send_ticket_request(con, now)
+        return False
+
+    def _send_ticket_request(self, con: C, now: float) -> None:
+        auth = self.auth_client
+        assert isinstance(auth, TicketRenewer)
+        self._renew_sent = now
+        self.renewals += 1
+        epoch = self.monmap.epoch if self.monmap is not None else 0
+        self.link.send(con, MAuth(protocol=CEPH_AUTH_CEPHX,
+                                  auth_payload=auth.build_ticket_request(),
+                                  monmap_epoch=epoch))
+
     def _check_tickets(self, con: C, now: float, wall_now: float) -> None:
         """Ask for tickets due for renewal (one MAuth at a time; again after 5 s)."""
         auth = self.auth_client
@@ -738,12 +668,7 @@ class MonClientCore(Generic[C, W]):
             return
         if self._renew_sent and now - self._renew_sent < RENEW_RETRY:
             return
-        self._renew_sent = now
-        self.renewals += 1
-        epoch = self.monmap.epoch if self.monmap is not None else 0
-        self.link.send(con, MAuth(protocol=CEPH_AUTH_CEPHX,
-                                  auth_payload=auth.build_ticket_request(),
-                                  monmap_epoch=epoch))
+        self._send_ticket_request(con, now)
 
     def describe_candidates(self) -> str:
         """The monitors a hunt would dial, for error messages."""

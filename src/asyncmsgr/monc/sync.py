@@ -13,6 +13,13 @@ sans-I/O, the same machinery runs from plain sockets in the calling thread:
   hunting in parallel and failing over within the connect timeout, auth
   refusals, session set-up, requests by tid.
 
+Other clients of the same process share this loop: :meth:`SyncMonClient.dial_daemon`
+opens a connection to a manager, an OSD or one given monitor whose events go to
+a :class:`ConnHandler` (the manager client of :mod:`asyncmsgr.mgrc.sync`, a
+``tell``), :meth:`SyncMonClient.add_ticker` adds their timers,
+:meth:`SyncMonClient.add_map_listener` tells them of new maps, and
+:meth:`SyncMonClient.run_until` serves everything until what they wait for happened.
+
 This module is the I/O: non-blocking sockets (``TCP_NODELAY``), one
 ``select.poll`` loop that runs only while a call waits, ``recv_into`` the
 machine's buffer, ``sendmsg`` of its chunks once per loop turn, and the machines'
@@ -29,7 +36,7 @@ import select
 import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from asyncmsgr.auth.base import AuthClient
 from asyncmsgr.config import MessengerConfig, protocol_options
@@ -45,6 +52,7 @@ from asyncmsgr.monc.core import (
     MonClientCore,
     MonClientOptions,
     MonTimeout,
+    dial_target,
 )
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.base import ProtocolBase
@@ -136,16 +144,48 @@ class _Registry:
         return False
 
 
+class ConnHandler(Protocol):
+    """Who gets the events of a :meth:`SyncMonClient.dial_daemon` connection."""
+
+    def handle_connect(self, con: SyncConnection, now: float) -> None:
+        """The handshake finished (the peer accepted our authorizer)."""
+        ...
+
+    def handle_message(self, con: SyncConnection, m: Message, now: float) -> bool:
+        """A message arrived; False when it was not expected."""
+        ...
+
+    def handle_reset(self, con: SyncConnection, now: float) -> None:
+        """The connection failed (refused, reset, authentication failed): it is gone."""
+        ...
+
+
+class Ticker(Protocol):
+    """A timer source served by the loop (:meth:`SyncMonClient.add_ticker`)."""
+
+    def next_tick(self) -> float | None:
+        """When :meth:`tick` is due (monotonic seconds), or None."""
+        ...
+
+    def tick(self, now: float) -> None:
+        """Run what is due."""
+        ...
+
+
 class _Conn:
-    """One connection to a monitor: its machine and (while connected) its socket."""
+    """One connection: its machine and (while connected) its socket; the mon
+    client's own (``handler`` None) or another client's."""
 
-    __slots__ = ("addrs", "closed", "connect_at", "connecting", "fd", "machine", "mask",
-                 "out", "protocol", "sock", "target")
+    __slots__ = ("addrs", "closed", "connect_at", "connecting", "fd", "handler", "machine",
+                 "mask", "out", "peer_type", "protocol", "sock", "target")
 
-    def __init__(self, addrs: EntityAddrVec, target: EntityAddr, protocol: int) -> None:
+    def __init__(self, addrs: EntityAddrVec, target: EntityAddr, protocol: int,
+                 peer_type: int = EntityType.MON, handler: ConnHandler | None = None) -> None:
         self.addrs = addrs
         self.target = target
         self.protocol = protocol
+        self.peer_type = peer_type
+        self.handler = handler
         self.machine: ProtocolBase | None = None
         self.sock: socket.socket | None = None
         self.fd = -1
@@ -158,7 +198,11 @@ class _Conn:
         self.closed = False
 
     def __repr__(self) -> str:
-        return f"<mon connection {self.target} v{self.protocol}>"
+        return f"<{EntityType(self.peer_type).type_str} connection {self.target} v{self.protocol}>"
+
+
+#: A connection of :meth:`SyncMonClient.dial_daemon`.
+SyncConnection = _Conn
 
 
 class _Slot(MutableRecord):
@@ -210,6 +254,8 @@ class SyncMonClient:
         self._tick_at: float | None = None
         self._ready = False
         self._failed: MonAuthError | None = None
+        self._tickers: list[Ticker] = []
+        self._map_listeners: list[Callable[[str], None]] = []
 
     # -- public API ----------------------------------------------------------------------
 
@@ -305,6 +351,48 @@ class SyncMonClient:
             raise MonTimeout(f"no reply from the monitors within {limit:g} s")
         return slot.value
 
+    def run_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Serve every connection and timer until ``done()`` or ``timeout`` seconds
+        (None: no limit); returns ``done()``."""
+        deadline = None if timeout is None else self._clock() + timeout
+        self._run(done, deadline)
+        return done()
+
+    def wait_for_map(self, what: str, timeout: float | None = None) -> Message | None:
+        """The latest ``what`` map message, waiting for the first (None on timeout)."""
+        self.run_until(lambda: what in self.core.maps or self._failed is not None, timeout)
+        return self.core.maps.get(what)
+
+    def add_map_listener(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(what)`` whenever a map (or MLog: ``log``) arrives."""
+        self._map_listeners.append(listener)
+
+    def add_ticker(self, ticker: Ticker) -> None:
+        """Serve ``ticker``'s timer in this loop."""
+        self._tickers.append(ticker)
+
+    def clock(self) -> float:
+        """The monotonic clock this client runs on."""
+        return self._clock()
+
+    def wall_clock(self) -> float:
+        """Seconds since the epoch, as this client reads them (tickets expire by it)."""
+        return self._wall_clock()
+
+    def dial_daemon(self, peer_type: int, addrs: EntityAddrVec,
+                    handler: ConnHandler) -> SyncConnection:
+        """A lossy connection to a manager, an OSD or one monitor (``peer_type``),
+        authenticated with the client's auth client (an authorizer from the
+        service's ticket, or a whole mon authentication); its events go to
+        ``handler``. Raises ValueError when ``addrs`` has no address of a
+        protocol we may speak."""
+        target, protocol = dial_target(addrs, self.config.asyncmsgr_connect_msgr)
+        return self._dial(addrs, target, protocol, peer_type=peer_type, handler=handler)
+
+    def send_to(self, con: SyncConnection, m: Message) -> None:
+        """Queue ``m`` on a :meth:`dial_daemon` connection."""
+        self.send(con, m)
+
     def close(self) -> None:
         """Close every connection (nothing is waited for)."""
         if not self.core.closing:
@@ -323,15 +411,20 @@ class SyncMonClient:
 
     def dial(self, addrs: EntityAddrVec, target: EntityAddr, protocol: int) -> _Conn:
         """A new anonymous lossy connection; the socket opens at once."""
-        con = _Conn(addrs, target, protocol)
+        return self._dial(addrs, target, protocol)
+
+    def _dial(self, addrs: EntityAddrVec, target: EntityAddr, protocol: int, *,
+              peer_type: int = EntityType.MON, handler: ConnHandler | None = None) -> _Conn:
+        con = _Conn(addrs, target, protocol, peer_type, handler)
         if protocol == 1:
             from asyncmsgr.protocol.v1 import ProtocolV1  # noqa: PLC0415  (v1 mons only)
 
             cls: type[ProtocolBase] = ProtocolV1
         else:
             cls = ProtocolV2
+        auth = self._auth if handler is None else self.auth_client
         machine = cls(owner=con, registry=self._registry, options=self._proto_options,
-                      policy=LOSSY_CLIENT, auth_client=self._auth, peer_type=EntityType.MON,
+                      policy=LOSSY_CLIENT, auth_client=auth, peer_type=peer_type,
                       target_addr=target, wallclock=self._wall_clock, rng=self._rng)
         con.machine = machine
         self._all.append(con)
@@ -392,7 +485,9 @@ class SyncMonClient:
         waiter.value = value
 
     def map_received(self, what: str) -> None:
-        """Nothing waits for maps here."""
+        """Tell the map listeners."""
+        for listener in self._map_listeners:
+            listener(what)
 
     def _reports_append(self, err: AuthFailed) -> None:
         # called inside a machine's input processing: handled after it returns
@@ -431,8 +526,12 @@ class SyncMonClient:
                     self._on_event(con, mask, now)
 
     def _next_timer(self) -> float | None:
-        """The earliest of the core's tick and the connections' timers."""
+        """The earliest of the core's tick, the tickers' and the connections' timers."""
         at = self._tick_at
+        for ticker in self._tickers:
+            t = ticker.next_tick()
+            if t is not None and (at is None or t < at):
+                at = t
         for con in self._all:
             t = self._timer_of(con)
             if t is not None and (at is None or t < at):
@@ -465,6 +564,10 @@ class SyncMonClient:
                 self._dirty.append(con)
         if self._tick_at is not None and now >= self._tick_at and not self.core.closing:
             self._tick_at = now + self.core.tick(now, self._wall_clock())
+        for ticker in self._tickers:
+            at = ticker.next_tick()
+            if at is not None and now >= at:
+                ticker.tick(now)
 
     def _after_io(self, now: float) -> None:
         while self._reports:
@@ -611,6 +714,9 @@ class SyncMonClient:
         machine = con.machine
         if machine is None:
             return
+        if con.handler is not None:
+            self._handle_daemon_events(con, con.handler, machine, now)
+            return
         core = self.core
         while machine.has_events:
             for e in machine.events_received():
@@ -636,6 +742,28 @@ class SyncMonClient:
                     self._close_socket(con)
 
 
+    def _handle_daemon_events(self, con: _Conn, handler: ConnHandler, machine: ProtocolBase,
+                              now: float) -> None:
+        """Events of a :meth:`dial_daemon` connection, for its handler."""
+        while machine.has_events:
+            for e in machine.events_received():
+                if isinstance(e, ev.MessageReceived):
+                    if not con.closed and not handler.handle_message(con, e.message, now):
+                        logger.debug("%r: unexpected %r", con, e.message)
+                elif isinstance(e, ev.Connected):
+                    if not con.closed:
+                        handler.handle_connect(con, now)
+                elif isinstance(e, ev.CloseSocket | ev.Stopped):
+                    self._close_socket(con)
+                elif isinstance(e, ev.NeedConnect):
+                    con.connect_at = e.at
+                elif isinstance(e, ev.ResetSession) and not con.closed:
+                    con.closed = True
+                    if con in self._all:
+                        self._all.remove(con)
+                    handler.handle_reset(con, now)
+
+
 def _advance(pending: list[Buffer], sent: int) -> None:
     """Drop ``sent`` bytes from the front of the chunk list (views, no copies)."""
     i = 0
@@ -650,4 +778,4 @@ def _advance(pending: list[Buffer], sent: int) -> None:
     del pending[:i]
 
 
-__all__ = ["LOSSY_CLIENT", "SyncMonClient"]
+__all__ = ["LOSSY_CLIENT", "ConnHandler", "SyncConnection", "SyncMonClient", "Ticker"]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
 from asyncmsgr.crypto.onwire import SecureKeys
-from asyncmsgr.errors import AuthFailed, DecodeError, MissingFeatures
+from asyncmsgr.errors import AuthFailed, DecodeError, MissingFeatures, WrongPeer
 from asyncmsgr.features import (
     CEPH_MSGR2_FEATURE_REVISION_1,
     CEPH_MSGR2_REQUIRED_FEATURES,
@@ -260,8 +260,8 @@ def _send_reconnect(p: ProtocolV2) -> None:
 def handle_server_ident(p: ProtocolV2, frame: ServerIdentFrame, now: float) -> None:
     """SERVER_IDENT: the session is established."""
     if p.target_addr not in frame.addrs:
-        raise DecodeError(f"peer identifies as {frame.addrs}, which does not include "
-                          f"{p.target_addr}")
+        raise WrongPeer(f"peer identifies as {frame.addrs}, which does not include "
+                        f"{p.target_addr}")
     s = p.session
     s.server_cookie = frame.cookie
     p.peer_addrs = frame.addrs
@@ -443,8 +443,8 @@ def handle_client_ident(p: ProtocolV2, frame: ClientIdentFrame, now: float) -> N
                                  and not frame.addrs.addrs[0].ip):
         raise DecodeError("client_ident with empty addrs")
     if frame.target_addr not in p.registry.my_addrs:
-        raise DecodeError(f"peer is trying to reach {frame.target_addr}, which is not "
-                          f"us ({p.registry.my_addrs})")
+        raise WrongPeer(f"peer is trying to reach {frame.target_addr}, which is not "
+                        f"us ({p.registry.my_addrs})")
     p.peer_addrs = frame.addrs
     p.target_addr = infer_target_addr(frame.addrs, p.target_addr)
     p.peer_name = EntityName(p.peer_type, frame.gid)

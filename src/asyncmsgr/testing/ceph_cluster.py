@@ -1,4 +1,4 @@
-"""Throw-away real Ceph clusters on 127.0.0.1: mons and memstore OSDs, no systemd.
+"""Throw-away real Ceph clusters on 127.0.0.1: mons, memstore OSDs, a mgr; no systemd.
 
 :class:`CephCluster` builds a cluster in a temporary (or given) directory along
 the recipe of wire-protocol.md §1.1 and performance-notes.md §4: free ports
@@ -11,7 +11,8 @@ OSDs' keys and caps (``mon 'allow profile osd' mgr 'allow profile osd' osd
 'allow *'``, what ``ceph auth get-or-create`` would give) come from the mkfs
 keyring. A pool (:attr:`CephCluster.pool`, size ``min(3, num_osds)``) is
 created and the cluster is ready once a probe object was written to it with the
-real ``rados`` tool (without a ceph-mgr ``ceph -s`` shows no PG states).
+real ``rados`` tool (without a ceph-mgr ``ceph -s`` shows no PG states). With
+``mgr=True`` a ceph-mgr (:mod:`asyncmsgr.testing.ceph_mgr`) starts with the OSDs.
 
 Options every cluster gets: ``osd_objectstore = memstore`` with a small device,
 ``osd_delete_sleep_* = 0`` (memstore counts as rotational), ``mon_allow_pool_size_one``,
@@ -77,6 +78,15 @@ from asyncmsgr.testing.ceph_daemons import (
     pick_ports,
     port_listening,
 )
+from asyncmsgr.testing.ceph_mgr import (
+    MGR_CAPS,
+    MGR_CONFIG_DB,
+    MGR_GLOBAL_OPTIONS,
+    MGR_ID,
+    MGR_KEY,
+    mgr_conf_lines,
+    wait_available,
+)
 
 _PROBE_OBJECT = "asyncmsgr-cluster-probe"
 #: ``sun_path`` holds 108 bytes with the NUL.
@@ -98,6 +108,8 @@ class CephCluster:
         pool: the pool created when there are OSDs (``""``: none).
         pg_num: PGs of that pool (and ``osd_pool_default_pg_num``).
         memstore_bytes: each OSD's memstore size (memory is used only as written).
+        mgr: also run a ceph-mgr, ``mgr.x`` (see :mod:`asyncmsgr.testing.ceph_mgr`);
+            :meth:`wait_ready` then waits until the MgrMap says it is available.
         extra_conf: more ``[global]`` options (name -> value), written last.
         base_dir: parent of the temporary directory (default: the system's).
         cluster_dir: build in this directory instead (created; must be empty).
@@ -108,7 +120,7 @@ class CephCluster:
                  msgr: MsgrMode = "v2+v1", pool: str = "test", pg_num: int = 8,
                  memstore_bytes: int = 1 << 30, extra_conf: Mapping[str, str] | None = None,
                  base_dir: str | Path | None = None, cluster_dir: str | Path | None = None,
-                 keep_dir: bool = False) -> None:
+                 keep_dir: bool = False, mgr: bool = False) -> None:
         if num_mons not in (1, 2, 3):
             raise ValueError("num_mons must be 1, 2 or 3")
         if not 0 <= num_osds <= 16:
@@ -122,6 +134,7 @@ class CephCluster:
         self.pool = pool if num_osds else ""
         self.pg_num = pg_num
         self.memstore_bytes = memstore_bytes
+        self.mgr = mgr
         self.extra_conf = dict(extra_conf or {})
         self._base_dir = base_dir
         self._cluster_dir = Path(cluster_dir) if cluster_dir is not None else None
@@ -184,6 +197,16 @@ class CephCluster:
         return sorted(self._mons)
 
     @property
+    def mgr_ids(self) -> list[str]:
+        """The managers' names (``["mgr.x"]`` with ``mgr=True``, else none)."""
+        return [f"mgr.{MGR_ID}"] if self.mgr else []
+
+    @property
+    def daemons(self) -> list[str]:
+        """Every daemon: mon ids, ``mgr.x``, ``osd.N``."""
+        return [*self.mon_ids, *self.mgr_ids, *(f"osd.{i}" for i in self.osd_ids)]
+
+    @property
     def osd_ids(self) -> list[int]:
         """The OSD ids (``0`` .. ``num_osds - 1``)."""
         return list(range(self.num_osds))
@@ -204,16 +227,16 @@ class CephCluster:
         return kind, ident
 
     def log_path(self, daemon: str) -> Path:
-        """A daemon's own log file; ``daemon`` is a mon id (``a``) or ``osd.N``."""
-        kind, ident = self._daemon(daemon)
-        if kind == "osd":
-            return self.dir / "log" / f"ceph-osd.{ident}.log"
+        """A daemon's own log file; ``daemon`` is a mon id (``a``), ``osd.N`` or ``mgr.x``."""
+        kind, _ = self._daemon(daemon)
+        if kind in ("osd", "mgr"):
+            return self.dir / "log" / f"ceph-{daemon}.log"
         return self.dir / "log" / f"ceph-mon.{daemon}.log"
 
     def stdout_path(self, daemon: str) -> Path:
         """Where the daemon's stdout and stderr go."""
         kind, _ = self._daemon(daemon)
-        return self.dir / "log" / (f"{daemon}.stdout" if kind == "osd"
+        return self.dir / "log" / (f"{daemon}.stdout" if kind in ("osd", "mgr")
                                    else f"mon.{daemon}.stdout")
 
     @property
@@ -225,10 +248,10 @@ class CephCluster:
         return self._run_dir
 
     def asok_path(self, daemon: str) -> Path:
-        """The daemon's admin socket (mon id or ``osd.N``)."""
+        """The daemon's admin socket (mon id, ``osd.N`` or ``mgr.x``)."""
         kind, _ = self._daemon(daemon)
-        return self.run_dir / (f"ceph-{daemon}.asok" if kind == "osd"
-                                   else f"ceph-mon.{daemon}.asok")
+        return self.run_dir / (f"ceph-{daemon}.asok" if kind in ("osd", "mgr")
+                               else f"ceph-mon.{daemon}.asok")
 
     def osd_data(self, osd_id: int) -> Path:
         """The OSD's data directory."""
@@ -248,7 +271,7 @@ class CephCluster:
     def log_tail(self, daemon: str | None = None, lines: int = 40) -> str:
         """The last ``lines`` of each (or one) daemon's stdout and log."""
         out: list[str] = []
-        names = [daemon] if daemon else [*self.mon_ids, *(f"osd.{i}" for i in self.osd_ids)]
+        names = [daemon] if daemon else self.daemons
         for name in names:
             for path in (self.stdout_path(name), self.log_path(name)):
                 try:
@@ -284,7 +307,7 @@ class CephCluster:
         else:
             self._dir = Path(tempfile.mkdtemp(prefix="asyncmsgr-ceph-", dir=self._base_dir))
         try:
-            for sub in ("run", "log", "mon", "osd"):
+            for sub in ("run", "log", "mon", "osd", "mgr"):
                 (self._dir / sub).mkdir()
             self._run_dir = self._dir / "run"
             if len(str(self._run_dir)) + _ASOK_EXPANSION > _UNIX_PATH_MAX:
@@ -307,8 +330,12 @@ class CephCluster:
                                "--keyring", str(self.keyring_path))
             for mid in self.mon_ids:
                 self._spawn(mid)
-            if self.num_osds:
+            if self.num_osds or self.mgr:
                 self._wait_quorum(30.0)
+            for name in self.mgr_ids:  # loads its modules while the OSDs start
+                self.ceph("config", "set", "mgr", *MGR_CONFIG_DB)
+                self._spawn(name)
+            if self.num_osds:
                 self._make_osds()
         except BaseException:
             self.stop()
@@ -351,6 +378,8 @@ class CephCluster:
             "log_file": f"{d}/log/$cluster-$name.log",
             "keyring": str(d / "keyring"),
         }
+        if self.mgr:
+            glob.update(MGR_GLOBAL_OPTIONS)
         glob.update(self.extra_conf)
         lines = ["[global]"]
         lines.extend(f"    {k} = {v}" for k, v in glob.items())
@@ -373,6 +402,7 @@ class CephCluster:
             "    osd_fast_shutdown = false",
             f"    ms_bind_port_min = {OSD_PORTS[0]}",
             f"    ms_bind_port_max = {OSD_PORTS[1]}",
+            *(mgr_conf_lines(f"{d}/mgr") if self.mgr else []),
             "[client]",
             # one admin socket per client process (several rados/ceph at once), or
             # none where the path would not fit a unix socket address (108 bytes)
@@ -387,12 +417,13 @@ class CephCluster:
         self._run_tool("ceph-authtool", ring, "--name", "client.admin", "--add-key", ADMIN_KEY,
                        "--cap", "mon", "allow *", "--cap", "osd", "allow *",
                        "--cap", "mds", "allow *", "--cap", "mgr", "allow *")
-        for osd_id in self.osd_ids:
+        keys = [(f"osd.{i}", osd_key(i), OSD_CAPS) for i in self.osd_ids]
+        keys += [(name, MGR_KEY, MGR_CAPS) for name in self.mgr_ids]
+        for name, key, cap_list in keys:
             caps: list[str] = []
-            for i in range(0, len(OSD_CAPS), 2):
-                caps += ["--cap", OSD_CAPS[i], OSD_CAPS[i + 1]]
-            self._run_tool("ceph-authtool", ring, "--name", f"osd.{osd_id}",
-                           "--add-key", osd_key(osd_id), *caps)
+            for i in range(0, len(cap_list), 2):
+                caps += ["--cap", cap_list[i], cap_list[i + 1]]
+            self._run_tool("ceph-authtool", ring, "--name", name, "--add-key", key, *caps)
 
     def _make_monmap(self) -> None:
         args = ["monmaptool", "--create", "--clobber", "--fsid", FSID,
@@ -451,8 +482,8 @@ class CephCluster:
 
     def _argv(self, daemon: str) -> list[str]:
         kind, ident = self._daemon(daemon)
-        if kind == "osd":
-            return ["ceph-osd", "-c", str(self.conf_path), "-i", ident, "-f"]
+        if kind in ("osd", "mgr"):
+            return [f"ceph-{kind}", "-c", str(self.conf_path), "-i", ident, "-f"]
         return ["ceph-mon", "-c", str(self.conf_path), "-i", daemon, "-f"]
 
     def _spawn(self, daemon: str) -> None:
@@ -466,7 +497,8 @@ class CephCluster:
 
     def wait_ready(self, timeout: float = 60.0) -> float:
         """Wait until the mons are in quorum and, with OSDs, all are up and a
-        probe object can be written to :attr:`pool` (created the first time).
+        probe object can be written to :attr:`pool` (created the first time);
+        with a manager, until the MgrMap says it is available.
 
         Returns:
             The seconds waited.
@@ -484,6 +516,8 @@ class CephCluster:
                 self.create_pool(self.pool)
             if self.pool:
                 self.probe_write(self.pool, max(1.0, deadline - time.monotonic()))
+        if self.mgr:
+            self.wait_mgr_available(max(1.0, deadline - time.monotonic()))
         self._ready = True
         waited = time.monotonic() - began
         if self.startup_seconds is not None:
@@ -549,6 +583,11 @@ class CephCluster:
                     f"OSDs not up after {timeout} s: {states}\n{self.log_tail(lines=20)}")
             time.sleep(0.05)
 
+    def wait_mgr_available(self, timeout: float = 60.0) -> None:
+        """Wait until ``ceph mgr stat`` says ``mgr.x`` is active and available
+        (:func:`asyncmsgr.testing.ceph_mgr.wait_available`)."""
+        wait_available(self, timeout)
+
     def create_pool(self, name: str, pg_num: int | None = None, size: int | None = None,
                     application: str | None = None) -> None:
         """``ceph osd pool create NAME PG PG`` (size from ``osd_pool_default_size``
@@ -589,8 +628,8 @@ class CephCluster:
 
     def stop(self) -> None:
         """Stop every daemon (SIGTERM, then SIGKILL after 10 s); remove a temporary dir."""
-        osds = [d for d in self._procs if d.startswith("osd.")]
-        for name in [*osds, *(d for d in self._procs if d not in osds)]:
+        first = [d for d in self._procs if d.startswith(("osd.", "mgr."))]
+        for name in [*first, *(d for d in self._procs if d not in first)]:
             self._signal_and_reap(name, signal.SIGTERM, grace=10.0)
         self._procs.clear()
         if self._dir is not None:
@@ -713,64 +752,11 @@ CephClusterFactory = MonClusterFactory
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m asyncmsgr.testing.ceph_cluster``: run a cluster until signalled."""
-    import argparse  # noqa: PLC0415  (only the command line needs it)
+    """``python -m asyncmsgr.testing.ceph_cluster``: run a cluster until signalled
+    (see :mod:`asyncmsgr.testing.ceph_cluster_main`)."""
+    from asyncmsgr.testing.ceph_cluster_main import run  # noqa: PLC0415  (CLI only)
 
-    ap = argparse.ArgumentParser(
-        prog="python -m asyncmsgr.testing.ceph_cluster",
-        description="Start a throw-away Ceph cluster (real ceph-mon + memstore ceph-osd) on "
-                    "127.0.0.1; print its ceph.conf and keyring once a probe object was "
-                    "written; stop it on SIGINT/SIGTERM. Test keys only: never expose it.")
-    ap.add_argument("--mons", type=int, default=1, choices=(1, 2, 3))
-    ap.add_argument("--osds", type=int, default=1, help="memstore OSDs (default 1)")
-    ap.add_argument("--dir", help="build here (created, must be empty; kept afterwards); "
-                                  "default: a temporary directory removed at exit")
-    ap.add_argument("--pool", default="test", help="pool to create (default test)")
-    ap.add_argument("--pg-num", type=int, default=8)
-    ap.add_argument("--memstore-bytes", type=int, default=1 << 30)
-    ap.add_argument("--cephx-only", action="store_true",
-                    help="refuse auth none (default: clients may use cephx or none)")
-    ap.add_argument("--msgr", choices=("v2+v1", "v1"), default="v2+v1")
-    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                    help="extra [global] option (repeatable)")
-    args = ap.parse_args(argv)
-    extra = {}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep:
-            ap.error(f"--set wants NAME=VALUE, got {item!r}")
-        extra[name.strip()] = value.strip()
-    stop = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    cluster = CephCluster(num_mons=args.mons, num_osds=args.osds, pool=args.pool,
-                          pg_num=args.pg_num, memstore_bytes=args.memstore_bytes,
-                          auth_none=not args.cephx_only, msgr=args.msgr, extra_conf=extra,
-                          cluster_dir=args.dir)
-    try:
-        cluster.start()
-        cluster.wait_ready()
-        print(f"ready in {cluster.startup_seconds:.1f} s: {cluster.num_mons} mon(s) "
-              f"{cluster.mon_host}, {cluster.num_osds} OSD(s)"
-              + (f", pool {cluster.pool!r}" if cluster.pool else ""), flush=True)
-        print(f"CEPH_CONF={cluster.conf_path}", flush=True)
-        print(f"CEPH_KEYRING={cluster.keyring_path}", flush=True)
-        print(f"e.g.: rados -c {cluster.conf_path} -k {cluster.keyring_path} "
-              f"-p {cluster.pool or 'POOL'} bench 10 write", flush=True)
-        while not stop:
-            signal.pause()
-    except MonClusterError as exc:
-        print(f"error: {exc}", flush=True)
-        return 1
-    finally:
-        cluster.stop()
-    print("stopped", flush=True)
-    return 0
+    return run(argv)
 
 
 __all__ = [

@@ -14,11 +14,23 @@ Over msgr v1 a client connects without an authorizer (the dispatcher's
 a :class:`~asyncmsgr.auth.cephx.CephxAuthServer` answers through
 :meth:`~asyncmsgr.auth.cephx.CephxAuthServer.handle_mauth` (cephx, or none when
 it allows it, and ticket renewals), any other auth server with auth none when
-its methods list it. As on a real mon, anything else a v1 client sends before it
-is authenticated is dropped (counted in :attr:`FakeMon.dropped`).
-Each mon runs one worker thread, so :meth:`FakeMon.freeze` can stall it the way
-SIGSTOP stalls a daemon: nothing is read, answered or acknowledged until
-:meth:`FakeMon.thaw`.
+its methods list it. Anything but a subscription a v1 client sends before it is
+authenticated is dropped (counted in :attr:`FakeMon.dropped`).
+When a v1 client's MAuth exchange completes the mon pushes MMonMap (if the
+client's monmap is older) and answers the subscriptions the client sent ahead of
+the reply (librados pipelines ``config`` and ``monmap``: MConfig), as a Pacific
+mon does (``AuthMonitor::prep_auth``); anything else sent early is dropped. The monmap carries
+Pacific's persistent features and ``min_mon_release`` 16, so librados sends
+``tell mon.X`` as an MCommand on a connection of its own (answered by
+:attr:`FakeMonCluster.backend`'s tell handler, else ``version`` only).
+
+By default each mon runs one worker thread, so :meth:`FakeMon.freeze` can stall it
+the way SIGSTOP stalls a daemon: nothing is read, answered or acknowledged until
+:meth:`FakeMon.thaw`; ``threaded=False`` runs them on the caller's loop instead.
+
+A :class:`MonBackend` (the whole fake cluster of :mod:`asyncmsgr.testing.fake_cluster`)
+may take over what a bare set of mons cannot answer: commands, other map
+subscriptions (osdmap, mgrmap), pool operations and statistics.
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from asyncmsgr.auth.base import AuthServer
 from asyncmsgr.auth.cephx.server import CephxAuthServer, MonSession
@@ -44,6 +56,8 @@ from asyncmsgr.message import Message
 from asyncmsgr.messages import (
     MAuth,
     MAuthReply,
+    MCommand,
+    MCommandReply,
     MConfig,
     MMonCommand,
     MMonCommandAck,
@@ -55,9 +69,10 @@ from asyncmsgr.messages import (
     MonInfo,
     MonMap,
 )
+from asyncmsgr.messages.monmap import CephRelease, ElectionStrategy
 from asyncmsgr.messenger import Messenger
 from asyncmsgr.policy import Policy
-from asyncmsgr.types import EntityAddrVec, EntityName, EntityType
+from asyncmsgr.types import EntityAddrVec, EntityName, EntityType, UTime
 from asyncmsgr.wire.buffer import Reader, pull_u32_item
 
 logger = logging.getLogger(__name__)
@@ -66,6 +81,9 @@ FAKE_FSID = uuid.UUID("5a1d0c1e-0000-4000-8000-00000000fa4e")
 FAKE_VERSION = "ceph version 16.2.15 (asyncmsgr fake mon) pacific (stable)"
 
 CommandHandler = Callable[[list[str], bytes], tuple[int, str, bytes]]
+#: ``ceph::features::mon`` bits a Pacific quorum has committed to (kraken ... pacific,
+#: elector-pinging): ``MonMap.persistent_features`` of a Pacific cluster.
+PACIFIC_MON_FEATURES = 0xFF
 #: What the fake mons bind.
 FakeMsgr = Literal["v2", "v1", "v2+v1"]
 _BIND = {"v2": "v2:127.0.0.1:0", "v1": "v1:127.0.0.1:0",
@@ -78,6 +96,9 @@ class _ClientAuth:
 
     cephx: MonSession | None = None
     authenticated: bool = False
+    early_subs: list[MMonSubscribe] = field(default_factory=list)
+    """Subscriptions sent before the MAuth exchange completed (librados pipelines
+    them); answered once it does."""
 
 
 @dataclass
@@ -112,19 +133,24 @@ class FakeMon(Dispatcher):
         return self.messenger.my_addrs
 
     async def start(self, config: MessengerConfig | None,
-                    auth_server: AuthServer | None, msgr: FakeMsgr = "v2") -> None:
-        """Bind free ports on 127.0.0.1 (``msgr``: which protocols) and start.
+                    auth_server: AuthServer | None, msgr: FakeMsgr = "v2", *,
+                    threaded: bool = True, bind: str | None = None) -> None:
+        """Bind free ports on 127.0.0.1 (``msgr``: which protocols; ``bind``: an
+        address vector with fixed ports instead) and start.
 
         The nonce is 0, as a real mon's, so ``-m v1:IP:PORT`` (nonce 0) reaches it:
         a msgr v1 client refuses a server whose banner names another nonce.
+        ``threaded`` runs the mon's I/O on a worker thread of its own (needed by
+        :meth:`freeze`), else on the caller's loop.
         """
-        cfg = (config or MessengerConfig()).replace(asyncmsgr_embedded=False,
-                                                    ms_async_op_threads=1)
+        cfg = config or MessengerConfig()
+        if threaded:
+            cfg = cfg.replace(asyncmsgr_embedded=False, ms_async_op_threads=1)
         messenger = Messenger.create(EntityName(EntityType.MON, self.rank), config=cfg,
                                      auth_server=auth_server, nonce=0)
         messenger.set_policy(EntityType.CLIENT, Policy.stateless_server())
         messenger.add_dispatcher_head(self)
-        await messenger.bindv(_BIND[msgr])
+        await messenger.bindv(bind or _BIND[msgr])
         messenger.start()
         self.auth_server = messenger.auth_server
         self.messenger = messenger
@@ -161,17 +187,29 @@ class FakeMon(Dispatcher):
             self._handle_mauth(con, m)
             return True
         if not con.is_msgr2 and not self._authenticated(con):
+            st = con.priv
+            if isinstance(m, MMonSubscribe) and isinstance(st, _ClientAuth) and \
+                    len(st.early_subs) < 8:
+                st.early_subs.append(m)
+                return True
             self.dropped += 1
             logger.info("fake mon.%s: %r from an unauthenticated v1 client dropped",
                         self.name, m)
             return True
+        backend = self.cluster.backend
         if isinstance(m, MMonGetMap):
             con.send_message(MMonMap.from_monmap(self.cluster.monmap()))
         elif isinstance(m, MMonSubscribe):
             if "monmap" in m.what:
                 con.send_message(MMonMap.from_monmap(self.cluster.monmap()))
             if "config" in m.what:
-                con.send_message(MConfig(config=dict(self.config)))
+                con.send_message(self._config_message(con))
+            if backend is not None:
+                backend.subscribe(self, con, m)
+        elif backend is not None and backend.mon_dispatch(self, m):
+            pass
+        elif isinstance(m, MCommand):
+            self._handle_tell(con, m)
         elif isinstance(m, MMonGetVersion):
             con.send_message(MMonGetVersionReply(handle=m.handle, map_version=1,
                                                  oldest_version=1))
@@ -185,6 +223,25 @@ class FakeMon(Dispatcher):
         else:
             return False
         return True
+
+    def _config_message(self, con: Connection) -> MConfig:
+        backend = self.cluster.backend
+        if backend is not None:
+            return MConfig(config=backend.client_config(con.peer_name))
+        return MConfig(config=dict(self.config))
+
+    def _handle_tell(self, con: Connection, m: MCommand) -> None:
+        """``tell mon.X``: an MCommand answered with an MCommandReply (same tid)."""
+        self.commands.append(list(m.cmd))
+        backend = self.cluster.backend
+        if backend is not None:
+            r, rs, out = backend.tell(self, list(m.cmd), bytes(m.data))
+        else:
+            r, rs, out = self.cluster.default_tell(list(m.cmd))
+        reply = MCommandReply(r=r, rs=rs)
+        reply.data = out
+        reply.tid = m.tid
+        con.send_message(reply)
 
     @staticmethod
     def _authenticated(con: Connection) -> bool:
@@ -207,8 +264,19 @@ class FakeMon(Dispatcher):
         else:
             reply = self._none_mauth(m)
             done = True
-        if reply.result == 0 and done:
+        if reply.result == 0 and done and not st.authenticated:
             st.authenticated = True
+            self.mauths.append((m.protocol, reply.result))
+            con.send_message(reply)
+            # AuthMonitor::prep_auth: the latest monmap, then the subscriptions the
+            # client sent ahead of the reply (ConfigMonitor::check_sub: its config)
+            monmap = self.cluster.monmap()
+            if m.monmap_epoch < monmap.epoch:
+                con.send_message(MMonMap.from_monmap(monmap))
+            early, st.early_subs = st.early_subs, []
+            for sub in early:
+                self.ms_dispatch(sub)
+            return
         self.mauths.append((m.protocol, reply.result))
         con.send_message(reply)
 
@@ -229,19 +297,51 @@ class FakeMon(Dispatcher):
         return MAuthReply(protocol=AUTH_NONE, global_id=self.cluster.next_global_id())
 
 
+class MonBackend(Protocol):
+    """What a richer cluster answers for its mons (see :class:`FakeMonCluster`)."""
+
+    def mon_dispatch(self, mon: FakeMon, m: Message) -> bool:
+        """Handle a message the bare mon does not (True: handled)."""
+        ...
+
+    def subscribe(self, mon: FakeMon, con: Connection, m: MMonSubscribe) -> None:
+        """Note the subscriptions other than monmap and config (osdmap, mgrmap)."""
+
+    def tell(self, mon: FakeMon, cmd: list[str], inbuf: bytes) -> tuple[int, str, bytes]:
+        """Answer ``tell mon.X`` (an MCommand)."""
+        ...
+
+    def client_config(self, name: EntityName) -> dict[str, str]:
+        """The MConfig options for a client."""
+        ...
+
+
 class FakeMonCluster:
-    """``n`` fake mons sharing one monmap; ``async with`` starts and stops them."""
+    """``n`` fake mons sharing one monmap; ``async with`` starts and stops them.
+
+    ``backend`` answers what bare mons cannot (commands, osdmap subscriptions,
+    pool operations, tell); ``threaded`` gives each mon a worker thread (needed
+    by :meth:`FakeMon.freeze`); ``binds`` gives each mon fixed addresses.
+    """
 
     def __init__(self, n: int = 1, *, config: MessengerConfig | None = None,
                  auth_server_factory: Callable[[], AuthServer] | None = None,
-                 msgr: FakeMsgr = "v2") -> None:
+                 msgr: FakeMsgr = "v2", backend: MonBackend | None = None,
+                 threaded: bool = True, binds: Sequence[str] | None = None,
+                 fsid: uuid.UUID = FAKE_FSID, created: UTime | None = None) -> None:
         if msgr not in _BIND:
             raise ValueError(f"msgr must be one of {', '.join(_BIND)}, not {msgr!r}")
+        if binds is not None and len(binds) != n:
+            raise ValueError(f"{n} mons need {n} bind addresses, got {len(binds)}")
         self.mons = [FakeMon(rank, self) for rank in range(n)]
         self.config = config
         self.auth_server_factory = auth_server_factory
         self.msgr: FakeMsgr = msgr
-        self.fsid = FAKE_FSID
+        self.fsid = fsid
+        self.backend = backend
+        self.threaded = threaded
+        self.binds = list(binds) if binds is not None else None
+        self.created = created or UTime()
         self._global_ids = itertools.count(8192)
 
     def next_global_id(self) -> int:
@@ -252,7 +352,8 @@ class FakeMonCluster:
         """Start every mon."""
         for mon in self.mons:
             server = self.auth_server_factory() if self.auth_server_factory else None
-            await mon.start(self.config, server, self.msgr)
+            bind = self.binds[mon.rank] if self.binds is not None else None
+            await mon.start(self.config, server, self.msgr, threaded=self.threaded, bind=bind)
 
     async def stop(self) -> None:
         """Stop every mon still running."""
@@ -275,7 +376,21 @@ class FakeMonCluster:
         """The monmap every mon serves (running mons only)."""
         infos = {mon.name: MonInfo(name=mon.name, public_addrs=mon.addrs)
                  for mon in self.mons if mon.messenger is not None}
-        return MonMap(fsid=self.fsid, epoch=1, mon_info=infos, ranks=tuple(infos))
+        return MonMap(fsid=self.fsid, epoch=1, mon_info=infos, ranks=tuple(infos),
+                      last_changed=self.created, created=self.created,
+                      persistent_features=PACIFIC_MON_FEATURES,
+                      min_mon_release=CephRelease.PACIFIC, strategy=ElectionStrategy.CLASSIC)
+
+    def default_tell(self, cmd: Sequence[str]) -> tuple[int, str, bytes]:
+        """``tell mon.X version``; -EINVAL otherwise."""
+        try:
+            req = json.loads(cmd[0]) if cmd else {}
+        except ValueError:
+            return -22, "invalid JSON command", b""
+        if req.get("prefix") == "version":
+            out = {"version": "16.2.15", "release": "pacific", "release_type": "stable"}
+            return 0, "", json.dumps(out).encode()
+        return -22, f"unrecognized command prefix {req.get('prefix')!r}", b""
 
     def default_handler(self, cmd: Sequence[str], inbuf: bytes) -> tuple[int, str, bytes]:
         """``status``, ``version``, ``health``, ``mon dump``; -EINVAL otherwise."""
@@ -301,4 +416,5 @@ class FakeMonCluster:
         return 0, "", json.dumps(out).encode()
 
 
-__all__ = ["FAKE_FSID", "FAKE_VERSION", "FakeMon", "FakeMonCluster", "FakeMsgr"]
+__all__ = ["FAKE_FSID", "FAKE_VERSION", "PACIFIC_MON_FEATURES", "FakeMon", "FakeMonCluster",
+           "FakeMsgr", "MonBackend"]

@@ -116,7 +116,11 @@ CLIENT_SOCKET_ADDR = EntityAddr.from_host("127.0.0.1", 40000, nonce=0)
 
 
 class ProtocolPair:
-    """A connected client/server pair of protocol machines (``protocol`` 2 or 1)."""
+    """A connected client/server pair of protocol machines (``protocol`` 2 or 1).
+
+    ``options`` configure both machines unless ``server_options`` are given for the
+    server's (e.g. a sender and a receiver with different ``ms_crc_*``).
+    """
 
     def __init__(
         self,
@@ -129,6 +133,7 @@ class ProtocolPair:
         client_auth: AuthClient | None = None,
         server_auth: AuthServer | None = None,
         protocol: int = 2,
+        server_options: ProtocolOptions | None = None,
     ) -> None:
         self.machine_class: type[ProtocolBase] = ProtocolV1 if protocol == 1 else ProtocolV2
         server_addr = SERVER_V1_ADDR if protocol == 1 else SERVER_ADDR
@@ -151,6 +156,7 @@ class ProtocolPair:
             peer_type=EntityType.OSD, target_addr=server_addr, wallclock=lambda: self.wall,
             rng=rng)
         self._opts = opts
+        self._server_opts = server_options or opts
         self._rng = rng
         self._server_auth = server_auth or AuthNoneServer()
         self._accepts = 0
@@ -169,7 +175,7 @@ class ProtocolPair:
         self._accepts += 1
         owner = f"server#{self._accepts}"
         machine = self.machine_class(
-            owner=owner, registry=self.server_registry, options=self._opts,
+            owner=owner, registry=self.server_registry, options=self._server_opts,
             policy=self.server_registry.policy, auth_server=self._server_auth,
             wallclock=lambda: self.wall, rng=self._rng)
         self.server_registry.machines[owner] = machine

@@ -97,11 +97,17 @@ class _MonRound(MutableRecord):
     """Per-connection state of a mon handshake."""
 
     server_challenge: int | None
+    old_keys: dict[int, CryptoKey] | None
+    """The session keys of the tickets the request presented: the monitor encrypts
+    the new ticket blobs with them. Kept per connection, because parallel hunts
+    share this client and the first to finish replaces the tickets."""
 
-    __slots__ = ("server_challenge",)
+    __slots__ = ("old_keys", "server_challenge")
 
-    def __init__(self, server_challenge: int | None = None) -> None:
+    def __init__(self, server_challenge: int | None = None,
+                 old_keys: dict[int, CryptoKey] | None = None) -> None:
         self.server_challenge = server_challenge
+        self.old_keys = old_keys
 
 
 class _AuthorizerRound(MutableRecord):
@@ -223,12 +229,16 @@ class CephxClient:
         CephXServiceTicketRequest(need).encode(w)
         return w.getvalue()
 
-    def _session_reply(self, r: Reader, now: float) -> tuple[Ticket, bytes | None]:
+    def _session_reply(self, r: Reader, now: float,
+                       old_keys: dict[int, CryptoKey] | None = None,
+                       ) -> tuple[Ticket, bytes | None]:
         """GET_AUTH_SESSION_KEY reply after its header: tickets, then (msgr2 or
         other_keys) cbl and extra. Returns the AUTH ticket and the decrypted
-        connection secret (None when no cbl was sent)."""
+        connection secret (None when no cbl was sent). ``old_keys``: the session
+        keys of the tickets the request presented (default: the current ones)."""
         try:
-            tickets = decode_ticket_reply(r, self.key, now, self._old_keys())
+            tickets = decode_ticket_reply(r, self.key, now,
+                                          self._old_keys() if old_keys is None else old_keys)
         except CephxDecryptError as exc:
             raise self._fail("cannot decrypt the monitor's reply: wrong key "
                              f"({exc})") from None
@@ -393,6 +403,7 @@ class CephxClient:
                 st.server_challenge = CephXServerChallenge.from_bytes(
                     payload).server_challenge
                 self.server_challenge = st.server_challenge
+                st.old_keys = self._old_keys()
                 return self._auth_session_request(st.server_challenge, self.clock(),
                                                   auth_invalid=True)
             t = st.ticket
@@ -451,7 +462,7 @@ class CephxClient:
         if header.request_type != CEPHX_GET_AUTH_SESSION_KEY:
             raise self._fail(f"unexpected cephx reply type {header.request_type:#x}",
                              -errno.EINVAL)
-        auth, secret = self._session_reply(r, self.clock())
+        auth, secret = self._session_reply(r, self.clock(), st.old_keys)
         self.global_id = global_id
         return auth.session_key.secret, secret
 

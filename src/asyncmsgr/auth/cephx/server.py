@@ -13,8 +13,9 @@ two roles that may be combined:
   ``challenge + 1`` and answers ``nonce + 1`` (with the connection secret in
   secure mode).
 
-Failures raise AuthFailed with Ceph's errno (-EPERM for a wrong key or unknown
-entity, -EACCES for a bad authorizer or reclaim), which the handshake turns into
+Failures raise AuthFailed with Ceph's errno (-EACCES for a wrong key, as Pacific
+16.2.15 answers, a bad authorizer or reclaim; -EPERM for an unknown entity or a
+malformed request), which the handshake turns into
 AUTH_BAD_METHOD. Every proof is compared with :func:`hmac.compare_digest`.
 ``auth none`` is accepted too when ``methods`` lists it.
 """
@@ -256,7 +257,9 @@ class CephxAuthServer:
             return fail
         expected = challenge_key(secret, session.server_challenge, req.client_challenge)
         if not _eq64(req.key, expected):
-            return fail
+            # Pacific 16.2.15: "unexpected key" -> -EACCES (v1 MAuthReply and msgr2
+            # AUTH_BAD_METHOD alike); only malformed requests are -EPERM
+            return -errno.EACCES, b"", None, b""
         enc_ticket_key: CryptoKey | None = None
         if session.reclaim and not session.authenticated:
             old = self._verify_old_ticket(session, req)

@@ -1,0 +1,117 @@
+"""wire/ at its edges (from the mutation campaign's survivors): what each
+fixed-width codec names in its errors, entity_addr_t's smallest sockaddr, legacy
+IPv6 addresses with flowinfo and scope, the blank legacy address, addrvec
+markers and counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from asyncmsgr.errors import DecodeError, EncodeError
+from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec
+from asyncmsgr.wire.buffer import Reader, Writer
+from asyncmsgr.wire.codecs import (
+    LEGACY_ADDR_LEN,
+    encode_legacy_addr,
+    pull_entity_addr,
+    pull_entity_addrvec,
+    pull_legacy_addr,
+)
+
+H = bytes.fromhex
+WIDTHS = [("u8", 1, 256), ("u16", 2, 1 << 16), ("u32", 4, 1 << 32), ("u64", 8, 1 << 64),
+          ("s8", 1, 128), ("s16", 2, 1 << 15), ("s32", 4, 1 << 31), ("s64", 8, 1 << 63)]
+
+
+@pytest.mark.parametrize(("name", "size", "too_big"), WIDTHS)
+def test_truncated_int_names_itself(name: str, size: int, too_big: int) -> None:
+    with pytest.raises(DecodeError, match=rf"^{name}: need {size} bytes, have {size - 1}$"):
+        getattr(Reader(bytes(size - 1)), f"pull_{name}")()
+
+
+@pytest.mark.parametrize(("name", "size", "too_big"), WIDTHS)
+def test_int_out_of_range_names_itself(name: str, size: int, too_big: int) -> None:
+    w = Writer()
+    with pytest.raises(EncodeError, match=rf"^{name}: {too_big} does not fit$"):
+        getattr(w, f"push_{name}")(too_big)
+    getattr(w, f"push_{name}")(too_big - 1)
+    assert len(w) == size
+
+
+@pytest.mark.parametrize(("name", "value", "raw"), [
+    ("s8", -2, "fe"), ("s16", -2, "feff"), ("s32", -2, "feffffff"),
+    ("s64", -2, "feffffffffffffff")])
+def test_signed_round_trip(name: str, value: int, raw: str) -> None:
+    w = Writer()
+    getattr(w, f"push_{name}")(value)
+    assert w.getvalue() == H(raw)
+    assert getattr(Reader(H(raw)), f"pull_{name}")() == value
+
+
+def _new_addr(elen: int, sockaddr: bytes) -> bytes:
+    body = H("02000000" "05000000") + elen.to_bytes(4, "little") + sockaddr
+    return H("01" "0101") + len(body).to_bytes(4, "little") + body
+
+
+def test_entity_addr_with_a_family_only_sockaddr() -> None:
+    """elen 2 (just the family) is valid (Ceph checks elen >= sizeof(sa_family))."""
+    a = pull_entity_addr(Reader(_new_addr(2, H("0200"))))
+    assert (a.type, a.nonce, a.family, a.port) == (AddrType.MSGR2, 5, 2, 0)
+
+
+def test_entity_addr_with_a_one_byte_sockaddr_is_refused() -> None:
+    with pytest.raises(DecodeError, match=r"^entity_addr_t: elen smaller than family len$"):
+        pull_entity_addr(Reader(_new_addr(1, H("02"))))
+
+
+def test_entity_addr_sockaddr_longer_than_its_family_is_refused() -> None:
+    sockaddr = H("0200" "0ce4" "7f000001") + bytes(9)  # 17 > sizeof(sockaddr_in)
+    with pytest.raises(DecodeError, match=r"^entity_addr_t: elen 17 exceeds sockaddr len$"):
+        pull_entity_addr(Reader(_new_addr(17, sockaddr)))
+
+
+def test_legacy_ipv6_keeps_flowinfo_and_scope() -> None:
+    addr = EntityAddr(type=AddrType.LEGACY, nonce=9, family=10,
+                      ip=bytes(range(16)), port=6789, flowinfo=0x12345, scope_id=3)
+    raw = encode_legacy_addr(addr)
+    assert len(raw) == LEGACY_ADDR_LEN
+    assert raw[8:10] == H("000a")  # family big-endian in sockaddr_storage
+    back = pull_legacy_addr(Reader(raw))
+    assert (back.family, back.ip, back.port, back.flowinfo, back.scope_id) == \
+        (10, bytes(range(16)), 6789, 0x12345, 3)
+
+
+def test_blank_legacy_address_is_all_zero_but_the_nonce() -> None:
+    raw = encode_legacy_addr(EntityAddr(nonce=0x01020304))
+    assert raw == H("00000000" "04030201") + bytes(LEGACY_ADDR_LEN - 8)
+
+
+def test_legacy_address_needs_its_136_bytes() -> None:
+    with pytest.raises(DecodeError, match=f"^legacy entity_addr_t needs {LEGACY_ADDR_LEN}"):
+        pull_legacy_addr(Reader(bytes(LEGACY_ADDR_LEN - 1)))
+
+
+def test_legacy_address_with_a_bad_nonce_is_an_encode_error() -> None:
+    with pytest.raises(EncodeError, match=r"^bad legacy address"):
+        encode_legacy_addr(EntityAddr(nonce=1 << 32))
+
+
+def test_addrvec_marker_above_two_is_refused() -> None:
+    with pytest.raises(DecodeError, match=r"^entity_addrvec_t marker 3 > 2$"):
+        pull_entity_addrvec(Reader(H("03") + bytes(8)))
+
+
+@pytest.mark.parametrize(("count", "have"), [(2, 37), (1, 18)])
+def test_addrvec_count_needs_19_bytes_an_address(count: int, have: int) -> None:
+    """Each new-form address takes at least 19 bytes (marker, struct header, type,
+    nonce, elen): a count the bytes cannot hold is refused before decoding."""
+    raw = H("02") + count.to_bytes(4, "little") + bytes(have)
+    with pytest.raises(DecodeError, match=f"^list: count {count} needs at least "
+                                          f"{19 * count} bytes"):
+        pull_entity_addrvec(Reader(raw))
+
+
+def test_addrvec_of_one_legacy_address() -> None:
+    one = EntityAddr.from_host("127.0.0.1", 6789, type=AddrType.LEGACY, nonce=4)
+    raw = H("00") + encode_legacy_addr(one)[1:]
+    assert pull_entity_addrvec(Reader(raw)) == EntityAddrVec((one,))
