@@ -36,16 +36,16 @@ from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.osd.ops import (
-    OSD_OP_ARGS_LEN,
+    OSD_OP_FORMAT,
     OSD_OP_LEN,
     OsdFlag,
     OSDOp,
+    RawOp,
     ceph_osd_flag_string,
     format_ops,
-    new_osd_op,
-    pull_osd_op,
     push_osd_op,
     split_payloads,
+    unpack_osd_ops,
 )
 from asyncmsgr.osd.types import (
     CEPH_NOSNAP,
@@ -64,7 +64,6 @@ from asyncmsgr.osd.types import (
     push_object_locator,
     push_osd_reqid,
     push_pg,
-    push_spg,
     snap_str,
 )
 from asyncmsgr.types import Buffer, EntityName, UTime
@@ -80,26 +79,79 @@ _NEW_OSDOPREPLY_ENCODING = feature_mask("NEW_OSDOPREPLY_ENCODING")
 #: The reqid of a client that leaves it to the OSD (``osd_reqid_t()``).
 EMPTY_REQID = OsdReqId(EntityName(0, 0), 0, 0)
 _MAX_OPS = 1 << 16
-_NOSNAP_MIN_OP = 38
 _NO_PG = PG(0, 0)
 _NO_SPG = SPG(_NO_PG)
 _EPOCH_0 = UTime()
 _NO_VERSION = EVersion()
 _NO_LOCATOR = ObjectLocator(0)
 
+# -- fixed runs of fields as ``struct`` formats ---------------------------------------------
+# Each layout is stated once here and the fast encoders and decoders of both
+# messages are built from it (with ``OSD_OP_FORMAT``); the field-by-field
+# Reader/Writer code serves the other versions and the headers Pacific does not write.
+
+#: pg_t: u8 version (1), u64 pool, u32 seed, s32 preferred (-1).
+_PG_T = "BQIi"
+#: eversion_t: u64 version, u32 epoch.
+_EVERSION = "QI"
+#: blkin_trace_info: three u64.
+_TRACE_T = "QQQ"
 # The fixed head of a Pacific MOSDOp v8 front (99 bytes): spg_t (header v1/1 len 18,
-# pg_t v1 pool seed preferred, shard), hash, epoch, flags, osd_reqid_t (header v2/2
-# len 21, entity_name_t, tid, inc), blkin trace, client_inc, mtime.
-_V8_HEAD = struct.Struct("<BBIBQIibIIIBBIBqQiQQQIII")
+# pg_t, s8 shard), hash, epoch, flags, osd_reqid_t (header v2/2 len 21,
+# entity_name_t, u64 tid, s32 inc), blkin trace, client_inc, utime mtime.
+_V8_HEAD = struct.Struct("<BBI" + _PG_T + "bIIIBBIBqQi" + _TRACE_T + "III")
 _V8_SPG_HDR = (1, 1, 18, 1)
 _V8_REQID_HDR = (2, 2, 21)
+# object_locator_t v6 up to its key: header, s64 pool, s32 preferred (-1).
 _OLOC_HEAD = struct.Struct("<BBIqi")
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
+_S32 = struct.Struct("<i")
 _S64 = struct.Struct("<q")
-_RAW_OP = struct.Struct("<HI28sI")
+# MOSDOp after the ops: u64 snapid, u64 snap_seq, u32 num_snaps ...
 _SNAP_HEAD = struct.Struct("<QQI")
+# ... then the snaps, s32 retry_attempt, u64 features.
 _V8_TAIL = struct.Struct("<iQ")
+# MOSDOpReply after its name: pg_t, s64 flags, s32 result, eversion_t
+# bad_replay_version, u32 osdmap_epoch, u32 num_ops.
+_REPLY_HEAD = struct.Struct("<" + _PG_T + "qi" + _EVERSION + "II")
+# eversion_t replay_version, u64 user_version (v5+).
+_REPLAY = struct.Struct("<" + _EVERSION + "Q")
+_TRACE = struct.Struct("<" + _TRACE_T)
+_tuple_new = tuple.__new__
+
+#: Packers of whole fronts by shape, cached up to a bound (a workload has few shapes).
+_SHAPES: dict[tuple[object, ...], struct.Struct] = {}
+_MAX_SHAPES = 1024
+
+
+def _shape(key: tuple[object, ...], fmt: str) -> struct.Struct:
+    st = _SHAPES.get(key)
+    if st is None:
+        st = struct.Struct(fmt)
+        if len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[key] = st
+    return st
+
+
+def _v8_front_struct(klen: int, nslen: int, oidlen: int, nops: int,
+                     nsnaps: int) -> struct.Struct:
+    """A whole MOSDOp v8 front of this shape (what :meth:`MOSDOp.encode_payload`
+    writes for a Pacific peer): the v8 head, object_locator_t v6, oid, the ops,
+    snapid, snap_seq, snaps, retry_attempt, features."""
+    return _shape(("op", klen, nslen, oidlen, nops, nsnaps),
+                  f"{_V8_HEAD.format}{_OLOC_HEAD.format[1:]}I{klen}sI{nslen}sqI{oidlen}sH"
+                  + OSD_OP_FORMAT * nops + f"{_SNAP_HEAD.format[1:]}{nsnaps}Q"
+                  + _V8_TAIL.format[1:])
+
+
+def reply_front_struct(oidlen: int, nops: int) -> struct.Struct:
+    """A whole MOSDOpReply v8 front without a redirect, of this shape: oid, the
+    reply head, the ops, retry_attempt, rvals, replay_version, user_version,
+    do_redirect (0), trace."""
+    return _shape(("reply", oidlen, nops),
+                  f"<I{oidlen}s{_REPLY_HEAD.format[1:]}" + OSD_OP_FORMAT * nops
+                  + f"i{nops}i{_REPLAY.format[1:]}B{_TRACE_T}")
 
 
 class BlkinTrace(NamedTuple):
@@ -128,10 +180,10 @@ def push_trace(w: Writer, t: BlkinTrace) -> None:
     w.push_u64(t.parent_span_id)
 
 
-def _pull_ops(r: Reader, n: int) -> list[tuple[OSDOp, int]]:
-    if n * _NOSNAP_MIN_OP > r.remaining:
-        raise DecodeError(f"{n} ops need {n * _NOSNAP_MIN_OP} bytes, have {r.remaining}")
-    return [pull_osd_op(r) for _ in range(n)]
+def _pull_ops(r: Reader, n: int) -> list[RawOp]:
+    if n * OSD_OP_LEN > r.remaining:
+        raise DecodeError(f"{n} ops need {n * OSD_OP_LEN} bytes, have {r.remaining}")
+    return unpack_osd_ops(r.pull_view(n * OSD_OP_LEN), 0, n)
 
 
 def _pull_snaps(r: Reader) -> list[int]:
@@ -233,15 +285,48 @@ class MOSDOp(Message):
             self._push_v7_tail(w)
         else:
             self.version = self.HEAD_VERSION
-            push_spg(w, self.pgid)
-            w.push_u32(self.hash)
-            w.push_u32(self.osdmap_epoch)
-            w.push_u32(self.flags)
-            push_osd_reqid(w, self.reqid)
-            push_trace(w, self.trace)
-            self._push_v7_tail(w)
+            self.front = self._encode_v8()
+            self.data = _concat([op.indata for op in self.ops])
+            return
         self.front = w.getvalue()
         self.data = _concat([op.indata for op in self.ops])
+
+    def _encode_v8(self) -> bytes:
+        """The v8 front packed by one cached struct of its shape (a client encodes
+        one per op): the bytes ``push_spg``, ``push_osd_reqid``, ``push_trace``,
+        ``push_object_locator`` and the v7 tail would write."""
+        loc = self.oloc
+        if loc.hash != -1 and loc.key:
+            raise ValueError("object_locator_t cannot have both a key and a hash")
+        ops = self.ops
+        if len(ops) >= _MAX_OPS:
+            raise EncodeError(f"too many ops ({len(ops)})")
+        try:
+            key = loc.key.encode("utf-8", "surrogateescape")
+            nspace = loc.nspace.encode("utf-8", "surrogateescape")
+            oid = self.oid.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise EncodeError(f"string not encodable: {exc}") from exc
+        snaps = self.snaps
+        pg = self.pgid.pgid
+        rq = self.reqid
+        t = self.trace
+        mt = self.mtime
+        args: list[object] = [
+            *_V8_SPG_HDR, pg.pool, pg.seed, -1, self.pgid.shard, self.hash,
+            self.osdmap_epoch, self.flags, *_V8_REQID_HDR, rq.name.type, rq.name.num,
+            rq.tid, rq.inc, t[0], t[1], t[2], self.client_inc, mt.sec, mt.nsec,
+            6, 6 if loc.hash != -1 else 3, 28 + len(key) + len(nspace), loc.pool, -1,
+            len(key), key, len(nspace), nspace, loc.hash, len(oid), oid, len(ops)]
+        for op in ops:
+            args += (op.op & 0xFFFF, op.flags & 0xFFFFFFFF, op.args, len(op.indata))
+        args += (self.snapid, self.snap_seq, len(snaps), *snaps, self.retry_attempt,
+                 self.features)
+        try:
+            return _v8_front_struct(len(key), len(nspace), len(oid), len(ops),
+                                    len(snaps)).pack(*args)
+        except struct.error as exc:
+            raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
 
     def _push_v7_tail(self, w: Writer) -> None:
         w.push_u32(self.client_inc)
@@ -312,10 +397,12 @@ class MOSDOp(Message):
 
     @classmethod
     def _decode_v8_fast(cls, buf: memoryview, data: memoryview) -> Self | None:
-        """The v8 front as Pacific clients write it, read with a few ``struct`` calls
-        (an OSD's hot path). Returns None for anything else (another header size, a
-        bound that does not hold): the field-by-field decoder then parses it, or
-        raises its precise DecodeError."""
+        """The v8 front as Pacific clients write it (the layout
+        :func:`_v8_front_struct` packs), read with a few ``struct`` calls (an OSD's
+        hot path). Returns None for anything else (another header size, a bound
+        that does not hold): the field-by-field decoder then parses it, or raises
+        its precise DecodeError. Only an op payload beyond the data segment is
+        refused here (by ``split_payloads``, with the same error)."""
         end = len(buf)
         if end < _V8_HEAD.size + _OLOC_HEAD.size:
             return None
@@ -343,17 +430,10 @@ class MOSDOp(Message):
             return None
         (nops,) = _U16.unpack_from(buf, pos)
         pos += 2
-        ops_end = pos + nops * _RAW_OP.size
+        ops_end = pos + nops * OSD_OP_LEN
         if ops_end + _SNAP_HEAD.size > end:
             return None
-        raw_ops = []
-        total = 0
-        for off in range(pos, ops_end, _RAW_OP.size):
-            code, op_flags, args, plen = _RAW_OP.unpack_from(buf, off)
-            raw_ops.append((code, op_flags, args, plen))
-            total += plen
-        if total > len(data):
-            return None
+        raw_ops = unpack_osd_ops(buf, pos, nops)
         snapid, snap_seq, nsnaps = _SNAP_HEAD.unpack_from(buf, ops_end)
         pos = ops_end + _SNAP_HEAD.size
         snaps_end = pos + 8 * nsnaps
@@ -361,11 +441,7 @@ class MOSDOp(Message):
             return None
         snaps = list(struct.unpack_from(f"<{nsnaps}Q", buf, pos)) if nsnaps else []
         retry, features = _V8_TAIL.unpack_from(buf, snaps_end)
-        ops = []
-        at = 0
-        for code, op_flags, args, plen in raw_ops:
-            ops.append(OSDOp(code, op_flags, args, data[at:at + plen] if plen else b""))
-            at += plen
+        ops = split_payloads(raw_ops, data, out=False)
         return cls(pgid=SPG(PG(pool, seed), shard), hash=hash_, osdmap_epoch=epoch,
                    flags=flags, reqid=OsdReqId(EntityName(name_type, name_num), tid, inc),
                    trace=BlkinTrace(t0, t1, t2), client_inc=client_inc,
@@ -462,44 +538,9 @@ def push_redirect(w: Writer, red: RequestRedirect) -> None:
         w.push_u32(0)
 
 
-# pg_t (u8 v, u64 pool, u32 seed, s32 preferred), s64 flags, s32 result,
-# eversion_t bad_replay_version (u64 version, u32 epoch), u32 osdmap_epoch, u32 num_ops
-_REPLY_HEAD = struct.Struct("<BQIiqiQIII")
-# one ceph_osd_op: u16 op, u32 flags, the 28-byte union, u32 payload_len
-_OSD_OP = struct.Struct(f"<HI{OSD_OP_ARGS_LEN}sI")
-# eversion_t replay_version (u64 version, u32 epoch), u64 user_version
-_REPLAY = struct.Struct("<QIQ")
-_TRACE = struct.Struct("<QQQ")
-_U32 = struct.Struct("<I")
-_S32 = struct.Struct("<i")
-_RVALS = [struct.Struct(f"<{n}i") for n in range(8)]
-_tuple_new = tuple.__new__
-
-
 def _rvals_struct(n: int) -> struct.Struct:
     """``s32 rval[n]``."""
-    return _RVALS[n] if n < len(_RVALS) else struct.Struct(f"<{n}i")
-
-
-def _reply_ops(raw: list[tuple[int, int, bytes, int]], rvals: tuple[int, ...],
-               data: memoryview) -> list[OSDOp]:
-    """The reply's ops, each with its rval and its ``payload_len`` bytes of ``data``
-    as ``outdata`` (``split_osd_op_vector_out_data``; views, no copies)."""
-    total = 0
-    for r in raw:
-        total += r[3]
-    if total > len(data):
-        raise DecodeError(f"op payload lengths ({total} bytes) exceed the data segment "
-                          f"({len(data)} bytes)")
-    ops = []
-    pos = 0
-    for (op, flags, args, n), rval in zip(raw, rvals, strict=True):
-        if n:
-            ops.append(new_osd_op(op, flags, args, b"", data[pos:pos + n], rval))
-            pos += n
-        else:
-            ops.append(new_osd_op(op, flags, args, b"", b"", rval))
-    return ops
+    return _shape(("rvals", n), f"<{n}i")
 
 
 def _pull_redirect_at(buf: memoryview, pos: int) -> tuple[RequestRedirect, int]:
@@ -507,6 +548,28 @@ def _pull_redirect_at(buf: memoryview, pos: int) -> tuple[RequestRedirect, int]:
     r = Reader(buf, pos)
     red = pull_redirect(r)
     return red, r.pos
+
+
+def pack_reply_front(oid: bytes, pgid: PG, flags: int, result: int, bad: EVersion,
+                     epoch: int, ops: Sequence[OSDOp], retry: int, replay: EVersion,
+                     user_version: int, trace: BlkinTrace = NO_TRACE) -> bytes:
+    """An MOSDOpReply v8 front without a redirect (what a Pacific OSD writes to a
+    Pacific client), packed by one cached struct of its shape. Raises EncodeError
+    for a field out of its range."""
+    nops = len(ops)
+    if nops >= _MAX_OPS:
+        raise EncodeError(f"too many ops ({nops})")
+    args: list[object] = [len(oid), oid, 1, pgid.pool, pgid.seed, -1, flags, result,
+                          bad.version, bad.epoch, epoch, nops]
+    for op in ops:
+        args += (op.op & 0xFFFF, op.flags & 0xFFFFFFFF, op.args, len(op.outdata))
+    args.append(retry)
+    args += [op.rval for op in ops]
+    args += (replay.version, replay.epoch, user_version, 0, trace[0], trace[1], trace[2])
+    try:
+        return reply_front_struct(len(oid), nops).pack(*args)
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOpReply v8: a field out of range ({exc})") from None
 
 
 @register_message
@@ -545,6 +608,18 @@ class MOSDOpReply(Message):
         """Front v8 (v6 for peers without NEW_OSDOPREPLY_ENCODING); data = outputs."""
         if not has_feature(features, _PGID64):
             raise EncodeError("MOSDOpReply v1 (peer without PGID64) is not supported")
+        if self.redirect is None and has_feature(features, _NEW_OSDOPREPLY_ENCODING):
+            self.version = self.HEAD_VERSION
+            try:
+                oid = self.oid.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError as exc:
+                raise EncodeError(f"string not encodable: {exc}") from exc
+            self.front = pack_reply_front(oid, self.pgid, self.flags, self.result,
+                                          self.bad_replay_version, self.osdmap_epoch,
+                                          self.ops, self.retry_attempt, self.replay_version,
+                                          self.user_version, self.trace)
+            self.data = _concat([op.outdata for op in self.ops])
+            return
         w = Writer()
         w.push_string(self.oid)
         push_pg(w, self.pgid)
@@ -587,20 +662,18 @@ class MOSDOpReply(Message):
         buf = front.pull_rest()
         end = len(buf)
         try:
-            (n,) = _U32.unpack_from(buf, 0)
-            pos = 4 + n
-            if pos > end:
-                raise DecodeError(f"MOSDOpReply: object name of {n} bytes, have {end - 4}")
-            oid = str(buf[4:pos], "utf-8", "surrogateescape")
+            oid_or_none, pos = _string_at(buf, 0, end)
+            if oid_or_none is None:
+                raise DecodeError(f"MOSDOpReply: object name does not fit in {end} bytes")
+            oid = oid_or_none
             (pg_v, pool, seed, _, flags, result, bad_ver, bad_epoch, epoch,
              nops) = _REPLY_HEAD.unpack_from(buf, pos)
             if pg_v != 1:
                 raise DecodeError(f"pg_t: unknown version {pg_v}")
             pos += _REPLY_HEAD.size
-            if nops >= _MAX_OPS or nops * OSD_OP_LEN > end - pos:
-                raise DecodeError(f"MOSDOpReply: {nops} ops need {nops * OSD_OP_LEN} bytes, "
-                                  f"have {end - pos}")
-            raw = [_OSD_OP.unpack_from(buf, pos + i * OSD_OP_LEN) for i in range(nops)]
+            if nops >= _MAX_OPS:
+                raise DecodeError(f"MOSDOpReply: {nops} ops")
+            raw = unpack_osd_ops(buf, pos, nops)
             pos += nops * OSD_OP_LEN
             retry = -1
             if v >= 3:
@@ -609,9 +682,10 @@ class MOSDOpReply(Message):
             if v >= 4:
                 rvals = _rvals_struct(nops).unpack_from(buf, pos)
                 pos += 4 * nops
-                ops = _reply_ops(raw, rvals, data)
+                ops = split_payloads(raw, data, out=True, rvals=rvals)
             else:
-                ops = [new_osd_op(op, f, args, b"", b"", 0) for op, f, args, _ in raw]
+                # before v4 the output was not split (payload lengths ignored)
+                ops = split_payloads([(o, f, a, 0) for o, f, a, _ in raw], data, out=True)
             bad_replay = EVersion(bad_epoch, bad_ver)
             if v >= 5:
                 rv_ver, rv_epoch, user_version = _REPLAY.unpack_from(buf, pos)
@@ -668,8 +742,10 @@ __all__ = [
     "MOSDOpReply",
     "RequestRedirect",
     "cpp_strerror",
+    "pack_reply_front",
     "pull_redirect",
     "pull_trace",
     "push_redirect",
     "push_trace",
+    "reply_front_struct",
 ]

@@ -83,8 +83,14 @@ OSD_OP_LEN = 38
 ZERO_ARGS = bytes(OSD_OP_ARGS_LEN)
 _tuple_new = tuple.__new__
 
-_OP_HEAD = struct.Struct("<HI")
-_OP_TAIL = struct.Struct("<I")
+#: ``struct`` format of one packed ``ceph_osd_op`` (rados.h): u16 op, u32 flags, the
+#: 28-byte union, u32 payload_len. The one statement of that layout: the messages'
+#: whole-front packers and decoders are built from it.
+OSD_OP_FORMAT = f"HI{OSD_OP_ARGS_LEN}sI"
+OSD_OP_STRUCT = struct.Struct("<" + OSD_OP_FORMAT)
+assert OSD_OP_STRUCT.size == OSD_OP_LEN
+#: A ``ceph_osd_op`` as unpacked: (op, flags, args, payload_len).
+RawOp = tuple[int, int, bytes, int]
 _EXTENT = struct.Struct("<QQQI")
 _XATTR = struct.Struct("<IIBB")
 _CLS = struct.Struct("<BBBI")
@@ -252,41 +258,58 @@ def new_osd_op(op: int, flags: int, args: bytes, indata: Buffer, outdata: Buffer
 
 def pull_osd_op(r: Reader) -> tuple[OSDOp, int]:
     """One packed ``ceph_osd_op``; returns the op (no data yet) and its payload_len."""
-    raw = r.pull_view(OSD_OP_LEN)
-    op, flags = _OP_HEAD.unpack_from(raw)
-    (payload_len,) = _OP_TAIL.unpack_from(raw, 34)
-    return OSDOp(op, flags, bytes(raw[6:34])), payload_len
+    op, flags, args, payload_len = OSD_OP_STRUCT.unpack(r.pull_view(OSD_OP_LEN))
+    return _tuple_new(OSDOp, (op, flags, args, b"", b"", 0)), payload_len
 
 
 def push_osd_op(w: Writer, op: OSDOp, payload_len: int) -> None:
     """One packed ``ceph_osd_op`` with the given payload_len."""
-    w.push_bytes(_OP_HEAD.pack(op.op & 0xFFFF, op.flags & 0xFFFFFFFF))
-    w.push_bytes(op.args)
-    w.push_u32(payload_len)
+    w.push_bytes(OSD_OP_STRUCT.pack(op.op & 0xFFFF, op.flags & 0xFFFFFFFF, op.args,
+                                    payload_len))
 
 
-def split_payloads(ops: Sequence[tuple[OSDOp, int]], data: memoryview, *,
-                   out: bool) -> list[OSDOp]:
-    """``split_osd_op_vector_{in,out}_data``: give each op its ``payload_len`` bytes.
+def unpack_osd_ops(buf: Buffer, pos: int, n: int) -> list[RawOp]:
+    """``n`` packed ``ceph_osd_op`` at ``pos`` of ``buf``.
 
-    Slices of ``data`` become each op's ``indata`` (or ``outdata`` when ``out``),
-    without copying. Raises DecodeError when the lengths exceed the data segment.
+    Raises DecodeError (before unpacking any) when they do not fit in ``buf``.
     """
-    total = sum(n for _, n in ops)
+    end = pos + n * OSD_OP_LEN
+    if n < 0 or pos < 0 or end > len(buf):
+        raise DecodeError(f"{n} ops need {n * OSD_OP_LEN} bytes, have {len(buf) - pos}")
+    unpack = OSD_OP_STRUCT.unpack_from
+    return [unpack(buf, off) for off in range(pos, end, OSD_OP_LEN)]
+
+
+def split_payloads(raw: Sequence[RawOp], data: memoryview, *, out: bool,
+                   rvals: Sequence[int] | None = None) -> list[OSDOp]:
+    """``split_osd_op_vector_{in,out}_data``: the ops of ``raw``, each given its
+    ``payload_len`` bytes of ``data`` as ``indata`` (or ``outdata`` when ``out``)
+    and its result from ``rvals`` (a reply's, one per op; else 0).
+
+    Slices of ``data`` are views, not copies. Raises DecodeError when the
+    lengths exceed the data segment or ``rvals`` is not one per op.
+    """
+    total = 0
+    for r in raw:
+        total += r[3]
     if total > len(data):
         raise DecodeError(f"op payload lengths ({total} bytes) exceed the data segment "
                           f"({len(data)} bytes)")
+    if rvals is None:
+        rvals = (0,) * len(raw)
+    elif len(rvals) != len(raw):
+        raise DecodeError(f"{len(rvals)} op results for {len(raw)} ops")
     result: list[OSDOp] = []
+    append = result.append
     pos = 0
-    for op, n in ops:
+    for (op, flags, args, n), rval in zip(raw, rvals, strict=True):
+        if not n:
+            append(_tuple_new(OSDOp, (op, flags, args, b"", b"", rval)))
+            continue
         chunk = data[pos:pos + n]
         pos += n
-        if not n:
-            result.append(op)
-        elif out:
-            result.append(OSDOp(op.op, op.flags, op.args, b"", chunk, op.rval))
-        else:
-            result.append(OSDOp(op.op, op.flags, op.args, chunk, b"", op.rval))
+        append(_tuple_new(OSDOp, (op, flags, args, b"", chunk, rval) if out
+                          else (op, flags, args, chunk, b"", rval)))
     return result
 
 
@@ -627,8 +650,10 @@ __all__ = [
     "CEPH_OSD_OP_TYPE_EXEC",
     "CEPH_OSD_OP_TYPE_PG",
     "OSD_OP_ARGS_LEN",
+    "OSD_OP_FORMAT",
     "OSD_OP_LEN",
     "OSD_OP_NAMES",
+    "OSD_OP_STRUCT",
     "ZERO_ARGS",
     "AllocHint",
     "AllocHintFlag",
@@ -642,6 +667,7 @@ __all__ = [
     "OsdOpCode",
     "OsdOpFlag",
     "PglsArgs",
+    "RawOp",
     "WatchArgs",
     "WatchEvent",
     "WatchOp",
@@ -691,6 +717,7 @@ __all__ = [
     "split_payloads",
     "stat",
     "truncate",
+    "unpack_osd_ops",
     "unwatch",
     "watch",
     "watch_ping",
