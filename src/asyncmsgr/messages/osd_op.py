@@ -36,8 +36,10 @@ from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.osd.ops import (
+    OSD_OP_ARGS_LEN,
     OSD_OP_FORMAT,
     OSD_OP_LEN,
+    OSD_OP_STRUCT,
     OsdFlag,
     OSDOp,
     RawOp,
@@ -85,75 +87,6 @@ _EPOCH_0 = UTime()
 _NO_VERSION = EVersion()
 _NO_LOCATOR = ObjectLocator(0)
 
-# -- fixed runs of fields as ``struct`` formats ---------------------------------------------
-# Each layout is stated once here and the fast encoders and decoders of both
-# messages are built from it (with ``OSD_OP_FORMAT``); the field-by-field
-# Reader/Writer code serves the other versions and the headers Pacific does not write.
-
-#: pg_t: u8 version (1), u64 pool, u32 seed, s32 preferred (-1).
-_PG_T = "BQIi"
-#: eversion_t: u64 version, u32 epoch.
-_EVERSION = "QI"
-#: blkin_trace_info: three u64.
-_TRACE_T = "QQQ"
-# The fixed head of a Pacific MOSDOp v8 front (99 bytes): spg_t (header v1/1 len 18,
-# pg_t, s8 shard), hash, epoch, flags, osd_reqid_t (header v2/2 len 21,
-# entity_name_t, u64 tid, s32 inc), blkin trace, client_inc, utime mtime.
-_V8_HEAD = struct.Struct("<BBI" + _PG_T + "bIIIBBIBqQi" + _TRACE_T + "III")
-_V8_SPG_HDR = (1, 1, 18, 1)
-_V8_REQID_HDR = (2, 2, 21)
-# object_locator_t v6 up to its key: header, s64 pool, s32 preferred (-1).
-_OLOC_HEAD = struct.Struct("<BBIqi")
-_U32 = struct.Struct("<I")
-_U16 = struct.Struct("<H")
-_S32 = struct.Struct("<i")
-_S64 = struct.Struct("<q")
-# MOSDOp after the ops: u64 snapid, u64 snap_seq, u32 num_snaps ...
-_SNAP_HEAD = struct.Struct("<QQI")
-# ... then the snaps, s32 retry_attempt, u64 features.
-_V8_TAIL = struct.Struct("<iQ")
-# MOSDOpReply after its name: pg_t, s64 flags, s32 result, eversion_t
-# bad_replay_version, u32 osdmap_epoch, u32 num_ops.
-_REPLY_HEAD = struct.Struct("<" + _PG_T + "qi" + _EVERSION + "II")
-# eversion_t replay_version, u64 user_version (v5+).
-_REPLAY = struct.Struct("<" + _EVERSION + "Q")
-_TRACE = struct.Struct("<" + _TRACE_T)
-_tuple_new = tuple.__new__
-
-#: Packers of whole fronts by shape, cached up to a bound (a workload has few shapes).
-_SHAPES: dict[tuple[object, ...], struct.Struct] = {}
-_MAX_SHAPES = 1024
-
-
-def _shape(key: tuple[object, ...], fmt: str) -> struct.Struct:
-    st = _SHAPES.get(key)
-    if st is None:
-        st = struct.Struct(fmt)
-        if len(_SHAPES) < _MAX_SHAPES:
-            _SHAPES[key] = st
-    return st
-
-
-def _v8_front_struct(klen: int, nslen: int, oidlen: int, nops: int,
-                     nsnaps: int) -> struct.Struct:
-    """A whole MOSDOp v8 front of this shape (what :meth:`MOSDOp.encode_payload`
-    writes for a Pacific peer): the v8 head, object_locator_t v6, oid, the ops,
-    snapid, snap_seq, snaps, retry_attempt, features."""
-    return _shape(("op", klen, nslen, oidlen, nops, nsnaps),
-                  f"{_V8_HEAD.format}{_OLOC_HEAD.format[1:]}I{klen}sI{nslen}sqI{oidlen}sH"
-                  + OSD_OP_FORMAT * nops + f"{_SNAP_HEAD.format[1:]}{nsnaps}Q"
-                  + _V8_TAIL.format[1:])
-
-
-def reply_front_struct(oidlen: int, nops: int) -> struct.Struct:
-    """A whole MOSDOpReply v8 front without a redirect, of this shape: oid, the
-    reply head, the ops, retry_attempt, rvals, replay_version, user_version,
-    do_redirect (0), trace."""
-    return _shape(("reply", oidlen, nops),
-                  f"<I{oidlen}s{_REPLY_HEAD.format[1:]}" + OSD_OP_FORMAT * nops
-                  + f"i{nops}i{_REPLAY.format[1:]}B{_TRACE_T}")
-
-
 class BlkinTrace(NamedTuple):
     """``blkin_trace_info``: zipkin ids (all zero when tracing is off)."""
 
@@ -178,6 +111,129 @@ def push_trace(w: Writer, t: BlkinTrace) -> None:
     w.push_u64(t.trace_id)
     w.push_u64(t.span_id)
     w.push_u64(t.parent_span_id)
+
+
+# -- fixed runs of fields as ``struct`` formats ---------------------------------------------
+# Each layout is stated once here and the fast encoders and decoders of both
+# messages are built from it (with ``OSD_OP_FORMAT``); the field-by-field
+# Reader/Writer code serves the other versions and the headers Pacific does not write.
+
+#: pg_t: u8 version (1), u64 pool, u32 seed, s32 preferred (-1).
+_PG_T = "BQIi"
+#: eversion_t: u64 version, u32 epoch.
+_EVERSION = "QI"
+#: blkin_trace_info: three u64.
+_TRACE_T = "QQQ"
+# MOSDOp v8 as Pacific clients write it, in the three pieces the Objecter encodes
+# apart (a resend changes the first and last only):
+# head: spg_t (header v1/1 len 18, pg_t, s8 shard), u32 hash, u32 epoch, u32 flags,
+# osd_reqid_t (header v2/2 len 21, entity_name_t, u64 tid, s32 inc), blkin trace;
+_V8_TARGET = "BBI" + _PG_T + "bIII"
+_REQID_T = "BBIBqQi"
+_V8_ENCODE_HEAD = struct.Struct("<" + _V8_TARGET + _REQID_T + _TRACE_T)
+# mid: u32 client_inc, utime mtime, object_locator_t v6 (header, s64 pool, s32
+# preferred -1, key, nspace, s64 hash), oid, u16 num_ops, the ops, snapid, snap_seq,
+# snaps (its fixed runs below);
+_CLIENT_INC_MTIME = "III"
+_OLOC_HEAD = struct.Struct("<BBIqi")
+# tail: s32 retry_attempt, u64 features.
+_V8_TAIL = struct.Struct("<iQ")
+# What the decoder reads in one go: the head, client_inc and mtime (99 bytes).
+_V8_HEAD = struct.Struct(_V8_ENCODE_HEAD.format + _CLIENT_INC_MTIME)
+_V8_SPG_HDR = (1, 1, 18, 1)
+_V8_REQID_HDR = (2, 2, 21)
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+_S32 = struct.Struct("<i")
+_S64 = struct.Struct("<q")
+# MOSDOp after the ops: u64 snapid, u64 snap_seq, u32 num_snaps, then the snaps.
+_SNAP_HEAD = struct.Struct("<QQI")
+# MOSDOpReply after its name: pg_t, s64 flags, s32 result, eversion_t
+# bad_replay_version, u32 osdmap_epoch, u32 num_ops.
+_REPLY_HEAD = struct.Struct("<" + _PG_T + "qi" + _EVERSION + "II")
+# eversion_t replay_version, u64 user_version (v5+).
+_REPLAY = struct.Struct("<" + _EVERSION + "Q")
+_TRACE = struct.Struct("<" + _TRACE_T)
+_tuple_new = tuple.__new__
+
+#: Packers of whole fronts by shape, cached up to a bound (a workload has few shapes).
+_SHAPES: dict[tuple[object, ...], struct.Struct] = {}
+_MAX_SHAPES = 1024
+
+
+def _shape(key: tuple[object, ...], fmt: str) -> struct.Struct:
+    st = _SHAPES.get(key)
+    if st is None:
+        st = struct.Struct(fmt)
+        if len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[key] = st
+    return st
+
+
+def encode_v8_head(pgid: SPG, obj_hash: int, epoch: int, flags: int,
+                   reqid: OsdReqId = EMPTY_REQID, trace: BlkinTrace = NO_TRACE) -> bytes:
+    """The head of an MOSDOp v8 front: spg_t, hash, epoch, flags, reqid, trace."""
+    pg = pgid.pgid
+    name = reqid.name
+    try:
+        return _V8_ENCODE_HEAD.pack(1, 1, 18, 1, pg.pool, pg.seed, -1, pgid.shard, obj_hash,
+                                    epoch, flags, 2, 2, 21, name.type, name.num, reqid.tid,
+                                    reqid.inc, trace[0], trace[1], trace[2])
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+
+
+def encode_v8_mid(client_inc: int, mtime: UTime, oloc: ObjectLocator, oid: str,
+                  ops: Sequence[OSDOp], snapid: int, snap_seq: int,
+                  snaps: Sequence[int]) -> bytes:
+    """The middle of an MOSDOp v8 front (client_inc .. snaps): what stays the same
+    across an op's resends, so the Objecter encodes it once per op."""
+    nops = len(ops)
+    if nops >= _MAX_OPS:
+        raise EncodeError(f"too many ops ({nops})")
+    if oloc.hash != -1 and oloc.key:
+        raise ValueError("object_locator_t cannot have both a key and a hash")
+    try:
+        key = oloc.key.encode("utf-8", "surrogateescape")
+        nspace = oloc.nspace.encode("utf-8", "surrogateescape")
+        name = oid.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise EncodeError(f"string not encodable: {exc}") from exc
+    nk, nn, nname = len(key), len(nspace), len(name)
+    try:
+        parts = [_shape(("mid", nk, nn, nname), f"<{_CLIENT_INC_MTIME}{_OLOC_HEAD.format[1:]}"
+                        f"I{nk}sI{nn}sqI{nname}sH").pack(
+            client_inc, mtime.sec, mtime.nsec, 6, 6 if oloc.hash != -1 else 3, 28 + nk + nn,
+            oloc.pool, -1, nk, key, nn, nspace, oloc.hash, nname, name, nops)]
+        pack_op = OSD_OP_STRUCT.pack
+        for op in ops:
+            args = op.args
+            if len(args) != OSD_OP_ARGS_LEN:
+                raise EncodeError("ceph_osd_op union has the wrong size")
+            parts.append(pack_op(op.op & 0xFFFF, op.flags & 0xFFFFFFFF, args, len(op.indata)))
+        parts.append(_SNAP_HEAD.pack(snapid, snap_seq, len(snaps)))
+        if snaps:
+            parts.append(_shape(("snaps", len(snaps)), f"<{len(snaps)}Q").pack(*snaps))
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+    return b"".join(parts)
+
+
+def encode_v8_tail(retry_attempt: int, features: int) -> bytes:
+    """The tail of an MOSDOp v8 front: retry_attempt, features."""
+    try:
+        return _V8_TAIL.pack(retry_attempt, features)
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+
+
+def reply_front_struct(oidlen: int, nops: int) -> struct.Struct:
+    """A whole MOSDOpReply v8 front without a redirect, of this shape: oid, the
+    reply head, the ops, retry_attempt, rvals, replay_version, user_version,
+    do_redirect (0), trace."""
+    return _shape(("reply", oidlen, nops),
+                  f"<I{oidlen}s{_REPLY_HEAD.format[1:]}" + OSD_OP_FORMAT * nops
+                  + f"i{nops}i{_REPLAY.format[1:]}B{_TRACE_T}")
 
 
 def _pull_ops(r: Reader, n: int) -> list[RawOp]:
@@ -292,41 +348,15 @@ class MOSDOp(Message):
         self.data = _concat([op.indata for op in self.ops])
 
     def _encode_v8(self) -> bytes:
-        """The v8 front packed by one cached struct of its shape (a client encodes
-        one per op): the bytes ``push_spg``, ``push_osd_reqid``, ``push_trace``,
-        ``push_object_locator`` and the v7 tail would write."""
-        loc = self.oloc
-        if loc.hash != -1 and loc.key:
-            raise ValueError("object_locator_t cannot have both a key and a hash")
-        ops = self.ops
-        if len(ops) >= _MAX_OPS:
-            raise EncodeError(f"too many ops ({len(ops)})")
-        try:
-            key = loc.key.encode("utf-8", "surrogateescape")
-            nspace = loc.nspace.encode("utf-8", "surrogateescape")
-            oid = self.oid.encode("utf-8", "surrogateescape")
-        except UnicodeEncodeError as exc:
-            raise EncodeError(f"string not encodable: {exc}") from exc
-        snaps = self.snaps
-        pg = self.pgid.pgid
-        rq = self.reqid
-        t = self.trace
-        mt = self.mtime
-        args: list[object] = [
-            *_V8_SPG_HDR, pg.pool, pg.seed, -1, self.pgid.shard, self.hash,
-            self.osdmap_epoch, self.flags, *_V8_REQID_HDR, rq.name.type, rq.name.num,
-            rq.tid, rq.inc, t[0], t[1], t[2], self.client_inc, mt.sec, mt.nsec,
-            6, 6 if loc.hash != -1 else 3, 28 + len(key) + len(nspace), loc.pool, -1,
-            len(key), key, len(nspace), nspace, loc.hash, len(oid), oid, len(ops)]
-        for op in ops:
-            args += (op.op & 0xFFFF, op.flags & 0xFFFFFFFF, op.args, len(op.indata))
-        args += (self.snapid, self.snap_seq, len(snaps), *snaps, self.retry_attempt,
-                 self.features)
-        try:
-            return _v8_front_struct(len(key), len(nspace), len(oid), len(ops),
-                                    len(snaps)).pack(*args)
-        except struct.error as exc:
-            raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+        """The v8 front: :func:`encode_v8_head`, :func:`encode_v8_mid`,
+        :func:`encode_v8_tail` (the bytes ``push_spg``, ``push_osd_reqid``,
+        ``push_trace`` and the v7 tail would write)."""
+        return b"".join((
+            encode_v8_head(self.pgid, self.hash, self.osdmap_epoch, self.flags, self.reqid,
+                           self.trace),
+            encode_v8_mid(self.client_inc, self.mtime, self.oloc, self.oid, self.ops,
+                          self.snapid, self.snap_seq, self.snaps),
+            encode_v8_tail(self.retry_attempt, self.features)))
 
     def _push_v7_tail(self, w: Writer) -> None:
         w.push_u32(self.client_inc)
@@ -742,6 +772,9 @@ __all__ = [
     "MOSDOpReply",
     "RequestRedirect",
     "cpp_strerror",
+    "encode_v8_head",
+    "encode_v8_mid",
+    "encode_v8_tail",
     "pack_reply_front",
     "pull_redirect",
     "pull_trace",
