@@ -121,10 +121,14 @@ def test_resumed_rjenkins_matches_libceph_for_every_block_boundary() -> None:
         for blocks in range(len(name) // 12 + 1):
             state = ch.rjenkins_state(name, blocks)
             assert ch.ceph_str_hash_rjenkins(name, state, 12 * blocks) == expected, name
+            for first in range(blocks + 1):  # a state resumed in two steps is the same
+                part = ch.rjenkins_state(name, first)
+                assert ch.rjenkins_state(name, blocks, part, 12 * first) == state
     with pytest.raises(ValueError, match="resume offset"):
         ch.ceph_str_hash_rjenkins(b"x" * 30, ch.RJENKINS_INIT, 5)
-    with pytest.raises(ValueError, match="blocks of"):
-        ch.rjenkins_state(b"x" * 30, 3)
+    for blocks, start in ((3, 0), (-1, 0), (2, 6), (1, 24), (2, -12)):
+        with pytest.raises(ValueError, match="-byte string"):
+            ch.rjenkins_state(b"x" * 30, blocks, ch.RJENKINS_INIT, start)
 
 
 def test_objecter_prefix_cache_gives_the_same_hashes() -> None:
@@ -133,6 +137,8 @@ def test_objecter_prefix_cache_gives_the_same_hashes() -> None:
     rng = random.Random(12)
     names = [f"benchmark_data_host_{rng.randrange(10**6)}_object{i}".encode()
              for i in range(300)] + [rng.randbytes(rng.randrange(80)) for _ in range(300)]
+    names += [f"benchmark_data_host_12345_object{i}".encode() for i in range(0, 10**6, 997)]
+    names += [f"rbd_data.1234abcd5678.{i:016x}".encode() for i in range(0, 4000, 7)]
     hashing.clear_caches()
     cold = [hashing.str_hash_rjenkins(n) for n in names]
     warm = [hashing.str_hash_rjenkins(n) for n in names]

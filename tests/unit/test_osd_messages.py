@@ -32,7 +32,13 @@ from asyncmsgr.messages import (
     MStatfsReply,
     MWatchNotify,
 )
-from asyncmsgr.messages.osd_op import BlkinTrace, RequestRedirect, push_trace
+from asyncmsgr.messages.osd_op import (
+    EMPTY_REQID,
+    NO_TRACE,
+    BlkinTrace,
+    RequestRedirect,
+    push_trace,
+)
 from asyncmsgr.messages.pool import CephStatfs, PoolOp, RawStruct
 from asyncmsgr.osd import ops
 from asyncmsgr.osd.ops import BackoffOp, OsdFlag, WatchEvent, push_osd_op
@@ -262,10 +268,12 @@ def test_packed_v8_fronts_equal_the_field_by_field_writers() -> None:
         m.snaps = snaps
         m.oid = oid
         m.ops = (m.ops * 2)[:nops]
-        m.reqid = OsdReqId(EntityName(8, 99), 12, 3)
         m.pgid = SPG(PG(1 << 40, 6), 2)
-        m.encode_payload(CEPH_FEATURES_ALL)
-        assert bytes(m.front) == _field_by_field_v8(m), (key, nspace, snaps, nops)
+        for reqid, trace in ((OsdReqId(EntityName(8, 99), 12, 3), BlkinTrace(1, 2, 3)),
+                             (EMPTY_REQID, NO_TRACE)):  # a client's (its own fast path)
+            m.reqid, m.trace = reqid, trace
+            m.encode_payload(CEPH_FEATURES_ALL)
+            assert bytes(m.front) == _field_by_field_v8(m), (key, nspace, snaps, nops)
         r = sample_reply()
         r.oid = oid
         r.ops = (r.ops * 2)[:nops]

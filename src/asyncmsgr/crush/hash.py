@@ -358,13 +358,21 @@ def _lookup2(words: Sequence[int], a: int, b: int, c: int, length: int) -> tuple
     return a, b, c
 
 
-def rjenkins_state(data: bytes, nblocks: int) -> tuple[int, int, int]:
+def rjenkins_state(data: bytes, nblocks: int, state: tuple[int, int, int] = RJENKINS_INIT,
+                   start: int = 0) -> tuple[int, int, int]:
     """lookup2's (a, b, c) after the first ``nblocks`` whole 12-byte blocks of
-    ``data`` (resume from it with :func:`ceph_str_hash_rjenkins`)."""
-    if not 0 <= nblocks <= len(data) // 12:
-        raise ValueError(f"{nblocks} blocks of a {len(data)}-byte string")
-    a, b, c = RJENKINS_INIT
-    return _lookup2(_words(nblocks).unpack_from(data), a, b, c, -1) if nblocks else (a, b, c)
+    ``data`` (resume from it with :func:`ceph_str_hash_rjenkins`).
+
+    ``state`` and ``start`` resume: ``state`` is this function's answer for the
+    first ``start // 12`` blocks (``start`` a multiple of 12).
+    """
+    if not 0 <= nblocks <= len(data) // 12 or start % 12 or not 0 <= start <= 12 * nblocks:
+        raise ValueError(f"blocks {start // 12}..{nblocks} of a {len(data)}-byte string")
+    n = nblocks - start // 12
+    if not n:
+        return state
+    a, b, c = state
+    return _lookup2(_words(n).unpack_from(data, start), a, b, c, -1)
 
 
 def ceph_str_hash_rjenkins(data: bytes | bytearray | memoryview,

@@ -30,11 +30,12 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Self
+from typing import NamedTuple, Self, cast
 
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import Message, MsgHeader, register_message
+from asyncmsgr.messages.construct import positional_constructor
 from asyncmsgr.osd.ops import (
     OSD_OP_ARGS_LEN,
     OSD_OP_FORMAT,
@@ -131,6 +132,7 @@ _TRACE_T = "QQQ"
 _V8_TARGET = "BBI" + _PG_T + "bIII"
 _REQID_T = "BBIBqQi"
 _V8_ENCODE_HEAD = struct.Struct("<" + _V8_TARGET + _REQID_T + _TRACE_T)
+_V8_TARGET_STRUCT = struct.Struct("<" + _V8_TARGET)
 # mid: u32 client_inc, utime mtime, object_locator_t v6 (header, s64 pool, s32
 # preferred -1, key, nspace, s64 hash), oid, u16 num_ops, the ops, snapid, snap_seq,
 # snaps (its fixed runs below);
@@ -176,11 +178,18 @@ def encode_v8_head(pgid: SPG, obj_hash: int, epoch: int, flags: int,
     pg = pgid.pgid
     name = reqid.name
     try:
+        if reqid is EMPTY_REQID and trace is NO_TRACE:  # a client's: the OSD names it
+            return _V8_TARGET_STRUCT.pack(1, 1, 18, 1, pg.pool, pg.seed, -1, pgid.shard,
+                                          obj_hash, epoch, flags) + _EMPTY_REQID_TRACE
         return _V8_ENCODE_HEAD.pack(1, 1, 18, 1, pg.pool, pg.seed, -1, pgid.shard, obj_hash,
                                     epoch, flags, 2, 2, 21, name.type, name.num, reqid.tid,
                                     reqid.inc, trace[0], trace[1], trace[2])
     except struct.error as exc:
         raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+
+
+_EMPTY_REQID_TRACE = encode_v8_head(SPG(PG(0, 0)), 0, 0, 0, OsdReqId(EMPTY_REQID.name, 0, 0),
+                                    BlkinTrace())[_V8_TARGET_STRUCT.size:]
 
 
 def encode_v8_mid(client_inc: int, mtime: UTime, oloc: ObjectLocator, oid: str,
@@ -737,7 +746,11 @@ class MOSDOpReply(Message):
                 trace = _tuple_new(BlkinTrace, _TRACE.unpack_from(buf, pos))
         except (struct.error, IndexError) as exc:
             raise DecodeError(f"MOSDOpReply: front ends early ({exc})") from None
-        return cls(oid=oid, pgid=_tuple_new(PG, (pool, seed)), flags=flags, result=result,
+        pgid = _tuple_new(PG, (pool, seed))
+        if cls is MOSDOpReply:
+            return cast(Self, _new_reply(oid, pgid, flags, result, bad_replay, epoch, ops,
+                                         retry, replay, user_version, redirect, trace))
+        return cls(oid=oid, pgid=pgid, flags=flags, result=result,
                    bad_replay_version=bad_replay, osdmap_epoch=epoch, ops=ops,
                    retry_attempt=retry, replay_version=replay, user_version=user_version,
                    redirect=redirect, trace=trace)
@@ -752,6 +765,12 @@ class MOSDOpReply(Message):
         return (f"osd_op_reply({self.tid} {self.oid} {format_ops(self.ops)} "
                 f"v{self.replay_version} uv{self.user_version}{ack} = {self.result}"
                 f"{err}{red}) v{self.version}")
+
+
+#: MOSDOpReply from the fields its decoder sets (one per reply on the Objecter's path).
+_new_reply = positional_constructor(MOSDOpReply, (
+    "oid", "pgid", "flags", "result", "bad_replay_version", "osdmap_epoch", "ops",
+    "retry_attempt", "replay_version", "user_version", "redirect", "trace"))
 
 
 def _concat(parts: Sequence[Buffer]) -> Buffer:

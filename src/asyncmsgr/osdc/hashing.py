@@ -7,9 +7,10 @@ the default ``rjenkins`` hash) to find its PG. In pure Python lookup2 costs abou
 * :func:`object_hash` is ``pg_pool_t::hash_key`` behind a bounded LRU cache: an
   object used again (read after written, rewritten, watched) is not hashed again;
 * a new name is hashed from the lookup2 state after its prefix, cached by prefix
-  (all but its last whole block): names that share a prefix — ``rados bench``'s
-  ``benchmark_data_<host>_<pid>_object<N>``, RBD's ``rbd_data.<id>.<index>``,
-  RGW's bucket markers — mix only their last block and their tail.
+  (all its whole blocks, else all but the last): names that share a prefix —
+  ``rados bench``'s ``benchmark_data_<host>_<pid>_object<N>``, RBD's
+  ``rbd_data.<id>.<index>``, RGW's bucket markers — mix only their tail, or
+  their last block and their tail.
 
 Both caches hold answers of a pure function, so they change no result.
 """
@@ -33,19 +34,33 @@ PREFIX_CACHE_SIZE = 1 << 12
 _prefix_states: dict[bytes, tuple[int, int, int]] = {}
 
 
+def _remember(key: bytes, state: tuple[int, int, int]) -> None:
+    if len(_prefix_states) >= PREFIX_CACHE_SIZE:
+        _prefix_states.clear()
+    _prefix_states[key] = state
+
+
 def str_hash_rjenkins(data: bytes) -> int:
-    """``ceph_str_hash_rjenkins(data)``, resumed from a cached prefix state."""
+    """``ceph_str_hash_rjenkins(data)``, resumed from a cached prefix state: the
+    state after all of ``data``'s whole blocks (names of one family and length
+    share it: only the tail is mixed), else the state after all but the last
+    (names that differ in their last whole block), from which the former is made
+    and remembered."""
     full = len(data) // 12
     if full < 2:
         return ceph_str_hash_rjenkins(data)
-    cut = (full - 1) * 12
-    key = data[:cut]
-    state = _prefix_states.get(key)
+    cut = full * 12
+    whole = data[:cut]
+    state = _prefix_states.get(whole)
     if state is None:
-        state = rjenkins_state(key, full - 1)
-        if len(_prefix_states) >= PREFIX_CACHE_SIZE:
-            _prefix_states.clear()
-        _prefix_states[key] = state
+        inner = cut - 12
+        key = data[:inner]
+        before = _prefix_states.get(key)
+        if before is None:
+            before = rjenkins_state(key, full - 1)
+            _remember(key, before)
+        state = rjenkins_state(whole, full, before, inner)
+        _remember(whole, state)
     return ceph_str_hash_rjenkins(data, state, cut)
 
 

@@ -76,7 +76,7 @@ from .target import (
     calc_target,
     osdmap_full_flag,
 )
-from .wire import FastMOSDOp, encode_mid
+from .wire import encode_mid, new_fast_mosdop
 
 logger = logging.getLogger("asyncmsgr.osdc")
 
@@ -503,15 +503,12 @@ class Objecter(Dispatcher):
                                 op.snap_seq, op.snaps)
             op.mid_key = key
             op.wire_oloc = oloc
-        m = FastMOSDOp(pgid=t.actual_pgid, hash=h, osdmap_epoch=self.osdmap.epoch,
-                       flags=flags, reqid=op.reqid or EMPTY_REQID,
-                       client_inc=self.client_inc, mtime=op.mtime, oloc=op.wire_oloc,
-                       oid=oid, ops=op.ops, snapid=op.snapid, snap_seq=op.snap_seq,
-                       snaps=op.snaps, retry_attempt=op.attempts, features=op.features,
-                       mid=op.mid)
+        m = new_fast_mosdop(t.actual_pgid, h, self.osdmap.epoch, flags,
+                            op.reqid or EMPTY_REQID, self.client_inc, op.mtime, op.wire_oloc,
+                            oid, op.ops, op.snapid, op.snap_seq, op.snaps, op.attempts,
+                            op.features, op.mid, op.tid,
+                            op.priority or self.options.op_priority)
         op.attempts += 1
-        m.tid = op.tid
-        m.priority = op.priority or self.options.op_priority
         hot = self.hot
         hot.op_send += 1
         size = 0

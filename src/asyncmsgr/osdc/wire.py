@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from asyncmsgr.features import feature_mask
+from asyncmsgr.messages.construct import positional_constructor
 from asyncmsgr.messages.osd_op import (
     EMPTY_REQID,
     NO_TRACE,
@@ -62,4 +63,11 @@ class FastMOSDOp(MOSDOp):
                          else b"".join(present))
 
 
-__all__ = ["FastMOSDOp", "encode_mid"]
+#: FastMOSDOp from what ``Objecter._prepare_osd_op`` sets (one per send).
+new_fast_mosdop = positional_constructor(FastMOSDOp, (
+    "pgid", "hash", "osdmap_epoch", "flags", "reqid", "client_inc", "mtime", "oloc", "oid",
+    "ops", "snapid", "snap_seq", "snaps", "retry_attempt", "features", "mid", "tid",
+    "priority"))
+
+
+__all__ = ["FastMOSDOp", "encode_mid", "new_fast_mosdop"]
