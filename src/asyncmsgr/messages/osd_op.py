@@ -577,9 +577,12 @@ def push_redirect(w: Writer, red: RequestRedirect) -> None:
         w.push_u32(0)
 
 
+_RVALS = [struct.Struct(f"<{n}i") for n in range(8)]
+
+
 def _rvals_struct(n: int) -> struct.Struct:
     """``s32 rval[n]``."""
-    return _shape(("rvals", n), f"<{n}i")
+    return _RVALS[n] if n < 8 else _shape(("rvals", n), f"<{n}i")
 
 
 def _pull_redirect_at(buf: memoryview, pos: int) -> tuple[RequestRedirect, int]:
@@ -725,11 +728,11 @@ class MOSDOpReply(Message):
             else:
                 # before v4 the output was not split (payload lengths ignored)
                 ops = split_payloads([(o, f, a, 0) for o, f, a, _ in raw], data, out=True)
-            bad_replay = EVersion(bad_epoch, bad_ver)
+            bad_replay = _tuple_new(EVersion, (bad_epoch, bad_ver))
             if v >= 5:
                 rv_ver, rv_epoch, user_version = _REPLAY.unpack_from(buf, pos)
                 pos += _REPLAY.size
-                replay = EVersion(rv_epoch, rv_ver)
+                replay = _tuple_new(EVersion, (rv_epoch, rv_ver))
             else:
                 replay = bad_replay
                 user_version = bad_ver

@@ -86,6 +86,7 @@ _READ = int(OsdFlag.READ)
 _WRITE = int(OsdFlag.WRITE)
 _PGOP = int(OsdFlag.PGOP)
 _NO_OUTS: list[OSDOp] = []
+_NO_MTIME = UTime()  # frozen: shared by the ops given no mtime
 
 
 class Objecter(Dispatcher):
@@ -321,9 +322,9 @@ class Objecter(Dispatcher):
             t.base_pgid = pgid
             t.flags |= int(OsdFlag.IGNORE_OVERLAY)
         fut = self.loop.create_future() if onfinish is None else None
-        return Op(t, ops, mtime=mtime or UTime(), snapid=snapid, snap_seq=snap_seq,
-                  snaps=snaps, priority=priority, features=CEPH_FEATURES_SUPPORTED_DEFAULT,
-                  future=fut, onfinish=onfinish)
+        return Op(t, ops, mtime=_NO_MTIME if mtime is None else mtime, snapid=snapid,
+                  snap_seq=snap_seq, snaps=snaps, priority=priority,
+                  features=CEPH_FEATURES_SUPPORTED_DEFAULT, future=fut, onfinish=onfinish)
 
     async def operate(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int, *,
                       pgid: PG | None = None, mtime: UTime | None = None,

@@ -3,8 +3,8 @@
 The v8 front (rados.md) is encoded by :mod:`asyncmsgr.messages.osd_op` in three
 pieces, cut where a resend changes it:
 
-* **head**: ``spg_t``, hash, osdmap epoch, flags, the empty ``osd_reqid_t`` and the
-  empty blkin trace (changes with the target and the map);
+* **head**: ``spg_t``, hash, osdmap epoch, flags, the ``osd_reqid_t`` (empty for a
+  client) and the blkin trace (changes with the target and the map);
 * **mid**: client_inc, mtime, ``object_locator_t``, the name, the ops (38 bytes
   each), snapid, snap_seq, snaps (fixed for the op's life: encoded once);
 * **tail**: retry_attempt, features.
@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from asyncmsgr.features import feature_mask
 from asyncmsgr.messages.construct import positional_constructor
 from asyncmsgr.messages.osd_op import (
-    EMPTY_REQID,
-    NO_TRACE,
     MOSDOp,
     encode_v8_head,
     encode_v8_mid,
@@ -46,13 +44,12 @@ class FastMOSDOp(MOSDOp):
 
     def encode_payload(self, features: int) -> None:
         """Head + mid + tail for Pacific peers; MOSDOp's encoder otherwise."""
-        if (not self.mid or features & _NEEDED != _NEEDED or self.reqid != EMPTY_REQID
-                or self.trace != NO_TRACE):
+        if not self.mid or features & _NEEDED != _NEEDED:
             MOSDOp.encode_payload(self, features)
             return
         self.version = self.HEAD_VERSION
         self.front = b"".join((encode_v8_head(self.pgid, self.hash, self.osdmap_epoch,
-                                              self.flags), self.mid,
+                                              self.flags, self.reqid, self.trace), self.mid,
                                encode_v8_tail(self.retry_attempt, self.features)))
         ops = self.ops
         if len(ops) == 1:
