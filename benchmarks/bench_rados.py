@@ -24,6 +24,25 @@ asyncmsgr / C++ of the medians; the goals of issue 12 are printed next to them
 The machine's load (``uptime``) is printed before and after: figures from a
 loaded machine are noisy; compare the same-run ratios.
 
+Figures of 2026-12-05 (``--rounds 3 --duration 4 --baseline SRC`` with SRC the
+``src`` of 6588a4f, this run at 59edf50; load average 12-16 on the 2 vCPUs, so
+the IOPS ranges overlap; client CPU per op, from ``wait4``, is the steadier
+measure):
+
+============  =====================  =====================  ======================
+workload      C++ rados              asyncmsgr 59edf50      asyncmsgr 6588a4f
+============  =====================  =====================  ======================
+write-4k-t16  7,982 iops, 17 µs/op   0.62x, 75 µs/op        0.55x, 88 µs/op
+seq-4k-t16    13,071 iops, 18 µs/op  0.46x, 73 µs/op        0.60x, 83 µs/op
+write-4m-t16  211 MB/s               1.24x                  1.42x
+seq-4m-t16    1,159 MB/s             1.42x                  1.24x
+write-4k-t1   0.158 ms, 29 µs/op     3.02x, 135 µs/op       2.51x, 158 µs/op
+============  =====================  =====================  ======================
+
+An earlier run of the same command (load 8-14) gave 0.37x / 0.21x (write-4k-t16),
+0.31x / 0.15x (seq-4k-t16) and 4.16x / 2.58x (write-4k-t1) for 59edf50's
+predecessor b20eb0f / 6588a4f.
+
 Run: ``python benchmarks/bench_rados.py [--rounds 3] [--duration 5] [--only
 write-4k-t16,seq-4k-t16] [--json] [--dir DIR] [--baseline SRC]`` (``--quick``: 1
 round of 2 s; ``--baseline``: another commit's ``src`` run as a third tool, for
