@@ -59,7 +59,7 @@ from asyncmsgr.tools.decoder import decode_capture
 from asyncmsgr.tools.keyed import KeySet
 from asyncmsgr.tools.pcap import CaptureError
 from asyncmsgr.types import EntityName, UTime
-from asyncmsgr.wire.buffer import Writer
+from asyncmsgr.wire.buffer import Reader, Writer
 
 RADOS = Path(__file__).resolve().parents[1] / "data" / "captures" / "rados"
 ADMIN = "client.admin=AQDeHAZr6oMsHxAA019FEnzwuOARTTPFYEVkrg=="
@@ -390,6 +390,41 @@ def test_mosdopreply_roundtrip_and_redirect() -> None:
     assert bytes(v6.front) == bytes(r.front)
     with pytest.raises(EncodeError):
         sample_reply().encode_payload(0)
+
+
+def _reply_fields(m: MOSDOpReply) -> tuple[object, ...]:
+    return (m.oid, m.pgid, m.flags, m.result, m.bad_replay_version, m.osdmap_epoch,
+            [(o.op, o.flags, o.args, bytes(o.outdata), o.rval) for o in m.ops],
+            m.retry_attempt, m.replay_version, m.user_version, m.redirect, m.trace)
+
+
+def test_mosdopreply_whole_front_unpack_equals_the_stepwise_decoder() -> None:
+    """A v8 front without a redirect is unpacked in one go; with a trailing byte
+    (ignored, as Ceph does) the same front goes field by field: same message."""
+    for nops, oid, trace in ((0, "", NO_TRACE), (1, "o", BlkinTrace(1, 2, 3)),
+                             (3, "é" * 40, NO_TRACE), (16, "x", NO_TRACE),
+                             (17, "many", NO_TRACE)):
+        r = sample_reply()
+        r.oid = oid
+        r.trace = trace
+        r.ops = (r.ops * 6)[:nops]
+        r.prepare(CEPH_FEATURES_ALL)
+        front, data = bytes(r.front), bytes(r.data)
+        whole = MOSDOpReply.decode_payload(header_of(r), Reader(front), memoryview(b""),
+                                           memoryview(data))
+        stepwise = MOSDOpReply.decode_payload(header_of(r), Reader(front + b"\0"),
+                                              memoryview(b""), memoryview(data))
+        assert _reply_fields(whole) == _reply_fields(stepwise) == _reply_fields(r), nops
+    # a pg_t of another version is refused whichever way the front is read
+    r = sample_reply()
+    r.prepare(CEPH_FEATURES_ALL)
+    bad = bytearray(r.front)
+    bad[4 + len(r.oid)] = 2
+    with pytest.raises(MessageDecodeError, match="pg_t"):
+        decode_message(header_of(r), bytes(bad), b"", r.data, crc_flags=0)
+    # op payloads beyond the data segment, on the one-unpack path
+    with pytest.raises(MessageDecodeError, match="exceed the data segment"):
+        decode_message(header_of(r), r.front, b"", bytes(r.data)[:-1], crc_flags=0)
 
 
 def test_mosdopreply_v2_to_v5() -> None:

@@ -30,7 +30,7 @@ import os
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Self, cast
+from typing import Any, NamedTuple, Self, cast
 
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
@@ -40,7 +40,6 @@ from asyncmsgr.osd.ops import (
     OSD_OP_ARGS_LEN,
     OSD_OP_FORMAT,
     OSD_OP_LEN,
-    OSD_OP_STRUCT,
     OsdFlag,
     OSDOp,
     RawOp,
@@ -208,24 +207,27 @@ def encode_v8_mid(client_inc: int, mtime: UTime, oloc: ObjectLocator, oid: str,
         name = oid.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError as exc:
         raise EncodeError(f"string not encodable: {exc}") from exc
-    nk, nn, nname = len(key), len(nspace), len(name)
+    nk, nn, nname, nsnaps = len(key), len(nspace), len(name), len(snaps)
+    args: list[object] = [
+        client_inc, mtime.sec, mtime.nsec, 6, 6 if oloc.hash != -1 else 3, 28 + nk + nn,
+        oloc.pool, -1, nk, key, nn, nspace, oloc.hash, nname, name, nops]
+    for op in ops:
+        union = op.args
+        if len(union) != OSD_OP_ARGS_LEN:
+            raise EncodeError("ceph_osd_op union has the wrong size")
+        args += (op.op & 0xFFFF, op.flags & 0xFFFFFFFF, union, len(op.indata))
+    args += (snapid, snap_seq, nsnaps)
+    if nsnaps:
+        args += snaps
+    st = _SHAPES.get(("mid", nk, nn, nname, nops, nsnaps))
+    if st is None:
+        st = _shape(("mid", nk, nn, nname, nops, nsnaps),
+                    f"<{_CLIENT_INC_MTIME}{_OLOC_HEAD.format[1:]}I{nk}sI{nn}sqI{nname}sH"
+                    + OSD_OP_FORMAT * nops + f"{_SNAP_HEAD.format[1:]}{nsnaps}Q")
     try:
-        parts = [_shape(("mid", nk, nn, nname), f"<{_CLIENT_INC_MTIME}{_OLOC_HEAD.format[1:]}"
-                        f"I{nk}sI{nn}sqI{nname}sH").pack(
-            client_inc, mtime.sec, mtime.nsec, 6, 6 if oloc.hash != -1 else 3, 28 + nk + nn,
-            oloc.pool, -1, nk, key, nn, nspace, oloc.hash, nname, name, nops)]
-        pack_op = OSD_OP_STRUCT.pack
-        for op in ops:
-            args = op.args
-            if len(args) != OSD_OP_ARGS_LEN:
-                raise EncodeError("ceph_osd_op union has the wrong size")
-            parts.append(pack_op(op.op & 0xFFFF, op.flags & 0xFFFFFFFF, args, len(op.indata)))
-        parts.append(_SNAP_HEAD.pack(snapid, snap_seq, len(snaps)))
-        if snaps:
-            parts.append(_shape(("snaps", len(snaps)), f"<{len(snaps)}Q").pack(*snaps))
+        return st.pack(*args)
     except struct.error as exc:
         raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
-    return b"".join(parts)
 
 
 def encode_v8_tail(retry_attempt: int, features: int) -> bytes:
@@ -240,9 +242,38 @@ def reply_front_struct(oidlen: int, nops: int) -> struct.Struct:
     """A whole MOSDOpReply v8 front without a redirect, of this shape: oid, the
     reply head, the ops, retry_attempt, rvals, replay_version, user_version,
     do_redirect (0), trace."""
-    return _shape(("reply", oidlen, nops),
-                  f"<I{oidlen}s{_REPLY_HEAD.format[1:]}" + OSD_OP_FORMAT * nops
-                  + f"i{nops}i{_REPLAY.format[1:]}B{_TRACE_T}")
+    st = _SHAPES.get(("reply", oidlen, nops))
+    if st is None:
+        st = _shape(("reply", oidlen, nops),
+                    f"<I{oidlen}s{_REPLY_HEAD.format[1:]}" + OSD_OP_FORMAT * nops
+                    + f"i{nops}i{_REPLAY.format[1:]}B{_TRACE_T}")
+    return st
+
+
+#: Most ops a reply decoded in one unpack may carry (a client's vectors are short).
+_WHOLE_REPLY_OPS = 16
+
+
+def _unpack_reply_v8(buf: memoryview) -> tuple[Any, ...] | None:
+    """A v8 front without a redirect, unpacked whole by :func:`reply_front_struct`
+    of its shape (the bytes are all checked present by the size); None for any
+    other shape (a redirect, trailing bytes, many ops, a short front, a pg_t
+    version other than 1): the field-by-field decoder reads or refuses those."""
+    end = len(buf)
+    if end < 4:
+        return None
+    (n,) = _U32.unpack_from(buf, 0)
+    at = n + _REPLY_HEAD.size  # num_ops: the head's last field, after u32 len + name
+    if at + 4 > end:
+        return None
+    (nops,) = _U32.unpack_from(buf, at)
+    if nops > _WHOLE_REPLY_OPS:
+        return None
+    st = reply_front_struct(n, nops)
+    if st.size != end or buf[end - 25]:  # do_redirect, before the 24-byte trace
+        return None
+    vals = st.unpack_from(buf)
+    return vals if vals[2] == 1 else None
 
 
 def _pull_ops(r: Reader, n: int) -> list[RawOp]:
@@ -702,6 +733,25 @@ class MOSDOpReply(Message):
         if v < 2:
             raise IncompatibleEncoding(f"MOSDOpReply v{v} (pre-PGID64) is not supported")
         buf = front.pull_rest()
+        vals = _unpack_reply_v8(buf) if v == 8 else None
+        if vals is not None:
+            oid = str(vals[1], "utf-8", "surrogateescape")
+            (_, pool, seed, _, flags, result, bad_ver, bad_epoch, epoch, nops) = vals[2:12]
+            p = 12 + 4 * nops
+            raw = cast(list[RawOp], [vals[i:i + 4] for i in range(12, p, 4)])
+            ops = split_payloads(raw, data, out=True, rvals=vals[p + 1:p + 1 + nops])
+            rv_ver, rv_epoch, user_version, _, t0, t1, t2 = vals[p + 1 + nops:]
+            trace = NO_TRACE if not (t0 or t1 or t2) else _tuple_new(BlkinTrace, (t0, t1, t2))
+            pgid = _tuple_new(PG, (pool, seed))
+            bad_replay = _tuple_new(EVersion, (bad_epoch, bad_ver))
+            replay = _tuple_new(EVersion, (rv_epoch, rv_ver))
+            if cls is MOSDOpReply:
+                return cast(Self, _new_reply(oid, pgid, flags, result, bad_replay, epoch, ops,
+                                             vals[p], replay, user_version, None, trace))
+            return cls(oid=oid, pgid=pgid, flags=flags, result=result,
+                       bad_replay_version=bad_replay, osdmap_epoch=epoch, ops=ops,
+                       retry_attempt=vals[p], replay_version=replay,
+                       user_version=user_version, trace=trace)
         end = len(buf)
         try:
             oid_or_none, pos = _string_at(buf, 0, end)
