@@ -330,6 +330,7 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
         childargs, injectargs = childargs[:i], childargs[i:]
     try:
         settings, childargs = _settings(parsed, childargs, env, err)
+        _configure_logging(settings)
         if settings.unresolved_mon_hosts:
             settings = _resolve(settings, out, err)
     except ConfNotFound as exc:
@@ -362,6 +363,16 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
         timeout = 3
     return _connect_and_run(settings, parsed, childargs, injectargs, timeout, out, err,
                             driver)
+
+
+def _configure_logging(settings: ClientSettings) -> None:
+    """``--debug_ms 1``, ``--log-file F``, ``--log_to_stderr false`` (or the same in
+    ceph.conf): the process's logging as the tool's options say (the session's
+    sockets log under ``debug_ms``, its MonClient under ``debug_monc``)."""
+    from asyncmsgr import log as ceph_log  # noqa: PLC0415
+
+    if ceph_log.given(settings.options):
+        ceph_log.configure(ceph_log.LogSettings.from_options(settings.options, tool=True))
 
 
 def _resolve(settings: ClientSettings, out: TextIO, err: TextIO) -> ClientSettings:

@@ -427,6 +427,11 @@ class FrameAssembler:
                 f"preamble flags {flags:#x} set (compression was not negotiated)")
         if not _FIRST_TAG <= tag <= _LAST_TAG:
             raise UnknownTag(f"unknown msgr2 frame tag {tag}")
+        if nseg != 1 and tag != _TAG_MESSAGE:
+            # every control frame is one segment (Ceph's ControlFrame): refused
+            # here, before its body is buffered, not after by decode_frame
+            raise BadFrameStructure(
+                f"{Tag(tag).name} frame with {nseg} segments (control frames have 1)")
         caps = self._msg_caps if tag == _TAG_MESSAGE else (self._limits.control,) * 4
         for i, length in enumerate(lengths):
             if length > caps[i]:

@@ -125,6 +125,14 @@ PRE_AUTH_STATES = frozenset({
     State.AUTH_ACCEPTING_MORE,
 })
 
+#: Accepting and the peer not authenticated yet (msgr2: before AUTH_DONE; v1:
+#: before an authorizer was accepted): what the messenger charges to
+#: ``asyncmsgr_preauth_buffer_budget``.
+UNAUTHENTICATED_ACCEPTING_STATES = frozenset({
+    State.START_ACCEPT, State.BANNER_ACCEPTING, State.HELLO_ACCEPTING,
+    State.AUTH_ACCEPTING, State.AUTH_ACCEPTING_MORE,
+}) | V1_ACCEPTING_STATES
+
 
 class InterceptAction(Enum):
     """What an interceptor wants at a step (Ceph's ``Interceptor::ACTION``)."""
@@ -333,6 +341,7 @@ __all__ = [
     "CONNECTING_STATES",
     "PRE_AUTH_STATES",
     "READY_STATES",
+    "UNAUTHENTICATED_ACCEPTING_STATES",
     "V1_ACCEPTING_STATES",
     "V1_CONNECTING_STATES",
     "V1_OPEN_STATES",

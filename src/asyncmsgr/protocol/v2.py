@@ -227,6 +227,18 @@ class ProtocolV2(ProtocolBase):
                 rx.consume(body_len)
         return True
 
+    def _rx_wanted(self) -> int:
+        rx = self._rx
+        pre = self._pre
+        if pre is not None:
+            return 0 if rx.receiving_big else max(0, pre.body_len - rx.available)
+        if not self._banner_done and self._banner_len:
+            return max(0, self._banner_len - rx.available)
+        return 0
+
+    def _handshake_held(self) -> int:
+        return len(self._rx_transcript) + len(self._tx_transcript)
+
     def _read_messages(self, now: float) -> bool:
         """READY in msgr2.1 crc mode without an interceptor: take every complete
         MESSAGE frame with a small body in the buffer, in one loop.
