@@ -24,8 +24,29 @@ asyncmsgr / C++ of the medians; the goals of issue 12 are printed next to them
 The machine's load (``uptime``) is printed before and after: figures from a
 loaded machine are noisy; compare the same-run ratios.
 
+Figures of 2026-12-05 (``--rounds 3 --duration 4 --baseline SRC`` with SRC the
+``src`` of 6588a4f, this run at 59edf50; load average 12-16 on the 2 vCPUs, so
+the IOPS ranges overlap; client CPU per op, from ``wait4``, is the steadier
+measure):
+
+============  =====================  =====================  ======================
+workload      C++ rados              asyncmsgr 59edf50      asyncmsgr 6588a4f
+============  =====================  =====================  ======================
+write-4k-t16  7,982 iops, 17 µs/op   0.62x, 75 µs/op        0.55x, 88 µs/op
+seq-4k-t16    13,071 iops, 18 µs/op  0.46x, 73 µs/op        0.60x, 83 µs/op
+write-4m-t16  211 MB/s               1.24x                  1.42x
+seq-4m-t16    1,159 MB/s             1.42x                  1.24x
+write-4k-t1   0.158 ms, 29 µs/op     3.02x, 135 µs/op       2.51x, 158 µs/op
+============  =====================  =====================  ======================
+
+An earlier run of the same command (load 8-14) gave 0.37x / 0.21x (write-4k-t16),
+0.31x / 0.15x (seq-4k-t16) and 4.16x / 2.58x (write-4k-t1) for 59edf50's
+predecessor b20eb0f / 6588a4f.
+
 Run: ``python benchmarks/bench_rados.py [--rounds 3] [--duration 5] [--only
-write-4k-t16,seq-4k-t16] [--json] [--dir DIR]`` (``--quick``: 1 round of 2 s).
+write-4k-t16,seq-4k-t16] [--json] [--dir DIR] [--baseline SRC]`` (``--quick``: 1
+round of 2 s; ``--baseline``: another commit's ``src`` run as a third tool, for
+same-run before/after ratios).
 ``--profile`` instead runs asyncmsgr's side of each workload under py-spy (``pip
 install py-spy``) and prints the client CPU per op split by layer (objecter,
 codecs, msgr2 frames and protocol, connection I/O, dispatch, the bench driver).
@@ -109,10 +130,12 @@ def _dump_stacks(pid: int, err: BinaryIO) -> None:
         err.write(b"\n-- hung; py-spy dump --\n" + got.stdout + got.stderr)
 
 
-def _run(argv: list[str], timeout: float) -> tuple[int, str, str, float]:
+def _run(argv: list[str], timeout: float,
+         env: dict[str, str] | None = None) -> tuple[int, str, str, float]:
     """Run a child; (status, stdout, stderr, its CPU seconds from wait4)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=clean_env())
+        proc = subprocess.Popen(argv, stdout=out, stderr=err,
+                                env=clean_env() if env is None else env)
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -134,22 +157,31 @@ def _run(argv: list[str], timeout: float) -> tuple[int, str, str, float]:
 class Tools:
     """How to run each tool against the cluster."""
 
-    def __init__(self, cluster: CephCluster) -> None:
+    def __init__(self, cluster: CephCluster, baseline: str | None = None) -> None:
         self.conf = ["-c", str(cluster.conf_path), "-k", str(cluster.keyring_path)]
         self.cluster = cluster
+        self.baseline = baseline
+        """A source tree (``src`` of another commit) run as the ``baseline`` tool."""
 
     def argv(self, tool: str, *args: str) -> list[str]:
-        """The command line of ``tool`` (``rados`` or ``asyncmsgr``)."""
+        """The command line of ``tool`` (``rados``, ``asyncmsgr`` or ``baseline``)."""
         if tool == "rados":
             return ["rados", *self.conf, *args]
         return [sys.executable, "-m", "asyncmsgr", "rados", *self.conf, *args]
+
+    def env(self, tool: str) -> dict[str, str]:
+        """The child's environment (the baseline's sources first on its path)."""
+        env = clean_env()
+        if tool == "baseline" and self.baseline:
+            env["PYTHONPATH"] = self.baseline
+        return env
 
     def bench(self, tool: str, args: Sequence[str],
               duration: float) -> tuple[dict[str, str], float]:
         """One ``rados bench`` run; (its JSON summary, client CPU seconds)."""
         with tempfile.NamedTemporaryFile(suffix=".json") as f:
             rc, out, err, cpu = _run(self.argv(tool, "-p", POOL, "bench", *args, "--format", "json",
-                                               "-o", f.name), duration + 120)
+                                               "-o", f.name), duration + 120, self.env(tool))
             if rc != 0:
                 raise RuntimeError(f"{tool} {' '.join(args)}: exit {rc}\n{out}\n{err}")
             doc = json.loads(Path(f.name).read_text())
@@ -157,7 +189,7 @@ class Tools:
 
     def connect_cpu(self, tool: str) -> float:
         """CPU seconds of connect + lspools + shutdown."""
-        rc, out, err, cpu = _run(self.argv(tool, "lspools"), 60)
+        rc, out, err, cpu = _run(self.argv(tool, "lspools"), 60, self.env(tool))
         if rc != 0:
             raise RuntimeError(f"{tool} lspools: exit {rc}\n{out}\n{err}")
         return cpu
@@ -165,7 +197,7 @@ class Tools:
     def cleanup(self, tool: str, run_name: str) -> None:
         """``rados cleanup --run-name``."""
         rc, out, err, _ = _run(self.argv(tool, "-p", POOL, "cleanup", "--run-name", run_name),
-                               300)
+                               300, self.env(tool))
         if rc != 0:
             raise RuntimeError(f"{tool} cleanup: exit {rc}\n{out}\n{err}")
 
@@ -388,6 +420,7 @@ def report(res: Results, workloads: Sequence[Workload]) -> list[dict[str, object
         cpp = [s.value for s in res.samples.get((w.name, "rados"), [])]
         ours = [s.value for s in res.samples.get((w.name, "asyncmsgr"), [])]
         py = [s.value for s in res.samples.get((w.name, "python3-rados"), [])]
+        base = [s.value for s in res.samples.get((w.name, "baseline"), [])]
         ratio = _median(ours) / _median(cpp) if cpp and ours else float("nan")
         op, limit = w.goal[:2], float(w.goal[2:])
         ok = ratio >= limit if op == ">=" else ratio <= limit
@@ -397,9 +430,12 @@ def report(res: Results, workloads: Sequence[Workload]) -> list[dict[str, object
             "asyncmsgr": _median(ours),
             "asyncmsgr_range": [min(ours, default=0), max(ours, default=0)],
             "python3_rados": _median(py) if py else None,
+            "baseline": _median(base) if base else None,
+            "baseline_ratio": _median(base) / _median(cpp) if cpp and base else None,
             "ratio": ratio, "goal": w.goal, "met": ok,
             "cpu_us_per_op": {t: _cpu_us_per_op(res, w.name, t)
-                              for t in ("rados", "asyncmsgr", "python3-rados")},
+                              for t in ("rados", "asyncmsgr", "python3-rados", "baseline")
+                              if t != "baseline" or base},
         })
     return rows
 
@@ -416,9 +452,11 @@ def print_table(rows: list[dict[str, object]], rounds: int, out: Callable[[str],
     """The markdown table of the report."""
     out(f"\nmedians over {rounds} round(s); ratio = asyncmsgr / C++ rados; CPU = client "
         "CPU per op (connect cost taken off)\n")
+    with_base = any(r.get("baseline") is not None for r in rows)
     out("| workload | metric | C++ rados | asyncmsgr | ratio | goal | python3-rados (aio) | "
-        "CPU µs/op C++ / asyncmsgr / py |")
-    out("|---|---|---|---|---|---|---|---|")
+        "CPU µs/op C++ / asyncmsgr / py" + (" / baseline | baseline ratio |" if with_base
+                                             else " |"))
+    out("|---|---|---|---|---|---|---|---|" + ("---|" if with_base else ""))
     for r in rows:
         metric = str(r["metric"])
         cpu = r["cpu_us_per_op"]
@@ -428,7 +466,9 @@ def print_table(rows: list[dict[str, object]], rounds: int, out: Callable[[str],
         cpu_text = " / ".join("-" if math.isnan(v) else f"{v:.0f}" for v in cpu.values())
         out(f"| {r['workload']} | {metric} | {_fmt(float(r['rados']), metric)} | "  # type: ignore[arg-type]
             f"{_fmt(float(r['asyncmsgr']), metric)} | {float(r['ratio']):.2f}x | "  # type: ignore[arg-type]
-            f"{r['goal']} {'met' if r['met'] else 'NOT met'} | {py_text} | {cpu_text} |")
+            f"{r['goal']} {'met' if r['met'] else 'NOT met'} | {py_text} | {cpu_text} |"
+            + (f" {_fmt(float(r['baseline']), metric)} ({float(r['baseline_ratio']):.2f}x) |"  # type: ignore[arg-type]
+               if with_base and r.get("baseline") is not None else (" - |" if with_base else "")))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -439,6 +479,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="1 round of 2 s")
     ap.add_argument("--only", default="", help="comma-separated workload names")
     ap.add_argument("--no-pyrados", action="store_true")
+    ap.add_argument("--baseline", metavar="SRC",
+                    help="also run the asyncmsgr package under SRC (e.g. `git archive REV src` "
+                         "unpacked) as a third tool in the same rounds: before/after ratios")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON too")
     ap.add_argument("--dir", help="build the cluster here (default: a temporary directory)")
     ap.add_argument("--profile", action="store_true",
@@ -462,10 +505,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for w in workloads:
                 profile(cluster, w, duration)
             return 0
+        tools = ("rados", "asyncmsgr", *(("baseline",) if args.baseline else ()))
         for i in range(rounds):
-            order = ("rados", "asyncmsgr") if i % 2 == 0 else ("asyncmsgr", "rados")
+            order = tools if i % 2 == 0 else tools[::-1]
             t0 = time.monotonic()
-            run_round(Tools(cluster), order, workloads, duration, res, not args.no_pyrados)
+            run_round(Tools(cluster, args.baseline), order, workloads, duration, res,
+                      not args.no_pyrados)
             print(f"round {i + 1}/{rounds} done in {time.monotonic() - t0:.0f} s", flush=True)
     finally:
         cluster.stop()

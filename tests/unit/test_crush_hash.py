@@ -112,3 +112,40 @@ def test_generated_functions_are_documented() -> None:
     for fn in RAW.values():
         assert fn.__module__ == "asyncmsgr.crush.hash"
         assert "hash.c" in (fn.__doc__ or "")
+
+
+def test_resumed_rjenkins_matches_libceph_for_every_block_boundary() -> None:
+    """A hash resumed from the state after any whole-block prefix is the hash."""
+    for hexname, expected in VECTORS["str_rjenkins"]:
+        name = bytes.fromhex(hexname)
+        for blocks in range(len(name) // 12 + 1):
+            state = ch.rjenkins_state(name, blocks)
+            assert ch.ceph_str_hash_rjenkins(name, state, 12 * blocks) == expected, name
+            for first in range(blocks + 1):  # a state resumed in two steps is the same
+                part = ch.rjenkins_state(name, first)
+                assert ch.rjenkins_state(name, blocks, part, 12 * first) == state
+    with pytest.raises(ValueError, match="resume offset"):
+        ch.ceph_str_hash_rjenkins(b"x" * 30, ch.RJENKINS_INIT, 5)
+    for blocks, start in ((3, 0), (-1, 0), (2, 6), (1, 24), (2, -12)):
+        with pytest.raises(ValueError, match="-byte string"):
+            ch.rjenkins_state(b"x" * 30, blocks, ch.RJENKINS_INIT, start)
+
+
+def test_objecter_prefix_cache_gives_the_same_hashes() -> None:
+    from asyncmsgr.osdc import hashing  # noqa: PLC0415  (the Objecter's cache of this hash)
+
+    rng = random.Random(12)
+    names = [f"benchmark_data_host_{rng.randrange(10**6)}_object{i}".encode()
+             for i in range(300)] + [rng.randbytes(rng.randrange(80)) for _ in range(300)]
+    names += [f"benchmark_data_host_12345_object{i}".encode() for i in range(0, 10**6, 997)]
+    names += [f"rbd_data.1234abcd5678.{i:016x}".encode() for i in range(0, 4000, 7)]
+    hashing.clear_caches()
+    cold = [hashing.str_hash_rjenkins(n) for n in names]
+    warm = [hashing.str_hash_rjenkins(n) for n in names]
+    assert cold == warm == [ch.ceph_str_hash_rjenkins(n) for n in names]
+    vectors = {bytes.fromhex(h): v for h, v in VECTORS["str_rjenkins"]}
+    assert {n: hashing.str_hash_rjenkins(n) for n in vectors} == vectors
+    assert hashing.object_hash(ch.CEPH_STR_HASH_RJENKINS, "myobj", "") == \
+        ch.ceph_str_hash_rjenkins(b"myobj")
+    assert hashing.object_hash(ch.CEPH_STR_HASH_LINUX, "a" * 40, "ns") == \
+        ch.ceph_str_hash_linux(b"ns\x1f" + b"a" * 40)

@@ -61,7 +61,7 @@ def test_pg_op_with_locator_hash() -> None:
     assert _encoded(fast) == _encoded(ref)
 
 
-def test_old_peer_and_explicit_reqid_use_the_field_encoder() -> None:
+def test_old_peer_uses_the_field_encoder_and_a_reqid_is_carried() -> None:
     ref, fast = _pair(**BASE, ops=[ops.read(0, 10)])
     assert _encoded(fast, NO_RESEND) == _encoded(ref, NO_RESEND)
     assert fast.version == 7

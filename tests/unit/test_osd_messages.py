@@ -12,6 +12,7 @@ import gzip
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -31,16 +32,34 @@ from asyncmsgr.messages import (
     MStatfsReply,
     MWatchNotify,
 )
-from asyncmsgr.messages.osd_op import BlkinTrace, RequestRedirect
+from asyncmsgr.messages.osd_op import (
+    EMPTY_REQID,
+    NO_TRACE,
+    BlkinTrace,
+    RequestRedirect,
+    push_trace,
+)
 from asyncmsgr.messages.pool import CephStatfs, PoolOp, RawStruct
 from asyncmsgr.osd import ops
-from asyncmsgr.osd.ops import BackoffOp, OsdFlag, WatchEvent
-from asyncmsgr.osd.types import PG, SPG, EVersion, HObject, ObjectLocator, OsdReqId
+from asyncmsgr.osd.ops import BackoffOp, OsdFlag, WatchEvent, push_osd_op
+from asyncmsgr.osd.types import (
+    PG,
+    SPG,
+    EVersion,
+    HObject,
+    ObjectLocator,
+    OsdReqId,
+    push_eversion,
+    push_osd_reqid,
+    push_pg,
+    push_spg,
+)
 from asyncmsgr.tools import decoder
 from asyncmsgr.tools.decoder import decode_capture
 from asyncmsgr.tools.keyed import KeySet
 from asyncmsgr.tools.pcap import CaptureError
 from asyncmsgr.types import EntityName, UTime
+from asyncmsgr.wire.buffer import Reader, Writer
 
 RADOS = Path(__file__).resolve().parents[1] / "data" / "captures" / "rados"
 ADMIN = "client.admin=AQDeHAZr6oMsHxAA019FEnzwuOARTTPFYEVkrg=="
@@ -205,6 +224,90 @@ def test_mosdop_v8_roundtrip_and_print() -> None:
     assert retry.describe().startswith("osd_op(client.5.1:77 ")
 
 
+def _field_by_field_v8(m: MOSDOp) -> bytes:
+    """MOSDOp v8 front written with the Writer, field by field (the reference)."""
+    w = Writer()
+    push_spg(w, m.pgid)
+    w.push_u32(m.hash)
+    w.push_u32(m.osdmap_epoch)
+    w.push_u32(m.flags)
+    push_osd_reqid(w, m.reqid)
+    push_trace(w, m.trace)
+    m._push_v7_tail(w)
+    return w.getvalue()
+
+
+def _field_by_field_reply_v8(r: MOSDOpReply) -> bytes:
+    w = Writer()
+    w.push_string(r.oid)
+    push_pg(w, r.pgid)
+    w.push_s64(r.flags)
+    w.push_s32(r.result)
+    push_eversion(w, r.bad_replay_version)
+    w.push_u32(r.osdmap_epoch)
+    w.push_u32(len(r.ops))
+    for op in r.ops:
+        push_osd_op(w, op, len(op.outdata))
+    w.push_s32(r.retry_attempt)
+    for op in r.ops:
+        w.push_s32(op.rval)
+    push_eversion(w, r.replay_version)
+    w.push_u64(r.user_version)
+    w.push_bool(False)
+    push_trace(w, r.trace)
+    return w.getvalue()
+
+
+def test_packed_v8_fronts_equal_the_field_by_field_writers() -> None:
+    """The cached whole-front packers write what the Writer writes, for many shapes."""
+    for key, nspace, hash_, snaps, nops, oid in (
+            ("", "", -1, [], 1, "o"), ("", "ns", -1, [3, 1], 3, "myobj"),
+            ("k\udcff", "", -1, [7], 0, "x" * 300), ("", "n", 0x1234, [], 2, "é")):
+        m = sample_op()
+        m.oloc = ObjectLocator(5, key, nspace, hash_)
+        m.snaps = snaps
+        m.oid = oid
+        m.ops = (m.ops * 2)[:nops]
+        m.pgid = SPG(PG(1 << 40, 6), 2)
+        for reqid, trace in ((OsdReqId(EntityName(8, 99), 12, 3), BlkinTrace(1, 2, 3)),
+                             (EMPTY_REQID, NO_TRACE)):  # a client's (its own fast path)
+            m.reqid, m.trace = reqid, trace
+            m.encode_payload(CEPH_FEATURES_ALL)
+            assert bytes(m.front) == _field_by_field_v8(m), (key, nspace, snaps, nops)
+        r = sample_reply()
+        r.oid = oid
+        r.ops = (r.ops * 2)[:nops]
+        r.trace = BlkinTrace(4, 5, 6)
+        r.encode_payload(CEPH_FEATURES_ALL)
+        assert bytes(r.front) == _field_by_field_reply_v8(r)
+
+
+_M = TypeVar("_M")
+
+
+def _with(m: _M, **change: object) -> _M:
+    for name, value in change.items():
+        setattr(m, name, value)
+    return m
+
+
+def test_packed_v8_fronts_refuse_what_they_cannot_encode() -> None:
+    for change in ({"hash": -1}, {"osdmap_epoch": 1 << 32}, {"oid": "\ud800"},
+                   {"oloc": ObjectLocator(1, "\ud800")}, {"snaps": [-1]},
+                   {"ops": [ops.stat()] * (1 << 16)}):
+        m = _with(sample_op(), **change)
+        with pytest.raises(EncodeError):
+            m.encode_payload(CEPH_FEATURES_ALL)
+    with pytest.raises(ValueError, match="both a key and a hash"):
+        _with(sample_op(), oloc=ObjectLocator(1, "k", "", 5)).encode_payload(
+            CEPH_FEATURES_ALL)
+    for rchange in ({"result": 1 << 31}, {"oid": "\ud800"}, {"user_version": -1},
+                    {"ops": [ops.stat()] * (1 << 16)}):
+        r = _with(sample_reply(), **rchange)
+        with pytest.raises(EncodeError):
+            r.encode_payload(CEPH_FEATURES_ALL)
+
+
 @pytest.mark.parametrize(("features", "version"), [(NO_RESEND, 7), (NO_NEW_OSDOP, 6)])
 def test_mosdop_older_encodings(features: int, version: int) -> None:
     m = sample_op()
@@ -296,6 +399,41 @@ def test_mosdopreply_roundtrip_and_redirect() -> None:
     assert bytes(v6.front) == bytes(r.front)
     with pytest.raises(EncodeError):
         sample_reply().encode_payload(0)
+
+
+def _reply_fields(m: MOSDOpReply) -> tuple[object, ...]:
+    return (m.oid, m.pgid, m.flags, m.result, m.bad_replay_version, m.osdmap_epoch,
+            [(o.op, o.flags, o.args, bytes(o.outdata), o.rval) for o in m.ops],
+            m.retry_attempt, m.replay_version, m.user_version, m.redirect, m.trace)
+
+
+def test_mosdopreply_whole_front_unpack_equals_the_stepwise_decoder() -> None:
+    """A v8 front without a redirect is unpacked in one go; with a trailing byte
+    (ignored, as Ceph does) the same front goes field by field: same message."""
+    for nops, oid, trace in ((0, "", NO_TRACE), (1, "o", BlkinTrace(1, 2, 3)),
+                             (3, "é" * 40, NO_TRACE), (16, "x", NO_TRACE),
+                             (17, "many", NO_TRACE)):
+        r = sample_reply()
+        r.oid = oid
+        r.trace = trace
+        r.ops = (r.ops * 6)[:nops]
+        r.prepare(CEPH_FEATURES_ALL)
+        front, data = bytes(r.front), bytes(r.data)
+        whole = MOSDOpReply.decode_payload(header_of(r), Reader(front), memoryview(b""),
+                                           memoryview(data))
+        stepwise = MOSDOpReply.decode_payload(header_of(r), Reader(front + b"\0"),
+                                              memoryview(b""), memoryview(data))
+        assert _reply_fields(whole) == _reply_fields(stepwise) == _reply_fields(r), nops
+    # a pg_t of another version is refused whichever way the front is read
+    r = sample_reply()
+    r.prepare(CEPH_FEATURES_ALL)
+    bad = bytearray(r.front)
+    bad[4 + len(r.oid)] = 2
+    with pytest.raises(MessageDecodeError, match="pg_t"):
+        decode_message(header_of(r), bytes(bad), b"", r.data, crc_flags=0)
+    # op payloads beyond the data segment, on the one-unpack path
+    with pytest.raises(MessageDecodeError, match="exceed the data segment"):
+        decode_message(header_of(r), r.front, b"", bytes(r.data)[:-1], crc_flags=0)
 
 
 def test_mosdopreply_v2_to_v5() -> None:

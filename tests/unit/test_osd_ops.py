@@ -155,16 +155,35 @@ def test_truncated_op_is_decode_error() -> None:
         ops.pull_osd_op(Reader(WRITEFULL_12[:37]))
 
 
+def _raw(op: OSDOp, n: int) -> ops.RawOp:
+    return (op.op, op.flags, op.args, n)
+
+
 def test_split_payloads() -> None:
     a, b, c = ops.write(0, b"abc"), ops.stat(), ops.setxattr("k", b"v")
     data = memoryview(b"abc" + b"kv" + b"ignored trailing")
-    got = ops.split_payloads([(a, 3), (b, 0), (c, 2)], data, out=False)
+    got = ops.split_payloads([_raw(a, 3), _raw(b, 0), _raw(c, 2)], data, out=False)
     assert [bytes(o.indata) for o in got] == [b"abc", b"", b"kv"]
-    out = ops.split_payloads([(a, 3)], data, out=True)
+    assert [(o.op, o.args, o.rval) for o in got] == [(x.op, x.args, 0) for x in (a, b, c)]
+    out = ops.split_payloads([_raw(a, 3), _raw(b, 0)], data, out=True, rvals=(-2, 7))
     assert bytes(out[0].outdata) == b"abc"
     assert not len(out[0].indata)
+    assert [o.rval for o in out] == [-2, 7]
     with pytest.raises(DecodeError, match="exceed the data segment"):
-        ops.split_payloads([(a, 3), (c, 100)], memoryview(b"abc"), out=False)
+        ops.split_payloads([_raw(a, 3), _raw(c, 100)], memoryview(b"abc"), out=False)
+    with pytest.raises(DecodeError, match="2 op results for 1 ops"):
+        ops.split_payloads([_raw(a, 3)], data, out=True, rvals=(0, 0))
+
+
+def test_unpack_osd_ops_checks_the_bytes_present() -> None:
+    two = WRITEFULL_12 + WRITEFULL_12
+    got = ops.unpack_osd_ops(b"xy" + two, 2, 2)
+    assert got == [ops.OSD_OP_STRUCT.unpack(WRITEFULL_12)] * 2
+    assert ops.unpack_osd_ops(two, 0, 0) == []
+    for buf, pos, n in ((b"xy" + two[:-1], 2, 2), (two, 0, 3), (two, 39, 1), (two, -1, 1),
+                        (two, 0, -1)):
+        with pytest.raises(DecodeError, match="ops need"):
+            ops.unpack_osd_ops(buf, pos, n)
 
 
 # -- constructors and printing -------------------------------------------------------------

@@ -127,25 +127,11 @@ class ObjBencher:
 
     def submit(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int,
                cb: Callable[[OpResult], None], budget: int = -1) -> None:
-        """``aio_operate``: take the Objecter's budget (``calc_op_budget`` unless
-        given) and send; ``cb`` runs in the reply's dispatch (waits for budget in a
-        task only when it is short)."""
-        o = self.objecter
+        """``aio_operate``: ``cb`` runs in the reply's dispatch; the op takes the
+        Objecter's budget (``calc_op_budget`` unless given), queued when short."""
         mtime = UTime.from_float(time.time()) if flags & _WRITE else None
-        op = o.new_op(oid, oloc, ops, flags | self.ioctx.extra_op_flags,
-                      mtime=mtime, onfinish=cb)
-        if budget < 0:
-            budget = calc_op_budget(ops)
-        if o.budget.try_take(budget):
-            op.budget = budget
-            o.submit_nowait(op)
-            return
-
-        async def later() -> None:
-            await o.budget.take(budget)
-            op.budget = budget
-            o.submit_nowait(op)
-        o.loop.create_task(later())
+        self.objecter.aio_operate(oid, oloc, ops, flags | self.ioctx.extra_op_flags, cb,
+                                  mtime=mtime, budget=budget)
 
     def write_ops(self, data: bytearray | bytes, offset: int) -> list[OSDOp]:
         """``RadosBencher::aio_write``'s op vector."""

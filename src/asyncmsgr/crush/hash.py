@@ -33,6 +33,7 @@ __all__ = [
     "CEPH_STR_HASH_RJENKINS",
     "CRUSH_HASH_DEFAULT",
     "CRUSH_HASH_RJENKINS1",
+    "RJENKINS_INIT",
     "HashLanes",
     "ceph_str_hash",
     "ceph_str_hash_linux",
@@ -49,6 +50,7 @@ __all__ = [
     "crush_hash32_rjenkins1_4",
     "crush_hash32_rjenkins1_5",
     "crush_hash_name",
+    "rjenkins_state",
 ]
 
 #: ``CRUSH_HASH_RJENKINS1`` (crush/hash.h): the only CRUSH hash.
@@ -313,43 +315,87 @@ def crush_hash_name(hash_type: int) -> str:
 # -- object-name hashes (common/ceph_hash.cc) --------------------------------------------
 
 
-def _lookup2_mix(a: int, b: int, c: int) -> tuple[int, int, int]:
-    a = ((a - b - c) & _M) ^ (c >> 13)
-    b = ((b - c - a) & _M) ^ ((a << 8) & _M)
-    c = ((c - a - b) & _M) ^ (b >> 13)
-    a = ((a - b - c) & _M) ^ (c >> 12)
-    b = ((b - c - a) & _M) ^ ((a << 16) & _M)
-    c = ((c - a - b) & _M) ^ (b >> 5)
-    a = ((a - b - c) & _M) ^ (c >> 3)
-    b = ((b - c - a) & _M) ^ ((a << 10) & _M)
-    c = ((c - a - b) & _M) ^ (b >> 15)
+_WORDS: dict[int, struct.Struct] = {}
+
+
+def _words(nblocks: int) -> struct.Struct:
+    """``3 * nblocks`` little-endian u32 words."""
+    st = _WORDS.get(nblocks)
+    if st is None:
+        st = struct.Struct(f"<{3 * nblocks}I")
+        if len(_WORDS) < 64:
+            _WORDS[nblocks] = st
+    return st
+
+
+#: lookup2's (a, b, c) before the first block (golden ratio, initval 0).
+RJENKINS_INIT = (0x9E3779B9, 0x9E3779B9, 0)
+
+
+def _lookup2(words: Sequence[int], a: int, b: int, c: int, length: int) -> tuple[int, int, int]:
+    """Mix ``words`` (three per 12-byte block) into (a, b, c).
+
+    With ``length`` >= 0 the last three words are the zero-padded tail: the
+    third is shifted up a byte and the length added (the C switch's ``c +=
+    length`` and ``k[8..10] << 8..24``). Masks only where a right shift or the
+    state needs 32 bits.
+    """
+    last = len(words) - 3 if length >= 0 else -1
+    for i in range(0, len(words), 3):
+        a += words[i]
+        b += words[i + 1]
+        c = (c + (words[i + 2] if i != last else (words[i + 2] << 8) + length)) & _M
+        # mix(a, b, c)
+        a = ((a - b - c) & _M) ^ (c >> 13)
+        b = ((b - c - a) ^ (a << 8)) & _M
+        c = ((c - a - b) & _M) ^ (b >> 13)
+        a = ((a - b - c) & _M) ^ (c >> 12)
+        b = ((b - c - a) ^ (a << 16)) & _M
+        c = ((c - a - b) & _M) ^ (b >> 5)
+        a = ((a - b - c) & _M) ^ (c >> 3)
+        b = ((b - c - a) ^ (a << 10)) & _M
+        c = ((c - a - b) & _M) ^ (b >> 15)
     return a, b, c
 
 
-def ceph_str_hash_rjenkins(data: bytes | bytearray | memoryview) -> int:
+def rjenkins_state(data: bytes, nblocks: int, state: tuple[int, int, int] = RJENKINS_INIT,
+                   start: int = 0) -> tuple[int, int, int]:
+    """lookup2's (a, b, c) after the first ``nblocks`` whole 12-byte blocks of
+    ``data`` (resume from it with :func:`ceph_str_hash_rjenkins`).
+
+    ``state`` and ``start`` resume: ``state`` is this function's answer for the
+    first ``start // 12`` blocks (``start`` a multiple of 12).
+    """
+    if not 0 <= nblocks <= len(data) // 12 or start % 12 or not 0 <= start <= 12 * nblocks:
+        raise ValueError(f"blocks {start // 12}..{nblocks} of a {len(data)}-byte string")
+    n = nblocks - start // 12
+    if not n:
+        return state
+    a, b, c = state
+    return _lookup2(_words(n).unpack_from(data, start), a, b, c, -1)
+
+
+def ceph_str_hash_rjenkins(data: bytes | bytearray | memoryview,
+                           state: tuple[int, int, int] = RJENKINS_INIT, start: int = 0) -> int:
     """``ceph_str_hash_rjenkins``: Jenkins' lookup2 over ``data`` (initval 0).
 
     Twelve-byte blocks are read as three little-endian words; the last 0..11 bytes
-    are added with the length in the low byte of ``c``, as the C switch does.
+    are added with the length in the low byte of ``c``, as the C switch does (here
+    the tail is zero-padded to a block, so every block goes through the same
+    inlined ``mix``, and all words come from one unpack).
+
+    ``state`` and ``start`` resume a hash: ``state`` is :func:`rjenkins_state` of
+    ``data``'s first ``start // 12`` blocks (``start`` a multiple of 12), so
+    names sharing a prefix need not mix it again.
     """
     k = bytes(data)
     length = len(k)
-    a = b = 0x9E3779B9
-    c = 0
-    pos = 0
-    while length - pos >= 12:
-        a = (a + int.from_bytes(k[pos:pos + 4], "little")) & _M
-        b = (b + int.from_bytes(k[pos + 4:pos + 8], "little")) & _M
-        c = (c + int.from_bytes(k[pos + 8:pos + 12], "little")) & _M
-        a, b, c = _lookup2_mix(a, b, c)
-        pos += 12
-    tail = k[pos:]
-    c = (c + length) & _M
-    # bytes 8..10 of the tail go to c shifted one byte up (its low byte holds the length)
-    a = (a + int.from_bytes(tail[0:4], "little")) & _M
-    b = (b + int.from_bytes(tail[4:8], "little")) & _M
-    c = (c + (int.from_bytes(tail[8:11], "little") << 8)) & _M
-    return _lookup2_mix(a, b, c)[2]
+    if start % 12 or not 0 <= start <= length:
+        raise ValueError(f"resume offset {start} of a {length}-byte string")
+    nblocks = (length - start) // 12 + 1
+    words = _words(nblocks).unpack(k[start:] + bytes(start + nblocks * 12 - length))
+    a, b, c = state
+    return _lookup2(words, a, b, c, length)[2]
 
 
 def ceph_str_hash_linux(data: bytes | bytearray | memoryview) -> int:

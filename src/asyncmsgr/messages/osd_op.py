@@ -29,19 +29,24 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, cast
 
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import NO_SRC, Message, MsgHeader, register_message
+from asyncmsgr.messages.construct import positional_constructor
 from asyncmsgr.osd.ops import (
+    OSD_OP_ARGS_LEN,
+    OSD_OP_FORMAT,
+    OSD_OP_LEN,
     OsdFlag,
     OSDOp,
+    RawOp,
     ceph_osd_flag_string,
     format_ops,
-    pull_osd_op,
     push_osd_op,
     split_payloads,
+    unpack_osd_ops,
 )
 from asyncmsgr.osd.types import (
     CEPH_NOSNAP,
@@ -60,7 +65,6 @@ from asyncmsgr.osd.types import (
     push_object_locator,
     push_osd_reqid,
     push_pg,
-    push_spg,
     snap_str,
 )
 from asyncmsgr.types import Buffer, EntityName, UTime
@@ -79,27 +83,11 @@ _NEW_OSDOPREPLY_ENCODING = feature_mask("NEW_OSDOPREPLY_ENCODING")
 #: The reqid of a client that leaves it to the OSD (``osd_reqid_t()``).
 EMPTY_REQID = OsdReqId(EntityName(0, 0), 0, 0)
 _MAX_OPS = 1 << 16
-_NOSNAP_MIN_OP = 38
 _NO_PG = PG(0, 0)
 _NO_SPG = SPG(_NO_PG)
 _EPOCH_0 = UTime()
 _NO_VERSION = EVersion()
 _NO_LOCATOR = ObjectLocator(0)
-
-# The fixed head of a Pacific MOSDOp v8 front (99 bytes): spg_t (header v1/1 len 18,
-# pg_t v1 pool seed preferred, shard), hash, epoch, flags, osd_reqid_t (header v2/2
-# len 21, entity_name_t, tid, inc), blkin trace, client_inc, mtime.
-_V8_HEAD = struct.Struct("<BBIBQIibIIIBBIBqQiQQQIII")
-_V8_SPG_HDR = (1, 1, 18, 1)
-_V8_REQID_HDR = (2, 2, 21)
-_OLOC_HEAD = struct.Struct("<BBIqi")
-_U32 = struct.Struct("<I")
-_U16 = struct.Struct("<H")
-_S64 = struct.Struct("<q")
-_RAW_OP = struct.Struct("<HI28sI")
-_SNAP_HEAD = struct.Struct("<QQI")
-_V8_TAIL = struct.Struct("<iQ")
-
 
 class BlkinTrace(NamedTuple):
     """``blkin_trace_info``: zipkin ids (all zero when tracing is off)."""
@@ -127,10 +115,173 @@ def push_trace(w: Writer, t: BlkinTrace) -> None:
     w.push_u64(t.parent_span_id)
 
 
-def _pull_ops(r: Reader, n: int) -> list[tuple[OSDOp, int]]:
-    if n * _NOSNAP_MIN_OP > r.remaining:
-        raise DecodeError(f"{n} ops need {n * _NOSNAP_MIN_OP} bytes, have {r.remaining}")
-    return [pull_osd_op(r) for _ in range(n)]
+# -- fixed runs of fields as ``struct`` formats ---------------------------------------------
+# Each layout is stated once here and the fast encoders and decoders of both
+# messages are built from it (with ``OSD_OP_FORMAT``); the field-by-field
+# Reader/Writer code serves the other versions and the headers Pacific does not write.
+
+#: pg_t: u8 version (1), u64 pool, u32 seed, s32 preferred (-1).
+_PG_T = "BQIi"
+#: eversion_t: u64 version, u32 epoch.
+_EVERSION = "QI"
+#: blkin_trace_info: three u64.
+_TRACE_T = "QQQ"
+# MOSDOp v8 as Pacific clients write it, in the three pieces the Objecter encodes
+# apart (a resend changes the first and last only):
+# head: spg_t (header v1/1 len 18, pg_t, s8 shard), u32 hash, u32 epoch, u32 flags,
+# osd_reqid_t (header v2/2 len 21, entity_name_t, u64 tid, s32 inc), blkin trace;
+_V8_TARGET = "BBI" + _PG_T + "bIII"
+_REQID_T = "BBIBqQi"
+_V8_ENCODE_HEAD = struct.Struct("<" + _V8_TARGET + _REQID_T + _TRACE_T)
+_V8_TARGET_STRUCT = struct.Struct("<" + _V8_TARGET)
+# mid: u32 client_inc, utime mtime, object_locator_t v6 (header, s64 pool, s32
+# preferred -1, key, nspace, s64 hash), oid, u16 num_ops, the ops, snapid, snap_seq,
+# snaps (its fixed runs below);
+_CLIENT_INC_MTIME = "III"
+_OLOC_HEAD = struct.Struct("<BBIqi")
+# tail: s32 retry_attempt, u64 features.
+_V8_TAIL = struct.Struct("<iQ")
+# What the decoder reads in one go: the head, client_inc and mtime (99 bytes).
+_V8_HEAD = struct.Struct(_V8_ENCODE_HEAD.format + _CLIENT_INC_MTIME)
+_V8_SPG_HDR = (1, 1, 18, 1)
+_V8_REQID_HDR = (2, 2, 21)
+_U32 = struct.Struct("<I")
+_U16 = struct.Struct("<H")
+_S32 = struct.Struct("<i")
+_S64 = struct.Struct("<q")
+# MOSDOp after the ops: u64 snapid, u64 snap_seq, u32 num_snaps, then the snaps.
+_SNAP_HEAD = struct.Struct("<QQI")
+# MOSDOpReply after its name: pg_t, s64 flags, s32 result, eversion_t
+# bad_replay_version, u32 osdmap_epoch, u32 num_ops.
+_REPLY_HEAD = struct.Struct("<" + _PG_T + "qi" + _EVERSION + "II")
+# eversion_t replay_version, u64 user_version (v5+).
+_REPLAY = struct.Struct("<" + _EVERSION + "Q")
+_TRACE = struct.Struct("<" + _TRACE_T)
+_tuple_new = tuple.__new__
+
+#: Packers of whole fronts by shape, cached up to a bound (a workload has few shapes).
+_SHAPES: dict[tuple[object, ...], struct.Struct] = {}
+_MAX_SHAPES = 1024
+
+
+def _shape(key: tuple[object, ...], fmt: str) -> struct.Struct:
+    st = _SHAPES.get(key)
+    if st is None:
+        st = struct.Struct(fmt)
+        if len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[key] = st
+    return st
+
+
+def encode_v8_head(pgid: SPG, obj_hash: int, epoch: int, flags: int,
+                   reqid: OsdReqId = EMPTY_REQID, trace: BlkinTrace = NO_TRACE) -> bytes:
+    """The head of an MOSDOp v8 front: spg_t, hash, epoch, flags, reqid, trace."""
+    pg = pgid.pgid
+    name = reqid.name
+    try:
+        if reqid is EMPTY_REQID and trace is NO_TRACE:  # a client's: the OSD names it
+            return _V8_TARGET_STRUCT.pack(1, 1, 18, 1, pg.pool, pg.seed, -1, pgid.shard,
+                                          obj_hash, epoch, flags) + _EMPTY_REQID_TRACE
+        return _V8_ENCODE_HEAD.pack(1, 1, 18, 1, pg.pool, pg.seed, -1, pgid.shard, obj_hash,
+                                    epoch, flags, 2, 2, 21, name.type, name.num, reqid.tid,
+                                    reqid.inc, trace[0], trace[1], trace[2])
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+
+
+_EMPTY_REQID_TRACE = encode_v8_head(SPG(PG(0, 0)), 0, 0, 0, OsdReqId(EMPTY_REQID.name, 0, 0),
+                                    BlkinTrace())[_V8_TARGET_STRUCT.size:]
+
+
+def encode_v8_mid(client_inc: int, mtime: UTime, oloc: ObjectLocator, oid: str,
+                  ops: Sequence[OSDOp], snapid: int, snap_seq: int,
+                  snaps: Sequence[int]) -> bytes:
+    """The middle of an MOSDOp v8 front (client_inc .. snaps): what stays the same
+    across an op's resends, so the Objecter encodes it once per op."""
+    nops = len(ops)
+    if nops >= _MAX_OPS:
+        raise EncodeError(f"too many ops ({nops})")
+    if oloc.hash != -1 and oloc.key:
+        raise ValueError("object_locator_t cannot have both a key and a hash")
+    try:
+        key = oloc.key.encode("utf-8", "surrogateescape")
+        nspace = oloc.nspace.encode("utf-8", "surrogateescape")
+        name = oid.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise EncodeError(f"string not encodable: {exc}") from exc
+    nk, nn, nname, nsnaps = len(key), len(nspace), len(name), len(snaps)
+    args: list[object] = [
+        client_inc, mtime.sec, mtime.nsec, 6, 6 if oloc.hash != -1 else 3, 28 + nk + nn,
+        oloc.pool, -1, nk, key, nn, nspace, oloc.hash, nname, name, nops]
+    for op in ops:
+        union = op.args
+        if len(union) != OSD_OP_ARGS_LEN:
+            raise EncodeError("ceph_osd_op union has the wrong size")
+        args += (op.op & 0xFFFF, op.flags & 0xFFFFFFFF, union, len(op.indata))
+    args += (snapid, snap_seq, nsnaps)
+    if nsnaps:
+        args += snaps
+    st = _SHAPES.get(("mid", nk, nn, nname, nops, nsnaps))
+    if st is None:
+        st = _shape(("mid", nk, nn, nname, nops, nsnaps),
+                    f"<{_CLIENT_INC_MTIME}{_OLOC_HEAD.format[1:]}I{nk}sI{nn}sqI{nname}sH"
+                    + OSD_OP_FORMAT * nops + f"{_SNAP_HEAD.format[1:]}{nsnaps}Q")
+    try:
+        return st.pack(*args)
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+
+
+def encode_v8_tail(retry_attempt: int, features: int) -> bytes:
+    """The tail of an MOSDOp v8 front: retry_attempt, features."""
+    try:
+        return _V8_TAIL.pack(retry_attempt, features)
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
+
+
+def reply_front_struct(oidlen: int, nops: int) -> struct.Struct:
+    """A whole MOSDOpReply v8 front without a redirect, of this shape: oid, the
+    reply head, the ops, retry_attempt, rvals, replay_version, user_version,
+    do_redirect (0), trace."""
+    st = _SHAPES.get(("reply", oidlen, nops))
+    if st is None:
+        st = _shape(("reply", oidlen, nops),
+                    f"<I{oidlen}s{_REPLY_HEAD.format[1:]}" + OSD_OP_FORMAT * nops
+                    + f"i{nops}i{_REPLAY.format[1:]}B{_TRACE_T}")
+    return st
+
+
+#: Most ops a reply decoded in one unpack may carry (a client's vectors are short).
+_WHOLE_REPLY_OPS = 16
+
+
+def _unpack_reply_v8(buf: memoryview) -> tuple[Any, ...] | None:
+    """A v8 front without a redirect, unpacked whole by :func:`reply_front_struct`
+    of its shape (the bytes are all checked present by the size); None for any
+    other shape (a redirect, trailing bytes, many ops, a short front, a pg_t
+    version other than 1): the field-by-field decoder reads or refuses those."""
+    end = len(buf)
+    if end < 4:
+        return None
+    (n,) = _U32.unpack_from(buf, 0)
+    at = n + _REPLY_HEAD.size  # num_ops: the head's last field, after u32 len + name
+    if at + 4 > end:
+        return None
+    (nops,) = _U32.unpack_from(buf, at)
+    if nops > _WHOLE_REPLY_OPS:
+        return None
+    st = reply_front_struct(n, nops)
+    if st.size != end or buf[end - 25]:  # do_redirect, before the 24-byte trace
+        return None
+    vals = st.unpack_from(buf)
+    return vals if vals[2] == 1 else None
+
+
+def _pull_ops(r: Reader, n: int) -> list[RawOp]:
+    if n * OSD_OP_LEN > r.remaining:
+        raise DecodeError(f"{n} ops need {n * OSD_OP_LEN} bytes, have {r.remaining}")
+    return unpack_osd_ops(r.pull_view(n * OSD_OP_LEN), 0, n)
 
 
 def _pull_snaps(r: Reader) -> list[int]:
@@ -288,15 +439,22 @@ class MOSDOp(Message):
             self._push_v7_tail(w)
         else:
             self.version = self.HEAD_VERSION
-            push_spg(w, self.pgid)
-            w.push_u32(self.hash)
-            w.push_u32(self.osdmap_epoch)
-            w.push_u32(self.flags)
-            push_osd_reqid(w, self.reqid)
-            push_trace(w, self.trace)
-            self._push_v7_tail(w)
+            self.front = self._encode_v8()
+            self.data = _concat([op.indata for op in self.ops])
+            return
         self.front = w.getvalue()
         self.data = _concat([op.indata for op in self.ops])
+
+    def _encode_v8(self) -> bytes:
+        """The v8 front: :func:`encode_v8_head`, :func:`encode_v8_mid`,
+        :func:`encode_v8_tail` (the bytes ``push_spg``, ``push_osd_reqid``,
+        ``push_trace`` and the v7 tail would write)."""
+        return b"".join((
+            encode_v8_head(self.pgid, self.hash, self.osdmap_epoch, self.flags, self.reqid,
+                           self.trace),
+            encode_v8_mid(self.client_inc, self.mtime, self.oloc, self.oid, self.ops,
+                          self.snapid, self.snap_seq, self.snaps),
+            encode_v8_tail(self.retry_attempt, self.features)))
 
     def _push_v7_tail(self, w: Writer) -> None:
         w.push_u32(self.client_inc)
@@ -367,10 +525,12 @@ class MOSDOp(Message):
 
     @classmethod
     def _decode_v8_fast(cls, buf: memoryview, data: memoryview) -> Self | None:
-        """The v8 front as Pacific clients write it, read with a few ``struct`` calls
-        (an OSD's hot path). Returns None for anything else (another header size, a
-        bound that does not hold): the field-by-field decoder then parses it, or
-        raises its precise DecodeError."""
+        """The v8 front as Pacific clients write it (the layout
+        :func:`_v8_front_struct` packs), read with a few ``struct`` calls (an OSD's
+        hot path). Returns None for anything else (another header size, a bound
+        that does not hold): the field-by-field decoder then parses it, or raises
+        its precise DecodeError. Only an op payload beyond the data segment is
+        refused here (by ``split_payloads``, with the same error)."""
         end = len(buf)
         if end < _V8_HEAD.size + _OLOC_HEAD.size:
             return None
@@ -398,17 +558,10 @@ class MOSDOp(Message):
             return None
         (nops,) = _U16.unpack_from(buf, pos)
         pos += 2
-        ops_end = pos + nops * _RAW_OP.size
+        ops_end = pos + nops * OSD_OP_LEN
         if ops_end + _SNAP_HEAD.size > end:
             return None
-        raw_ops = []
-        total = 0
-        for off in range(pos, ops_end, _RAW_OP.size):
-            code, op_flags, args, plen = _RAW_OP.unpack_from(buf, off)
-            raw_ops.append((code, op_flags, args, plen))
-            total += plen
-        if total > len(data):
-            return None
+        raw_ops = unpack_osd_ops(buf, pos, nops)
         snapid, snap_seq, nsnaps = _SNAP_HEAD.unpack_from(buf, ops_end)
         pos = ops_end + _SNAP_HEAD.size
         snaps_end = pos + 8 * nsnaps
@@ -416,11 +569,7 @@ class MOSDOp(Message):
             return None
         snaps = list(struct.unpack_from(f"<{nsnaps}Q", buf, pos)) if nsnaps else []
         retry, features = _V8_TAIL.unpack_from(buf, snaps_end)
-        ops = []
-        at = 0
-        for code, op_flags, args, plen in raw_ops:
-            ops.append(OSDOp(code, op_flags, args, data[at:at + plen] if plen else b""))
-            at += plen
+        ops = split_payloads(raw_ops, data, out=False)
         return cls(pgid=SPG(PG(pool, seed), shard), hash=hash_, osdmap_epoch=epoch,
                    flags=flags, reqid=OsdReqId(EntityName(name_type, name_num), tid, inc),
                    trace=BlkinTrace(t0, t1, t2), client_inc=client_inc,
@@ -517,6 +666,43 @@ def push_redirect(w: Writer, red: RequestRedirect) -> None:
         w.push_u32(0)
 
 
+_RVALS = [struct.Struct(f"<{n}i") for n in range(8)]
+
+
+def _rvals_struct(n: int) -> struct.Struct:
+    """``s32 rval[n]``."""
+    return _RVALS[n] if n < 8 else _shape(("rvals", n), f"<{n}i")
+
+
+def _pull_redirect_at(buf: memoryview, pos: int) -> tuple[RequestRedirect, int]:
+    """``request_redirect_t`` at ``pos`` of ``buf``; (it, the offset after it)."""
+    r = Reader(buf, pos)
+    red = pull_redirect(r)
+    return red, r.pos
+
+
+def pack_reply_front(oid: bytes, pgid: PG, flags: int, result: int, bad: EVersion,
+                     epoch: int, ops: Sequence[OSDOp], retry: int, replay: EVersion,
+                     user_version: int, trace: BlkinTrace = NO_TRACE) -> bytes:
+    """An MOSDOpReply v8 front without a redirect (what a Pacific OSD writes to a
+    Pacific client), packed by one cached struct of its shape. Raises EncodeError
+    for a field out of its range."""
+    nops = len(ops)
+    if nops >= _MAX_OPS:
+        raise EncodeError(f"too many ops ({nops})")
+    args: list[object] = [len(oid), oid, 1, pgid.pool, pgid.seed, -1, flags, result,
+                          bad.version, bad.epoch, epoch, nops]
+    for op in ops:
+        args += (op.op & 0xFFFF, op.flags & 0xFFFFFFFF, op.args, len(op.outdata))
+    args.append(retry)
+    args += [op.rval for op in ops]
+    args += (replay.version, replay.epoch, user_version, 0, trace[0], trace[1], trace[2])
+    try:
+        return reply_front_struct(len(oid), nops).pack(*args)
+    except struct.error as exc:
+        raise EncodeError(f"MOSDOpReply v8: a field out of range ({exc})") from None
+
+
 @register_message
 class MOSDOpReply(Message):
     """``MOSDOpReply``: the result of an MOSDOp (same tid), each op's rval and output.
@@ -602,6 +788,18 @@ class MOSDOpReply(Message):
         """Front v8 (v6 for peers without NEW_OSDOPREPLY_ENCODING); data = outputs."""
         if not has_feature(features, _PGID64):
             raise EncodeError("MOSDOpReply v1 (peer without PGID64) is not supported")
+        if self.redirect is None and has_feature(features, _NEW_OSDOPREPLY_ENCODING):
+            self.version = self.HEAD_VERSION
+            try:
+                oid = self.oid.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError as exc:
+                raise EncodeError(f"string not encodable: {exc}") from exc
+            self.front = pack_reply_front(oid, self.pgid, self.flags, self.result,
+                                          self.bad_replay_version, self.osdmap_epoch,
+                                          self.ops, self.retry_attempt, self.replay_version,
+                                          self.user_version, self.trace)
+            self.data = _concat([op.outdata for op in self.ops])
+            return
         w = Writer()
         w.push_string(self.oid)
         push_pg(w, self.pgid)
@@ -633,40 +831,85 @@ class MOSDOpReply(Message):
     def decode_payload(
         cls, header: MsgHeader, front: Reader, middle: memoryview, data: memoryview
     ) -> Self:
-        """Parse v2-v8 and split the data segment into the ops' output (v4+)."""
+        """Parse v2-v8 and split the data segment into the ops' output (v4+).
+
+        Straight-line: one unpack for each fixed run of fields (a reply to a
+        client's op is decoded once per op), the Reader only for a redirect.
+        """
         v = header.version
         if v < 2:
             raise IncompatibleEncoding(f"MOSDOpReply v{v} (pre-PGID64) is not supported")
-        oid = front.pull_string()
-        pgid = pull_pg(front)
-        flags = front.pull_s64()
-        result = front.pull_s32()
-        bad_replay = pull_eversion(front)
-        epoch = front.pull_u32()
-        n = front.pull_u32()
-        if n >= _MAX_OPS:
-            raise DecodeError(f"MOSDOpReply: {n} ops")
-        raw_ops = _pull_ops(front, n)
-        retry = front.pull_s32() if v >= 3 else -1
-        ops = [op for op, _ in raw_ops]
-        if v >= 4:
-            rvals = [front.pull_s32() for _ in range(n)]
-            with_rval = [(OSDOp(op.op, op.flags, op.args, rval=rv), plen)
-                         for (op, plen), rv in zip(raw_ops, rvals, strict=True)]
-            ops = split_payloads(with_rval, data, out=True)
-        if v >= 5:
-            replay = pull_eversion(front)
-            user_version = front.pull_u64()
-        else:
-            replay = bad_replay
-            user_version = bad_replay.version
-        redirect: RequestRedirect | None = None
-        if v == 6:
-            red = pull_redirect(front)
-            redirect = None if red.empty else red
-        elif v >= 7 and front.pull_bool():
-            redirect = pull_redirect(front)
-        trace = pull_trace(front) if v >= 8 else NO_TRACE
+        buf = front.pull_rest()
+        vals = _unpack_reply_v8(buf) if v == 8 else None
+        if vals is not None:
+            oid = str(vals[1], "utf-8", "surrogateescape")
+            (_, pool, seed, _, flags, result, bad_ver, bad_epoch, epoch, nops) = vals[2:12]
+            p = 12 + 4 * nops
+            raw = cast(list[RawOp], [vals[i:i + 4] for i in range(12, p, 4)])
+            ops = split_payloads(raw, data, out=True, rvals=vals[p + 1:p + 1 + nops])
+            rv_ver, rv_epoch, user_version, _, t0, t1, t2 = vals[p + 1 + nops:]
+            trace = NO_TRACE if not (t0 or t1 or t2) else _tuple_new(BlkinTrace, (t0, t1, t2))
+            pgid = _tuple_new(PG, (pool, seed))
+            bad_replay = _tuple_new(EVersion, (bad_epoch, bad_ver))
+            replay = _tuple_new(EVersion, (rv_epoch, rv_ver))
+            if cls is MOSDOpReply:
+                return cast(Self, _new_reply(oid, pgid, flags, result, bad_replay, epoch, ops,
+                                             vals[p], replay, user_version, None, trace))
+            return cls(oid=oid, pgid=pgid, flags=flags, result=result,
+                       bad_replay_version=bad_replay, osdmap_epoch=epoch, ops=ops,
+                       retry_attempt=vals[p], replay_version=replay,
+                       user_version=user_version, trace=trace)
+        end = len(buf)
+        try:
+            oid_or_none, pos = _string_at(buf, 0, end)
+            if oid_or_none is None:
+                raise DecodeError(f"MOSDOpReply: object name does not fit in {end} bytes")
+            oid = oid_or_none
+            (pg_v, pool, seed, _, flags, result, bad_ver, bad_epoch, epoch,
+             nops) = _REPLY_HEAD.unpack_from(buf, pos)
+            if pg_v != 1:
+                raise DecodeError(f"pg_t: unknown version {pg_v}")
+            pos += _REPLY_HEAD.size
+            if nops >= _MAX_OPS:
+                raise DecodeError(f"MOSDOpReply: {nops} ops")
+            raw = unpack_osd_ops(buf, pos, nops)
+            pos += nops * OSD_OP_LEN
+            retry = -1
+            if v >= 3:
+                (retry,) = _S32.unpack_from(buf, pos)
+                pos += 4
+            if v >= 4:
+                rvals = _rvals_struct(nops).unpack_from(buf, pos)
+                pos += 4 * nops
+                ops = split_payloads(raw, data, out=True, rvals=rvals)
+            else:
+                # before v4 the output was not split (payload lengths ignored)
+                ops = split_payloads([(o, f, a, 0) for o, f, a, _ in raw], data, out=True)
+            bad_replay = _tuple_new(EVersion, (bad_epoch, bad_ver))
+            if v >= 5:
+                rv_ver, rv_epoch, user_version = _REPLAY.unpack_from(buf, pos)
+                pos += _REPLAY.size
+                replay = _tuple_new(EVersion, (rv_epoch, rv_ver))
+            else:
+                replay = bad_replay
+                user_version = bad_ver
+            redirect: RequestRedirect | None = None
+            if v == 6:
+                red, pos = _pull_redirect_at(buf, pos)
+                redirect = None if red.empty else red
+            elif v >= 7:
+                pos += 1
+                if buf[pos - 1]:
+                    redirect, pos = _pull_redirect_at(buf, pos)
+            trace = NO_TRACE
+            if v >= 8:
+                trace = _tuple_new(BlkinTrace, _TRACE.unpack_from(buf, pos))
+        except (struct.error, IndexError) as exc:
+            raise DecodeError(f"MOSDOpReply: front ends early ({exc})") from None
+        pgid = _tuple_new(PG, (pool, seed))
+        if cls is MOSDOpReply:
+            return cast(Self, _new_reply(oid, pgid, flags, result, bad_replay, epoch, ops,
+                                         retry, replay, user_version, redirect, trace))
         return cls(oid=oid, pgid=pgid, flags=flags, result=result,
                    bad_replay_version=bad_replay, osdmap_epoch=epoch, ops=ops,
                    retry_attempt=retry, replay_version=replay, user_version=user_version,
@@ -682,6 +925,12 @@ class MOSDOpReply(Message):
         return (f"osd_op_reply({self.tid} {self.oid} {format_ops(self.ops)} "
                 f"v{self.replay_version} uv{self.user_version}{ack} = {self.result}"
                 f"{err}{red}) v{self.version}")
+
+
+#: MOSDOpReply from the fields its decoder sets (one per reply on the Objecter's path).
+_new_reply = positional_constructor(MOSDOpReply, (
+    "oid", "pgid", "flags", "result", "bad_replay_version", "osdmap_epoch", "ops",
+    "retry_attempt", "replay_version", "user_version", "redirect", "trace"))
 
 
 def _concat(parts: Sequence[Buffer]) -> Buffer:
@@ -702,8 +951,13 @@ __all__ = [
     "MOSDOpReply",
     "RequestRedirect",
     "cpp_strerror",
+    "encode_v8_head",
+    "encode_v8_mid",
+    "encode_v8_tail",
+    "pack_reply_front",
     "pull_redirect",
     "pull_trace",
     "push_redirect",
     "push_trace",
+    "reply_front_struct",
 ]

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Self
 
 from asyncmsgr.errors import DecodeError
 from asyncmsgr.osd.op_codes import (
@@ -82,9 +81,16 @@ OSD_OP_ARGS_LEN = 28
 #: Size of one encoded ``ceph_osd_op``.
 OSD_OP_LEN = 38
 ZERO_ARGS = bytes(OSD_OP_ARGS_LEN)
+_tuple_new = tuple.__new__
 
-_OP_HEAD = struct.Struct("<HI")
-_OP_TAIL = struct.Struct("<I")
+#: ``struct`` format of one packed ``ceph_osd_op`` (rados.h): u16 op, u32 flags, the
+#: 28-byte union, u32 payload_len. The one statement of that layout: the messages'
+#: whole-front packers and decoders are built from it.
+OSD_OP_FORMAT = f"HI{OSD_OP_ARGS_LEN}sI"
+OSD_OP_STRUCT = struct.Struct("<" + OSD_OP_FORMAT)
+assert OSD_OP_STRUCT.size == OSD_OP_LEN
+#: A ``ceph_osd_op`` as unpacked: (op, flags, args, payload_len).
+RawOp = tuple[int, int, bytes, int]
 _EXTENT = struct.Struct("<QQQI")
 _XATTR = struct.Struct("<IIBB")
 _CLS = struct.Struct("<BBBI")
@@ -154,15 +160,7 @@ class AllocHint(NamedTuple):
     flags: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class OSDOp:
-    """One object operation: the ``ceph_osd_op``, its input and output and result.
-
-    ``args`` is the raw 28-byte union (read it through the typed properties).
-    ``indata`` travels in an MOSDOp's data segment and ``outdata`` in an
-    MOSDOpReply's; ``rval`` is the op's own result in a reply.
-    """
-
+class _OSDOpFields(NamedTuple):
     op: int
     flags: int = 0
     args: bytes = ZERO_ARGS
@@ -170,10 +168,27 @@ class OSDOp:
     outdata: Buffer = b""
     rval: int = 0
 
-    def __post_init__(self) -> None:
-        if len(self.args) != OSD_OP_ARGS_LEN:
+
+class OSDOp(_OSDOpFields):
+    """One object operation: the ``ceph_osd_op``, its input and output and result.
+
+    ``args`` is the raw 28-byte union (read it through the typed properties).
+    ``indata`` travels in an MOSDOp's data segment and ``outdata`` in an
+    MOSDOpReply's; ``rval`` is the op's own result in a reply.
+
+    An immutable value (a NamedTuple: decoders build one per op per message, and
+    a tuple costs a fifth of a frozen dataclass). The constructor checks the
+    union's size; decoders that cut exactly 28 bytes use :func:`new_osd_op`.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, op: int, flags: int = 0, args: bytes = ZERO_ARGS, indata: Buffer = b"",
+                outdata: Buffer = b"", rval: int = 0) -> Self:
+        if len(args) != OSD_OP_ARGS_LEN:
             raise ValueError(f"ceph_osd_op union is {OSD_OP_ARGS_LEN} bytes, "
-                             f"got {len(self.args)}")
+                             f"got {len(args)}")
+        return _tuple_new(cls, (op, flags, args, indata, outdata, rval))
 
     @property
     def name(self) -> str:
@@ -229,49 +244,72 @@ class OSDOp:
 
     def with_outdata(self, outdata: Buffer, rval: int = 0) -> OSDOp:
         """A copy carrying a reply's output and result."""
-        return OSDOp(self.op, self.flags, self.args, self.indata, outdata, rval)
+        return _tuple_new(OSDOp, (self.op, self.flags, self.args, self.indata, outdata, rval))
 
     def __str__(self) -> str:
         return format_op(self)
 
 
+def new_osd_op(op: int, flags: int, args: bytes, indata: Buffer, outdata: Buffer,
+               rval: int) -> OSDOp:
+    """An :class:`OSDOp` whose ``args`` the caller knows to be 28 bytes (no check)."""
+    return _tuple_new(OSDOp, (op, flags, args, indata, outdata, rval))
+
+
 def pull_osd_op(r: Reader) -> tuple[OSDOp, int]:
     """One packed ``ceph_osd_op``; returns the op (no data yet) and its payload_len."""
-    raw = r.pull_view(OSD_OP_LEN)
-    op, flags = _OP_HEAD.unpack_from(raw)
-    (payload_len,) = _OP_TAIL.unpack_from(raw, 34)
-    return OSDOp(op, flags, bytes(raw[6:34])), payload_len
+    op, flags, args, payload_len = OSD_OP_STRUCT.unpack(r.pull_view(OSD_OP_LEN))
+    return _tuple_new(OSDOp, (op, flags, args, b"", b"", 0)), payload_len
 
 
 def push_osd_op(w: Writer, op: OSDOp, payload_len: int) -> None:
     """One packed ``ceph_osd_op`` with the given payload_len."""
-    w.push_bytes(_OP_HEAD.pack(op.op & 0xFFFF, op.flags & 0xFFFFFFFF))
-    w.push_bytes(op.args)
-    w.push_u32(payload_len)
+    w.push_bytes(OSD_OP_STRUCT.pack(op.op & 0xFFFF, op.flags & 0xFFFFFFFF, op.args,
+                                    payload_len))
 
 
-def split_payloads(ops: Sequence[tuple[OSDOp, int]], data: memoryview, *,
-                   out: bool) -> list[OSDOp]:
-    """``split_osd_op_vector_{in,out}_data``: give each op its ``payload_len`` bytes.
+def unpack_osd_ops(buf: Buffer, pos: int, n: int) -> list[RawOp]:
+    """``n`` packed ``ceph_osd_op`` at ``pos`` of ``buf``.
 
-    Slices of ``data`` become each op's ``indata`` (or ``outdata`` when ``out``),
-    without copying. Raises DecodeError when the lengths exceed the data segment.
+    Raises DecodeError (before unpacking any) when they do not fit in ``buf``.
     """
-    total = sum(n for _, n in ops)
+    end = pos + n * OSD_OP_LEN
+    if n < 0 or pos < 0 or end > len(buf):
+        raise DecodeError(f"{n} ops need {n * OSD_OP_LEN} bytes, have {len(buf) - pos}")
+    unpack = OSD_OP_STRUCT.unpack_from
+    return [unpack(buf, off) for off in range(pos, end, OSD_OP_LEN)]
+
+
+def split_payloads(raw: Sequence[RawOp], data: memoryview, *, out: bool,
+                   rvals: Sequence[int] | None = None) -> list[OSDOp]:
+    """``split_osd_op_vector_{in,out}_data``: the ops of ``raw``, each given its
+    ``payload_len`` bytes of ``data`` as ``indata`` (or ``outdata`` when ``out``)
+    and its result from ``rvals`` (a reply's, one per op; else 0).
+
+    Slices of ``data`` are views, not copies. Raises DecodeError when the
+    lengths exceed the data segment or ``rvals`` is not one per op.
+    """
+    total = 0
+    for r in raw:
+        total += r[3]
     if total > len(data):
         raise DecodeError(f"op payload lengths ({total} bytes) exceed the data segment "
                           f"({len(data)} bytes)")
+    if rvals is None:
+        rvals = (0,) * len(raw)
+    elif len(rvals) != len(raw):
+        raise DecodeError(f"{len(rvals)} op results for {len(raw)} ops")
     result: list[OSDOp] = []
+    append = result.append
     pos = 0
-    for op, n in ops:
+    for (op, flags, args, n), rval in zip(raw, rvals, strict=True):
+        if not n:
+            append(_tuple_new(OSDOp, (op, flags, args, b"", b"", rval)))
+            continue
         chunk = data[pos:pos + n]
         pos += n
-        if not n:
-            result.append(op)
-        elif out:
-            result.append(OSDOp(op.op, op.flags, op.args, b"", chunk, op.rval))
-        else:
-            result.append(OSDOp(op.op, op.flags, op.args, chunk, b"", op.rval))
+        append(_tuple_new(OSDOp, (op, flags, args, b"", chunk, rval) if out
+                          else (op, flags, args, chunk, b"", rval)))
     return result
 
 
@@ -612,8 +650,10 @@ __all__ = [
     "CEPH_OSD_OP_TYPE_EXEC",
     "CEPH_OSD_OP_TYPE_PG",
     "OSD_OP_ARGS_LEN",
+    "OSD_OP_FORMAT",
     "OSD_OP_LEN",
     "OSD_OP_NAMES",
+    "OSD_OP_STRUCT",
     "ZERO_ARGS",
     "AllocHint",
     "AllocHintFlag",
@@ -627,6 +667,7 @@ __all__ = [
     "OsdOpCode",
     "OsdOpFlag",
     "PglsArgs",
+    "RawOp",
     "WatchArgs",
     "WatchEvent",
     "WatchOp",
@@ -647,6 +688,7 @@ __all__ = [
     "getxattr",
     "getxattrs",
     "list_watchers",
+    "new_osd_op",
     "notify",
     "notify_ack",
     "omap_clear",
@@ -675,6 +717,7 @@ __all__ = [
     "split_payloads",
     "stat",
     "truncate",
+    "unpack_osd_ops",
     "unwatch",
     "watch",
     "watch_ping",

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -75,7 +76,7 @@ from .target import (
     calc_target,
     osdmap_full_flag,
 )
-from .wire import FastMOSDOp, encode_mid
+from .wire import encode_mid, new_fast_mosdop
 
 logger = logging.getLogger("asyncmsgr.objecter")
 
@@ -85,6 +86,7 @@ _READ = int(OsdFlag.READ)
 _WRITE = int(OsdFlag.WRITE)
 _PGOP = int(OsdFlag.PGOP)
 _NO_OUTS: list[OSDOp] = []
+_NO_MTIME = UTime()  # frozen: shared by the ops given no mtime
 
 
 class Objecter(Dispatcher):
@@ -115,6 +117,8 @@ class Objecter(Dispatcher):
         self.linger_ops: dict[int, LingerOp] = {}
         self._max_linger_id = 0
         self._check_latest_map_ops: dict[int, Op] = {}
+        self._budget_waiting: set[Op] = set()
+        """Ops queued for in-flight budget (:meth:`op_submit`)."""
         self._map_waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tick_handle: asyncio.TimerHandle | None = None
@@ -158,6 +162,8 @@ class Objecter(Dispatcher):
             self._tick_handle.cancel()
             self._tick_handle = None
         res = OpResult(-errno.ESHUTDOWN, _NO_OUTS)
+        for op in list(self._budget_waiting):
+            self.cancel(op, -errno.ESHUTDOWN)
         for s in [*self._sessions.values(), self.homeless]:
             for op in list(s.ops.values()):
                 self._finish_op(op)
@@ -316,9 +322,9 @@ class Objecter(Dispatcher):
             t.base_pgid = pgid
             t.flags |= int(OsdFlag.IGNORE_OVERLAY)
         fut = self.loop.create_future() if onfinish is None else None
-        return Op(t, ops, mtime=mtime or UTime(), snapid=snapid, snap_seq=snap_seq,
-                  snaps=snaps, priority=priority, features=CEPH_FEATURES_SUPPORTED_DEFAULT,
-                  future=fut, onfinish=onfinish)
+        return Op(t, ops, mtime=_NO_MTIME if mtime is None else mtime, snapid=snapid,
+                  snap_seq=snap_seq, snaps=snaps, priority=priority,
+                  features=CEPH_FEATURES_SUPPORTED_DEFAULT, future=fut, onfinish=onfinish)
 
     async def operate(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int, *,
                       pgid: PG | None = None, mtime: UTime | None = None,
@@ -327,6 +333,68 @@ class Objecter(Dispatcher):
         op = self.new_op(oid, oloc, ops, flags, pgid=pgid, mtime=mtime, snapid=snapid,
                          priority=priority)
         return await self.submit(op)
+
+    def aio_operate(self, oid: str, oloc: ObjectLocator, ops: list[OSDOp], flags: int,
+                    onfinish: OnCommit, *, pgid: PG | None = None, mtime: UTime | None = None,
+                    snapid: int = CEPH_NOSNAP, priority: int = 0, budget: int = -1) -> Op:
+        """Submit an op that completes by calling ``onfinish(OpResult)`` (librados'
+        ``aio_operate``): no future and no task.
+
+        The op takes the in-flight budget first (``budget`` bytes, or
+        :func:`calc_op_budget` of ``ops`` when negative); short of budget it waits
+        its turn (FIFO) and is sent from the completion that frees the budget.
+        ``onfinish`` runs on the Objecter's loop, inside the reply's dispatch (or
+        at once, with a negative errno, when the op cannot be sent: shut down,
+        pool EIO). :meth:`op_cancel` with the returned op's ``tid`` cancels it
+        once sent; :meth:`cancel` at any time.
+        """
+        op = self.new_op(oid, oloc, ops, flags, pgid=pgid, mtime=mtime, snapid=snapid,
+                         priority=priority, onfinish=onfinish)
+        self.op_submit(op, budget)
+        return op
+
+    def op_submit(self, op: Op, budget: int = -1) -> None:
+        """``op_submit``: take the op's budget (``calc_op_budget`` unless ``budget``
+        >= 0) and submit it; short of budget, queue it (FIFO) and submit it when
+        the budget is granted. An Objecter that is not running completes the op
+        with ESHUTDOWN."""
+        if not self._initialized:
+            op.complete(OpResult(-errno.ESHUTDOWN, _NO_OUTS))
+            return
+        if budget < 0:
+            budget = calc_op_budget(op.ops)
+        b = self.budget
+        if b.try_take(budget):
+            op.budget = budget
+            self._op_submit_with_budget(op)
+            return
+        self._budget_waiting.add(op)
+        op.budget_waiter = b.wait(budget, functools.partial(self._budget_granted, op,
+                                                             budget))
+
+    def _budget_granted(self, op: Op, budget: int) -> None:
+        self._budget_waiting.discard(op)
+        op.budget_waiter = None
+        op.budget = budget
+        if not self._initialized:
+            self._release_budget(op)
+            op.complete(OpResult(-errno.ESHUTDOWN, _NO_OUTS))
+            return
+        self._op_submit_with_budget(op)
+
+    def cancel(self, op: Op, result: int = -errno.ECANCELED) -> bool:
+        """Complete ``op`` with ``result`` now, whether it waits for budget or was
+        sent (a write already sent may still apply); False if it is done."""
+        w = op.budget_waiter
+        if w is not None:
+            op.budget_waiter = None
+            self._budget_waiting.discard(op)
+            if self.budget.cancel(w):
+                op.complete(OpResult(result, _NO_OUTS, 0, self.osdmap.epoch))
+                return True
+        if op.tid and op.session is not None:
+            return self.op_cancel(op.tid, result)
+        return False
 
     async def submit(self, op: Op) -> OpResult:
         """Take the op's budget (waiting on the throttles), submit it, await it.
@@ -337,17 +405,11 @@ class Objecter(Dispatcher):
             return OpResult(-errno.ESHUTDOWN, _NO_OUTS)
         fut = op.future
         assert fut is not None
-        budget = calc_op_budget(op.ops)
-        b = self.budget
-        if not b.try_take(budget):
-            await b.take(budget)
-        op.budget = budget
-        self._op_submit_with_budget(op)
+        self.op_submit(op)
         try:
             return await fut
         except asyncio.CancelledError:
-            if op.tid and op.session is not None:
-                self.op_cancel(op.tid, -errno.ECANCELED)
+            self.cancel(op)
             raise
 
     def submit_nowait(self, op: Op) -> None:
@@ -442,15 +504,12 @@ class Objecter(Dispatcher):
                                 op.snap_seq, op.snaps)
             op.mid_key = key
             op.wire_oloc = oloc
-        m = FastMOSDOp(pgid=t.actual_pgid, hash=h, osdmap_epoch=self.osdmap.epoch,
-                       flags=flags, reqid=op.reqid or EMPTY_REQID,
-                       client_inc=self.client_inc, mtime=op.mtime, oloc=op.wire_oloc,
-                       oid=oid, ops=op.ops, snapid=op.snapid, snap_seq=op.snap_seq,
-                       snaps=op.snaps, retry_attempt=op.attempts, features=op.features,
-                       mid=op.mid)
+        m = new_fast_mosdop(t.actual_pgid, h, self.osdmap.epoch, flags,
+                            op.reqid or EMPTY_REQID, self.client_inc, op.mtime, op.wire_oloc,
+                            oid, op.ops, op.snapid, op.snap_seq, op.snaps, op.attempts,
+                            op.features, op.mid, op.tid,
+                            op.priority or self.options.op_priority)
         op.attempts += 1
-        m.tid = op.tid
-        m.priority = op.priority or self.options.op_priority
         hot = self.hot
         hot.op_send += 1
         size = 0

@@ -27,6 +27,7 @@ from asyncmsgr.perf import PerfCounters, PerfCountersBuilder
 from asyncmsgr.types import UTime
 
 from .backoff import BackoffTable
+from .budget import BudgetWaiter
 from .target import OpTarget
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ class Op:
     __slots__ = (
         "attempts",
         "budget",
+        "budget_waiter",
         "features",
         "future",
         "incarnation",
@@ -108,6 +110,8 @@ class Op:
         self.stamp = 0.0
         self.budget = -1
         """Bytes taken from the in-flight throttle (-1: none taken)."""
+        self.budget_waiter: BudgetWaiter | None = None
+        """Its place in the budget queue while it waits for budget."""
         self.ontimeout: asyncio.TimerHandle | None = None
         self.should_resend = True
         """False for linger registrations and pings (the LingerOp resends itself)."""

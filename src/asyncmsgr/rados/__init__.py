@@ -5,6 +5,8 @@
   compound ops, listing, watch/notify);
 * :class:`WriteOp` / :class:`ReadOp` — compound operations (``WriteOpCtx`` /
   ``ReadOpCtx`` are the same classes);
+* :class:`Completion` — an ``aio_*`` call in flight (completion callbacks on the
+  event loop, no task per op; ``await`` it to wait);
 * the typed errors of :mod:`asyncmsgr.rados.errors` (``ObjectNotFound`` ...).
 
 Built on :class:`asyncmsgr.osdc.Objecter` and :class:`asyncmsgr.monc.client.MonClient`;
@@ -13,6 +15,7 @@ no C library is involved.
 
 from asyncmsgr.osd.op_data import LIBRADOS_ALL_NSPACES
 from asyncmsgr.rados.client import Rados
+from asyncmsgr.rados.completion import Completion
 from asyncmsgr.rados.errors import (
     ConnectionShutdown,
     Error,
@@ -59,6 +62,7 @@ __all__ = [
     "LIBRADOS_OPERATION_FULL_FORCE",
     "LIBRADOS_OPERATION_FULL_TRY",
     "LIBRADOS_OPERATION_NOFLAG",
+    "Completion",
     "ConnectionShutdown",
     "Error",
     "IOError",

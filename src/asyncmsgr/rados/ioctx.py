@@ -33,6 +33,7 @@ from asyncmsgr.osdc import linger as lingerops
 from asyncmsgr.osdc.op import LingerOp, OpResult
 from asyncmsgr.types import Buffer, UTime
 
+from .completion import Completion, OnComplete, OnReadComplete
 from .errors import (
     Error,
     InvalidArgumentError,
@@ -175,6 +176,67 @@ class IoCtx:
             raise make_ex(res.result, what)
         return res
 
+    # -- aio: completion callbacks, no task per op --------------------------------------------
+
+    def _aio(self, oid: str, ops: list[OSDOp], flags: int, comp: Completion, *,
+             mtime: UTime | None = None) -> Completion:
+        if self.state != "open" or self.rados.state != "connected":
+            self._require_open()
+        if self.nspace == LIBRADOS_ALL_NSPACES:
+            raise InvalidArgumentError("no object I/O across all namespaces", errno.EINVAL)
+        if mtime is None and flags & _WRITE:
+            mtime = _now()
+        comp.op = self.objecter.aio_operate(oid, self._oloc, ops, flags | self.extra_op_flags,
+                                            comp._complete, mtime=mtime, snapid=self.snap)
+        return comp
+
+    def aio_write(self, key: str, data: Buffer, offset: int = 0,
+                  oncomplete: OnComplete | None = None) -> Completion:
+        """Start a WRITE of ``data`` at ``offset``; ``oncomplete(completion)`` once the
+        OSD has it (python-rados' ``aio_write``). ``data`` must not change until then."""
+        return self._aio(key, [osd.write(offset, data)], _WRITE, Completion(self, oncomplete))
+
+    def aio_write_full(self, key: str, data: Buffer,
+                       oncomplete: OnComplete | None = None) -> Completion:
+        """Start a WRITEFULL (see :meth:`aio_write`)."""
+        return self._aio(key, [osd.writefull(data)], _WRITE, Completion(self, oncomplete))
+
+    def aio_append(self, key: str, data: Buffer,
+                   oncomplete: OnComplete | None = None) -> Completion:
+        """Start an APPEND (see :meth:`aio_write`)."""
+        return self._aio(key, [osd.append(data)], _WRITE, Completion(self, oncomplete))
+
+    def aio_read(self, key: str, length: int, offset: int,
+                 oncomplete: OnReadComplete | None = None) -> Completion:
+        """Start a READ; ``oncomplete(completion, data)`` with the bytes read (None on
+        error), whose count is the return value. ``data`` is a read-only view of
+        the reply, not a copy (``bytes(data)`` keeps one)."""
+        return self._aio(key, [osd.read(offset, length)], _READ,
+                         Completion(self, oncomplete, read=True))
+
+    def aio_remove(self, key: str, oncomplete: OnComplete | None = None) -> Completion:
+        """Start a DELETE (see :meth:`aio_write`)."""
+        return self._aio(key, [osd.remove()], _WRITE, Completion(self, oncomplete))
+
+    def operate_aio_write_op(self, write_op: WriteOp, oid: str,
+                             oncomplete: OnComplete | None = None, mtime: int = 0,
+                             flags: int = 0) -> Completion:
+        """Start a :class:`WriteOp` on ``oid`` (``mtime`` 0: now; LIBRADOS_OPERATION_*
+        ``flags``); the op's ops may be reused once this returns."""
+        return self._aio(oid, list(write_op.ops), _WRITE | translate_flags(flags),
+                         Completion(self, oncomplete, compound=write_op),
+                         mtime=UTime(mtime) if mtime else None)
+
+    def operate_aio_read_op(self, read_op: ReadOp, oid: str,
+                            oncomplete: OnComplete | None = None,
+                            flag: int = 0) -> Completion:
+        """Start a :class:`ReadOp` on ``oid``; its outputs are filled in before
+        ``oncomplete(completion)`` runs."""
+        return self._aio(oid, list(read_op.ops), _READ | translate_flags(flag),
+                         Completion(self, oncomplete, compound=read_op))
+
+    # -- coroutines ------------------------------------------------------------------------------
+
     async def write(self, key: str, data: Buffer, offset: int = 0) -> int:
         """WRITE ``data`` at ``offset``; 0."""
         await self._operate(key, [osd.write(offset, data)], _WRITE,
@@ -297,7 +359,7 @@ class IoCtx:
     def _finish(self, op: WriteOp | ReadOp, res: OpResult, what: str) -> None:
         if res.user_version:
             self.last_version = res.user_version
-        op.finish(res.outs)
+        op.finish(res.outs, res.result)
         if res.result < 0:
             raise make_ex(res.result, what)
 

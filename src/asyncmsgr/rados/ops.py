@@ -23,9 +23,11 @@ op vector) and ``LIBRADOS_OP_FLAG_*`` (per op, set with :meth:`set_flags`).
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
+from asyncmsgr.errors import DecodeError
 from asyncmsgr.osd import ops as osd
 from asyncmsgr.osd.op_data import (
     decode_omap_keys,
@@ -206,11 +208,21 @@ class _ObjectOperation:
         self.add(osd.call(cls, method, data), _raw(out))
         return out
 
-    def finish(self, reply_ops: Sequence[OSDOp]) -> None:
-        """Hand each op's output to its handler (called by operate)."""
+    def finish(self, reply_ops: Sequence[OSDOp], result: int = 0) -> None:
+        """Hand each op's output to its handler (called by operate).
+
+        ``result`` is the whole vector's: when it failed (< 0), no output is
+        decoded — the OSD answers a failed vector with empty outputs and rval 0
+        for the ops it did not run — and each op's rval is its own error, or
+        else the vector's.
+        """
+        failed = result < 0
         for handler, op in zip(self.handlers, reply_ops, strict=False):
             if handler is not None:
-                handler(op)
+                if failed:
+                    handler(op._replace(rval=op.rval if op.rval < 0 else result))
+                else:
+                    handler(op)
 
 
 def _raw(out: OpOutput[bytes]) -> Handler:
@@ -227,8 +239,22 @@ def _decoded(out: OpOutput[T], decode: Callable[[Buffer], T]) -> Handler:
         out.done = True
         out.rval = op.rval
         if op.rval >= 0:
-            out.value = decode(op.outdata)
+            out.value = _decode_or_eio(out, decode, op.outdata)
     return handle
+
+
+class _Rval(Protocol):
+    rval: int
+
+
+def _decode_or_eio(out: _Rval, decode: Callable[[Buffer], T], data: Buffer) -> T | None:
+    """``decode(data)``; an output that does not decode sets ``rval`` to -EIO (as
+    librados' output handlers do) instead of failing the call."""
+    try:
+        return decode(data)
+    except DecodeError:
+        out.rval = -errno.EIO
+        return None
 
 
 class WriteOp(_ObjectOperation):
@@ -326,7 +352,8 @@ class ReadOp(_ObjectOperation):
         def handle(op: OSDOp) -> None:
             it.rval = op.rval
             if op.rval >= 0:
-                it.items = sorted(decode_xattrs(op.outdata).items())
+                got = _decode_or_eio(it, decode_xattrs, op.outdata)
+                it.items = sorted(got.items()) if got is not None else []
         self.add(osd.getxattrs(), handle)
         return it
 
@@ -338,9 +365,10 @@ class ReadOp(_ObjectOperation):
         def handle(op: OSDOp) -> None:
             it.rval = op.rval
             if op.rval >= 0:
-                got = decode_omap_vals(op.outdata)
-                it.items = list(got.vals.items())
-                it.more = bool(got.more)
+                got = _decode_or_eio(it, decode_omap_vals, op.outdata)
+                if got is not None:
+                    it.items = list(got.vals.items())
+                    it.more = bool(got.more)
         self.add(osd.omap_get_vals(start_after, filter_prefix, max_return), handle)
         return it
 
@@ -351,9 +379,10 @@ class ReadOp(_ObjectOperation):
         def handle(op: OSDOp) -> None:
             it.rval = op.rval
             if op.rval >= 0:
-                got = decode_omap_keys(op.outdata)
-                it.items = [(k, None) for k in got.keys]
-                it.more = bool(got.more)
+                got = _decode_or_eio(it, decode_omap_keys, op.outdata)
+                if got is not None:
+                    it.items = [(k, None) for k in got.keys]
+                    it.more = bool(got.more)
         self.add(osd.omap_get_keys(start_after, max_return), handle)
         return it
 
@@ -364,7 +393,8 @@ class ReadOp(_ObjectOperation):
         def handle(op: OSDOp) -> None:
             it.rval = op.rval
             if op.rval >= 0:
-                it.items = list(decode_omap_vals_by_keys(op.outdata).items())
+                got = _decode_or_eio(it, decode_omap_vals_by_keys, op.outdata)
+                it.items = list(got.items()) if got is not None else []
         self.add(osd.omap_get_vals_by_keys(keys), handle)
         return it
 

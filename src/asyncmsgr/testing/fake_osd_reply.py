@@ -3,19 +3,18 @@
 :func:`make_reply` builds what ``MOSDOpReply(req, r, epoch, acktype)`` plus
 ``set_reply_versions`` gives on a Pacific OSD, already encoded (a RawMessage of
 type 43, v8/compat 2, priority 127): :func:`reply_front` writes the same bytes as
-:meth:`asyncmsgr.messages.osd_op.MOSDOpReply.encode_payload` for a Pacific peer,
-with one cached ``struct`` per (name length, op count). :func:`execute_pg_op`
+:meth:`asyncmsgr.messages.osd_op.MOSDOpReply.encode_payload` for a Pacific peer
+(both pack with ``osd_op.pack_reply_front``). :func:`execute_pg_op`
 answers PG ops (PGNLS).
 """
 
 from __future__ import annotations
 
 import errno
-import struct
 
 from asyncmsgr.errors import DecodeError
 from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, RawMessage
-from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
+from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply, pack_reply_front
 from asyncmsgr.osd.op_codes import OsdFlag, OsdOpCode
 from asyncmsgr.osd.op_data import (
     LIBRADOS_ALL_NSPACES,
@@ -24,7 +23,7 @@ from asyncmsgr.osd.op_data import (
     push_pgnls_response,
 )
 from asyncmsgr.osd.ops import OSDOp
-from asyncmsgr.osd.types import CEPH_NOSNAP, EVersion, HObject, pull_hobject
+from asyncmsgr.osd.types import CEPH_NOSNAP, PG, EVersion, HObject, pull_hobject
 from asyncmsgr.testing.fake_store import (
     OSD_MAX_PGLS,
     PGStore,
@@ -40,38 +39,14 @@ _ONDISK = int(OsdFlag.ONDISK)
 _ACK_ONDISK = _ACK | _ONDISK
 _ACK_MASK = ~(_ACK | int(OsdFlag.ONNVRAM) | _ONDISK)
 
-#: Packers of whole reply fronts by (object name length, op count); a few shapes
-#: cover a workload, so they are cached (up to a bound).
-_REPLY_STRUCTS: dict[tuple[int, int], struct.Struct] = {}
-_MAX_REPLY_STRUCTS = 1024
-
-
-def _reply_struct(oid_len: int, nops: int) -> struct.Struct:
-    st = _REPLY_STRUCTS.get((oid_len, nops))
-    if st is None:
-        st = struct.Struct(f"<I{oid_len}sBQIiqiQIII" + "HI28sI" * nops + "i" + "i" * nops
-                           + "QIQB24x")
-        if len(_REPLY_STRUCTS) < _MAX_REPLY_STRUCTS:
-            _REPLY_STRUCTS[(oid_len, nops)] = st
-    return st
-
-
 def reply_front(oid: bytes, pool: int, seed: int, flags: int, result: int,
                 bad: tuple[int, int], epoch: int, ops: list[OSDOp], retry: int,
                 replay: EVersion, user_version: int) -> bytes:
     """An MOSDOpReply v8 front (the bytes ``MOSDOpReply.encode_payload`` writes for a
-    Pacific peer, no redirect): ``oid, pg_t, flags, result, bad_replay_version
-    (epoch, version), epoch, ops, retry_attempt, rvals, replay_version,
-    user_version, do_redirect 0, blkin trace``, packed by one cached struct."""
-    args: list[object] = [len(oid), oid, 1, pool, seed, -1, flags, result, bad[1], bad[0],
-                          epoch, len(ops)]
-    for op in ops:
-        args += (op.op, op.flags, op.args, len(op.outdata))
-    args.append(retry)
-    for op in ops:
-        args.append(op.rval)
-    args += (replay.version, replay.epoch, user_version, 0)
-    return _reply_struct(len(oid), len(ops)).pack(*args)
+    Pacific peer, no redirect; ``bad`` is bad_replay_version as (epoch, version)),
+    by :func:`~asyncmsgr.messages.osd_op.pack_reply_front`."""
+    return pack_reply_front(oid, PG(pool, seed), flags, result, EVersion(*bad), epoch, ops,
+                            retry, replay, user_version)
 
 
 def make_reply(m: MOSDOp, result: int, ops: list[OSDOp], flags: int, epoch: int,
