@@ -11,7 +11,7 @@ function in one traced run of the selection, then runs only those for each
 mutant, each in a forked worker, stopping at the first failing test.
 
     nice -n 19 .venv/bin/python mutation/run.py [NAME ...] [--budget SECONDS]
-        [--children N] [--report] [--rerun-survivors]
+        [--children N] [--report] [--rerun-survivors] [--survivors [--diffs]]
 
 ``--budget`` is per campaign (default 1200 s): when it runs out the campaign
 is interrupted like Ctrl-C (results so far are kept; the next run continues).
@@ -196,6 +196,29 @@ def survivors(c: Campaign) -> list[str]:
     return sorted(k for k, v in results(c).items() if v in SURVIVED or v in NO_TESTS)
 
 
+_DIFFS = """
+import json, sys
+from pathlib import Path
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+for meta in sorted(Path("mutants").rglob("*.py.meta")):
+    codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+    src = Path(str(meta.relative_to("mutants"))[:-len(".meta")])
+    for key in sorted(k for k, v in codes.items() if k in set(sys.argv[1:])):
+        print("#", key)
+        print(get_diff_for_mutant(key, path=src))
+"""
+
+
+def diffs(c: Campaign) -> str:
+    """The survivors' diffs, as mutmut shows them (read in the campaign's directory)."""
+    names = survivors(c)
+    if not names:
+        return ""
+    out = subprocess.run([sys.executable, "-c", _DIFFS, *names], cwd=WORK / c.name,
+                         capture_output=True, text=True, check=True)
+    return out.stdout
+
+
 def report(campaigns: list[Campaign], took: dict[str, float]) -> str:
     lines = ["| campaign | mutants | killed | survived | no tests | not run | score |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -219,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rerun-survivors", action="store_true",
                     help="test the survivors again (after adding tests)")
     ap.add_argument("--survivors", action="store_true", help="list the survivors")
+    ap.add_argument("--diffs", action="store_true", help="with --survivors: their diffs")
     args = ap.parse_args(argv)
     unknown = [n for n in args.names if n not in BY_NAME]
     if unknown:
@@ -227,6 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     took: dict[str, float] = {}
     if args.survivors:
         for c in campaigns:
+            if args.diffs:
+                print(diffs(c), end="")
+                continue
             for name in survivors(c):
                 print(f"{c.name}\t{name}")
         return 0
