@@ -1,9 +1,9 @@
 """Session take-over on the accepting side (Ceph's ``ProtocolV2::reuse_connection``):
 what the temporary connection hands over (``_handover``), what the existing
 connection adopts (``take_over``), seen while an interceptor holds it before its
-answer (between adopting and ready), and that the stream then works both ways. Both paths: SESSION_RECONNECT
-(RECONNECT_OK) and a restarted client's CLIENT_IDENT (SERVER_IDENT, old session
-reset).
+answer (between adopting and ready), and that the stream then works both ways.
+Both paths: SESSION_RECONNECT (RECONNECT_OK) and a restarted client's CLIENT_IDENT
+(SERVER_IDENT, old session reset).
 """
 
 from __future__ import annotations
