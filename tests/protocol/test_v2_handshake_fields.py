@@ -1,8 +1,8 @@
 """What each msgr2 handshake step records and sends, field by field: SERVER_IDENT
 (both sides), RECONNECT_OK, the server cookie, the accept_conn refusal, the
 messages a reconnect finds the peer already had, a new session's requeued
-messages, CLIENT_IDENT without addresses, IDENT_MISSING_FEATURES, AUTH_BAD_METHOD
-and ``infer_target_addr`` (Ceph Pacific ``ProtocolV2``).
+messages, CLIENT_IDENT without addresses, IDENT_MISSING_FEATURES, AUTH_BAD_METHOD,
+WAIT and ``infer_target_addr`` (Ceph Pacific ``ProtocolV2``).
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import random
 from dataclasses import dataclass, field
 
 import pytest
+from handshake_walk import V2Walk, inject
 
 from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
 from asyncmsgr.errors import AuthFailed
 from asyncmsgr.features import CEPH_FEATURE_RESERVED, CEPH_FEATURE_SERVER_PACIFIC, MSGR2_REQUIRED
-from asyncmsgr.frames.v2 import CON_MODE_CRC, ServerIdentFrame
+from asyncmsgr.frames.assembler import FrameAssembler
+from asyncmsgr.frames.v2 import CON_MODE_CRC, ServerIdentFrame, Tag, WaitFrame
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
@@ -319,3 +321,18 @@ SOCKET_V4 = EntityAddr.from_host("10.0.0.9", 40000, nonce=0)
 ])
 def test_infer_target_addr(addrs: tuple[EntityAddr, ...], expected: EntityAddr) -> None:
     assert infer_target_addr(EntityAddrVec(addrs), SOCKET_V4) == expected
+
+
+# -- WAIT -------------------------------------------------------------------------------
+
+
+def test_wait_backs_off_the_most_and_says_why() -> None:
+    w = V2Walk()
+    w.connect()
+    client = w.run_until("client", State.SESSION_CONNECTING)
+    chunks = FrameAssembler(rev1=True).assemble(Tag.WAIT, (WaitFrame().encode_payload(),))
+    seen = inject(client, b"".join(bytes(c) for c in chunks), w.pair.now, "recv_WAIT")
+    assert seen.handled == 1
+    assert seen.reasons == ["received WAIT (connection race)"]
+    assert seen.state is State.START_CONNECT
+    assert client.backoff == client.options.max_backoff
