@@ -23,7 +23,7 @@ from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import State
-from asyncmsgr.protocol.v2_handshake import infer_target_addr
+from asyncmsgr.protocol.v2_handshake import existing_view, infer_target_addr
 from asyncmsgr.testing.dummy_auth import AUTH_DUMMY, DummyAuthClient, DummyAuthServer
 from asyncmsgr.testing.v2pair import FakeRegistry, ProtocolPair
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
@@ -336,3 +336,73 @@ def test_wait_backs_off_the_most_and_says_why() -> None:
     assert seen.reasons == ["received WAIT (connection race)"]
     assert seen.state is State.START_CONNECT
     assert client.backoff == client.options.max_backoff
+
+
+# -- SESSION_RECONNECT answers ------------------------------------------------------------
+
+
+def _reconnect_with(p: ProtocolPair, *, cookie_delta: int = 0, forget: bool = False) -> None:
+    p.client.send_message(MPing(priority=127, tid=5), p.now)  # queued across the reset
+    p.break_connection()
+    p.client.session.client_cookie += cookie_delta
+    if forget:  # the server lost the session (restarted)
+        p.server_registry.registered.clear()
+    p.server_events.clear()
+    p.client_events.clear()
+    p.reconnect()
+    p.transfer()
+
+
+@pytest.mark.parametrize(("resetcheck", "full"), [(True, True), (False, False)])
+def test_reconnect_with_another_cookie_is_reset_full_as_resetcheck_says(
+        resetcheck: bool, full: bool) -> None:
+    server_policy = dataclasses.replace(Policy.stateful_server(), resetcheck=resetcheck)
+    p = ProtocolPair(client_policy=Policy.lossless_client(), server_policy=server_policy)
+    p.handshake()
+    _reconnect_with(p, cookie_delta=1)
+    assert p.client.handshake_counts.get("recv_SESSION_RESET") == 1
+    assert (ev.RemoteReset() in p.client_events) is full
+    assert p.client.state is State.READY
+
+
+def test_reconnect_to_a_server_without_the_session_is_reset_full() -> None:
+    p = lossless()
+    p.handshake()
+    _reconnect_with(p, forget=True)
+    assert p.client.handshake_counts.get("recv_SESSION_RESET") == 1
+    assert ev.RemoteReset() in p.client_events
+    assert p.client.state is State.READY
+
+
+# -- existing_view ---------------------------------------------------------------------------
+
+
+def test_existing_view_reports_the_registered_connection() -> None:
+    p = lossless()
+    p.handshake()
+    server = p.server
+    view = existing_view(server)  # type: ignore[arg-type]
+    assert view.closed is False
+    assert view.replacing is False
+    assert view.ready_or_standby is True
+    assert view.lossy is False
+    assert view.server is True
+    assert view.client_cookie == p.client.session.client_cookie
+    assert view.server_cookie == server.session.server_cookie
+    assert view.peer_addr == p.client_registry.my_addrs.msgr2_addr
+    assert view.peer_addr is not None
+    server.replacing = True
+    assert existing_view(server).replacing is True  # type: ignore[arg-type]
+    server.replacing = False
+    p.break_connection()
+    assert server.state is State.STANDBY
+    assert existing_view(server).ready_or_standby is True  # type: ignore[arg-type]
+    server.stop()
+    view = existing_view(server)  # type: ignore[arg-type]
+    assert view.closed is True
+    assert view.ready_or_standby is False
+    # a connection still shaking hands is neither
+    q = lossless()
+    q.connect()
+    assert existing_view(q.server).ready_or_standby is False  # type: ignore[arg-type]
+    assert existing_view(q.server).closed is False  # type: ignore[arg-type]
