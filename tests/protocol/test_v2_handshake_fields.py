@@ -16,7 +16,7 @@ from handshake_walk import V2Walk, inject
 
 from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
 from asyncmsgr.errors import AuthFailed
-from asyncmsgr.features import CEPH_FEATURE_RESERVED, CEPH_FEATURE_SERVER_PACIFIC, MSGR2_REQUIRED
+from asyncmsgr.features import CEPH_FEATURE_CEPHX_V2, CEPH_FEATURE_SERVER_PACIFIC, MSGR2_REQUIRED
 from asyncmsgr.frames.assembler import FrameAssembler
 from asyncmsgr.frames.v2 import CON_MODE_CRC, ServerIdentFrame, Tag, WaitFrame
 from asyncmsgr.messages import MPing
@@ -68,7 +68,7 @@ def test_server_ident_fields_on_both_sides() -> None:
     # the server does not support one feature the client does: both use the intersection
     server_policy = dataclasses.replace(
         Policy.stateful_server(features_required=CEPH_FEATURE_SERVER_PACIFIC),
-        features_supported=Policy().features_supported & ~CEPH_FEATURE_RESERVED)
+        features_supported=Policy().features_supported & ~CEPH_FEATURE_CEPHX_V2)
     p = ProtocolPair(client_policy=Policy.lossless_client(), server_policy=server_policy)
     sent: list[object] = []
     queue = p.server._queue_frame  # type: ignore[attr-defined]
@@ -86,7 +86,7 @@ def test_server_ident_fields_on_both_sides() -> None:
     [ident] = [f for f in sent if isinstance(f, ServerIdentFrame)]
     assert ident.required_features == CEPH_FEATURE_SERVER_PACIFIC | MSGR2_REQUIRED
     assert ident.supported_features == server_policy.features_supported
-    both = Policy().features_supported & ~CEPH_FEATURE_RESERVED
+    both = Policy().features_supported & ~CEPH_FEATURE_CEPHX_V2
     assert p.client.features == both
     assert p.server.features == both
     assert p.client.peer_name == EntityName(EntityType.OSD, 0)
@@ -231,13 +231,13 @@ def test_ident_missing_features_names_them() -> None:
     p = ProtocolPair(
         client_policy=dataclasses.replace(
             Policy.lossless_client(),
-            features_supported=Policy().features_supported & ~CEPH_FEATURE_RESERVED),
-        server_policy=Policy.stateful_server(features_required=CEPH_FEATURE_RESERVED))
+            features_supported=Policy().features_supported & ~CEPH_FEATURE_CEPHX_V2),
+        server_policy=Policy.stateful_server(features_required=CEPH_FEATURE_CEPHX_V2))
     p.connect()
     p.transfer()
     [reason] = closes(p.client_events)[:1]
     assert reason == (f"MissingFeatures: server requires features "
-                      f"{CEPH_FEATURE_RESERVED:#x} we lack")
+                      f"{CEPH_FEATURE_CEPHX_V2:#x} we lack")
 
 
 # -- AUTH_BAD_METHOD ----------------------------------------------------------------------

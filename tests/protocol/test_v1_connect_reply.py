@@ -1,0 +1,141 @@
+"""msgr v1 client: every ``ceph_msg_connect_reply`` outcome with its exact fault
+reason, what READY records, and ``get_proto_version`` (Ceph Pacific
+``ProtocolV1::handle_connect_reply_2`` / ``client_ready``)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from asyncmsgr.features import CEPH_FEATURE_CEPHX_V2, CEPH_FEATURES_ALL
+from asyncmsgr.frames.v1 import (
+    BANNER,
+    CONNECT_LOSSY,
+    ConnectMsg,
+    ConnectReply,
+    V1Tag,
+    encode_server_hello,
+    v1_tag_name,
+)
+from asyncmsgr.policy import Policy
+from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.common import ProtocolOptions, State
+from asyncmsgr.protocol.v1 import ProtocolV1
+from asyncmsgr.protocol.v1_handshake import (
+    CEPH_MDS_PROTOCOL,
+    CEPH_MDSC_PROTOCOL,
+    CEPH_MON_PROTOCOL,
+    CEPH_MONC_PROTOCOL,
+    CEPH_OSD_PROTOCOL,
+    CEPH_OSDC_PROTOCOL,
+    proto_version,
+)
+from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry
+from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
+
+T = V1Tag
+NOW = 7.0
+
+
+def _client(policy: Policy | None = None) -> tuple[ProtocolV1, ConnectMsg]:
+    reg = FakeRegistry(EntityName(EntityType.CLIENT, 4100),
+                       EntityAddrVec((EntityAddr(type=AddrType.ANY, nonce=77),)),
+                       policy or Policy.lossless_client())
+    c = ProtocolV1(owner="c", registry=reg, options=ProtocolOptions(), policy=reg.policy,
+                   peer_type=EntityType.OSD, target_addr=SERVER_V1_ADDR,
+                   rng=random.Random(1))
+    c.start_connect(0.0)
+    c.connection_made(0.0)
+    assert b"".join(bytes(x) for x in c.data_to_send(0.0)) == BANNER
+    c.receive_data(encode_server_hello(SERVER_V1_ADDR, EntityAddr.from_host("127.0.0.1", 5000)),
+                   0.0)
+    out = b"".join(bytes(x) for x in c.data_to_send(0.0))
+    c.events_received()
+    return c, ConnectMsg.decode(out[136:])
+
+
+def _reply(tag: int, **kw: int) -> bytes:
+    fields = {"features": CEPH_FEATURES_ALL, "global_seq": 0, "connect_seq": 0,
+              "protocol_version": 24, **kw}
+    return ConnectReply(tag=tag, **fields).encode()
+
+
+def _closes(c: ProtocolV1) -> list[str]:
+    return [e.reason for e in c.events_received() if isinstance(e, ev.CloseSocket)]
+
+
+_NO_RESERVED = Policy.lossless_client().replace(
+    features_supported=CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2)
+_MINE = proto_version(EntityType.CLIENT, EntityType.OSD, connect=True)
+
+
+@pytest.mark.parametrize(("policy", "reply", "reason"), [
+    (None, _reply(T.BADAUTHORIZER),
+     "AuthFailed: the server refused our authorizer (BADAUTHORIZER)"),
+    (None, _reply(T.CHALLENGE_AUTHORIZER),
+     "AuthFailed: the server challenged an authorizer we did not send"),
+    (_NO_RESERVED, _reply(T.FEATURES),
+     f"MissingFeatures: server requires features {CEPH_FEATURE_CEPHX_V2:#x} we lack"),
+    (None, _reply(T.BADPROTOVER, protocol_version=99),
+     f"ConnectRefused: protocol version mismatch: ours {_MINE}, the server's 99"),
+    (None, _reply(99), f"UnknownTag: unexpected connect reply tag 99 ({v1_tag_name(99)})"),
+    (None, _reply(T.WAIT), "received WAIT (connection race)"),
+    (Policy.lossless_client(features_required=CEPH_FEATURE_CEPHX_V2),
+     _reply(T.READY, connect_seq=1, features=CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2),
+     f"MissingFeatures: server lacks required features {CEPH_FEATURE_CEPHX_V2:#x}"),
+    (None, _reply(T.READY, connect_seq=5), "DecodeError: server's connect_seq 5 != ours 1"),
+], ids=["badauthorizer", "challenge", "features", "badprotover", "unknown", "wait",
+        "server-lacks", "connect-seq"])
+def test_connect_reply_faults_with_its_reason(policy: Policy | None, reply: bytes,
+                                              reason: str) -> None:
+    c, _ = _client(policy)
+    c.receive_data(reply, NOW)
+    assert _closes(c) == [reason]
+    assert c.state is State.START_CONNECT
+
+
+def test_retry_session_that_does_not_move_forward_is_a_decode_fault() -> None:
+    c, _ = _client()
+    c.receive_data(_reply(T.RETRY_SESSION, connect_seq=7), NOW)
+    c.data_to_send(NOW)
+    c.receive_data(_reply(T.RETRY_SESSION, connect_seq=7), NOW)
+    assert _closes(c) == ["DecodeError: RETRY_SESSION with connect_seq 7 <= ours 7"]
+
+
+def test_ready_records_the_server_and_becomes_ready() -> None:
+    c, _ = _client()
+    c.backoff = 2.0
+    features = CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2
+    c.receive_data(_reply(T.READY, connect_seq=1, global_seq=33, features=features,
+                          flags=CONNECT_LOSSY), NOW)
+    assert c.state is State.OPEN
+    assert c.session.peer_global_seq == 33
+    assert c.lossy is True
+    assert c.features == features
+    assert c.backoff == 0.0
+    assert c.last_active == NOW
+    assert ev.Connected(reconnect=False) in c.events_received()
+
+
+def test_ready_without_lossy_flag_is_lossless() -> None:
+    c, _ = _client()
+    c.receive_data(_reply(T.READY, connect_seq=1, global_seq=2), NOW)
+    assert c.state is State.OPEN
+    assert c.lossy is False
+
+
+@pytest.mark.parametrize(("me", "peer", "connect", "expected"), [
+    (EntityType.OSD, EntityType.OSD, True, CEPH_OSD_PROTOCOL),
+    (EntityType.MDS, EntityType.MDS, False, CEPH_MDS_PROTOCOL),
+    (EntityType.MON, EntityType.MON, True, CEPH_MON_PROTOCOL),
+    (EntityType.CLIENT, EntityType.CLIENT, True, 0),
+    (EntityType.CLIENT, EntityType.OSD, True, CEPH_OSDC_PROTOCOL),
+    (EntityType.CLIENT, EntityType.MDS, True, CEPH_MDSC_PROTOCOL),
+    (EntityType.CLIENT, EntityType.MON, True, CEPH_MONC_PROTOCOL),
+    (EntityType.OSD, EntityType.CLIENT, False, CEPH_OSDC_PROTOCOL),  # the server's type
+    (EntityType.MON, EntityType.CLIENT, False, CEPH_MONC_PROTOCOL),
+    (EntityType.CLIENT, EntityType.MGR, True, 0),
+])
+def test_proto_version(me: int, peer: int, connect: bool, expected: int) -> None:
+    assert proto_version(me, peer, connect=connect) == expected
