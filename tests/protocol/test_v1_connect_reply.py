@@ -11,6 +11,12 @@ import pytest
 from asyncmsgr.features import CEPH_FEATURE_CEPHX_V2, CEPH_FEATURES_ALL
 from asyncmsgr.frames.v1 import (
     BANNER,
+    CEPH_MDS_PROTOCOL,
+    CEPH_MDSC_PROTOCOL,
+    CEPH_MON_PROTOCOL,
+    CEPH_MONC_PROTOCOL,
+    CEPH_OSD_PROTOCOL,
+    CEPH_OSDC_PROTOCOL,
     CONNECT_LOSSY,
     ConnectMsg,
     ConnectReply,
@@ -22,15 +28,7 @@ from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import ProtocolOptions, State
 from asyncmsgr.protocol.v1 import ProtocolV1
-from asyncmsgr.protocol.v1_handshake import (
-    CEPH_MDS_PROTOCOL,
-    CEPH_MDSC_PROTOCOL,
-    CEPH_MON_PROTOCOL,
-    CEPH_MONC_PROTOCOL,
-    CEPH_OSD_PROTOCOL,
-    CEPH_OSDC_PROTOCOL,
-    proto_version,
-)
+from asyncmsgr.protocol.v1_handshake import proto_version
 from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
 
