@@ -1,0 +1,264 @@
+"""msgr v1 server, fed raw connect messages: the reply it sends (tag, features,
+protocol version, SEQ or READY), what it records about the peer, the replies that
+wait for another connect message (BADPROTOVER, FEATURES, BADAUTHORIZER,
+RESETSESSION, RETRY_*, WAIT), and the accept_conn refusal (Ceph Pacific
+``ProtocolV1::handle_connect_message_2`` / ``open`` / ``send_connect_message_reply``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from asyncmsgr.features import CEPH_FEATURE_CEPHX_V2, CEPH_FEATURE_RECONNECT_SEQ, CEPH_FEATURES_ALL
+from asyncmsgr.frames.v1 import (
+    BANNER,
+    CEPH_OSDC_PROTOCOL,
+    CONNECT_LOSSY,
+    CONNECT_REPLY_LEN,
+    ConnectMsg,
+    ConnectReply,
+    V1Tag,
+    decode_seq,
+    encode_seq,
+)
+from asyncmsgr.policy import Policy
+from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol.common import PolicyLike, ProtocolOptions, State
+from asyncmsgr.protocol.v1 import ProtocolV1
+from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry, ProtocolPair
+from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
+from asyncmsgr.wire.codecs import encode_legacy_addr
+
+T = V1Tag
+NOW = 11.0
+CLIENT_ADDR = EntityAddr.from_host("127.0.0.1", 40000, nonce=9, type=AddrType.LEGACY)
+_HELLO_LEN = len(BANNER) + 2 * 136
+
+
+class _Registry(FakeRegistry):
+    """Records which peer type the policy was asked for; refuses when told."""
+
+    __slots__ = ()
+
+    def policy_for(self, peer_type: int) -> PolicyLike:
+        self.learned.append(EntityAddr(nonce=peer_type))  # the asked types, as nonces
+        return self.policy
+
+    def accept_conn(self, conn: object, peer_addrs: EntityAddrVec) -> bool:
+        self.accepted.append(peer_addrs)
+        return not self.kicked  # a kicked marker in the list: refuse
+
+
+@dataclass
+class Server:
+    machine: ProtocolV1
+    registry: _Registry
+
+    def feed(self, data: bytes) -> bytes:
+        self.machine.receive_data(data, NOW)
+        return b"".join(bytes(x) for x in self.machine.data_to_send(NOW))
+
+    def closes(self) -> list[str]:
+        return [e.reason for e in self.machine.events_received()
+                if isinstance(e, ev.CloseSocket)]
+
+
+def _state(m: ProtocolV1) -> State:
+    return m.state
+
+
+def _server(policy: Policy | None = None, *, tolerate: bool = True) -> Server:
+    """A v1 server taking connections without an authorizer (as a monitor does)
+    unless ``tolerate`` is False (it has no auth server: BADAUTHORIZER)."""
+    reg = _Registry(EntityName(EntityType.OSD, 3), EntityAddrVec((SERVER_V1_ADDR,)),
+                    policy or Policy.stateful_server(), tolerate_missing_authorizer=tolerate)
+    m = ProtocolV1(owner="s", registry=reg, options=ProtocolOptions(), policy=reg.policy,
+                   rng=random.Random(3))
+    reg.machines["s"] = m
+    m.start_accept(NOW, CLIENT_ADDR)
+    hello = b"".join(bytes(x) for x in m.data_to_send(NOW))
+    assert len(hello) == _HELLO_LEN
+    return Server(m, reg)
+
+
+def _connect(features: int = CEPH_FEATURES_ALL, *, connect_seq: int = 0, global_seq: int = 4,
+             protocol_version: int = CEPH_OSDC_PROTOCOL, flags: int = 0) -> bytes:
+    return ConnectMsg(features=features, host_type=EntityType.CLIENT, global_seq=global_seq,
+                      connect_seq=connect_seq, protocol_version=protocol_version,
+                      flags=flags).encode()
+
+
+def _open(s: Server, connect: bytes,
+          addr: EntityAddr = CLIENT_ADDR) -> tuple[ConnectReply, bytes]:
+    out = s.feed(BANNER + encode_legacy_addr(addr) + connect)
+    return ConnectReply.decode(out[:CONNECT_REPLY_LEN]), out[CONNECT_REPLY_LEN:]
+
+
+def test_new_session_with_reconnect_seq_answers_seq_and_waits_for_the_clients() -> None:
+    s = _server()
+    s.machine.session.in_seq = 0
+    reply, rest = _open(s, _connect(CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2))
+    m = s.machine
+    assert reply.tag == T.SEQ
+    assert reply.protocol_version == CEPH_OSDC_PROTOCOL
+    assert reply.connect_seq == 1
+    assert reply.global_seq > 0
+    assert reply.flags == 0
+    assert decode_seq(rest) == 0
+    assert m.features == CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2
+    assert m.peer_type == EntityType.CLIENT
+    assert m.peer_name == EntityName(EntityType.CLIENT, -1)
+    assert [a.nonce for a in s.registry.learned] == [EntityType.CLIENT]
+    assert m.session.peer_global_seq == 4
+    assert m.handshake_counts["recv_CONNECT"] == 1
+    assert m.handshake_counts["send_SEQ"] == 1
+    assert m.hs.connect is None
+    assert m.replacing is False
+    assert s.registry.accepted == [EntityAddrVec((CLIENT_ADDR,))]
+    assert m.state is State.ACCEPTING_WAIT_SEQ
+    assert ev.Accepted(reconnect=False) in m.events_received()
+    assert s.feed(encode_seq(0)) == b""
+    assert _state(m) is State.OPEN
+    assert m.last_active == NOW
+
+
+def test_client_without_reconnect_seq_gets_ready_at_once() -> None:
+    s = _server()
+    s.machine.session.in_seq = 5  # a stale count from an earlier session
+    reply, rest = _open(s, _connect(CEPH_FEATURES_ALL & ~CEPH_FEATURE_RECONNECT_SEQ))
+    m = s.machine
+    assert reply.tag == T.READY
+    assert rest == b""
+    assert m.session.in_seq == 0
+    assert m.hs.reset_from_peer is False
+    assert m.state is State.OPEN
+    assert m.last_active == NOW
+    assert m.handshake_counts["send_READY"] == 1
+
+
+def test_lossy_server_says_so() -> None:
+    s = _server(Policy.stateless_server())
+    reply, _ = _open(s, _connect(flags=CONNECT_LOSSY))
+    assert reply.flags == CONNECT_LOSSY
+
+
+@pytest.mark.parametrize(("connect", "tag", "count"), [
+    (_connect(protocol_version=99), T.BADPROTOVER, "send_BADPROTOVER"),
+    (_connect(CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2), T.FEATURES, "send_FEATURES"),
+    (_connect(connect_seq=3), T.RESETSESSION, "send_RESETSESSION"),
+])
+def test_refusing_replies_wait_for_the_next_connect(connect: bytes, tag: int,
+                                                     count: str) -> None:
+    s = _server(Policy.stateful_server(features_required=CEPH_FEATURE_CEPHX_V2))
+    reply, rest = _open(s, connect)
+    m = s.machine
+    assert reply.tag == tag
+    assert rest == b""
+    assert reply.protocol_version == CEPH_OSDC_PROTOCOL
+    # features: what we both support, plus what we require
+    asked = ConnectMsg.decode(connect).features
+    assert reply.features == (asked & m.policy.features_supported) | CEPH_FEATURE_CEPHX_V2
+    assert m.handshake_counts[count] == 1
+    assert m.state is State.ACCEPTING_WAIT_CONNECT_MSG
+    assert m.hs.connect is None
+    # the next connect message is read
+    reply2, _ = ConnectReply.decode(s.feed(_connect())[:CONNECT_REPLY_LEN]), None
+    assert reply2.tag == T.SEQ
+
+
+def test_connect_without_authorizer_and_auth_server_is_badauthorizer() -> None:
+    s = _server(tolerate=False)
+    reply, rest = _open(s, _connect())
+    assert reply.tag == T.BADAUTHORIZER
+    assert rest == b""
+    assert s.machine.state is State.ACCEPTING_WAIT_CONNECT_MSG
+    assert s.machine.handshake_counts["send_BADAUTHORIZER"] == 1
+    assert s.machine.hs.challenged is False
+
+
+def test_open_refused_by_the_registry_faults() -> None:
+    s = _server()
+    s.registry.kicked.append(s.machine)  # makes _Registry refuse
+    out = s.feed(BANNER + encode_legacy_addr(CLIENT_ADDR) + _connect())
+    assert out == b""
+    assert s.closes() == ["another connection owns this peer address"]
+    assert s.machine.state is State.CLOSED
+
+
+# -- against an existing session (handle_connect_message_2's rules, then _act) -------------
+
+
+def _existing(s: Server, *, lossy: bool = False, pgs: int = 10, cs: int = 2,
+              state: State = State.STANDBY, server: bool = False,
+              addr: EntityAddr = CLIENT_ADDR) -> ProtocolV1:
+    reg = s.registry
+    e = ProtocolV1(owner="old", registry=reg, options=ProtocolOptions(),
+                   policy=Policy.lossy_client() if lossy else
+                   Policy.stateful_server() if server else Policy.lossless_peer(),
+                   peer_type=EntityType.CLIENT, target_addr=addr,
+                   rng=random.Random(4))
+    e.peer_addrs = EntityAddrVec((addr,))
+    e.session.peer_global_seq = pgs
+    e.session.connect_seq = cs
+    e.lossy = lossy
+    e.state = state
+    reg.machines["old"] = e
+    reg.registered[e.peer_addrs] = e
+    return e
+
+
+def test_older_global_seq_gets_retry_global_with_the_existing_one() -> None:
+    s = _server()
+    _existing(s, pgs=10)
+    reply, _ = _open(s, _connect(global_seq=4, connect_seq=2))
+    assert reply.tag == T.RETRY_GLOBAL
+    assert reply.global_seq == 10
+    assert s.machine.handshake_counts["send_RETRY_GLOBAL"] == 1
+
+
+def test_older_connect_seq_gets_retry_session_with_the_next_one() -> None:
+    s = _server()
+    _existing(s, pgs=10, cs=3)
+    reply, _ = _open(s, _connect(global_seq=20, connect_seq=1))
+    assert reply.tag == T.RETRY_SESSION
+    assert reply.connect_seq == 4
+    assert s.machine.handshake_counts["send_RETRY_SESSION"] == 1
+
+
+def test_lost_race_gets_wait_and_kicks_the_existing_connection() -> None:
+    s = _server()
+    high = CLIENT_ADDR.with_nonce(0xFFFF)  # memcmp: its nonce's LE bytes beat ours
+    e = _existing(s, pgs=1, cs=2, state=State.CONNECTING_WAIT_CONNECT_REPLY, addr=high)
+    reply, _ = _open(s, _connect(global_seq=20, connect_seq=2), addr=high)
+    assert reply.tag == T.WAIT
+    assert s.registry.kicked == [e]
+    assert s.machine.handshake_counts["send_WAIT"] == 1
+
+
+def test_lossy_existing_connection_is_replaced_with_a_reset() -> None:
+    s = _server()
+    e = _existing(s, lossy=True, pgs=1, cs=0, state=State.OPEN)
+    reply, _ = _open(s, _connect(global_seq=20, connect_seq=0))
+    assert reply.tag == T.SEQ
+    assert s.registry.stopped == [e]
+    assert e.state is State.CLOSED
+    assert ev.ResetSession() in e.events_received()
+
+
+def test_reconnect_is_accepted_as_a_reconnect() -> None:
+    p = ProtocolPair(protocol=1, client_policy=Policy.lossless_client(),
+                     server_policy=Policy.stateful_server())
+    p.handshake()
+    assert ev.Accepted(reconnect=False) in p.server_events
+    existing = p.server
+    p.break_connection()
+    p.server_events.clear()
+    p.reconnect()
+    p.transfer()
+    assert p.server is existing
+    assert existing.state is State.OPEN
+    assert ev.Accepted(reconnect=True) in p.server_events
+    assert existing.session.connect_seq == p.client.session.connect_seq > 1
