@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -36,6 +37,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutation" / "work"
 SCORE = ROOT / "mutation" / "score.md"
+SURVIVORS = ROOT / "mutation" / "survivors.md"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from explained import EXPLAINED, LOG_ONLY  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -219,6 +224,67 @@ def diffs(c: Campaign) -> str:
     return out.stdout
 
 
+def diffs_by_name(c: Campaign) -> dict[str, list[str]]:
+    """Each survivor's changed lines (``-`` then ``+``)."""
+    out: dict[str, list[str]] = {}
+    name = ""
+    for line in diffs(c).splitlines():
+        if line.startswith("# "):
+            name = line[2:]
+            out[name] = []
+        elif name and line[:1] in "-+" and not line.startswith(("---", "+++")):
+            out[name].append(line)
+    return out
+
+
+def explain(name: str, changed: list[str]) -> str | None:
+    """Why a survivor is equivalent, or None (see mutation/explained.py)."""
+    for pattern, reason in EXPLAINED:
+        if re.fullmatch(pattern, name):
+            return reason
+    if changed and all(any(re.fullmatch(p, line[1:]) for p in LOG_ONLY) for line in changed):
+        return "changes only the arguments of a log call (the text of a log line)"
+    return None
+
+
+def survivors_md(campaigns: list[Campaign]) -> str:
+    """mutation/survivors.md: every survivor, explained or not, with its change."""
+    out = ["# Mutation survivors (mutation/run.py --report)", "",
+           "Every mutant that survived its tests (or had none), per campaign: first those "
+           "judged equivalent, grouped by the reason (mutation/explained.py), then those "
+           "not explained yet, each with the lines it changes.", ""]
+    for c in campaigns:
+        changed = diffs_by_name(c)
+        names = survivors(c)
+        if not names:
+            continue
+        groups: dict[str, list[str]] = {}
+        open_: list[str] = []
+        for n in names:
+            why = explain(n, changed.get(n, []))
+            if why is None:
+                open_.append(n)
+            else:
+                groups.setdefault(why, []).append(n)
+        done = len(names) - len(open_)
+        out += [f"## {c.name}: {len(names)} survivors, {done} explained, "
+                f"{len(open_)} not explained", ""]
+        for why, group in groups.items():
+            out.append(f"- **equivalent** ({len(group)}): {why}")
+            out += [f"  - `{n}`" for n in group]
+        if groups:
+            out.append("")
+        if open_:
+            out.append("Not explained:")
+            out.append("")
+            for n in open_:
+                lines = changed.get(n, [])
+                out.append(f"- `{n}`")
+                out += ["  ```", *("  " + line for line in lines[:6]), "  ```"]
+            out.append("")
+    return "\n".join(out) + "\n"
+
+
 def report(campaigns: list[Campaign], took: dict[str, float]) -> str:
     lines = ["| campaign | mutants | killed | survived | no tests | not run | score |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -269,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.report or not args.names:
         SCORE.write_text("# Mutation score (mutation/run.py)\n\n" + text)
+        SURVIVORS.write_text(survivors_md(campaigns))
     return 0
 
 

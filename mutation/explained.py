@@ -1,0 +1,35 @@
+"""Survivors judged equivalent (no test can tell them from the original), each
+with the reason. ``run.py --report`` files every survivor of a campaign under
+the first pattern here that matches its name (``re.fullmatch``); the others are
+listed as not explained in ``mutation/survivors.md``.
+
+Keep the patterns narrow (one function, exact mutant numbers): mutant numbers
+are stable while a function's source does not change; when it changes, mutmut
+tests its mutants again and a stale entry here simply matches nothing.
+"""
+
+from __future__ import annotations
+
+_V2 = r"asyncmsgr\.protocol\.v2_handshake\."
+_V1 = r"asyncmsgr\.protocol\.v1_handshake\."
+
+#: (pattern, reason): the reason is shown once per group in survivors.md
+EXPLAINED: tuple[tuple[str, str], ...] = (
+    (r"asyncmsgr\.protocol\.common\.xǁ(ThrottleLike|ConnectionRegistry)ǁ.*",
+     "a method of a typing.Protocol class: its body (and default) is never run; the "
+     "implementations (Throttle, the messenger's registry) are mutated where they live"),
+    (_V2 + r"x__reuse__mutmut_(3|4)",
+     "the temporary connection gets a fresh FrameAssembler and is stopped on the next "
+     "line; a stopped machine is never fed bytes again, so its assembler is never used"),
+    (_V2 + r"x_take_over__mutmut_(9|10)",
+     "_banner_len is only read while _banner_done is False; take_over sets it True and "
+     "the next reset sets _banner_len back to 0 before the banner is read again"),
+)
+"""Patterns and their reasons."""
+
+#: Mutants of these shapes change nothing but text that only a log line shows.
+LOG_ONLY = (
+    r".*logger\.(debug|info|warning|error|exception)\(.*",
+)
+
+__all__ = ["EXPLAINED", "LOG_ONLY"]
