@@ -88,7 +88,8 @@ MODULES: tuple[Campaign, ...] = (
               "src/asyncmsgr/protocol/v1.py", "src/asyncmsgr/protocol/rxbuffer.py"),
              _PROTO_TESTS),
     Campaign("message", ("src/asyncmsgr/message.py",),
-             ("tests/unit/test_messages.py", "tests/unit/test_integrity_checks.py",
+             ("tests/unit/test_messages.py", "tests/unit/test_message_details.py",
+              "tests/unit/test_integrity_checks.py",
               "tests/unit/test_osd_messages.py", "tests/unit/test_kat_v1_signed_middle.py",
               "tests/vectors", "tests/protocol")),
 )
