@@ -13,8 +13,18 @@ from __future__ import annotations
 _V2 = r"asyncmsgr\.protocol\.v2_handshake\."
 _V1 = r"asyncmsgr\.protocol\.v1_handshake\."
 
+_MSG = r"asyncmsgr\.message\."
+
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
+    (_MSG + r"x__view__mutmut_(1|2|4|7)",
+     "_view's first branch is a fast path: for bytes and bytearray as_view returns the "
+     "same memoryview, and memoryview(b'') equals _EMPTY_VIEW"),
+    (_MSG + r"(x_check_footer_crcs__mutmut_(4|15|30)|xǁMessageǁv1_footer__mutmut_(7|16|26))",
+     "computes the crc of an empty segment instead of taking 0: ceph_crc32c(0, b'') is 0"),
+    (_MSG + r"(xǁMsgFooterǁdecode__mutmut_(11|28)|xǁMsgHeader2ǁdecode__mutmut_7"
+     r"|xǁMsgHeaderǁdecode__mutmut_8)",
+     "drops unpack_from's offset argument 0, which is its default"),
     (r"asyncmsgr\.protocol\.common\.xǁ(ThrottleLike|ConnectionRegistry)ǁ.*",
      "a method of a typing.Protocol class: its body (and default) is never run; the "
      "implementations (Throttle, the messenger's registry) are mutated where they live"),

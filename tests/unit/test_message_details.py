@@ -5,6 +5,7 @@ decoder, ``register_message`` and ``release_throttles``."""
 
 from __future__ import annotations
 
+import array
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -186,7 +187,7 @@ class _MiddleSeen(Message):
     @classmethod
     def decode_payload(cls, header: MsgHeader, front: Reader, middle: memoryview,
                        data: memoryview) -> Self:
-        return cls(seen=bytes(middle) + b"|" + bytes(data))
+        return cls(seen=bytes(middle) + b"|" + bytes(data) + b"|%d,%d" % (len(middle), len(data)))
 
 
 @pytest.fixture
@@ -201,7 +202,12 @@ def middle_seen() -> Iterator[type[_MiddleSeen]]:
 def test_decoder_gets_the_middle_and_data(middle_seen: type[_MiddleSeen]) -> None:
     out = decode_message(MsgHeader(type=middle_seen.TYPE), b"", b"mid", b"dat")
     assert isinstance(out, middle_seen)
-    assert out.seen == b"mid|dat"
+    assert out.seen == b"mid|dat|3,3"
+    # a view of wider items reaches the decoder as bytes (len counts bytes)
+    wide = memoryview(array.array("H", [1, 2]))
+    out = decode_message(MsgHeader(type=middle_seen.TYPE), b"", wide, wide)
+    assert isinstance(out, middle_seen)
+    assert out.seen.endswith(b"|4,4")
 
 
 def test_register_message_refuses_a_second_class_for_a_type(
