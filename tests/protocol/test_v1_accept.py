@@ -24,10 +24,12 @@ from asyncmsgr.frames.v1 import (
     decode_seq,
     encode_seq,
 )
+from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import PolicyLike, ProtocolOptions, State
 from asyncmsgr.protocol.v1 import ProtocolV1
+from asyncmsgr.protocol.v1_handshake import existing_view, my_legacy_addr
 from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry, ProtocolPair
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
 from asyncmsgr.wire.codecs import encode_legacy_addr
@@ -262,3 +264,102 @@ def test_reconnect_is_accepted_as_a_reconnect() -> None:
     assert existing.state is State.OPEN
     assert ev.Accepted(reconnect=True) in p.server_events
     assert existing.session.connect_seq == p.client.session.connect_seq > 1
+
+
+# -- start_accept, the client's seq, caps, existing_view, my_legacy_addr ------------------
+
+
+def test_start_accept_records_the_socket_peer() -> None:
+    reg = _Registry(EntityName(EntityType.OSD, 3), EntityAddrVec((SERVER_V1_ADDR,)),
+                    Policy.stateful_server())
+    m = ProtocolV1(owner="s", registry=reg, options=ProtocolOptions(), policy=reg.policy,
+                   rng=random.Random(3))
+    sock = EntityAddr.from_host("127.0.0.1", 40000, nonce=0)
+    m.start_accept(NOW, sock)
+    legacy = sock.with_type(AddrType.LEGACY)
+    assert m.peer_addrs == EntityAddrVec((legacy,))
+    assert m.target_addr == legacy
+    assert m.connect_started == NOW
+    assert m.last_active == NOW
+    assert m._ready_deadline == NOW + m.options.connection_ready_timeout
+    assert " server " in repr(m)
+    assert m.state is State.ACCEPTING_WAIT_BANNER_ADDR
+    hello = b"".join(bytes(x) for x in m.data_to_send(NOW))
+    assert hello[len(BANNER) + 136:] == encode_legacy_addr(legacy)
+
+
+def test_clients_seq_acks_requeued_messages_then_ready() -> None:
+    s = _server()
+    _open(s, _connect())
+    m = s.machine
+    assert m.state is State.ACCEPTING_WAIT_SEQ
+    for i in range(3):
+        msg = MPing(priority=127, tid=i)
+        msg.seq = i + 1
+        m.session.sent.append(msg)
+    m.session.out_seq = 3
+    m.session.requeue_sent()
+    m.events_received()
+    s.feed(encode_seq(2))
+    acked = [e for e in m.events_received() if isinstance(e, ev.MessagesAcked)]
+    assert [[x.seq for x in e.messages] for e in acked] == [[1, 2]]
+    assert _state(m) is State.OPEN
+
+
+def test_authorizer_at_the_cap_is_read_and_above_it_refused() -> None:
+    cap = ProtocolOptions().max_authorizer_len
+    s = _server()
+    connect = ConnectMsg(features=CEPH_FEATURES_ALL, host_type=EntityType.CLIENT,
+                         global_seq=4, connect_seq=0, protocol_version=CEPH_OSDC_PROTOCOL,
+                         authorizer_protocol=1, authorizer_len=cap)
+    s.feed(BANNER + encode_legacy_addr(CLIENT_ADDR) + connect.encode())
+    assert s.machine.state is State.ACCEPTING_WAIT_CONNECT_MSG_AUTH
+    assert s.closes() == []
+    s2 = _server()
+    too_big = ConnectMsg(features=CEPH_FEATURES_ALL, host_type=EntityType.CLIENT,
+                         global_seq=4, connect_seq=0, protocol_version=CEPH_OSDC_PROTOCOL,
+                         authorizer_protocol=1, authorizer_len=cap + 1)
+    s2.feed(BANNER + encode_legacy_addr(CLIENT_ADDR) + too_big.encode())
+    assert s2.closes() == [f"FrameTooLarge: authorizer of {cap + 1} bytes exceeds cap {cap}"]
+
+
+def test_v1_existing_view_reports_the_registered_connection() -> None:
+    s = _server()
+    e = _existing(s, lossy=True, pgs=6, cs=4, state=State.OPEN)
+    e.replacing = True
+    view = existing_view(e)
+    assert view.closed is False
+    assert view.replacing is True
+    assert view.ready_or_standby is True
+    assert view.lossy is True
+    assert view.server is False
+    assert (view.client_cookie, view.server_cookie) == (0, 0)
+    assert type(view.client_cookie) is int
+    assert type(view.server_cookie) is int
+    assert (view.connect_seq, view.peer_global_seq) == (4, 6)
+    assert view.peer_addr == CLIENT_ADDR
+    e.state = State.STANDBY
+    assert existing_view(e).ready_or_standby is True
+    e.state = State.CONNECTING_WAIT_CONNECT_REPLY
+    assert existing_view(e).ready_or_standby is False
+    e.stop()
+    assert existing_view(e).closed is True
+    assert existing_view(e).ready_or_standby is False
+    server_side = _existing(_server(), server=True)
+    assert existing_view(server_side).server is True
+    assert existing_view(server_side).lossy is False
+
+
+class _Addrs:
+    def __init__(self, addrs: tuple[EntityAddr, ...]) -> None:
+        self.registry = FakeRegistry(EntityName(EntityType.OSD, 0), EntityAddrVec(addrs))
+
+
+@pytest.mark.parametrize(("addrs", "expected"), [
+    ((SERVER_V1_ADDR.with_type(AddrType.MSGR2).with_port(3300), SERVER_V1_ADDR),
+     SERVER_V1_ADDR),                                        # the legacy one
+    ((SERVER_V1_ADDR.with_type(AddrType.MSGR2),), SERVER_V1_ADDR),  # the first, as legacy
+    ((), EntityAddr(type=AddrType.LEGACY)),                  # none: a blank legacy address
+])
+def test_my_legacy_addr(addrs: tuple[EntityAddr, ...], expected: EntityAddr) -> None:
+    assert my_legacy_addr(_Addrs(addrs)) == expected  # type: ignore[arg-type]
