@@ -363,3 +363,92 @@ class _Addrs:
 ])
 def test_my_legacy_addr(addrs: tuple[EntityAddr, ...], expected: EntityAddr) -> None:
     assert my_legacy_addr(_Addrs(addrs)) == expected  # type: ignore[arg-type]
+
+
+# -- take_over: the existing session adopts the socket and answers RETRY_GLOBAL -------------
+
+
+def _v1_pair() -> ProtocolPair:
+    p = ProtocolPair(protocol=1, client_policy=Policy.lossless_client(),
+                     server_policy=Policy.stateful_server())
+    p.handshake()
+    return p
+
+
+def _spy_take_over(p: ProtocolPair) -> list[dict[str, object]]:
+    seen: list[dict[str, object]] = []
+    original = p.server_registry.on_reuse
+    assert original is not None
+
+    def on_reuse(temp: object, existing: object, handover: object) -> None:
+        # the temporary machine's RETRY_GLOBAL-to-be: what the existing one sends
+        original(temp, existing, handover)  # type: ignore[arg-type]
+        assert isinstance(existing, ProtocolV1)
+        out = b"".join(bytes(x) for x in existing.data_to_send(p.now))
+        seen.append({"m": existing, "h": handover, "out": out, "state": existing.state,
+                     "replacing": existing.replacing, "repr": repr(existing),
+                     "started": existing.connect_started,
+                     "deadline": existing._ready_deadline,
+                     "reset_from_peer": existing.hs.reset_from_peer,
+                     "peer_type": existing.peer_type, "peer_addrs": existing.peer_addrs,
+                     "target": existing.target_addr,
+                     "pgs": existing.session.peer_global_seq})
+        p.wire_s2c.append(out)
+        p.client.receive_data(out, p.now)
+
+    p.server_registry.on_reuse = on_reuse
+    return seen
+
+
+def test_v1_take_over_answers_retry_global_from_the_existing_session() -> None:
+    p = _v1_pair()
+    existing = p.server
+    p.break_connection()
+    p.now += 3.0
+    seen = _spy_take_over(p)
+    p.server_events.clear()
+    p.reconnect()
+    p.transfer()
+    [t] = seen
+    assert t["m"] is existing
+    reply = ConnectReply.decode(t["out"][:CONNECT_REPLY_LEN])  # type: ignore[index]
+    assert reply.tag == T.RETRY_GLOBAL
+    assert reply.global_seq == t["pgs"]
+    assert reply.global_seq > 0
+    assert reply.protocol_version == CEPH_OSDC_PROTOCOL
+    assert reply.features == CEPH_FEATURES_ALL & existing.policy.features_supported
+    assert t["state"] is State.ACCEPTING_WAIT_CONNECT_MSG
+    assert t["replacing"] is True
+    assert " server " in str(t["repr"])
+    assert t["started"] == p.now
+    assert t["deadline"] == p.now + existing.options.connection_ready_timeout
+    assert t["reset_from_peer"] is False
+    assert t["peer_type"] == EntityType.CLIENT
+    assert t["peer_addrs"] == existing.peer_addrs
+    assert t["target"] == existing.target_addr
+    assert t["target"] is not None
+    # the client retried on the same socket and the session is open again
+    assert p.server is existing
+    assert existing.state is State.OPEN
+    assert existing.replacing is False
+    assert ev.RemoteReset() not in p.server_events
+
+
+def test_v1_restarted_client_resets_the_existing_session() -> None:
+    p = _v1_pair()
+    existing = p.server
+    p.break_connection()
+    fresh = ProtocolPair(protocol=1, client_policy=Policy.lossless_client(),
+                         server_policy=Policy.stateful_server(), seed=2)
+    p.client = fresh.client
+    p.client.registry = p.client_registry
+    p.client_registry.machines["client"] = p.client
+    p.client_events = []
+    seen = _spy_take_over(p)
+    p.server_events.clear()
+    p.reconnect()
+    p.transfer()
+    [t] = seen
+    assert t["reset_from_peer"] is True
+    assert ev.RemoteReset() in p.server_events  # resetcheck: the old session is reset
+    assert existing.state is State.OPEN
