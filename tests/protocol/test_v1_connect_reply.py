@@ -26,9 +26,10 @@ from asyncmsgr.frames.v1 import (
 )
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
-from asyncmsgr.protocol.common import ProtocolOptions, State
+from asyncmsgr.protocol.common import ProtocolOptions, State, Step
 from asyncmsgr.protocol.v1 import ProtocolV1
 from asyncmsgr.protocol.v1_handshake import proto_version
+from asyncmsgr.testing.interceptor import TestInterceptor
 from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
 
@@ -137,3 +138,81 @@ def test_ready_without_lossy_flag_is_lossless() -> None:
 ])
 def test_proto_version(me: int, peer: int, connect: bool, expected: int) -> None:
     assert proto_version(me, peer, connect=connect) == expected
+
+
+# -- the client's side of the handshake --------------------------------------------------
+
+
+def test_client_counts_its_banner_and_connect_and_is_a_client() -> None:
+    c, connect = _client()
+    assert c.handshake_counts["banner"] == 1
+    assert c.handshake_counts["send_CONNECT"] == 1
+    assert " client " in repr(c)
+    assert c.last_active == 0.0
+    assert connect.flags == 0
+    assert connect.protocol_version == CEPH_OSDC_PROTOCOL
+    assert connect.connect_seq == 0
+    assert connect.host_type == EntityType.CLIENT
+
+
+def test_lossy_client_says_so() -> None:
+    _, connect = _client(Policy.lossy_client())
+    assert connect.flags == CONNECT_LOSSY
+
+
+def test_osd_to_osd_uses_the_cluster_protocol() -> None:
+    reg = FakeRegistry(EntityName(EntityType.OSD, 1),
+                       EntityAddrVec((EntityAddr(type=AddrType.ANY, nonce=77),)),
+                       Policy.lossless_peer())
+    c = ProtocolV1(owner="c", registry=reg, options=ProtocolOptions(), policy=reg.policy,
+                   peer_type=EntityType.OSD, target_addr=SERVER_V1_ADDR,
+                   rng=random.Random(1))
+    c.start_connect(0.0)
+    c.connection_made(0.0)
+    c.data_to_send(0.0)
+    c.receive_data(encode_server_hello(SERVER_V1_ADDR, EntityAddr.from_host("127.0.0.1", 5000)),
+                   0.0)
+    out = b"".join(bytes(x) for x in c.data_to_send(0.0))
+    assert ConnectMsg.decode(out[136:]).protocol_version == CEPH_OSD_PROTOCOL
+
+
+def test_reconnect_goes_through_send_reconnect() -> None:
+    t = TestInterceptor()
+    c, _ = _client()
+    c.interceptor = t
+    c.receive_data(_reply(T.RETRY_SESSION, connect_seq=4), NOW)
+    assert t.step_history[c.owner] == [Step.SEND_RECONNECT]
+    c2, _ = _client()
+    c2.interceptor = t
+    c2.receive_data(_reply(T.RETRY_GLOBAL, global_seq=9), NOW)
+    assert t.step_history[c2.owner][-1] == Step.SEND_CLIENT_IDENTITY
+
+
+def test_connect_reply_authorizer_at_the_cap_is_read_and_above_refused() -> None:
+    cap = ProtocolOptions().max_authorizer_len
+    c, _ = _client()
+    c.receive_data(_reply(T.READY, connect_seq=1, authorizer_len=cap), NOW)
+    assert c.state is State.CONNECTING_WAIT_CONNECT_REPLY_AUTH
+    c2, _ = _client()
+    c2.receive_data(_reply(T.READY, connect_seq=1, authorizer_len=cap + 1), NOW)
+    assert _closes(c2) == [f"FrameTooLarge: authorizer reply of {cap + 1} bytes exceeds "
+                           f"cap {cap}"]
+
+
+def test_server_claiming_another_node_is_refused_with_its_reason() -> None:
+    reg = FakeRegistry(EntityName(EntityType.CLIENT, 4100),
+                       EntityAddrVec((EntityAddr(type=AddrType.ANY, nonce=77),)),
+                       Policy.lossless_client())
+    c = ProtocolV1(owner="c", registry=reg, options=ProtocolOptions(), policy=reg.policy,
+                   peer_type=EntityType.OSD, target_addr=SERVER_V1_ADDR,
+                   rng=random.Random(1))
+    c.start_connect(0.0)
+    c.connection_made(0.0)
+    c.data_to_send(0.0)
+    # a blank IP with another port: not the same node either
+    other = EntityAddr(type=AddrType.LEGACY, nonce=SERVER_V1_ADDR.nonce,
+                       port=SERVER_V1_ADDR.port + 1)
+    c.receive_data(encode_server_hello(other, EntityAddr.from_host("127.0.0.1", 5000)), 0.0)
+    [reason] = _closes(c)
+    assert reason.startswith("WrongPeer: peer claims to be ")
+    assert reason.endswith(f", not {SERVER_V1_ADDR}: wrong node")
