@@ -28,6 +28,15 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (r"asyncmsgr\.protocol\.common\.xǁ(ThrottleLike|ConnectionRegistry)ǁ.*",
      "a method of a typing.Protocol class: its body (and default) is never run; the "
      "implementations (Throttle, the messenger's registry) are mutated where they live"),
+    (r"asyncmsgr\.protocol\.races\.x_decide_reconnect__mutmut_22",
+     "drops full=False from ReconnectVerdict(RESET, ...): False is the field's default"),
+    (_V2 + r"(x_handle_auth_bad_method__mutmut_(20|22)"
+     r"|x_handle_ident_missing_features__mutmut_2)",
+     "changes the result/missing attribute of the error a handshake step raises; "
+     "ProtocolBase._process catches it and keeps only its type name and message"),
+    (_V2 + r"x_handle_reconnect__mutmut_9",
+     "lookup_existing(None, ...) instead of (owner, ...): the accepting connection is "
+     "registered only when it answers, so excluding it from the lookup changes nothing"),
     (_V2 + r"x__reuse__mutmut_(3|4)",
      "the temporary connection gets a fresh FrameAssembler and is stopped on the next "
      "line; a stopped machine is never fed bytes again, so its assembler is never used"),

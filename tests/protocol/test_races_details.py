@@ -45,9 +45,9 @@ def test_order_key_of_ipv4_is_the_struct_bytes() -> None:
 
 def test_order_key_of_ipv6_has_flowinfo_and_scope() -> None:
     ip = bytes(15) + b"\x01"
-    a = EntityAddr(AddrType.MSGR2, 7, AF_INET6, ip, 3300, 0x01020304, 0x0A0B0C0D)
+    a = EntityAddr(AddrType.MSGR2, 7, AF_INET6, ip, 3300, 0x81020304, 0x8A0B0C0D)
     key = addr_order_key(a)
-    body = (struct.pack(">H", 3300) + b"\x01\x02\x03\x04" + ip + b"\x0d\x0c\x0b\x0a")
+    body = (struct.pack(">H", 3300) + b"\x81\x02\x03\x04" + ip + b"\x0d\x0c\x0b\x8a")
     assert len(body) == 26  # sockaddr_in6 fills the union
     assert key == struct.pack("<IIH", AddrType.MSGR2, 7, AF_INET6) + body
 
@@ -129,12 +129,23 @@ def test_requeue_into_an_empty_queue_counts() -> None:
     assert [m.tid for m in q][:2] == [1, 2]
 
 
+def test_requeue_goes_before_what_the_highest_queue_holds() -> None:
+    q = OutQueue()
+    q.push(MPing(priority=255, tid=9))
+    q.push_front_highest([MPing(priority=127, tid=1), MPing(priority=127, tid=2)])
+    assert [m.tid for m in q] == [1, 2, 9]
+    assert len(q) == 3
+
+
 def test_session_reset_zeroes_the_cookies() -> None:
     s = Session()
     s.client_cookie, s.server_cookie = 5, 6
+    s.connect_seq, s.peer_global_seq, s.message_seq = 7, 8, 9
     s.reset()
     assert s.client_cookie == 0
     assert s.server_cookie == 0
+    assert (s.connect_seq, s.peer_global_seq, s.message_seq) == (0, 0, 0)
+    assert type(s.connect_seq) is int
     assert type(s.client_cookie) is int
     assert type(s.server_cookie) is int
 

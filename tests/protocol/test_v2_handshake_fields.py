@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from handshake_walk import V2Walk, inject
+from v2pair_helpers import Recorder
 
 from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
 from asyncmsgr.errors import AuthFailed
@@ -171,8 +172,10 @@ def test_reconnect_reports_what_the_peer_already_had_as_acked() -> None:
     p.break_connection()  # before the client's ACK left
     p.server_events.clear()
     p.client.backoff = 3.0
+    rec = Recorder.install(existing)
     p.reconnect()
     lockstep(p)
+    assert rec.counts.get("msgr_send_messages", 0) == 0  # none sent again
     assert p.server is existing
     acked = [m.tid for e in p.server_events if isinstance(e, ev.MessagesAcked)
              for m in e.messages]
@@ -406,3 +409,41 @@ def test_existing_view_reports_the_registered_connection() -> None:
     q.connect()
     assert existing_view(q.server).ready_or_standby is False  # type: ignore[arg-type]
     assert existing_view(q.server).closed is False  # type: ignore[arg-type]
+
+
+# -- reconnect races (equal connect_seq: the address order decides) ---------------------------
+
+
+def _racing_peers(client_nonce: int) -> ProtocolPair:
+    p = ProtocolPair(client_policy=Policy.lossless_peer(),
+                     server_policy=Policy.lossless_peer())
+    p.client_registry.my_addrs = EntityAddrVec((EntityAddr(type=AddrType.MSGR2,
+                                                           nonce=client_nonce),))
+    p.handshake()
+    existing = p.server
+    p.break_connection()
+    p.server_events.clear()
+    p.client_events.clear()
+    p.client.send_message(MPing(priority=127, tid=1), p.now)  # kicks the standby client
+    # the server connected too meanwhile: the same connect_seq on both sides
+    existing.session.connect_seq = p.client.session.connect_seq
+    return p
+
+
+def test_reconnect_race_lower_peer_address_is_reused() -> None:
+    # memcmp order (same type): nonce 77's LE bytes (4d 00) sort before 1234's (d2 04)
+    p = _racing_peers(77)
+    existing = p.server
+    p.reconnect()
+    p.transfer()
+    assert p.client.handshake_counts.get("recv_SESSION_RECONNECT_OK") == 1
+    assert p.server is existing
+    assert tids(p.server_events) == [1]
+
+
+def test_reconnect_race_higher_peer_address_waits() -> None:
+    p = _racing_peers(0xFFFF)  # ff ff sorts after d2 04: the existing connection wins
+    p.reconnect()
+    p.transfer()
+    assert p.client.handshake_counts.get("recv_WAIT") == 1
+    assert "received WAIT (connection race)" in closes(p.client_events)
