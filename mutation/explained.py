@@ -37,6 +37,9 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V2 + r"x_handle_reconnect__mutmut_9",
      "lookup_existing(None, ...) instead of (owner, ...): the accepting connection is "
      "registered only when it answers, so excluding it from the lookup changes nothing"),
+    (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",
+     "the AuthFailed raised when there is no auth server is caught in the same function, "
+     "logged and answered BADAUTHORIZER: its message and result reach only the log line"),
     (_V2 + r"x__reuse__mutmut_(3|4)",
      "the temporary connection gets a fresh FrameAssembler and is stopped on the next "
      "line; a stopped machine is never fed bytes again, so its assembler is never used"),
