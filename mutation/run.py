@@ -69,7 +69,7 @@ MODULES: tuple[Campaign, ...] = (
               "tests/unit/test_kat_rev1_empty_segments.py", "tests/vectors",
               "tests/protocol")),
     Campaign("crypto", ("src/asyncmsgr/crypto/*",),
-             ("tests/unit/test_onwire_pool.py", "tests/unit/test_frames_v2.py",
+             ("tests/unit/test_onwire_pool.py", "tests/unit/test_onwire_gcm.py", "tests/unit/test_frames_v2.py",
               "tests/unit/test_cephx_flow.py", "tests/protocol/test_v2_core.py",
               "tests/vectors")),
     Campaign("auth", ("src/asyncmsgr/auth/*",),
