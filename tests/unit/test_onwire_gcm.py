@@ -57,7 +57,8 @@ def test_nonce_limit_is_exact(rev1: bool) -> None:
     rx = GcmRx(KEY, nonce, rev1=rev1, nonce_limit=2)
     for _ in range(2):
         assert rx.decrypt(tx.encrypt(b"x")) == b"x"
-    with pytest.raises(NonceExhausted, match=r"^out of nonces: the GCM nonce counter would repeat$"):
+    with pytest.raises(NonceExhausted,
+                       match=r"^out of nonces: the GCM nonce counter would repeat$"):
         tx.encrypt(b"x")
     with pytest.raises(DecryptError, match=r"^receive nonce counter exhausted$"):
         rx.decrypt(bytes(17))
