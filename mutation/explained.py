@@ -14,9 +14,19 @@ _V2 = r"asyncmsgr\.protocol\.v2_handshake\."
 _V1 = r"asyncmsgr\.protocol\.v1_handshake\."
 
 _MSG = r"asyncmsgr\.message\."
+_CRC = r"asyncmsgr\.wire\.crc32c\."
 
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
+    (_CRC + r"(x__load_extension__mutmut_(5|18|31|34|35|36|37|38|39)"
+     r"|x__std_function__mutmut_[1-6])",
+     "changes which of the two loading paths (the extension file directly, or the "
+     "crc32c package) provides the C function, or only the sys.modules bookkeeping: "
+     "the same function is used either way (start-up cost only)"),
+    (_CRC + r"xǁStdCrc32cǁ__call____mutmut_1",
+     "the signature of a typing.Protocol: never called"),
+    (r"asyncmsgr\.wire\.buffer\.xǁWriterǁpush_string__mutmut_7",
+     "'UTF-8' for 'utf-8': Python's codec names are case-insensitive"),
     (_MSG + r"x__view__mutmut_(1|2|4|7)",
      "_view's first branch is a fast path: for bytes and bytearray as_view returns the "
      "same memoryview, and memoryview(b'') equals _EMPTY_VIEW"),
