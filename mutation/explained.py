@@ -44,9 +44,15 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      r"|x_handle_ident_missing_features__mutmut_2)",
      "changes the result/missing attribute of the error a handshake step raises; "
      "ProtocolBase._process catches it and keeps only its type name and message"),
-    (_V2 + r"x_handle_reconnect__mutmut_9",
+    (_V2 + r"(x_handle_reconnect__mutmut_9|x_handle_client_ident__mutmut_37)",
      "lookup_existing(None, ...) instead of (owner, ...): the accepting connection is "
      "registered only when it answers, so excluding it from the lookup changes nothing"),
+    (_V2 + r"x_handle_client_ident__mutmut_3",
+     "'family == 0 or not ip' for 'and': a decoded entity_addr_t has an empty ip "
+     "exactly when its family is 0, so the two conditions agree on every frame"),
+    (_V2 + r"x_handle_auth_signature__mutmut_4",
+     "changes the result attribute of the error a handshake step raises; "
+     "ProtocolBase._process keeps only its type name and message"),
     (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",
      "the AuthFailed raised when there is no auth server is caught in the same function, "
      "logged and answered BADAUTHORIZER: its message and result reach only the log line"),

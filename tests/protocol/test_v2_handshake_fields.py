@@ -19,7 +19,13 @@ from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
 from asyncmsgr.errors import AuthFailed
 from asyncmsgr.features import CEPH_FEATURE_CEPHX_V2, CEPH_FEATURE_SERVER_PACIFIC, MSGR2_REQUIRED
 from asyncmsgr.frames.assembler import FrameAssembler
-from asyncmsgr.frames.v2 import CON_MODE_CRC, ServerIdentFrame, Tag, WaitFrame
+from asyncmsgr.frames.v2 import (
+    CON_MODE_CRC,
+    ClientIdentFrame,
+    ServerIdentFrame,
+    Tag,
+    WaitFrame,
+)
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
@@ -447,3 +453,84 @@ def test_reconnect_race_higher_peer_address_waits() -> None:
     p.transfer()
     assert p.client.handshake_counts.get("recv_WAIT") == 1
     assert "received WAIT (connection race)" in closes(p.client_events)
+
+
+# -- more of CLIENT_IDENT ---------------------------------------------------------------------
+
+
+def _queued(machine: object) -> list[object]:
+    sent: list[object] = []
+    queue = machine._queue_frame  # type: ignore[attr-defined]
+
+    def spy(frame: object) -> None:
+        sent.append(frame)
+        queue(frame)
+
+    machine._queue_frame = spy  # type: ignore[attr-defined]
+    return sent
+
+
+@pytest.mark.parametrize(("policy", "flags"), [(Policy.lossy_client(), 1),
+                                                (Policy.lossless_client(), 0)])
+def test_client_ident_fields(policy: Policy, flags: int) -> None:
+    p = ProtocolPair(client_policy=policy, server_policy=Policy.stateful_server())
+    sent = _queued(p.client)
+    p.handshake()
+    [ident] = [f for f in sent if isinstance(f, ClientIdentFrame)]
+    assert ident.flags == flags
+    assert ident.required_features == policy.features_required | MSGR2_REQUIRED
+    assert ident.required_features & MSGR2_REQUIRED == MSGR2_REQUIRED
+
+
+def test_auth_signature_over_other_bytes_is_refused() -> None:
+    p = ProtocolPair(client_auth=DummyAuthClient(), server_auth=DummyAuthServer())
+    p.connect()
+    p.client._tx_transcript.extend(b"not what the server saw")  # type: ignore[attr-defined]
+    p.transfer()
+    assert closes(p.client_events)[:1] == ["AuthFailed: pre-auth signature mismatch"]
+
+
+def test_client_ident_after_the_session_was_stopped_opens_a_new_one() -> None:
+    p = lossless()
+    p.handshake()
+    old = p.server
+    p.break_connection()
+    old.stop()  # stopped, still registered
+    p.reconnect()
+    p.transfer()
+    assert p.server is not old
+    assert p.server.state is State.READY
+    assert p.client.state is State.READY
+
+
+def test_client_ident_replaces_a_lossy_registered_connection() -> None:
+    server_policy = dataclasses.replace(Policy.stateless_server(), register_lossy_clients=True)
+    p = ProtocolPair(client_policy=Policy.lossy_client(), server_policy=server_policy)
+    p.handshake()
+    old = p.server  # still open: the client's new connection replaces it
+    p.client = ProtocolPair(client_policy=Policy.lossy_client(), seed=3).client
+    p.client.registry = p.client_registry
+    p.client_registry.machines["client"] = p.client
+    p.server_events.clear()
+    old.events_received()
+    p.reconnect()
+    lockstep(p)
+    assert old in p.server_registry.stopped
+    assert ev.ResetSession() in old.events_received()  # stopped with a reset
+    assert p.server is not old
+    assert p.server.state is State.READY
+
+
+def test_client_ident_older_than_the_session_is_stale() -> None:
+    p = lossless()
+    p.handshake()
+    old = p.server
+    p.break_connection()
+    old.session.peer_global_seq = 1 << 40  # the session saw a later connection
+    p.client = ProtocolPair(seed=4).client
+    p.client.registry = p.client_registry
+    p.client_registry.machines["client"] = p.client
+    p.server_events.clear()
+    p.reconnect()
+    p.transfer()
+    assert "stale connection (older global_seq)" in closes(p.server_events)
