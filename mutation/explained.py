@@ -47,9 +47,6 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V2 + r"(x_handle_reconnect__mutmut_9|x_handle_client_ident__mutmut_37)",
      "lookup_existing(None, ...) instead of (owner, ...): the accepting connection is "
      "registered only when it answers, so excluding it from the lookup changes nothing"),
-    (_V2 + r"x_handle_client_ident__mutmut_3",
-     "'family == 0 or not ip' for 'and': a decoded entity_addr_t has an empty ip "
-     "exactly when its family is 0, so the two conditions agree on every frame"),
     (_V2 + r"x_handle_auth_signature__mutmut_4",
      "changes the result attribute of the error a handshake step raises; "
      "ProtocolBase._process keeps only its type name and message"),

@@ -455,6 +455,19 @@ def test_reconnect_race_higher_peer_address_waits() -> None:
     assert "received WAIT (connection race)" in closes(p.client_events)
 
 
+def test_client_ident_with_an_address_of_another_family_is_not_blank() -> None:
+    """Ceph refuses only ``entity_addr_t()``: a family it cannot parse (AF_UNIX, no
+    ip bytes) is still an address."""
+    p = lossless()
+    p.client_registry.__class__ = _Unlearning
+    p.client_registry.my_addrs = EntityAddrVec((EntityAddr(type=AddrType.MSGR2, nonce=77,
+                                                           family=1),))
+    p.connect()
+    p.transfer()
+    assert "DecodeError: client_ident with empty addrs" not in closes(p.server_events)
+    assert p.server.handshake_counts.get("send_SERVER_IDENT") == 1
+
+
 # -- more of CLIENT_IDENT ---------------------------------------------------------------------
 
 
