@@ -53,6 +53,11 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",
      "the AuthFailed raised when there is no auth server is caught in the same function, "
      "logged and answered BADAUTHORIZER: its message and result reach only the log line"),
+    (_V1 + r"x__check_partial_banner__mutmut_7",
+     "'n >= 7 or' for 'and': below 7 bytes every prefix of 'ceph v2' is also a prefix "
+     "of 'ceph v027' and returned earlier, so the length test never decides"),
+    (_V1 + r"x__reply__mutmut_22",
+     "proto_version(..., connect=None): None takes the same branch as False"),
     (_V2 + r"x__reuse__mutmut_(3|4)",
      "the temporary connection gets a fresh FrameAssembler and is stopped on the next "
      "line; a stopped machine is never fed bytes again, so its assembler is never used"),

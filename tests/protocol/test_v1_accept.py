@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from asyncmsgr.auth.base import AuthReply
 from asyncmsgr.features import CEPH_FEATURE_CEPHX_V2, CEPH_FEATURE_RECONNECT_SEQ, CEPH_FEATURES_ALL
 from asyncmsgr.frames.v1 import (
     BANNER,
+    CEPH_OSD_PROTOCOL,
     CEPH_OSDC_PROTOCOL,
     CONNECT_LOSSY,
     CONNECT_REPLY_LEN,
@@ -452,3 +454,55 @@ def test_v1_restarted_client_resets_the_existing_session() -> None:
     assert t["reset_from_peer"] is True
     assert ev.RemoteReset() in p.server_events  # resetcheck: the old session is reset
     assert existing.state is State.OPEN
+
+
+def test_server_counts_its_banner_and_takes_a_blank_peer_ip_from_the_socket() -> None:
+    s = _server()
+    assert s.machine.handshake_counts["banner"] == 1
+    blank = EntityAddr(type=AddrType.LEGACY, nonce=9, family=2, ip=bytes(4), port=5555)
+    s.feed(BANNER + encode_legacy_addr(blank))
+    m = s.machine
+    expected = CLIENT_ADDR.with_port(5555).with_nonce(9).with_type(AddrType.LEGACY)
+    assert m.peer_addrs == EntityAddrVec((expected,))
+    assert m.target_addr == expected
+
+
+def test_refusal_carries_no_seqs_and_only_shared_features() -> None:
+    lacking = Policy.stateful_server().replace(
+        features_supported=CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2)
+    s = _server(lacking)
+    reply, _ = _open(s, _connect(protocol_version=99))
+    assert reply.tag == T.BADPROTOVER
+    assert (reply.global_seq, reply.connect_seq) == (0, 0)
+    assert reply.features == CEPH_FEATURES_ALL & ~CEPH_FEATURE_CEPHX_V2
+
+
+def test_osd_peer_gets_the_cluster_protocol() -> None:
+    s = _server()
+    connect = ConnectMsg(features=CEPH_FEATURES_ALL, host_type=EntityType.OSD, global_seq=4,
+                         connect_seq=0, protocol_version=99).encode()
+    reply, _ = _open(s, connect)
+    assert reply.tag == T.BADPROTOVER
+    assert reply.protocol_version == CEPH_OSD_PROTOCOL
+
+
+def test_connect_with_authorizer_in_pieces_then_ready_at_once() -> None:
+    """The authorizer may arrive after the connect message; a client without
+    RECONNECT_SEQ is then READY (active as of now)."""
+
+    class _Accepting:
+        def handle_auth_request(self, *args: object) -> AuthReply:
+            return AuthReply(done=True, payload=b"")
+
+    s = _server(tolerate=False)
+    s.machine.auth_server = _Accepting()  # type: ignore[assignment]
+    connect = ConnectMsg(features=CEPH_FEATURES_ALL & ~CEPH_FEATURE_RECONNECT_SEQ,
+                         host_type=EntityType.CLIENT, global_seq=4, connect_seq=0,
+                         protocol_version=CEPH_OSDC_PROTOCOL, authorizer_protocol=2,
+                         authorizer_len=4).encode()
+    assert s.feed(BANNER + encode_legacy_addr(CLIENT_ADDR) + connect + b"ab") == b""
+    assert s.machine.state is State.ACCEPTING_WAIT_CONNECT_MSG_AUTH
+    out = s.feed(b"cd")
+    assert ConnectReply.decode(out[:CONNECT_REPLY_LEN]).tag == T.READY
+    assert _state(s.machine) is State.OPEN
+    assert s.machine.last_active == NOW

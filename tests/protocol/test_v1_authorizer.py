@@ -132,6 +132,7 @@ def test_ready_with_proof_is_handed_to_the_auth_client() -> None:
     [(peer, global_id, mode, payload)] = auth.done
     assert peer.peer_type == EntityType.OSD
     assert (global_id, mode, payload) == (0, CON_MODE_CRC, b"proof")
+    assert c.last_active == NOW
     assert type(global_id) is int
     assert c.state is State.OPEN
 

@@ -5,6 +5,7 @@ reason, what READY records, and ``get_proto_version`` (Ceph Pacific
 from __future__ import annotations
 
 import random
+import struct
 
 import pytest
 
@@ -21,6 +22,7 @@ from asyncmsgr.frames.v1 import (
     ConnectMsg,
     ConnectReply,
     V1Tag,
+    encode_seq,
     encode_server_hello,
     v1_tag_name,
 )
@@ -216,3 +218,22 @@ def test_server_claiming_another_node_is_refused_with_its_reason() -> None:
     [reason] = _closes(c)
     assert reason.startswith("WrongPeer: peer claims to be ")
     assert reason.endswith(f", not {SERVER_V1_ADDR}: wrong node")
+
+
+def test_ready_for_a_second_session_is_a_reconnect() -> None:
+    c, _ = _client()
+    c.session.connect_seq = 1  # an earlier session existed
+    c.receive_data(_reply(T.READY, connect_seq=2, global_seq=3), NOW)
+    assert ev.Connected(reconnect=True) in c.events_received()
+
+
+def test_seq_reply_then_ack_seq_then_more_in_one_read() -> None:
+    """SEQ, the server's in_seq and a KEEPALIVE2 arrive together: all processed."""
+    c, _ = _client()
+    keepalive = bytes([T.KEEPALIVE2]) + struct.pack("<II", 1, 2)
+    c.receive_data(_reply(T.SEQ, connect_seq=1, global_seq=3) + encode_seq(0) + keepalive,
+                   NOW)
+    assert c.state is State.OPEN
+    assert c.last_active == NOW
+    out = b"".join(bytes(x) for x in c.data_to_send(NOW))
+    assert bytes([T.KEEPALIVE2_ACK]) in out[8:]  # after our in_seq, the echo
