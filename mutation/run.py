@@ -311,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--survivors", action="store_true", help="list the survivors")
     ap.add_argument("--diffs", action="store_true", help="with --survivors: their diffs")
     args = ap.parse_args(argv)
+    # A shell's background job starts with SIGINT ignored, and an ignored signal stays
+    # ignored across exec: handle it again so that mutmut (which inherits a handled
+    # signal as the default) stops on the budget's SIGINT like on Ctrl-C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     unknown = [n for n in args.names if n not in BY_NAME]
     if unknown:
         ap.error(f"unknown campaigns {unknown}; known: {list(BY_NAME)}")
