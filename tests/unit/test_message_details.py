@@ -123,11 +123,12 @@ def test_header2_errors() -> None:
 
 
 def test_footer_round_trips_new_and_old() -> None:
-    f = MsgFooter(front_crc=1, middle_crc=2, data_crc=3, sig=4, flags=FooterFlags.COMPLETE)
+    f = MsgFooter(front_crc=1, middle_crc=2, data_crc=3, sig=4,
+                  flags=FooterFlags.COMPLETE | FooterFlags.NOCRC)
     assert len(f.encode()) == MSG_FOOTER_LEN
     assert MsgFooter.decode(f.encode()) == f
     old = f.encode(old=True)
-    assert old == struct.pack("<IIIB", 1, 2, 3, FooterFlags.COMPLETE)
+    assert old == struct.pack("<IIIB", 1, 2, 3, FooterFlags.COMPLETE | FooterFlags.NOCRC)
     assert MsgFooter.decode(old, old=True) == f._replace(sig=0)
     # an old footer followed by other bytes: only the first 13 are read
     assert MsgFooter.decode(old + b"\xff" * 8, old=True) == f._replace(sig=0)
