@@ -115,3 +115,29 @@ def test_addrvec_of_one_legacy_address() -> None:
     one = EntityAddr.from_host("127.0.0.1", 6789, type=AddrType.LEGACY, nonce=4)
     raw = H("00") + encode_legacy_addr(one)[1:]
     assert pull_entity_addrvec(Reader(raw)) == EntityAddrVec((one,))
+
+
+def test_list_items_are_one_byte_at_least_by_default() -> None:
+    raw = (3).to_bytes(4, "little") + b"abc"
+    assert Reader(raw).pull_list(Reader.pull_u8) == [0x61, 0x62, 0x63]
+
+
+def test_truncated_struct_header_names_the_struct() -> None:
+    with pytest.raises(DecodeError, match=r"^pg_t struct header: need 6 bytes, have 5$"):
+        Reader(bytes(5)).pull_versioned(1, "pg_t")
+
+
+def test_unencodable_string_is_an_encode_error() -> None:
+    with pytest.raises(EncodeError, match=r"^string not encodable: "):
+        Writer().push_string("\ud800")  # a lone high surrogate has no UTF-8 form
+
+
+def test_short_ipv4_sockaddr_is_zero_padded() -> None:
+    """elen 4: family and port only; the address is the zeroed rest of the union."""
+    a = pull_entity_addr(Reader(_new_addr(4, H("0200" "1a85"))))
+    assert (a.family, a.port, a.ip) == (2, 6789, bytes(4))
+
+
+def test_short_ipv6_sockaddr_is_zero_padded() -> None:
+    a = pull_entity_addr(Reader(_new_addr(8, H("0a00" "1a85" "00000001"))))
+    assert (a.family, a.port, a.flowinfo, a.ip, a.scope_id) == (10, 6789, 1, bytes(16), 0)
