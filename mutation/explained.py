@@ -15,9 +15,20 @@ _V1 = r"asyncmsgr\.protocol\.v1_handshake\."
 
 _MSG = r"asyncmsgr\.message\."
 _CRC = r"asyncmsgr\.wire\.crc32c\."
+_GCM = r"asyncmsgr\.crypto\.onwire\."
 
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
+    (_GCM + r"(xǁGcmTxǁencrypt_in_place__mutmut_5|xǁGcmRxǁdecrypt_in_place__mutmut_(9|11))",
+     "only the in-place branch changes (forced off, or its slice): with the installed "
+     "cryptography 51 IN_PLACE is False, so the copying branch runs either way"),
+    (_GCM + r"x__in_place_allowed__mutmut_(6|7|9|19|29)",
+     "the probe still ends in cryptography 51's ValueError (overlap refused), so it "
+     "answers False as the original does in this environment"),
+    (_GCM + r"xǁGcmTxǁ__init____mutmut_4",
+     "GcmTx keeps _key but never reads it (only GcmRx's streaming decryptor does)"),
+    (_GCM + r"xǁ_NonceCounterǁ__init____mutmut_19",
+     "drops unpack_from's offset argument 0, which is its default"),
     (_CRC + r"(x__load_extension__mutmut_(5|18|31|34|35|36|37|38|39)"
      r"|x__std_function__mutmut_[1-6])",
      "changes which of the two loading paths (the extension file directly, or the "

@@ -162,8 +162,11 @@ def test_handlers_pass_rev_and_limit() -> None:
     tx, rx = keys.handlers(rev1=False, nonce_limit=1)
     assert tx.next_nonce() == _rev0_nonce(7)
     assert rx.decrypt(tx.encrypt(b"z")) == b"z"
+    assert tx.next_nonce() == _rev0_nonce(8)
     with pytest.raises(NonceExhausted):
         tx.encrypt(b"z")
+    with pytest.raises(DecryptError, match=r"^receive nonce counter exhausted$"):
+        rx.decrypt(bytes(GCM_TAG_LEN))
 
 
 def test_scratch_pool_limits() -> None:
@@ -179,12 +182,36 @@ def test_scratch_pool_limits() -> None:
     extra = tx.scratch(size)  # pool full and busy: a buffer that is not pooled
     assert all(extra is not b for b in tx._pool)
     del extra
-    first = held[0]
-    del held[0]
-    del first  # now only the pool holds it
-    again = tx.scratch(size)
+    held.pop()  # now only the pool holds that one
+    again = tx.scratch(size)  # the free one of the same size is reused
     assert any(again is b for b in tx._pool)
-    other = tx.scratch(size + 1)  # another size, pool full: replaces a free one
+    held.append(again)
+    del again
+    held.pop()  # free again
+    other = tx.scratch(size + 1)  # another size, pool full: the free one is evicted
+    assert other is not None
+    assert len(other) == size + 1
+    assert any(other is b for b in tx._pool)
     assert len(tx._pool) == onwire._POOL_MAX
-    del other, again
-    assert len(tx.scratch(size)) == size
+
+
+def test_in_place_probe_matches_the_installed_library() -> None:
+    """IN_PLACE says whether encrypt_into/decrypt_into may overlap (cryptography up
+    to 50 allows it, 51 refuses): probed once, the probe agrees with a direct try."""
+    aead = AESGCM(KEY)
+    buf = bytearray(32 + GCM_TAG_LEN)
+    try:
+        aead.encrypt_into(bytes(12), memoryview(buf)[:32], None, buf)
+        allowed = True
+    except ValueError:
+        allowed = False
+    assert onwire._in_place_allowed() is allowed
+    assert onwire.IN_PLACE is allowed
+
+
+def test_default_handlers_are_rev1() -> None:
+    keys = SecureKeys(KEY, rx_nonce=_rev1_nonce(7), tx_nonce=_rev1_nonce(7))
+    tx, rx = keys.handlers()
+    tx.encrypt(b"")
+    assert tx.next_nonce() == _rev1_nonce(8)  # the counter after the fixed part
+    rx.decrypt(GcmTx(KEY, _rev1_nonce(7)).encrypt(b""))
