@@ -58,7 +58,8 @@ _PROTO_TESTS = ("tests/protocol", "tests/unit/test_integrity_checks.py",
                 "tests/unit/test_inject.py", "tests/unit/test_policy.py")
 MODULES: tuple[Campaign, ...] = (
     Campaign("wire", ("src/asyncmsgr/wire/*",),
-             ("tests/unit/test_wire.py", "tests/unit/test_crc32c.py",
+             ("tests/unit/test_wire.py", "tests/unit/test_wire_bounds.py",
+              "tests/unit/test_crc32c.py",
               "tests/unit/test_kat_nested_versioned.py", "tests/unit/test_messages.py",
               "tests/unit/test_frames_v2.py", "tests/unit/test_frames_v1.py",
               "tests/unit/test_osd_types.py", "tests/unit/test_decode_keyring.py",

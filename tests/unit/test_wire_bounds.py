@@ -5,11 +5,13 @@ markers and counts."""
 
 from __future__ import annotations
 
+import array
+
 import pytest
 
 from asyncmsgr.errors import DecodeError, EncodeError
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec
-from asyncmsgr.wire.buffer import Reader, Writer
+from asyncmsgr.wire.buffer import Reader, Writer, as_view
 from asyncmsgr.wire.codecs import (
     LEGACY_ADDR_LEN,
     encode_legacy_addr,
@@ -141,3 +143,32 @@ def test_short_ipv4_sockaddr_is_zero_padded() -> None:
 def test_short_ipv6_sockaddr_is_zero_padded() -> None:
     a = pull_entity_addr(Reader(_new_addr(8, H("0a00" "1a85" "00000001"))))
     assert (a.family, a.port, a.flowinfo, a.ip, a.scope_id) == (10, 6789, 1, bytes(16), 0)
+
+
+@pytest.mark.parametrize("pull", ["pull_bytes", "pull_view"])
+def test_truncated_bytes_name_themselves(pull: str) -> None:
+    with pytest.raises(DecodeError, match=r"^bytes: need 3 bytes, have 2$"):
+        getattr(Reader(b"ab"), pull)(3)
+
+
+def test_container_counts_name_their_kind_and_need() -> None:
+    raw = (3).to_bytes(4, "little") + bytes(5)
+    with pytest.raises(DecodeError, match=r"^container: count 3 needs at least 6 bytes, "
+                                          r"have 5$"):
+        Reader(raw).pull_count(2)
+    with pytest.raises(DecodeError, match=r"^map: count 3 needs at least 6 bytes, have 5$"):
+        Reader(raw).pull_map(Reader.pull_u8, Reader.pull_u8, min_item_size=2)
+    # map entries are one byte at least by default
+    raw = (2).to_bytes(4, "little") + b"abcd"
+    assert Reader(raw).pull_map(Reader.pull_u8, Reader.pull_u8) == {0x61: 0x62, 0x63: 0x64}
+
+
+def test_as_view_flattens_to_unsigned_bytes() -> None:
+    wide = as_view(array.array("H", [1, 2]))  # not a memoryview: wrapped, then cast
+    assert (wide.format, wide.ndim, len(wide)) == ("B", 1, 4)
+    flat = as_view(memoryview(bytes(range(6))).cast("B", (2, 3)))  # 2-D
+    assert (flat.ndim, list(flat)) == (1, [0, 1, 2, 3, 4, 5])
+    signed = as_view(memoryview(array.array("b", [-1, 2])))
+    assert list(signed) == [255, 2]
+    same = memoryview(b"xyz")
+    assert as_view(same) is same  # already flat unsigned bytes: as it is
