@@ -36,6 +36,21 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "the same function is used either way (start-up cost only)"),
     (_CRC + r"xǁStdCrc32cǁ__call____mutmut_1",
      "the signature of a typing.Protocol: never called"),
+    (r"asyncmsgr\.wire\.codecs\.(x__pull_legacy_after_marker__mutmut_10"
+     r"|x__sockaddr_from_data__mutmut_(16|35))",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (r"asyncmsgr\.wire\.codecs\.x__sockaddr_from_data__mutmut_(8|9|28|43)",
+     "pads (or slices) sa_data to another length that still covers every field read "
+     "(port and address at most 6 bytes in, sin6 fields at most 26; a longer sockaddr "
+     "was refused before)"),
+    (r"asyncmsgr\.wire\.codecs\.x__sockaddr_data__mutmut_23",
+     "changes sin6_scope_id in the packed sockaddr_in6, which [:22] cuts off (the "
+     "scope is appended separately)"),
+    (r"asyncmsgr\.wire\.codecs\.x_push_legacy_addr__mutmut_12",
+     "for other families _sockaddr_data is all zeros, as the padding of b'' is"),
+    (r"asyncmsgr\.wire\.buffer\.x_as_view__mutmut_(1|2|4|8)",
+     "as_view's first branch is a fast path: memoryview() of bytes, of a bytearray or "
+     "of a flat unsigned memoryview gives an equal view either way"),
     (r"asyncmsgr\.wire\.buffer\.xǁWriterǁpush_string__mutmut_7",
      "'UTF-8' for 'utf-8': Python's codec names are case-insensitive"),
     (_MSG + r"x__view__mutmut_(1|2|4|7)",

@@ -10,6 +10,7 @@ import array
 import pytest
 
 from asyncmsgr.errors import DecodeError, EncodeError
+from asyncmsgr.features import CEPH_FEATURE_MSG_ADDR2
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec
 from asyncmsgr.wire.buffer import Reader, Writer, as_view
 from asyncmsgr.wire.codecs import (
@@ -18,6 +19,8 @@ from asyncmsgr.wire.codecs import (
     pull_entity_addr,
     pull_entity_addrvec,
     pull_legacy_addr,
+    push_entity_addr,
+    push_entity_addrvec,
 )
 
 H = bytes.fromhex
@@ -172,3 +175,23 @@ def test_as_view_flattens_to_unsigned_bytes() -> None:
     assert list(signed) == [255, 2]
     same = memoryview(b"xyz")
     assert as_view(same) is same  # already flat unsigned bytes: as it is
+
+
+def test_address_of_another_family_fills_the_sockaddr_union() -> None:
+    """Ceph's get_sockaddr_len() of a family it does not know is the whole union
+    (28 bytes): elen 28, the family, then zeros."""
+    w = Writer()
+    push_entity_addr(w, EntityAddr(type=AddrType.MSGR2, nonce=5, family=1))
+    raw = w.getvalue()
+    elen = int.from_bytes(raw[15:19], "little")
+    assert elen == 28
+    assert raw[19:] == H("0100") + bytes(26)
+
+
+def test_addrvec_passes_the_features_to_each_address() -> None:
+    """Without SERVER_NAUTILUS an ANY-type address inside an addrvec goes out LEGACY."""
+    w = Writer()
+    one = EntityAddr.from_host("10.0.0.1", 1, type=AddrType.ANY)
+    push_entity_addrvec(w, EntityAddrVec((one,)), CEPH_FEATURE_MSG_ADDR2)
+    back = pull_entity_addrvec(Reader(w.getvalue()))
+    assert back.addrs[0].type == AddrType.LEGACY
