@@ -36,6 +36,8 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "the same function is used either way (start-up cost only)"),
     (_CRC + r"xǁStdCrc32cǁ__call____mutmut_1",
      "the signature of a typing.Protocol: never called"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_crc_rev0__mutmut_3",
+     "the initial crc of slot 0 is always overwritten: a frame has at least 1 segment"),
     (r"asyncmsgr\.wire\.codecs\.(x__pull_legacy_after_marker__mutmut_10"
      r"|x__sockaddr_from_data__mutmut_(16|35))",
      "drops unpack_from's offset argument 0, which is its default"),

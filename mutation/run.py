@@ -66,6 +66,7 @@ MODULES: tuple[Campaign, ...] = (
               "tests/vectors")),
     Campaign("frames", ("src/asyncmsgr/frames/*",),
              ("tests/unit/test_frames_v2.py", "tests/unit/test_frames_v1.py",
+              "tests/unit/test_frames_details.py",
               "tests/unit/test_assembler_fastpaths.py", "tests/unit/test_onwire_pool.py",
               "tests/unit/test_kat_rev1_empty_segments.py", "tests/vectors",
               "tests/protocol")),

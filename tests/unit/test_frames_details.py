@@ -1,0 +1,89 @@
+"""frames/ details the campaign found unguarded: the names in the small-list caps
+of AUTH_BAD_METHOD and COMPRESSION_REQUEST, COMPRESSION_DONE's flag, the msgr v1
+client's address + connect + authorizer, and MESSAGE frames built from buffers
+that are not flat bytes (the fast path must not take them)."""
+
+from __future__ import annotations
+
+import array
+
+import pytest
+
+from asyncmsgr.errors import DecodeError
+from asyncmsgr.features import CEPH_FEATURES_ALL
+from asyncmsgr.frames.assembler import FrameAssembler
+from asyncmsgr.frames.v1 import ConnectMsg, encode_addr_and_connect
+from asyncmsgr.frames.v2 import (
+    MAX_AUTH_LIST,
+    CompressionDoneFrame,
+    Tag,
+    decode_frame,
+)
+from asyncmsgr.message import MsgHeader2
+from asyncmsgr.types import EntityAddr, EntityType
+from asyncmsgr.wire.buffer import Writer
+
+
+def _u32_list(n: int) -> bytes:
+    w = Writer()
+    w.push_u32(n)
+    for i in range(n):
+        w.push_u32(i)
+    return w.getvalue()
+
+
+def _bad_method(methods: int, modes: int) -> bytes:
+    w = Writer()
+    w.push_u32(2)
+    w.push_s32(-13)
+    return w.getvalue() + _u32_list(methods) + _u32_list(modes)
+
+
+@pytest.mark.parametrize(("payload", "what"), [
+    (_bad_method(MAX_AUTH_LIST + 1, 1), "allowed_methods"),
+    (_bad_method(1, MAX_AUTH_LIST + 1), "allowed_modes"),
+])
+def test_auth_bad_method_lists_are_capped_by_name(payload: bytes, what: str) -> None:
+    with pytest.raises(DecodeError, match=rf"^{what}: {MAX_AUTH_LIST + 1} entries exceeds "
+                                          rf"the limit of {MAX_AUTH_LIST}$"):
+        decode_frame(Tag.AUTH_BAD_METHOD, (payload,))
+
+
+def test_compression_request_list_is_capped_by_name() -> None:
+    payload = b"\x01" + _u32_list(MAX_AUTH_LIST + 1)
+    with pytest.raises(DecodeError, match=rf"^preferred_methods: {MAX_AUTH_LIST + 1} "
+                                          rf"entries exceeds the limit"):
+        decode_frame(Tag.COMPRESSION_REQUEST, (payload,))
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_compression_done_round_trip(on: bool) -> None:
+    frame = CompressionDoneFrame(is_compress=on, method=2)
+    payload = frame.encode_payload()
+    assert payload[0] == int(on)
+    back = decode_frame(Tag.COMPRESSION_DONE, (payload,))
+    assert isinstance(back, CompressionDoneFrame)
+    assert (back.is_compress, back.method) == (on, 2)
+
+
+def test_v1_address_connect_and_authorizer() -> None:
+    connect = ConnectMsg(features=CEPH_FEATURES_ALL, host_type=EntityType.CLIENT, global_seq=1,
+                         connect_seq=0, protocol_version=24, authorizer_protocol=2,
+                         authorizer_len=3)
+    raw = encode_addr_and_connect(EntityAddr.from_host("127.0.0.1", 1), connect, b"xyz")
+    assert raw.endswith(connect.encode() + b"xyz")
+    assert len(raw) == 136 + len(connect.encode()) + 3
+
+
+@pytest.mark.parametrize("odd", ["wide", "bytearray"])
+def test_message_from_odd_buffers_matches_bytes(odd: str) -> None:
+    header2 = MsgHeader2(seq=1, tid=2, type=3).encode()
+    front = bytes(range(8))
+    # the same 8 bytes as 4 two-byte items (little-endian), or as a bytearray
+    buf: object = memoryview(array.array("H", [0x0100, 0x0302, 0x0504, 0x0706])) \
+        if odd == "wide" else bytearray(front)
+    want = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble_message(
+        header2, front, b"", b""))
+    got = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble_message(
+        header2, buf, b"", b""))  # type: ignore[arg-type]
+    assert got == want
