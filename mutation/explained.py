@@ -36,6 +36,18 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "the same function is used either way (start-up cost only)"),
     (_CRC + r"xǁStdCrc32cǁ__call____mutmut_1",
      "the signature of a typing.Protocol: never called"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_disasm_secure_rev1__mutmut_(1|27|28)",
+     "chooses decrypt_in_place or decrypt for the same bytes: with the installed "
+     "cryptography 51 (IN_PLACE False) both decrypt into a new buffer"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_disasm_secure_rev1__mutmut_6",
+     "pos None for 0 where it is only used as mv[pos:], which is the same slice"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameReaderǁ__init____mutmut_(4|5)",
+     "the initial _pre_len is never read: it is set when the preamble is read"),
+    (r"asyncmsgr\.frames\.v1\.(x_decode_legacy_addr__mutmut_(4|7)"
+     r"|x_decode_server_hello__mutmut_(7|10))",
+     "drops the reader's end bound: the pulls after it read exactly the bounded bytes"),
+    (r"asyncmsgr\.frames\.v1\.xǁV1ItemReaderǁ_msg__mutmut_13",
+     "one byte more in the header view: MsgHeader.decode reads its first 53 bytes only"),
     (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_crc_rev0__mutmut_3",
      "the initial crc of slot 0 is always overwritten: a frame has at least 1 segment"),
     (r"asyncmsgr\.wire\.codecs\.(x__pull_legacy_after_marker__mutmut_10"

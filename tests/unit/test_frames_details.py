@@ -9,18 +9,32 @@ import array
 
 import pytest
 
-from asyncmsgr.errors import DecodeError
+from asyncmsgr.errors import BadMessageCrc, DecodeError, FrameTooLarge
 from asyncmsgr.features import CEPH_FEATURES_ALL
-from asyncmsgr.frames.assembler import FrameAssembler
-from asyncmsgr.frames.v1 import ConnectMsg, encode_addr_and_connect
+from asyncmsgr.frames.assembler import FrameAssembler, FrameLimits
+from asyncmsgr.frames.v1 import (
+    BANNER,
+    AckItem,
+    CloseItem,
+    ConnectMsg,
+    Keepalive2AckItem,
+    Keepalive2Item,
+    KeepaliveItem,
+    MsgItem,
+    V1ItemReader,
+    V1Tag,
+    decode_server_hello,
+    encode_addr_and_connect,
+    encode_item,
+)
 from asyncmsgr.frames.v2 import (
     MAX_AUTH_LIST,
     CompressionDoneFrame,
     Tag,
     decode_frame,
 )
-from asyncmsgr.message import MsgHeader2
-from asyncmsgr.types import EntityAddr, EntityType
+from asyncmsgr.message import MsgFooter, MsgHeader, MsgHeader2
+from asyncmsgr.types import EntityAddr, EntityType, UTime
 from asyncmsgr.wire.buffer import Writer
 
 
@@ -87,3 +101,69 @@ def test_message_from_odd_buffers_matches_bytes(odd: str) -> None:
     got = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble_message(
         header2, buf, b"", b""))  # type: ignore[arg-type]
     assert got == want
+
+
+# -- msgr v1 items -----------------------------------------------------------------------
+
+
+def _v1_msg(front: bytes, middle: bytes, data: bytes, *, crc: bool = True) -> bytes:
+    header = MsgHeader(seq=1, type=2, front_len=len(front), middle_len=len(middle),
+                       data_len=len(data))
+    if crc:
+        header = header.with_crc()
+    footer = MsgFooter(front_crc=1, middle_crc=2, data_crc=3)
+    return bytes([V1Tag.MSG]) + header.encode() + front + middle + data + footer.encode()
+
+
+def test_v1_message_with_all_three_segments() -> None:
+    raw = _v1_msg(b"front", b"mid", b"data!") + bytes([V1Tag.KEEPALIVE])
+    r = V1ItemReader()
+    r.feed(raw)
+    item = r.next_item()
+    assert isinstance(item, MsgItem)
+    assert (bytes(item.front), bytes(item.middle), bytes(item.data)) == \
+        (b"front", b"mid", b"data!")
+    assert (item.footer.front_crc, item.footer.middle_crc, item.footer.data_crc) == (1, 2, 3)
+    assert r.last_raw == raw[:-1]
+    assert isinstance(r.next_item(), KeepaliveItem)
+    assert r.last_raw == bytes([V1Tag.KEEPALIVE])
+
+
+def test_v1_header_crc_is_checked_unless_disabled() -> None:
+    raw = _v1_msg(b"f", b"", b"", crc=False)
+    r = V1ItemReader()
+    r.feed(raw)
+    with pytest.raises(BadMessageCrc):
+        r.next_item()
+    lenient = V1ItemReader(check_header_crc=False)  # ms_crc_header = false
+    lenient.feed(raw)
+    assert isinstance(lenient.next_item(), MsgItem)
+
+
+@pytest.mark.parametrize("which", ["front", "middle", "data"])
+def test_v1_segment_caps_are_exact_and_named(which: str) -> None:
+    limits = FrameLimits(front=4, middle=4, data=4)
+    at_cap = {"front": b"", "middle": b"", "data": b"", which: b"1234"}
+    r = V1ItemReader(limits=limits)
+    r.feed(_v1_msg(at_cap["front"], at_cap["middle"], at_cap["data"]))
+    assert isinstance(r.next_item(), MsgItem)
+    over = {"front": b"", "middle": b"", "data": b"", which: b"12345"}
+    r.feed(_v1_msg(over["front"], over["middle"], over["data"]))
+    with pytest.raises(FrameTooLarge, match=rf"^msgr v1 {which} of 5 bytes exceeds cap 4$"):
+        r.next_item()
+
+
+@pytest.mark.parametrize("item", [
+    KeepaliveItem(), CloseItem(), AckItem(seq=7),
+    Keepalive2Item(timestamp=UTime(5, 6)), Keepalive2AckItem(timestamp=UTime(8, 9))])
+def test_v1_fixed_items_round_trip(item: object) -> None:
+    chunks = encode_item(item)  # type: ignore[arg-type]
+    r = V1ItemReader()
+    r.feed(b"".join(bytes(c) for c in chunks))
+    assert r.next_item() == item
+    assert r.buffered == 0
+
+
+def test_server_hello_needs_its_281_bytes() -> None:
+    with pytest.raises(DecodeError, match=r"^msgr v1 server hello needs 281 bytes$"):
+        decode_server_hello(BANNER + bytes(100))
