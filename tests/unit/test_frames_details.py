@@ -9,7 +9,7 @@ import array
 
 import pytest
 
-from asyncmsgr.errors import BadMessageCrc, DecodeError, FrameTooLarge
+from asyncmsgr.errors import BadMessageCrc, BannerMismatch, DecodeError, FrameTooLarge
 from asyncmsgr.features import CEPH_FEATURES_ALL
 from asyncmsgr.frames.assembler import FrameAssembler, FrameLimits
 from asyncmsgr.frames.v1 import (
@@ -167,3 +167,9 @@ def test_v1_fixed_items_round_trip(item: object) -> None:
 def test_server_hello_needs_its_281_bytes() -> None:
     with pytest.raises(DecodeError, match=r"^msgr v1 server hello needs 281 bytes$"):
         decode_server_hello(BANNER + bytes(100))
+
+
+def test_v1_banner_from_a_msgr2_peer_says_so() -> None:
+    with pytest.raises(BannerMismatch,
+                       match=r"^peer speaks msgr2 \(banner 'ceph v2'\), not msgr v1$"):
+        decode_server_hello(b"ceph v2\n" + bytes(300))
