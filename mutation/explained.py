@@ -93,6 +93,12 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",
      "the AuthFailed raised when there is no auth server is caught in the same function, "
      "logged and answered BADAUTHORIZER: its message and result reach only the log line"),
+    (_V1 + r"(x__handle_connect_reply__mutmut_(25|64|71|79)|x__read_server_hello__mutmut_25"
+     r"|x__send_connect_msg__mutmut_48|x_connection_made__mutmut_6"
+     r"|x_start_accept__mutmut_15)",
+     "passes None for the time to a step whose continuation ignores it (the connect "
+     "message and the banners are queued without a timestamp; a held step is "
+     "released with the releaser's own time)"),
     (_V1 + r"x__check_partial_banner__mutmut_7",
      "'n >= 7 or' for 'and': below 7 bytes every prefix of 'ceph v2' is also a prefix "
      "of 'ceph v027' and returned earlier, so the length test never decides"),
