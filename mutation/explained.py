@@ -48,6 +48,21 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "drops the reader's end bound: the pulls after it read exactly the bounded bytes"),
     (r"asyncmsgr\.frames\.v1\.xǁV1ItemReaderǁ_msg__mutmut_13",
      "one byte more in the header view: MsgHeader.decode reads its first 53 bytes only"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁassemble_message__mutmut_"
+     r"(12|13|16|17|20|21|36|37|91|92)",
+     "sends more frames down the general path than needed, or misses/skips the "
+     "preamble cache: the fast path and the general path write the same bytes "
+     "(tests/unit/test_assembler_fastpaths.py), the cache holds only what it recomputes"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁdisassemble_message__mutmut_"
+     r"(1|6|10|13|24|59)",
+     "in_place (cryptography 51: decrypting into a new buffer either way), the general "
+     "path for MESSAGE frames (same checks, same views), memoryview() of a memoryview, "
+     "or unpack_from's default offset 0"),
+    (r"asyncmsgr\.frames\.v1\.(x_decode_seq__mutmut_10|xǁConnectMsgǁdecode__mutmut_7"
+     r"|xǁConnectReplyǁdecode__mutmut_7)",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (r"asyncmsgr\.frames\.v2\.x_frame_spec__mutmut_12",
+     "drops the alignments argument, whose default is the same (DEFAULT_ALIGNMENT,)"),
     (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_crc_rev0__mutmut_3",
      "the initial crc of slot 0 is always overwritten: a frame has at least 1 segment"),
     (r"asyncmsgr\.wire\.codecs\.(x__pull_legacy_after_marker__mutmut_10"

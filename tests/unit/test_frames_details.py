@@ -9,26 +9,37 @@ import array
 
 import pytest
 
-from asyncmsgr.errors import BadMessageCrc, BannerMismatch, DecodeError, FrameTooLarge
+from asyncmsgr.errors import (
+    BadMessageCrc,
+    BadSegmentCrc,
+    BannerMismatch,
+    DecodeError,
+    EncodeError,
+    FrameTooLarge,
+)
 from asyncmsgr.features import CEPH_FEATURES_ALL
-from asyncmsgr.frames.assembler import FrameAssembler, FrameLimits
+from asyncmsgr.frames.assembler import PREAMBLE_LEN, FrameAssembler, FrameLimits
 from asyncmsgr.frames.v1 import (
     BANNER,
     AckItem,
     CloseItem,
     ConnectMsg,
+    ConnectReply,
     Keepalive2AckItem,
     Keepalive2Item,
     KeepaliveItem,
     MsgItem,
     V1ItemReader,
     V1Tag,
+    decode_seq,
     decode_server_hello,
     encode_addr_and_connect,
+    encode_connect,
     encode_item,
 )
 from asyncmsgr.frames.v2 import (
     MAX_AUTH_LIST,
+    MESSAGE_ALIGNMENTS,
     CompressionDoneFrame,
     Tag,
     decode_frame,
@@ -89,18 +100,86 @@ def test_v1_address_connect_and_authorizer() -> None:
     assert len(raw) == 136 + len(connect.encode()) + 3
 
 
+@pytest.mark.parametrize("where", [0, 1, 2])
 @pytest.mark.parametrize("odd", ["wide", "bytearray"])
-def test_message_from_odd_buffers_matches_bytes(odd: str) -> None:
+def test_message_from_odd_buffers_matches_bytes(odd: str, where: int) -> None:
     header2 = MsgHeader2(seq=1, tid=2, type=3).encode()
-    front = bytes(range(8))
+    parts = [b"fronT", b"middle", bytes(range(8))]
     # the same 8 bytes as 4 two-byte items (little-endian), or as a bytearray
     buf: object = memoryview(array.array("H", [0x0100, 0x0302, 0x0504, 0x0706])) \
-        if odd == "wide" else bytearray(front)
+        if odd == "wide" else bytearray(bytes(range(8)))
+    odd_parts: list[object] = list(parts)
+    parts[where] = bytes(range(8))
+    odd_parts[where] = buf
     want = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble_message(
-        header2, front, b"", b""))
+        header2, *parts))
     got = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble_message(
-        header2, buf, b"", b""))  # type: ignore[arg-type]
+        header2, *odd_parts))  # type: ignore[arg-type]
     assert got == want
+
+
+def test_message_without_payload_is_one_segment() -> None:
+    header2 = MsgHeader2(seq=1).encode()
+    fast = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble_message(header2))
+    general = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble(
+        Tag.MESSAGE, (header2,), MESSAGE_ALIGNMENTS))
+    assert fast == general
+
+
+def _message_wire(front: bytes, middle: bytes, data: bytes) -> bytes:
+    tx = FrameAssembler(rev1=True)
+    header2 = MsgHeader2(seq=1, type=2).encode()
+    return b"".join(bytes(c) for c in tx.assemble_message(header2, front, middle, data))
+
+
+def test_disassemble_message_errors_say_what_and_where() -> None:
+    rx = FrameAssembler(rev1=True)
+    wire = _message_wire(b"f", b"mm", b"ddd")
+    pre = rx.disassemble_preamble(wire[:PREAMBLE_LEN])
+    with pytest.raises(DecodeError, match=r"^frame body length does not match its preamble$"):
+        rx.disassemble_message(pre, wire[PREAMBLE_LEN:-1])
+    bad = bytearray(wire)
+    bad[PREAMBLE_LEN] ^= 1  # header2
+    stored = int.from_bytes(wire[PREAMBLE_LEN + 41:PREAMBLE_LEN + 45], "little")
+    with pytest.raises(BadSegmentCrc, match=rf"^bad segment 0 crc calculated=0x[0-9a-f]{{8}} "
+                                            rf"expected={stored:#010x}$"):
+        rx.disassemble_message(pre, bytes(bad[PREAMBLE_LEN:]))
+    bad = bytearray(wire)
+    bad[PREAMBLE_LEN + 45 + 1] ^= 1  # the middle (front is 1 byte)
+    with pytest.raises(BadSegmentCrc, match=r"^bad segment 2 crc "):
+        rx.disassemble_message(pre, bytes(bad[PREAMBLE_LEN:]))
+    short = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble(
+        Tag.MESSAGE, (b"x" * 40, b"f"), MESSAGE_ALIGNMENTS))
+    pre = rx.disassemble_preamble(short[:PREAMBLE_LEN])
+    with pytest.raises(DecodeError, match=r"^ceph_msg_header2 must be 41 bytes, got 40$"):
+        rx.disassemble_message(pre, short[PREAMBLE_LEN:])
+
+
+def test_back_to_crc_mode_reads_preambles_again() -> None:
+    asm = FrameAssembler(rev1=True)
+    asm.set_rx(None)
+    wire = _message_wire(b"f", b"", b"")
+    assert asm.disassemble_preamble(wire[:PREAMBLE_LEN]).tag == Tag.MESSAGE
+
+
+def test_v1_small_codec_errors() -> None:
+    with pytest.raises(DecodeError, match=r"^seq exchange needs 8 bytes$"):
+        decode_seq(bytes(7))
+    with pytest.raises(DecodeError, match=r"^ceph_msg_connect needs 33 bytes$"):
+        ConnectMsg.decode(bytes(32))
+    with pytest.raises(DecodeError, match=r"^ceph_msg_connect_reply needs 26 bytes$"):
+        ConnectReply.decode(bytes(25))
+    bad = ConnectMsg(features=-1, host_type=8, global_seq=0, connect_seq=0, protocol_version=0)
+    with pytest.raises(EncodeError, match=r"^ceph_msg_connect field out of range: "):
+        bad.encode()
+    with pytest.raises(EncodeError, match=r"^ceph_msg_connect_reply field out of range: "):
+        ConnectReply(tag=1, features=-1, global_seq=0, connect_seq=0,
+                     protocol_version=0).encode()
+    connect = ConnectMsg(features=1, host_type=8, global_seq=0, connect_seq=0,
+                         protocol_version=0)
+    assert encode_connect(connect) == connect.encode()
+    with pytest.raises(EncodeError, match=r"^authorizer_len does not match the authorizer$"):
+        encode_connect(connect, b"x")
 
 
 # -- msgr v1 items -----------------------------------------------------------------------
