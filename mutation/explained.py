@@ -56,8 +56,8 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁdisassemble_message__mutmut_"
      r"(1|6|10|13|24|59)",
      "in_place (cryptography 51: decrypting into a new buffer either way), the general "
-     "path for MESSAGE frames (same checks, same views), memoryview() of a memoryview, "
-     "or unpack_from's default offset 0"),
+     "path for MESSAGE frames (same checks, same views; the method is only called for "
+     "MESSAGE frames), memoryview() of a memoryview, or unpack_from's default offset 0"),
     (r"asyncmsgr\.frames\.v1\.(x_decode_seq__mutmut_10|xǁConnectMsgǁdecode__mutmut_7"
      r"|xǁConnectReplyǁdecode__mutmut_7)",
      "drops unpack_from's offset argument 0, which is its default"),
