@@ -114,6 +114,21 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "passes None for the time to a step whose continuation ignores it (the connect "
      "message and the banners are queued without a timestamp; a held step is "
      "released with the releaser's own time)"),
+    (_V1 + r"x__act__mutmut_11",
+     "'OPEN and existing is None' for 'or': OPEN comes only without an existing "
+     "connection (a CLOSED one is dropped before deciding), and every other action "
+     "needs one"),
+    (_V1 + r"(x__open__mutmut_78|x_take_over__mutmut_16)",
+     "sets a state that the next call overwrites before anything reads it (ready() / "
+     "the reply's ACCEPTING_WAIT_CONNECT_MSG)"),
+    (_V1 + r"x_take_over__mutmut_(19|20|21|22|28|29|30)",
+     "a field of the ConnectMsg built only to answer RETRY_GLOBAL: _reply reads its "
+     "features and nothing else"),
+    (_V1 + r"x__open__mutmut_39",
+     "proto_version(..., connect=None): None takes the same branch as False"),
+    (_V1 + r"x__verify_authorizer_reply__mutmut_(9|11|16|17)",
+     "changes the result attribute of the error a handshake step raises; "
+     "ProtocolBase._process keeps only its type name and message"),
     (_V1 + r"x__check_partial_banner__mutmut_7",
      "'n >= 7 or' for 'and': below 7 bytes every prefix of 'ceph v2' is also a prefix "
      "of 'ceph v027' and returned earlier, so the length test never decides"),

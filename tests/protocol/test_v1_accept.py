@@ -434,6 +434,9 @@ def test_v1_take_over_answers_retry_global_from_the_existing_session() -> None:
     assert existing.state is State.OPEN
     assert existing.replacing is False
     assert ev.RemoteReset() not in p.server_events
+    # the temporary connection is stopped with a reset and says why
+    assert ev.CloseSocket(reason="socket moved into the existing session") in p.server_events
+    assert ev.ResetSession() in p.server_events
 
 
 def test_v1_restarted_client_resets_the_existing_session() -> None:
@@ -506,3 +509,81 @@ def test_connect_with_authorizer_in_pieces_then_ready_at_once() -> None:
     assert ConnectReply.decode(out[:CONNECT_REPLY_LEN]).tag == T.READY
     assert _state(s.machine) is State.OPEN
     assert s.machine.last_active == NOW
+
+
+# -- the authorizer reply rides on every answer; open() details -------------------------------
+
+
+class _ReplyingAuth:
+    """Accepts any authorizer and proves it with ``b"AR"``."""
+
+    def handle_auth_request(self, *args: object) -> AuthReply:
+        return AuthReply(done=True, payload=b"AR")
+
+
+def _authed_connect(*, global_seq: int = 4, connect_seq: int = 0,
+                    features: int = CEPH_FEATURES_ALL,
+                    host_type: int = EntityType.CLIENT,
+                    protocol_version: int = CEPH_OSDC_PROTOCOL) -> bytes:
+    return ConnectMsg(features=features, host_type=host_type, global_seq=global_seq,
+                      connect_seq=connect_seq, protocol_version=protocol_version,
+                      authorizer_protocol=2, authorizer_len=2).encode() + b"az"
+
+
+@pytest.mark.parametrize(("setup", "connect", "tag"), [
+    ("none", _authed_connect(connect_seq=3), T.RESETSESSION),
+    ("older-gs", _authed_connect(global_seq=1, connect_seq=2), T.RETRY_GLOBAL),
+    ("older-cs", _authed_connect(global_seq=20, connect_seq=1), T.RETRY_SESSION),
+    ("race", _authed_connect(global_seq=20, connect_seq=2), T.WAIT),
+])
+def test_every_answer_carries_the_authorizer_reply(setup: str, connect: bytes,
+                                                   tag: int) -> None:
+    s = _server(tolerate=False)
+    s.machine.auth_server = _ReplyingAuth()  # type: ignore[assignment]
+    addr = CLIENT_ADDR
+    if setup == "older-gs":
+        _existing(s, pgs=10)
+    elif setup == "older-cs":
+        _existing(s, pgs=10, cs=3)
+    elif setup == "race":
+        addr = CLIENT_ADDR.with_nonce(0xFFFF)
+        _existing(s, pgs=1, cs=2, state=State.CONNECTING_WAIT_CONNECT_REPLY, addr=addr)
+    reply, rest = _open(s, connect, addr=addr)
+    assert reply.tag == tag
+    assert reply.authorizer_len == 2
+    assert rest[:2] == b"AR"
+
+
+@pytest.mark.parametrize("lossy_existing", [False, True])
+def test_open_without_reconnect_seq_is_ready_as_of_now(lossy_existing: bool) -> None:
+    s = _server()
+    if lossy_existing:
+        _existing(s, lossy=True, pgs=1, cs=0, state=State.OPEN)  # replaced
+    s.machine.receive_data(BANNER + encode_legacy_addr(CLIENT_ADDR)
+                           + _connect(CEPH_FEATURES_ALL & ~CEPH_FEATURE_RECONNECT_SEQ,
+                                      global_seq=20), NOW)
+    assert _state(s.machine) is State.OPEN
+    assert s.machine.last_active == NOW  # before anything is written
+
+
+def test_open_without_reconnect_seq_keeps_requeued_messages() -> None:
+    s = _server()
+    m = s.machine
+    for i in (1, 2):
+        msg = MPing(priority=127, tid=i)
+        msg.seq = i
+        m.session.sent.append(msg)
+    m.session.out_seq = 2
+    m.session.requeue_sent()
+    _open(s, _connect(CEPH_FEATURES_ALL & ~CEPH_FEATURE_RECONNECT_SEQ))
+    assert m.session.in_seq == 0
+    assert [x.tid for x in m.session.sent] == [1, 2]  # both went out again
+
+
+def test_osd_peer_session_gets_the_cluster_protocol() -> None:
+    s = _server()
+    connect = ConnectMsg(features=CEPH_FEATURES_ALL, host_type=EntityType.OSD, global_seq=4,
+                         connect_seq=0, protocol_version=CEPH_OSD_PROTOCOL).encode()
+    reply, _ = _open(s, connect)
+    assert reply.tag == T.SEQ
+    assert reply.protocol_version == CEPH_OSD_PROTOCOL
