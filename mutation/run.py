@@ -294,6 +294,9 @@ def report(campaigns: list[Campaign], took: dict[str, float]) -> str:
              "|---|---:|---:|---:|---:|---:|---:|"]
     for c in campaigns:
         s = score(c)
+        if not s.total:
+            lines.append(f"| {s.name} | not run | | | | | |")
+            continue
         lines.append(f"| {s.name} | {s.total} | {s.killed} | {s.survived} | {s.no_tests} "
                      f"| {s.untested} | {s.percent:.1f} % |")
     if took:
