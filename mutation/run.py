@@ -290,15 +290,22 @@ def survivors_md(campaigns: list[Campaign]) -> str:
 
 
 def report(campaigns: list[Campaign], took: dict[str, float]) -> str:
-    lines = ["| campaign | mutants | killed | survived | no tests | not run | score |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| campaign | mutants | killed | survived | no tests | not run | score "
+             "| explained equivalent | score of the rest |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in campaigns:
         s = score(c)
         if not s.total:
-            lines.append(f"| {s.name} | not run | | | | | |")
+            lines.append(f"| {s.name} | not run | | | | | | | |")
             continue
+        changed = diffs_by_name(c)
+        eq = sum(1 for n in survivors(c) if explain(n, changed.get(n, [])) is not None)
+        rest = s.total - s.untested - eq
+        adjusted = 100.0 * s.killed / rest if rest else 0.0
         lines.append(f"| {s.name} | {s.total} | {s.killed} | {s.survived} | {s.no_tests} "
-                     f"| {s.untested} | {s.percent:.1f} % |")
+                     f"| {s.untested} | {s.percent:.1f} % | {eq} | {adjusted:.1f} % |")
+    lines += ["", "score: killed / tested; score of the rest: killed / (tested - the "
+              "survivors explained as equivalent in mutation/explained.py)."]
     if took:
         lines.append("")
         lines.append("Wall time this run: " + ", ".join(
