@@ -13,7 +13,13 @@ from typing import ClassVar, Self
 
 import pytest
 
-from asyncmsgr.errors import BadMessageCrc, DecodeError, EncodeError, UnknownMessageType
+from asyncmsgr.errors import (
+    BadMessageCrc,
+    DecodeError,
+    EncodeError,
+    MessageDecodeError,
+    UnknownMessageType,
+)
 from asyncmsgr.message import (
     MESSAGE_TYPES,
     MSG_FOOTER_LEN,
@@ -29,6 +35,7 @@ from asyncmsgr.message import (
     decode_message,
     register_message,
 )
+from asyncmsgr.message_types import message_type_name
 from asyncmsgr.messages import MPing
 from asyncmsgr.types import EntityName, EntityType
 from asyncmsgr.wire.buffer import Reader
@@ -237,3 +244,24 @@ def test_release_throttles_runs_the_hook_once() -> None:
     m.release_throttles()
     assert calls == [1]
     assert m.release_hook is None
+
+
+@dataclass(kw_only=True, eq=False, slots=True, repr=False)
+class _Broken(Message):
+    TYPE: ClassVar[int] = 0x7FF1
+
+    @classmethod
+    def decode_payload(cls, header: MsgHeader, front: Reader, middle: memoryview,
+                       data: memoryview) -> Self:
+        raise ValueError("boom")
+
+
+def test_foreign_decode_errors_are_wrapped_with_type_and_version() -> None:
+    register_message(_Broken)
+    try:
+        with pytest.raises(MessageDecodeError) as e:
+            decode_message(MsgHeader(type=_Broken.TYPE, version=3), b"")
+    finally:
+        del MESSAGE_TYPES[_Broken.TYPE]
+    assert str(e.value) == f"{message_type_name(_Broken.TYPE)} v3: ValueError('boom')"
+    assert isinstance(e.value.__cause__, ValueError)
