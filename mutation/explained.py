@@ -102,9 +102,12 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V2 + r"(x_handle_reconnect__mutmut_9|x_handle_client_ident__mutmut_37)",
      "lookup_existing(None, ...) instead of (owner, ...): the accepting connection is "
      "registered only when it answers, so excluding it from the lookup changes nothing"),
-    (_V2 + r"x_handle_auth_signature__mutmut_4",
+    (_V2 + r"(x_handle_auth_signature__mutmut_(4|6|9|10)|x_handle_auth_done__mutmut_(4|6|8|9)"
+     r"|x_handle_auth_request__mutmut_(4|6|9|10))",
      "changes the result attribute of the error a handshake step raises; "
      "ProtocolBase._process keeps only its type name and message"),
+    (_V2 + r"x_handle_auth_done__mutmut_23",
+     "_install_crypto(crossed=None): None takes the same branch as False"),
     (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",
      "the AuthFailed raised when there is no auth server is caught in the same function, "
      "logged and answered BADAUTHORIZER: its message and result reach only the log line"),

@@ -16,11 +16,13 @@ from handshake_walk import V2Walk, inject
 from v2pair_helpers import Recorder
 
 from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
+from asyncmsgr.crypto.onwire import GcmTx, SecureKeys
 from asyncmsgr.errors import AuthFailed
 from asyncmsgr.features import CEPH_FEATURE_CEPHX_V2, CEPH_FEATURE_SERVER_PACIFIC, MSGR2_REQUIRED
 from asyncmsgr.frames.assembler import FrameAssembler
 from asyncmsgr.frames.v2 import (
     CON_MODE_CRC,
+    CON_MODE_SECURE,
     ClientIdentFrame,
     ServerIdentFrame,
     Tag,
@@ -29,9 +31,10 @@ from asyncmsgr.frames.v2 import (
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
-from asyncmsgr.protocol.common import State
+from asyncmsgr.protocol.common import State, Step
 from asyncmsgr.protocol.v2_handshake import existing_view, infer_target_addr
 from asyncmsgr.testing.dummy_auth import AUTH_DUMMY, DummyAuthClient, DummyAuthServer
+from asyncmsgr.testing.interceptor import TestInterceptor
 from asyncmsgr.testing.v2pair import FakeRegistry, ProtocolPair
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
 
@@ -547,3 +550,94 @@ def test_client_ident_older_than_the_session_is_stale() -> None:
     p.reconnect()
     p.transfer()
     assert "stale connection (older global_seq)" in closes(p.server_events)
+
+
+# -- the server's auth steps ---------------------------------------------------------------
+
+
+def test_server_without_auth_server_refuses_auth_request() -> None:
+    p = lossless()
+    p.server.auth_server = None
+    p.connect()
+    p.transfer()
+    assert closes(p.server_events)[:1] == ["AuthFailed: no auth server configured"]
+
+
+@dataclass(slots=True)
+class _BusyServer(DummyAuthServer):
+    """Records what it is asked; answers EBUSY (-16)."""
+
+    modes_asked: list[int] = field(default_factory=list)
+    peers: list[AuthPeer] = field(default_factory=list)
+
+    def pick_con_mode(self, peer_type: int, method: int,
+                      preferred_modes: tuple[int, ...]) -> int:
+        self.modes_asked.append(peer_type)
+        return CON_MODE_CRC
+
+    def handle_auth_request(self, peer: AuthPeer, meta: AuthConnectionMeta, more: bool,
+                            method: int, payload: bytes) -> AuthReply:
+        self.peers.append(peer)
+        raise AuthFailed("busy", -16)
+
+
+def test_busy_auth_server_drops_the_connection_instead_of_bad_method() -> None:
+    server = _BusyServer()
+    p = ProtocolPair(client_auth=DummyAuthClient(), server_auth=server)
+    p.connect()
+    p.transfer()
+    assert server.modes_asked == [EntityType.CLIENT]
+    [peer] = server.peers
+    assert peer.peer_type == EntityType.CLIENT
+    assert closes(p.server_events)[:1] == ["AuthFailed: busy"]
+    assert "recv_AUTH_BAD_METHOD" not in p.client.handshake_counts
+
+
+def test_auth_done_held_by_an_interceptor_goes_out_when_released() -> None:
+    t = TestInterceptor()
+    t.breakpoint(Step.HANDLE_AUTH_REQUEST_ACCEPTING_SIGN)
+    p = ProtocolPair(client_auth=DummyAuthClient(), server_auth=DummyAuthServer())
+    p.server.interceptor = t
+    p.connect()
+    p.transfer()
+    assert p.server.held_step is Step.HANDLE_AUTH_REQUEST_ACCEPTING_SIGN
+    assert "recv_AUTH_DONE" not in p.client.handshake_counts
+    p.server.release(p.now)
+    p.transfer()
+    assert p.client.state is State.READY
+    assert p.server.state is State.READY
+
+
+def test_secure_mode_uses_rev1_nonces() -> None:
+    p = ProtocolPair(client_auth=DummyAuthClient(modes=(CON_MODE_SECURE,)),
+                     server_auth=DummyAuthServer(modes=(CON_MODE_SECURE,)))
+    p.handshake()
+    p.client.send_message(MPing(priority=127, tid=1), p.now)
+    p.transfer()
+    keys = SecureKeys.from_connection_secret(p.client.auth_meta.connection_secret,
+                                             crossed=False)
+    tx = p.client._asm.tx  # type: ignore[attr-defined]
+    assert isinstance(tx, GcmTx)
+    reference = GcmTx(keys.key, keys.tx_nonce, rev1=True)
+    for _ in range(tx.nonces_used):
+        reference.encrypt(b"")
+    assert tx.next_nonce() == reference.next_nonce()
+    assert tx.nonces_used > 1
+
+
+def test_accepted_and_connected_say_whether_they_resumed() -> None:
+    p = lossless()
+    p.handshake()
+    [a] = [e for e in p.server_events if isinstance(e, ev.Accepted)]
+    [c] = [e for e in p.client_events if isinstance(e, ev.Connected)]
+    assert a.reconnect is False
+    assert c.reconnect is False
+    p.break_connection()
+    p.server_events.clear()
+    p.client_events.clear()
+    p.reconnect()
+    p.transfer()
+    [a] = [e for e in p.server_events if isinstance(e, ev.Accepted)]
+    [c] = [e for e in p.client_events if isinstance(e, ev.Connected)]
+    assert a.reconnect is True
+    assert c.reconnect is True
