@@ -106,6 +106,12 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      r"|x_handle_auth_request__mutmut_(4|6|9|10))",
      "changes the result attribute of the error a handshake step raises; "
      "ProtocolBase._process keeps only its type name and message"),
+    (_V2 + r"x__check_peer_banner__mutmut_[2-9]",
+     "the 'peer lacks required msgr2 features' branch: we require none "
+     "(CEPH_MSGR2_REQUIRED_FEATURES is 0, as in Pacific), so it never runs"),
+    (_V2 + r"x__queue_after__mutmut_1",
+     "the default time is used only by callers that do not go ready afterwards, "
+     "and queueing a frame does not read it"),
     (_V2 + r"x_handle_auth_done__mutmut_23",
      "_install_crypto(crossed=None): None takes the same branch as False"),
     (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",

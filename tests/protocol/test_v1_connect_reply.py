@@ -32,7 +32,7 @@ from asyncmsgr.protocol.common import ProtocolOptions, State, Step
 from asyncmsgr.protocol.v1 import ProtocolV1
 from asyncmsgr.protocol.v1_handshake import proto_version
 from asyncmsgr.testing.interceptor import TestInterceptor
-from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry
+from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry, ProtocolPair
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
 
 T = V1Tag
@@ -237,3 +237,19 @@ def test_seq_reply_then_ack_seq_then_more_in_one_read() -> None:
     assert c.last_active == NOW
     out = b"".join(bytes(x) for x in c.data_to_send(NOW))
     assert bytes([T.KEEPALIVE2_ACK]) in out[8:]  # after our in_seq, the echo
+
+
+def test_v1_step_held_by_an_interceptor_runs_when_released() -> None:
+    step = Step.SEND_CLIENT_IDENTITY
+    t = TestInterceptor()
+    t.breakpoint(step)
+    p = ProtocolPair(protocol=1, client_policy=Policy.lossless_client(),
+                     server_policy=Policy.stateful_server())
+    p.client.interceptor = t
+    p.connect()
+    p.transfer()
+    assert p.client.held_step is step
+    p.client.release(p.now)
+    p.transfer()
+    assert p.client.state is State.OPEN
+    assert p.server.state is State.OPEN
