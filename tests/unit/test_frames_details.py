@@ -16,6 +16,7 @@ from asyncmsgr.errors import (
     DecodeError,
     EncodeError,
     FrameTooLarge,
+    UnknownTag,
 )
 from asyncmsgr.features import CEPH_FEATURES_ALL
 from asyncmsgr.frames.assembler import PREAMBLE_LEN, FrameAssembler, FrameLimits
@@ -36,6 +37,7 @@ from asyncmsgr.frames.v1 import (
     encode_addr_and_connect,
     encode_connect,
     encode_item,
+    v1_tag_name,
 )
 from asyncmsgr.frames.v2 import (
     MAX_AUTH_LIST,
@@ -252,3 +254,13 @@ def test_v1_banner_from_a_msgr2_peer_says_so() -> None:
     with pytest.raises(BannerMismatch,
                        match=r"^peer speaks msgr2 \(banner 'ceph v2'\), not msgr v1$"):
         decode_server_hello(b"ceph v2\n" + bytes(300))
+
+
+def test_v1_reader_starts_empty_and_names_unknown_tags() -> None:
+    r = V1ItemReader()
+    assert r.last_raw == b""
+    assert r.next_item() is None
+    r.feed(bytes([99]))
+    with pytest.raises(UnknownTag, match=r"^unexpected msgr v1 tag 99 \(.*\)$") as e:
+        r.next_item()
+    assert str(e.value) == f"unexpected msgr v1 tag 99 ({v1_tag_name(99)})"
