@@ -99,9 +99,13 @@ def test_reconnect_to_a_session_without_server_cookie_is_a_partial_reset() -> No
 
 def test_v1_connect_seq_1_against_a_lost_session_is_reset() -> None:
     """v1 rule: a client with connect_seq > 0 whose session we do not have."""
-    v = decide_connect_msg(replace(BASE, connect_seq=0), global_seq=5, connect_seq=1,
-                           peer_addr=A, my_addr=A, resetcheck=True, replacing=False)
+    v = decide_connect_msg(None, global_seq=5, connect_seq=1, peer_addr=A, my_addr=A,
+                           resetcheck=True, replacing=False)
     assert v.action is ConnectAction.RESETSESSION
+    # ... unless this connection already took a socket over (then it opens)
+    v = decide_connect_msg(None, global_seq=5, connect_seq=1, peer_addr=A, my_addr=A,
+                           resetcheck=True, replacing=True)
+    assert v.action is ConnectAction.OPEN
 
 
 def test_v1_connect_race_with_the_same_address_waits() -> None:
