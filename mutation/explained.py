@@ -80,7 +80,7 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (r"asyncmsgr\.wire\.buffer\.x_as_view__mutmut_(1|2|4|8)",
      "as_view's first branch is a fast path: memoryview() of bytes, of a bytearray or "
      "of a flat unsigned memoryview gives an equal view either way"),
-    (r"asyncmsgr\.wire\.buffer\.xǁWriterǁpush_string__mutmut_7",
+    (r"asyncmsgr\.wire\.buffer\.(xǁWriterǁpush_string__mutmut_7|xǁReaderǁpull_string__mutmut_7)",
      "'UTF-8' for 'utf-8': Python's codec names are case-insensitive"),
     (_MSG + r"x__view__mutmut_(1|2|4|7)",
      "_view's first branch is a fast path: for bytes and bytearray as_view returns the "

@@ -195,3 +195,30 @@ def test_addrvec_passes_the_features_to_each_address() -> None:
     push_entity_addrvec(w, EntityAddrVec((one,)), CEPH_FEATURE_MSG_ADDR2)
     back = pull_entity_addrvec(Reader(w.getvalue()))
     assert back.addrs[0].type == AddrType.LEGACY
+
+
+def test_reader_bounds_and_what_is_left_after_a_pull() -> None:
+    with pytest.raises(DecodeError, match=r"^reader bounds outside the buffer$"):
+        Reader(b"abc", 2, 5)
+    r = Reader(b"abcd")
+    r.pull_u16()
+    with pytest.raises(DecodeError, match=r"^u32: need 4 bytes, have 2$"):
+        r.pull_u32()
+
+
+def test_map_entries_are_one_byte_at_least_by_default() -> None:
+    raw = (3).to_bytes(4, "little") + b"abc"  # 3 keys of one byte, values of none
+    assert Reader(raw).pull_map(Reader.pull_u8, lambda r: 0) == {0x61: 0, 0x62: 0, 0x63: 0}
+
+
+@pytest.mark.parametrize(("addr", "text"), [
+    (EntityAddr(type=AddrType.MSGR2, family=2, ip=b"\x01\x02\x03", port=1),
+     r"^IPv4 address needs 4 bytes, got 3$"),
+    (EntityAddr(type=AddrType.MSGR2, family=10, ip=bytes(4), port=1),
+     r"^IPv6 address needs 16 bytes, got 4$"),
+    (EntityAddr(type=AddrType.MSGR2, family=2, ip=bytes(4), port=70000),
+     r"^bad socket address .*: "),
+])
+def test_unencodable_socket_addresses_say_why(addr: EntityAddr, text: str) -> None:
+    with pytest.raises(EncodeError, match=text):
+        push_entity_addr(Writer(), addr)
