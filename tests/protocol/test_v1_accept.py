@@ -31,6 +31,7 @@ from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import PolicyLike, ProtocolOptions, State
 from asyncmsgr.protocol.v1 import ProtocolV1
+from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.protocol.v1_handshake import existing_view, my_legacy_addr
 from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry, ProtocolPair
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
@@ -505,10 +506,11 @@ def test_connect_with_authorizer_in_pieces_then_ready_at_once() -> None:
                          authorizer_len=4).encode()
     assert s.feed(BANNER + encode_legacy_addr(CLIENT_ADDR) + connect + b"ab") == b""
     assert s.machine.state is State.ACCEPTING_WAIT_CONNECT_MSG_AUTH
-    out = s.feed(b"cd")
-    assert ConnectReply.decode(out[:CONNECT_REPLY_LEN]).tag == T.READY
+    s.machine.receive_data(b"cd", NOW)
     assert _state(s.machine) is State.OPEN
-    assert s.machine.last_active == NOW
+    assert s.machine.last_active == NOW  # before anything is written
+    out = b"".join(bytes(x) for x in s.machine.data_to_send(NOW))
+    assert ConnectReply.decode(out[:CONNECT_REPLY_LEN]).tag == T.READY
 
 
 # -- the authorizer reply rides on every answer; open() details -------------------------------
@@ -587,3 +589,56 @@ def test_osd_peer_session_gets_the_cluster_protocol() -> None:
     reply, _ = _open(s, connect)
     assert reply.tag == T.SEQ
     assert reply.protocol_version == CEPH_OSD_PROTOCOL
+
+
+# -- an existing connection of another kind, or closed; the race the peer wins -------------
+
+
+def test_msgr2_connection_to_the_same_peer_is_stopped_without_reset() -> None:
+    s = _server()
+    v2 = ProtocolV2(owner="v2", registry=s.registry, options=ProtocolOptions(),
+                    policy=Policy.lossless_peer(), peer_type=EntityType.CLIENT,
+                    target_addr=CLIENT_ADDR, rng=random.Random(6))
+    v2.peer_addrs = EntityAddrVec((CLIENT_ADDR,))
+    s.registry.machines["v2"] = v2
+    s.registry.registered[v2.peer_addrs] = v2
+    v2.start_connect(NOW)
+    reply, _ = _open(s, _connect())
+    assert reply.tag == T.SEQ
+    assert s.registry.stopped == [v2]
+    assert ev.ResetSession() not in v2.events_received()
+
+
+def test_closed_existing_session_is_as_good_as_none() -> None:
+    s = _server()
+    e = _existing(s, pgs=1, cs=2, state=State.OPEN)
+    e.stop()
+    reply, _ = _open(s, _connect(connect_seq=3))
+    assert reply.tag == T.RESETSESSION
+
+
+def test_connection_race_the_lower_peer_wins() -> None:
+    s = _server()
+    e = _existing(s, pgs=1, cs=2, state=State.CONNECTING_WAIT_CONNECT_REPLY)
+    # memcmp order: the peer's nonce 9 (09 00) sorts before our 1234 (d2 04)
+    out = s.feed(BANNER + encode_legacy_addr(CLIENT_ADDR) + _connect(global_seq=20,
+                                                                     connect_seq=2))
+    assert out == b""  # the socket moved into the existing connection
+    assert s.registry.reused == [("s", e)]
+    assert s.machine.state is State.CLOSED
+
+
+def test_authorizer_less_connect_hands_the_auth_server_empty_bytes() -> None:
+    seen: list[object] = []
+
+    class _Recording:
+        def handle_auth_request(self, *args: object) -> AuthReply:
+            seen.append(args[-1])
+            return AuthReply(done=True, payload=b"")
+
+    s = _server(tolerate=False)
+    s.machine.auth_server = _Recording()  # type: ignore[assignment]
+    reply, _ = _open(s, _connect())
+    assert reply.tag == T.SEQ
+    assert seen == [b""]
+    assert type(seen[0]) is bytes
