@@ -31,8 +31,8 @@ from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import PolicyLike, ProtocolOptions, State
 from asyncmsgr.protocol.v1 import ProtocolV1
-from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.protocol.v1_handshake import existing_view, my_legacy_addr
+from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.v2pair import SERVER_V1_ADDR, FakeRegistry, ProtocolPair
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName, EntityType
 from asyncmsgr.wire.codecs import encode_legacy_addr
