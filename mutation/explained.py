@@ -103,7 +103,7 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "lookup_existing(None, ...) instead of (owner, ...): the accepting connection is "
      "registered only when it answers, so excluding it from the lookup changes nothing"),
     (_V2 + r"(x_handle_auth_signature__mutmut_(4|6|9|10)|x_handle_auth_done__mutmut_(4|6|8|9)"
-     r"|x_handle_auth_request__mutmut_(4|6|9|10))",
+     r"|x_handle_auth_request__mutmut_(4|6|9|10)|x__send_auth_request__mutmut_(3|5|8|9))",
      "changes the result attribute of the error a handshake step raises; "
      "ProtocolBase._process keeps only its type name and message"),
     (_V2 + r"x__check_peer_banner__mutmut_[2-9]",
@@ -112,8 +112,8 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V2 + r"x__queue_after__mutmut_1",
      "the default time is used only by callers that do not go ready afterwards, "
      "and queueing a frame does not read it"),
-    (_V2 + r"x_handle_auth_done__mutmut_23",
-     "_install_crypto(crossed=None): None takes the same branch as False"),
+    (_V2 + r"(x_handle_auth_done__mutmut_23|x_handle_auth_request__mutmut_29)",
+     "None for a flag (crossed, more) takes the same branch as False"),
     (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",
      "the AuthFailed raised when there is no auth server is caught in the same function, "
      "logged and answered BADAUTHORIZER: its message and result reach only the log line"),
@@ -133,9 +133,15 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V1 + r"x_take_over__mutmut_(19|20|21|22|28|29|30)",
      "a field of the ConnectMsg built only to answer RETRY_GLOBAL: _reply reads its "
      "features and nothing else"),
-    (_V1 + r"x__open__mutmut_39",
+    (_V1 + r"(x__open__mutmut_39|x__handle_connect_msg__mutmut_19)",
      "proto_version(..., connect=None): None takes the same branch as False"),
-    (_V1 + r"x__verify_authorizer_reply__mutmut_(9|11|16|17)",
+    (_V1 + r"x__send_client_banner__mutmut_1",
+     "_is_server None for False: only repr() reads it, and both are false"),
+    (_V1 + r"x__read_connect_msg_auth__mutmut_3",
+     "the authorizer state is entered only with the connect message held, so the "
+     "'no connect message' early return never runs"),
+    (_V1 + r"(x__verify_authorizer_reply__mutmut_(9|11|16|17)"
+     r"|x__handle_connect_reply__mutmut_(9|11|14|15|33|47|52|54|58|59|96))",
      "changes the result attribute of the error a handshake step raises; "
      "ProtocolBase._process keeps only its type name and message"),
     (_V1 + r"x__check_partial_banner__mutmut_7",

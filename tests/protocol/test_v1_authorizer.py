@@ -18,6 +18,7 @@ from asyncmsgr.features import CEPH_FEATURES_ALL
 from asyncmsgr.frames.v1 import (
     BANNER,
     CEPH_AUTH_CEPHX,
+    CEPH_OSD_PROTOCOL,
     CEPH_OSDC_PROTOCOL,
     CONNECT_REPLY_LEN,
     ConnectMsg,
@@ -46,6 +47,7 @@ class _Client:
     payload: bytes = b"authorizer"
     requests: list[AuthPeer] = field(default_factory=list)
     done: list[tuple[AuthPeer, int, int, bytes]] = field(default_factory=list)
+    more_peers: list[AuthPeer] = field(default_factory=list)
 
     def get_auth_request(self, peer: AuthPeer, meta: AuthConnectionMeta) -> AuthRequest:
         self.requests.append(peer)
@@ -53,6 +55,7 @@ class _Client:
 
     def handle_auth_reply_more(self, peer: AuthPeer, meta: AuthConnectionMeta,
                                payload: bytes) -> bytes:
+        self.more_peers.append(peer)
         return b"more:" + payload
 
     def handle_auth_done(self, peer: AuthPeer, meta: AuthConnectionMeta, global_id: int,
@@ -200,3 +203,58 @@ def test_server_after_badauthorizer_starts_over_with_fresh_auth_state() -> None:
     assert isinstance(meta2, AuthConnectionMeta)
     assert peer1.peer_type == peer2.peer_type == EntityType.CLIENT
     assert s.hs.challenged is False
+
+
+def test_challenge_is_answered_with_a_new_authorizer() -> None:
+    auth = _Client()
+    c, _, _ = _client(auth)
+    challenge = b"nonce"
+    c.receive_data(ConnectReply(tag=T.CHALLENGE_AUTHORIZER, features=CEPH_FEATURES_ALL,
+                                global_seq=0, connect_seq=0,
+                                protocol_version=CEPH_OSDC_PROTOCOL,
+                                authorizer_len=len(challenge)).encode() + challenge, NOW)
+    [peer] = auth.more_peers
+    assert peer.peer_type == EntityType.OSD
+    out = b"".join(bytes(x) for x in c.data_to_send(NOW))
+    connect = ConnectMsg.decode(out)
+    assert out[len(connect.encode()):] == b"more:nonce"
+
+
+def test_challenge_without_our_authorizer_is_refused() -> None:
+    auth = _Client()
+    c, connect, _ = _client(auth, peer=EntityType.MON)  # no authorizer towards a mon
+    assert connect.authorizer_len == 0
+    c.receive_data(ConnectReply(tag=T.CHALLENGE_AUTHORIZER, features=CEPH_FEATURES_ALL,
+                                global_seq=0, connect_seq=0,
+                                protocol_version=CEPH_OSDC_PROTOCOL).encode(), NOW)
+    assert _closes(c) == ["AuthFailed: the server challenged an authorizer we did not send"]
+
+
+def test_other_method_ready_without_reply_gives_the_client_empty_bytes() -> None:
+    auth = _Client(method=1)  # not cephx: no proof required
+    c, _, _ = _client(auth)
+    c.receive_data(_ready(), NOW)
+    [(_, _, _, payload)] = auth.done
+    assert payload == b""
+    assert type(payload) is bytes
+
+
+def test_connection_made_is_activity() -> None:
+    reg = FakeRegistry(EntityName(EntityType.CLIENT, 1),
+                       EntityAddrVec((EntityAddr(type=AddrType.ANY, nonce=77),)),
+                       Policy.lossless_client())
+    c = ProtocolV1(owner="c", registry=reg, options=ProtocolOptions(), policy=reg.policy,
+                   peer_type=EntityType.OSD, target_addr=SERVER_V1_ADDR, rng=random.Random(1))
+    c.start_connect(0.0)
+    c.connection_made(NOW)
+    assert c.last_active == NOW
+
+
+def test_osd_badprotover_names_the_cluster_protocol() -> None:
+    auth = _Client()
+    c, connect, _ = _client(auth, me=EntityType.OSD)
+    assert connect.protocol_version == CEPH_OSD_PROTOCOL
+    c.receive_data(ConnectReply(tag=T.BADPROTOVER, features=CEPH_FEATURES_ALL, global_seq=0,
+                                connect_seq=0, protocol_version=99).encode(), NOW)
+    assert _closes(c) == [f"ConnectRefused: protocol version mismatch: ours "
+                          f"{CEPH_OSD_PROTOCOL}, the server's 99"]

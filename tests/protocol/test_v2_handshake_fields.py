@@ -297,6 +297,9 @@ def test_auth_bad_method_is_recorded_and_refused_with_the_servers_result() -> No
     [(peer, method, result, methods, modes, meta_methods, meta_modes)] = client.seen
     assert isinstance(peer, AuthPeer)
     assert peer.peer_type == EntityType.OSD
+    assert peer.my_type == EntityType.CLIENT
+    assert peer.peer_addrs == p.client.peer_addrs
+    assert peer.peer_addrs is not None
     assert (method, result) == (AUTH_DUMMY, -95)
     assert methods == meta_methods == (AUTH_DUMMY, 7)
     assert modes == meta_modes == (CON_MODE_CRC,)
