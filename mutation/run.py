@@ -85,6 +85,8 @@ MODULES: tuple[Campaign, ...] = (
               "tests/unit/test_cephx_vectors.py", "tests/unit/test_decode_keyring.py",
               "tests/unit/test_integrity_checks.py", "tests/unit/test_kat_v1_signed_middle.py",
               "tests/protocol/test_v1_core.py", "tests/protocol/test_v2_core.py",
+              "tests/unit/test_cephx_parallel_hunt.py", "tests/aio/test_cephx_messenger.py",
+              "tests/aio/test_monclient_v1.py", "tests/aio/test_monclient_sync.py",
               "tests/vectors"),
              # property tests miss their 200 ms deadline under mutmut's tracing
              ("-p", "hypothesis_no_deadline")),
