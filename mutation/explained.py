@@ -63,6 +63,23 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "drops unpack_from's offset argument 0, which is its default"),
     (r"asyncmsgr\.frames\.v2\.x_frame_spec__mutmut_12",
      "drops the alignments argument, whose default is the same (DEFAULT_ALIGNMENT,)"),
+    (r"asyncmsgr\.frames\.(assembler\.(xǁFrameAssemblerǁ_disasm_crc_rev1__mutmut_16"
+     r"|xǁFrameAssemblerǁ_parse_preamble__mutmut_5)|v2\.x_decode_banner_payload__mutmut_9)",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁdisassemble_preamble__mutmut_(6|7|15|16)",
+     "misses or skips the preamble cache, which only holds what _parse_preamble "
+     "computes again"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_preamble__mutmut_(5|10)",
+     "pads the length/alignment lists with more zeros: only their first four are packed"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁdisassemble_segments__mutmut_"
+     r"(1|3|22|26|27|28)",
+     "in_place variations (cryptography 51: decrypting into a new buffer either way) or "
+     "memoryview() of a memoryview"),
+    (r"asyncmsgr\.frames\.v2\.x_decode_frame__mutmut_14",
+     "segments[1:5] for [1:4]: a frame has at most 4 segments"),
+    (r"asyncmsgr\.frames\.assembler\.x__last_nonempty__mutmut_10",
+     "the loop also visits index -1 (the last segment again) when every segment is "
+     "empty, and still returns 1"),
     (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_crc_rev0__mutmut_3",
      "the initial crc of slot 0 is always overwritten: a frame has at least 1 segment"),
     (r"asyncmsgr\.wire\.codecs\.(x__pull_legacy_after_marker__mutmut_10"
