@@ -44,7 +44,7 @@ SCORE = ROOT / "mutation" / "score.md"
 SURVIVORS = ROOT / "mutation" / "survivors.md"
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from explained import EXPLAINED, LOG_ONLY  # noqa: E402
+from explained import EXPLAINED, LOG_ONLY, NOT_KILLED  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -321,7 +321,8 @@ def survivors_md(campaigns: list[Campaign]) -> str:
             out.append("")
             for n in open_:
                 lines = changed.get(n, [])
-                out.append(f"- `{n}`")
+                why = next((r for pat, r in NOT_KILLED if re.fullmatch(pat, n)), None)
+                out.append(f"- `{n}`" + (f": not killed yet: {why}" if why else ""))
                 out += ["  ```", *("  " + line for line in lines[:6]), "  ```"]
             out.append("")
     return "\n".join(out) + "\n"
