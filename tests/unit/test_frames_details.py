@@ -11,6 +11,7 @@ import pytest
 
 from asyncmsgr.errors import (
     BadMessageCrc,
+    BadPreambleCrc,
     BadSegmentCrc,
     BannerMismatch,
     DecodeError,
@@ -42,9 +43,13 @@ from asyncmsgr.frames.v1 import (
 from asyncmsgr.frames.v2 import (
     MAX_AUTH_LIST,
     MESSAGE_ALIGNMENTS,
+    AuthSignatureFrame,
     CompressionDoneFrame,
     Tag,
+    decode_banner_payload,
+    decode_banner_prefix,
     decode_frame,
+    encode_banner,
 )
 from asyncmsgr.message import MsgFooter, MsgHeader, MsgHeader2
 from asyncmsgr.types import EntityAddr, EntityType, UTime
@@ -264,3 +269,50 @@ def test_v1_reader_starts_empty_and_names_unknown_tags() -> None:
     with pytest.raises(UnknownTag, match=r"^unexpected msgr v1 tag 99 \(.*\)$") as e:
         r.next_item()
     assert str(e.value) == f"unexpected msgr v1 tag 99 ({v1_tag_name(99)})"
+
+
+# -- msgr2 banner, frame and preamble errors, by their texts ------------------------------
+
+
+@pytest.mark.parametrize(("raw", "error", "text"), [
+    (b"ceph v2", DecodeError, r"^banner truncated$"),
+    (b"ceph v027\x00", BannerMismatch, r"^peer speaks msgr v1 \(banner 'ceph v027'\), not msgr2$"),
+    (b"GET / HTTP", BannerMismatch, r"^bad banner b'GET / HTTP': not a Ceph msgr2 peer$"),
+])
+def test_banner_prefix_errors(raw: bytes, error: type[Exception], text: str) -> None:
+    with pytest.raises(error, match=text):
+        decode_banner_prefix(raw)
+
+
+def test_banner_payload_and_features_errors() -> None:
+    with pytest.raises(DecodeError, match=r"^banner payload truncated$"):
+        decode_banner_payload(bytes(15))
+    with pytest.raises(EncodeError, match=r"^banner features out of range: "):
+        encode_banner(-1, 0)
+
+
+def test_frame_errors_by_text() -> None:
+    with pytest.raises(DecodeError, match=r"^MESSAGE frame without segments$"):
+        decode_frame(Tag.MESSAGE, ())
+    with pytest.raises(UnknownTag, match=r"^unknown msgr2 frame tag 250$"):
+        decode_frame(250, (b"",))
+    with pytest.raises(EncodeError, match=r"^AUTH_SIGNATURE must be 32 bytes$"):
+        AuthSignatureFrame(signature=b"short").encode_payload()
+    with pytest.raises(EncodeError, match=r"^a frame has 1\.\.4 segments, got 5$"):
+        FrameAssembler(rev1=True).assemble(Tag.MESSAGE, (b"a",) * 5, (8,) * 5)
+    payload = (2).to_bytes(4, "little") + _u32_list(MAX_AUTH_LIST + 1)  # method, modes
+    with pytest.raises(DecodeError, match=r"^preferred_modes: 9 entries exceeds"):
+        decode_frame(Tag.AUTH_REQUEST, (payload,))
+
+
+def test_preamble_errors_by_text() -> None:
+    rx = FrameAssembler(rev1=True)
+    with pytest.raises(DecodeError, match=r"^preamble must be 32 bytes$"):
+        rx.disassemble_preamble(bytes(31))
+    good = _message_wire(b"f", b"", b"")[:PREAMBLE_LEN]
+    bad = bytearray(good)
+    bad[1] ^= 1
+    stored = int.from_bytes(good[28:32], "little")
+    with pytest.raises(BadPreambleCrc, match=rf"^bad preamble crc calculated=0x[0-9a-f]{{8}} "
+                                             rf"expected={stored:#010x}$"):
+        rx.disassemble_preamble(bytes(bad))
