@@ -47,6 +47,8 @@ MAX_RESTARTS = 8
 _STATUS = re.compile(r"^#(\d+)\s+\S+\s+cov: (\d+) ft: (\d+) corp: (\d+)/")
 _STAT = re.compile(r"^stat::(\w+):\s+(\d+)")
 _ARTIFACT = re.compile(r"Test unit written to (\S+)")
+_CRASHED = re.compile(r"Uncaught Python exception|libFuzzer: (deadly signal|timeout|"
+                      r"out-of-memory|fuzz target exited)")
 
 
 @dataclass(slots=True)
@@ -62,6 +64,7 @@ class Result:
     peak_rss_mb: int = 0
     crashes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    interruptions: list[str] = field(default_factory=list)
 
     @property
     def execs_per_sec(self) -> float:
@@ -69,11 +72,46 @@ class Result:
         return self.execs / self.seconds if self.seconds else 0.0
 
 
-def _env() -> dict[str, str]:
+def _env(root: Path = ROOT) -> dict[str, str]:
+    # this tree's package and harnesses, not whatever the venv's editable install
+    # points at: a copy of the tree (``git archive``) fuzzes its own code
     env = dict(os.environ)
+    ours = os.pathsep.join([str(root), str(root / "src")])
     path = env.get("PYTHONPATH", "")
-    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{path}" if path else str(ROOT)
+    env["PYTHONPATH"] = f"{ours}{os.pathsep}{path}" if path else ours
     return env
+
+
+def preflight(names: list[str], root: Path = ROOT) -> str | None:
+    """Import the harness package as the fuzzing processes will; the error, if any.
+
+    A harness process that dies while importing used to count as a zero-exec run
+    (campaign 2's ``session_v2_secure``: the tree was edited while it ran); the
+    runner now refuses to start instead.
+    """
+    code = ("import sys; from fuzz.harnesses import HARNESSES; "
+            "missing = [n for n in sys.argv[1:] if n not in HARNESSES]; "
+            "sys.exit('unknown: ' + ' '.join(missing) if missing else 0)")
+    proc = subprocess.run([sys.executable, "-c", code, *names], cwd=root, env=_env(root),
+                          capture_output=True, text=True, errors="replace", check=False)
+    if proc.returncode == 0:
+        return None
+    lines = proc.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit {proc.returncode}"
+
+
+def tree_state() -> str:
+    """``<commit>`` of the tree being fuzzed, ``+dirty`` when it has local edits."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src", "fuzz/harnesses",
+                                "fuzz/target.py"], cwd=ROOT, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        marker = ROOT / "fuzz" / "work" / "TREE"  # a git-archive copy names its commit here
+        return marker.read_text().strip() if marker.is_file() else "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def _corpus_dirs(name: str) -> tuple[Path, Path]:
@@ -146,6 +184,18 @@ def run_harness(name: str, *, seconds: float | None, runs: int | None,
             if proc.returncode == 0:
                 break
             artifacts = _ARTIFACT.findall(proc.stderr)
+            both = proc.stdout + proc.stderr  # atheris prints the exception on stdout
+            if not artifacts and _CRASHED.search(both):
+                # a crash whose input libFuzzer did not report writing (campaign 4's
+                # session_v2_secure: the exception on stdout, stderr cut short)
+                res.crashes.append(f"(input not written) {_what_crashed(both)}")
+                continue
+            if not artifacts and run_execs[-1]:
+                # stopped mid-run with nothing to blame (a signal from outside):
+                # note it, run the time left
+                res.interruptions.append(f"exit {proc.returncode} after {run_execs[-1]} "
+                                         "inputs, no crash artifact")
+                continue
             if not artifacts:  # died before fuzzing (bad harness, import error)
                 res.errors.append(proc.stderr.strip().splitlines()[-1:][0][:300]
                                   if proc.stderr.strip() else f"exit {proc.returncode}")
@@ -173,7 +223,7 @@ def merge(name: str) -> int:
     wrapper.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m fuzz.target "
                        f"{shlex.quote(name)} \"$@\"\n")
     wrapper.chmod(0o755)
-    env = {**_env("default"), "FUZZ_TARGET_ARGV0": str(wrapper)}
+    env = {**_env(), "FUZZ_TARGET_ARGV0": str(wrapper)}
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True,
                           text=True, errors="replace", check=False)
     if proc.returncode != 0 or not any(new.iterdir()):
@@ -197,6 +247,7 @@ def _table(results: list[Result]) -> str:
     for r in results:
         rows += [f"  {r.harness}: {c}" for c in r.crashes]
         rows += [f"  {r.harness}: error: {e}" for e in r.errors]
+        rows += [f"  {r.harness}: interrupted: {e}" for e in r.interruptions]
     return "\n".join(rows)
 
 
@@ -215,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds is None and args.runs is None:
         p.error("give --seconds or --runs")
     names = args.harness or list(TARGETS)  # "any" (the multiplexer) only when named
+    error = preflight(names)
+    if error is not None:
+        print(f"the harnesses do not import: {error}", file=sys.stderr)
+        return 2
+    tree = tree_state()
+    print(f"fuzzing tree {tree}", flush=True)
     log_dir = FUZZ / "work" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
@@ -235,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     print(_table(results))
     if args.json:
         args.json.write_text(json.dumps(
-            [{**asdict(r), "execs_per_sec": round(r.execs_per_sec, 1)} for r in results],
+            [{**asdict(r), "execs_per_sec": round(r.execs_per_sec, 1), "tree": tree}
+             for r in results],
             indent=1))
     return 1 if any(r.crashes or r.errors for r in results) else 0
 

@@ -13,13 +13,12 @@ import struct
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import asyncmsgr.messages  # noqa: F401  (registers every message class)
 from asyncmsgr.crush.codec import decode_crush_map
 from asyncmsgr.crush.map import CrushMap, RuleOp
 from asyncmsgr.crush.mapper import crush_do_rule
 from asyncmsgr.errors import AsyncmsgrError, DecodeError
 from asyncmsgr.features import CEPH_FEATURES_ALL
-from asyncmsgr.message import MESSAGE_TYPES, Message, MsgHeader, decode_message
+from asyncmsgr.message import Message, MsgHeader, decode_message, import_message_types
 from asyncmsgr.messages.mon import MMonMap
 from asyncmsgr.messages.monmap import MonMap
 from asyncmsgr.messages.osd_op import MOSDOpReply
@@ -41,6 +40,8 @@ from asyncmsgr.wire.crc32c import ceph_crc32c
 from .common import Cursor, Harness, register
 from .samples import captured_messages, crush_files, osdmap_files
 
+#: Every typed message class (all imported here), by type number.
+MESSAGE_TYPES = import_message_types()
 #: Registered message types, in a fixed order (the input's first byte picks one).
 MESSAGE_TYPE_ORDER: tuple[int, ...] = tuple(sorted(MESSAGE_TYPES))
 _SRC = EntityName(8, 0)

@@ -196,8 +196,12 @@ def session_target(kind: SessionKind, data: bytes) -> None:
             how = c.u8()
             peer = s.peer
             if how & 1:
-                # the next seq is out_seq + 1 (a real sender never gets near 2**64)
-                peer.session.out_seq = c.u64() % (1 << 64 - 1)
+                # the next seq is out_seq + 1 (a real sender never gets near 2**64).
+                # Never below the messages a fault may requeue: requeue_sent takes
+                # their count off out_seq, and a real out_seq counts them (an
+                # out_seq of 0 with 2 messages sent made seq -1: campaign 4)
+                ses = peer.session
+                ses.out_seq = max(c.u64() % (1 << 63), len(ses.sent) + len(ses.out_queue))
             if how & 2:
                 peer.session.in_seq = c.u64()
             chunk = c.u8() if how & 4 else 0

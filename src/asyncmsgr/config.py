@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from asyncmsgr.errors import AsyncmsgrError
 from asyncmsgr.record import Record
+from asyncmsgr.subsys import SUBSYSTEMS, parse_levels, tool_defaults
 from asyncmsgr.types import EntityType
 
 if TYPE_CHECKING:
@@ -224,11 +225,21 @@ class MessengerConfig(Record):
     # --- asyncmsgr only ----------------------------------------------------------
     asyncmsgr_embedded: bool = True
     """Run the messenger on the caller's event loop, with no worker threads."""
-    asyncmsgr_use_uvloop: bool = True
+    asyncmsgr_use_uvloop: bool = False
     """Run on uvloop when it is installed (``asyncmsgr[uvloop]``): the command line,
-    ``asyncmsgr.loop.run`` and the loops the messenger creates; false: asyncio's."""
+    ``asyncmsgr.loop.run`` and the loops the messenger creates; false: asyncio's.
+    Off by default: on uvloop 0.23 a socket registered with ``add_reader`` was seen
+    to drop out of the loop's epoll set with the registration still reported
+    (tests/aio/test_synthetic.py's lossy run under socket failures stalled in ~1 run
+    of 20, a client socket in TCP_CLOSE that never became readable; asyncio's
+    loop: 0 of 200); see docs/design.md, "Event loops"."""
     asyncmsgr_max_preauth_segment: int = 65536
     """Largest frame segment accepted before authentication completes, in bytes."""
+    asyncmsgr_preauth_buffer_budget: int = 32 * MiB
+    """Bytes all connections whose peer has not authenticated yet may hold for it
+    together (receive buffers, the rest of a frame their preambles announced,
+    handshake transcripts); a connection whose input does not fit is faulted,
+    authenticated sessions are not counted (0: unlimited)."""
     asyncmsgr_max_control_segment: int = 16 * MiB
     """Largest segment of a control frame (and message header segment), in bytes."""
     asyncmsgr_max_front_segment: int = 16 * MiB
@@ -244,6 +255,52 @@ class MessengerConfig(Record):
     asyncmsgr_connect_msgr: str = "auto"
     """Which protocol ``connect_to`` speaks: ``auto`` (msgr2 when the peer offers a
     v2 address, else v1), ``v2`` or ``v1``."""
+
+    # --- logging (src/log, subsys.h; see asyncmsgr.log) ----------------------------
+    debug_none: str = "0/5"
+    """Log/gather levels (``N`` or ``N/M``, 0-99) of records no subsystem claims."""
+    debug_ms: str = "0/0"
+    """Log/gather levels of the messenger (logger ``asyncmsgr.ms``)."""
+    debug_monc: str = "0/10"
+    """Log/gather levels of the monitor client (``asyncmsgr.monc``)."""
+    debug_mgrc: str = "1/5"
+    """Log/gather levels of the manager client (``asyncmsgr.mgrc``)."""
+    debug_auth: str = "1/5"
+    """Log/gather levels of authentication (``asyncmsgr.auth``)."""
+    debug_objecter: str = "0/1"
+    """Log/gather levels of the Objecter (``asyncmsgr.objecter``)."""
+    debug_rados: str = "0/5"
+    """Log/gather levels of the RADOS API (``asyncmsgr.rados``)."""
+    debug_crush: str = "1/1"
+    """Log/gather levels of CRUSH (``asyncmsgr.crush``)."""
+    debug_osd: str = "1/5"
+    """Log/gather levels of the OSD map code (``asyncmsgr.osd``)."""
+    debug_asok: str = "1/5"
+    """Log/gather levels of the admin socket (``asyncmsgr.asok``)."""
+    debug_perfcounter: str = "1/5"
+    """Log/gather levels of perf counters and their exporter (``asyncmsgr.perfcounter``)."""
+    log_file: str = ""
+    """File log lines are appended to (empty: none); ``$name``, ``$pid``... expanded."""
+    log_to_file: bool = True
+    """Write log lines to ``log_file``."""
+    log_to_stderr: bool = False
+    """Write log lines to stderr (the command-line tools default to true)."""
+    err_to_stderr: bool = False
+    """Write error (level -1) lines to stderr (the command-line tools default to true)."""
+    log_max_recent: int = 500
+    """Recent log lines kept in memory, dumped on a crash and by ``log dump``."""
+    log_stderr_prefix: str = ""
+    """Text put before each log line written to stderr."""
+
+    # --- admin socket and metrics ------------------------------------------------
+    admin_socket: str = ""
+    """Path of the admin socket (``ceph --admin-daemon PATH``; empty: none), with
+    ``$run_dir``, ``$cluster``, ``$name``, ``$pid``, ``$cctid`` expanded."""
+    run_dir: str = "/var/run/ceph"
+    """Directory for runtime data (``$run_dir`` in ``admin_socket``)."""
+    asyncmsgr_prometheus_addr: str = ""
+    """``HOST:PORT`` to serve the perf counters on (``/metrics``, Prometheus text;
+    needs ``asyncmsgr[prometheus]``); empty: off."""
 
     def __post_init__(self) -> None:
         for name, kind in _field_kinds().items():
@@ -265,6 +322,18 @@ class MessengerConfig(Record):
         if self.asyncmsgr_connect_msgr not in ("auto", "v2", "v1"):
             raise ConfigError(f"asyncmsgr_connect_msgr={self.asyncmsgr_connect_msgr!r}: "
                               "expected 'auto', 'v2' or 'v1'")
+        for name in _DEBUG_OPTIONS:
+            try:
+                parse_levels(name, getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        if self.log_max_recent < 1:
+            raise ConfigError(f"log_max_recent={self.log_max_recent!r} must be at least 1")
+        if self.asyncmsgr_prometheus_addr:
+            try:
+                parse_host_port(self.asyncmsgr_prometheus_addr)
+            except ValueError as exc:
+                raise ConfigError(f"asyncmsgr_prometheus_addr: {exc}") from None
         for name in _MODE_OPTIONS:
             modes = str_list(getattr(self, name))
             bad = [m for m in modes if m not in ("crc", "secure")]
@@ -351,6 +420,8 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "asyncmsgr_rx_buffer_size": (1, None),
 }
 
+_DEBUG_OPTIONS = tuple(f"debug_{s.name}" for s in SUBSYSTEMS)
+
 _MODE_OPTIONS = (
     "ms_cluster_mode", "ms_service_mode", "ms_client_mode",
     "ms_mon_cluster_mode", "ms_mon_service_mode", "ms_mon_client_mode",
@@ -429,6 +500,26 @@ def parse_size(text: str) -> int:
     return number
 
 
+def parse_host_port(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:9283`` for IPv6; port 0 to 65535) -> ``(host, port)``.
+
+    Raises:
+        ValueError: no port, or a port that is not a number in range.
+    """
+    host, sep, port_text = text.strip().rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"expected HOST:PORT, got {text!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ValueError(f"bad port in {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port {port} out of range in {text!r}")
+    return host, port
+
+
 def parse_bool(text: str) -> bool:
     """``true/false/yes/no/on/off/1/0``, case-insensitive; ValueError otherwise."""
     lowered = text.strip().lower()
@@ -494,10 +585,16 @@ def _parse_tokens(tokens: Sequence[str], out: dict[str, OptionValue]) -> tuple[
         if name not in kinds and name.startswith("no_") and kinds.get(name[3:]) == "bool":
             name, negated = name[3:], True
         kind = kinds.get(name)
+        if kind is None and name.startswith("debug_") and _other_ceph_subsystem(name):
+            kind = "ignored"  # Ceph's level of a subsystem asyncmsgr has not: taken, unused
         if kind is None:
             if name.startswith(_CONFIG_PREFIXES):
                 raise ConfigError(_unknown_message("--" + raw))
             rest.append(token)
+            continue
+        if kind == "ignored":
+            if not eq and i < len(tokens):
+                i += 1
             continue
         if negated:
             if eq:
@@ -513,6 +610,14 @@ def _parse_tokens(tokens: Sequence[str], out: dict[str, OptionValue]) -> tuple[
         else:
             raise ConfigError(f"option --{raw} needs a value")
     return rest, None
+
+
+def _other_ceph_subsystem(name: str) -> bool:
+    """``debug_mon``...: a logging level of one of Ceph's subsystems that asyncmsgr
+    does not have (accepted on command lines and in CEPH_ARGS, as Ceph's tools do)."""
+    from asyncmsgr.monc.ceph_options import VALUE_OPTIONS  # noqa: PLC0415  (rare path)
+
+    return name in VALUE_OPTIONS
 
 
 def parse_config_args(argv: Sequence[str], env: Mapping[str, str] | None = None, *,
@@ -532,7 +637,9 @@ def parse_config_args(argv: Sequence[str], env: Mapping[str, str] | None = None,
     ``argv``'s ``--``, and those after ``CEPH_ARGS``'s ``--``. Arguments that start
     with ``--`` but are not config options stay in the list for the tool's own
     parser, except names starting with ``ms_`` or ``asyncmsgr_`` that are not
-    options: those raise (a typo would otherwise be silently ignored).
+    options: those raise (a typo would otherwise be silently ignored). The level
+    of a Ceph logging subsystem asyncmsgr does not have (``--debug_mon 20``, e.g.
+    from a cluster's ``CEPH_ARGS``) is taken and ignored.
 
     Raises:
         ConfigError: unknown ``--ms_*`` option (with close matches), missing or
@@ -548,6 +655,15 @@ def parse_config_args(argv: Sequence[str], env: Mapping[str, str] | None = None,
         remaining.extend(arg_after or [])
         remaining.extend(env_after or [])
     return MessengerConfig.from_ceph_options(values, base=base), remaining
+
+
+def default_config() -> MessengerConfig:
+    """Pacific's defaults for this process: a library's, or in a command-line tool
+    (:func:`asyncmsgr.log.use_tool_defaults`) with ``log_to_stderr`` and
+    ``err_to_stderr`` true, as Ceph's tools have them."""
+    if tool_defaults():
+        return MessengerConfig(log_to_stderr=True, err_to_stderr=True)
+    return MessengerConfig()
 
 
 # --- views for the layers below -----------------------------------------------------
@@ -631,11 +747,13 @@ __all__ = [
     "OptionValue",
     "config_help",
     "convert_value",
+    "default_config",
     "mode_options",
     "normalize_option_name",
     "option_docs",
     "parse_bool",
     "parse_config_args",
+    "parse_host_port",
     "parse_size",
     "protocol_options",
     "str_list",

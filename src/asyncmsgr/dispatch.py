@@ -61,8 +61,10 @@ from asyncmsgr.throttle import Throttle
 if TYPE_CHECKING:
     from asyncmsgr.connection import Connection
 
-logger = logging.getLogger("asyncmsgr.dispatch")
-_DEBUG = logging.DEBUG
+logger = logging.getLogger("asyncmsgr.ms.dispatch")
+#: Ceph logs each message it dispatches (``<== ...``) at debug_ms 1 (Python INFO;
+#: see asyncmsgr.log).
+_MSG_LEVEL = logging.INFO
 
 #: The dispatch task yields to the event loop at least this often (seconds) while
 #: it has work, so synchronous handlers cannot starve the I/O on the same loop.
@@ -770,9 +772,9 @@ class DispatchQueue:
         m.dispatch_stamp = time.monotonic()
         msize = m.dispatch_throttle_size
         m.dispatch_throttle_size = 0
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("<== %s %d ==== %r ==== %d+%d+%d con %r", m.src, m.seq, m,
-                         len(m.front), len(m.middle), len(m.data), m.connection)
+        if logger.isEnabledFor(_MSG_LEVEL):
+            logger.log(_MSG_LEVEL, "<== %s %d ==== %r ==== %d+%d+%d con %r", m.src, m.seq, m,
+                       len(m.front), len(m.middle), len(m.data), m.connection)
         return msize
 
     def _post_dispatch(self, m: Message, msize: int) -> None:
@@ -841,9 +843,9 @@ class DispatchQueue:
         m.dispatch_stamp = now
         msize = m.dispatch_throttle_size
         m.dispatch_throttle_size = 0
-        if logger.isEnabledFor(_DEBUG):
-            logger.debug("<== %s %d ==== %r ==== %d+%d+%d con %r", m.src, m.seq, m,
-                         len(m.front), len(m.middle), len(m.data), m.connection)
+        if logger.isEnabledFor(_MSG_LEVEL):
+            logger.log(_MSG_LEVEL, "<== %s %d ==== %r ==== %d+%d+%d con %r", m.src, m.seq, m,
+                       len(m.front), len(m.middle), len(m.data), m.connection)
         try:
             d.ms_fast_dispatch(m)
         except Exception:

@@ -1,13 +1,13 @@
-"""Which event loop asyncmsgr runs on: uvloop when installed, else asyncio's own.
+"""Which event loop asyncmsgr runs on: asyncio's own, or uvloop when asked for.
 
-``asyncmsgr_use_uvloop`` (default true) asks for uvloop; it is used when the
+``asyncmsgr_use_uvloop`` (default false, see its docstring) asks for uvloop; it is used when the
 ``uvloop`` package is installed (``pip install asyncmsgr[uvloop]``) and silently
 not otherwise, so the option never makes a program fail. The command line
 (:mod:`asyncmsgr.cli.main`) and the asyncio driver of ``asyncmsgr ceph`` run
 their coroutines with :func:`run`; programs can do the same::
 
     from asyncmsgr.loop import run
-    run(main(), config=MessengerConfig())          # uvloop if installed
+    run(main(), config=MessengerConfig(asyncmsgr_use_uvloop=True))  # uvloop if installed
 
 or hand :func:`loop_factory` to ``asyncio.Runner``. Within :func:`loop_policy`,
 every ``asyncio.run`` / ``asyncio.new_event_loop`` of the process uses the chosen

@@ -15,7 +15,9 @@ Wire headers:
   MESSAGE frame; no lengths, no src, no crc).
 
 ``decode_message`` checks the footer crcs (when asked), looks the type up in the
-registry and returns the typed message. An unregistered type raises
+registry (:func:`message_class`: a typed class's module is imported the first
+time its type is met, ``message_types.MESSAGE_MODULES``) and returns the typed
+message. An unregistered type raises
 :class:`~asyncmsgr.errors.UnknownMessageType` (count it and skip); a payload that
 does not decode raises :class:`~asyncmsgr.errors.MessageDecodeError`. Nothing else
 escapes.
@@ -24,10 +26,9 @@ escapes.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from enum import IntEnum, IntFlag
-from typing import TYPE_CHECKING, ClassVar, NamedTuple, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self, TypeVar
 
 from asyncmsgr.errors import (
     BadMessageCrc,
@@ -38,7 +39,7 @@ from asyncmsgr.errors import (
     UnknownMessageType,
 )
 from asyncmsgr.features import CEPH_FEATURES_ALL
-from asyncmsgr.message_types import message_type_name
+from asyncmsgr.message_types import MESSAGE_MODULES, message_type_name
 from asyncmsgr.types import Buffer, EntityName
 from asyncmsgr.wire.buffer import Reader, as_view
 from asyncmsgr.wire.crc32c import ceph_crc32c
@@ -227,9 +228,8 @@ M = TypeVar("M", bound="Message")
 _EMPTY = b""
 
 
-@dataclass(kw_only=True, eq=False, slots=True)
 class Message:
-    """Base of every Ceph message.
+    r"""Base of every Ceph message.
 
     Subclasses set ``TYPE`` (and ``HEAD_VERSION``/``COMPAT_VERSION``), add their
     fields, and implement :meth:`encode_payload` / :meth:`decode_payload`. The
@@ -237,41 +237,93 @@ class Message:
     sender (tid, priority; 0 means the messenger's default priority).
 
     Buffers are kept as given (bytes, bytearray or memoryview), never joined.
+
+    Messages are plain slotted classes with keyword ``__init__``\s written out
+    (a subclass takes its own fields and passes ``**base`` on), not dataclasses:
+    a dataclass compiles its ``__init__`` when the class is created, which a
+    one-shot command paid for every message class it imported. ``_fields`` lists
+    the field names, the base's first.
     """
 
     TYPE: ClassVar[int] = 0
     HEAD_VERSION: ClassVar[int] = 1
     COMPAT_VERSION: ClassVar[int] = 1
 
-    seq: int = 0
-    tid: int = 0
-    priority: int = 0
-    version: int = 0
-    compat_version: int = 0
-    data_off: int = 0
-    src: EntityName = NO_SRC
-    front: Buffer = _EMPTY
-    middle: Buffer = _EMPTY
-    data: Buffer = _EMPTY
+    _fields: ClassVar[tuple[str, ...]] = ()
+    """Field names in declaration order, the base's first."""
+
+    seq: int
+    tid: int
+    priority: int
+    version: int
+    compat_version: int
+    data_off: int
+    src: EntityName
+    front: Buffer
+    middle: Buffer
+    data: Buffer
 
     # Runtime state, set by the messenger (not part of the wire encoding).
-    connection: Connection | None = field(default=None, repr=False)
+    connection: Connection | None
     """The connection the message arrived on (receive side)."""
-    recv_stamp: float = 0.0
+    recv_stamp: float
     """Monotonic time the messenger started reading the message."""
-    throttle_stamp: float = 0.0
+    throttle_stamp: float
     """Monotonic time the throttles were granted."""
-    recv_complete_stamp: float = 0.0
+    recv_complete_stamp: float
     """Monotonic time the message was fully read."""
-    dispatch_stamp: float = 0.0
+    dispatch_stamp: float
     """Monotonic time dispatch started."""
-    send_stamp: float = 0.0
+    send_stamp: float
     """Monotonic time ``send_message`` queued it (for ``msgr_send_messages_queue_lat``)."""
-    dispatch_throttle_size: int = 0
+    dispatch_throttle_size: int
     """Bytes held in the messenger's dispatch throttle for this message."""
-    release_hook: Callable[[], None] | None = field(default=None, repr=False)
+    release_hook: Callable[[], None] | None
     """Releases the policy throttles held for this message; call once via
     :meth:`release_throttles` when the message has been dispatched or dropped."""
+
+    __slots__ = ("compat_version", "connection", "data", "data_off", "dispatch_stamp",
+                 "dispatch_throttle_size", "front", "middle", "priority", "recv_complete_stamp",
+                 "recv_stamp", "release_hook", "send_stamp", "seq", "src", "throttle_stamp",
+                 "tid", "version")
+
+    def __init__(self, *, seq: int = 0, tid: int = 0, priority: int = 0, version: int = 0,
+                 compat_version: int = 0, data_off: int = 0, src: EntityName = NO_SRC,
+                 front: Buffer = _EMPTY, middle: Buffer = _EMPTY, data: Buffer = _EMPTY,
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__slots__", ())
+        if isinstance(own, str):
+            own = (own,)
+        declared = cls.__dict__.get("__annotations__", {})  # noqa: RUF063
+        missing = set(own) - set(declared)
+        if missing:
+            raise TypeError(f"{cls.__qualname__}: slots without an annotation: {sorted(missing)}")
+        cls._fields = (*cls._fields, *(n for n in declared if n in own))
 
     def release_throttles(self) -> None:
         """Return the policy throttle budget this message holds (idempotent)."""
@@ -354,11 +406,45 @@ class Message:
                 f"middle={len(self.middle)} data={len(self.data)}>")
 
 
-@dataclass(kw_only=True, eq=False, slots=True)
+Message._fields = tuple(n for n in Message.__annotations__ if n in Message.__slots__)
+
+
 class RawMessage(Message):
     """A message of any type kept as raw buffers (for forwarding and tools)."""
 
-    raw_type: int = 0
+    raw_type: int
+
+    __slots__ = ("raw_type",)
+
+    def __init__(self, *, raw_type: int = 0, seq: int = 0, tid: int = 0, priority: int = 0,
+                 version: int = 0, compat_version: int = 0, data_off: int = 0,
+                 src: EntityName = NO_SRC, front: Buffer = b"", middle: Buffer = b"",
+                 data: Buffer = b"", connection: Connection | None = None,
+                 recv_stamp: float = 0.0, throttle_stamp: float = 0.0,
+                 recv_complete_stamp: float = 0.0, dispatch_stamp: float = 0.0,
+                 send_stamp: float = 0.0, dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
+        self.raw_type = raw_type
 
     @property
     def type(self) -> int:
@@ -368,7 +454,30 @@ class RawMessage(Message):
 
 # -- registry --------------------------------------------------------------------------
 
+#: Type number -> its class, for the classes registered so far (their modules
+#: were imported); :func:`message_class` imports the others on first use.
 MESSAGE_TYPES: dict[int, type[Message]] = {}
+
+
+def message_class(type_: int) -> type[Message] | None:
+    """The class registered for ``type_``, importing its module on first use
+    (``MESSAGE_MODULES``); None for a type no module defines."""
+    cls = MESSAGE_TYPES.get(type_)
+    if cls is None:
+        module = MESSAGE_MODULES.get(type_)
+        if module is not None:
+            from importlib import import_module  # noqa: PLC0415  (first use of a type only)
+
+            import_module(module)
+            cls = MESSAGE_TYPES.get(type_)
+    return cls
+
+
+def import_message_types() -> Mapping[int, type[Message]]:
+    """Import every typed message module; returns ``MESSAGE_TYPES``, then complete."""
+    for type_ in MESSAGE_MODULES:
+        message_class(type_)
+    return MESSAGE_TYPES
 
 
 def register_message(cls: type[M]) -> type[M]:
@@ -422,7 +531,7 @@ def decode_message(
     if footer is not None:
         check_footer_crcs(footer, front, middle, data, crc_flags)
     cls = MESSAGE_TYPES.get(header.type)
-    if cls is None:
+    if cls is None and (cls := message_class(header.type)) is None:
         raise UnknownMessageType(header, front, middle, data)
     try:
         msg = cls.decode_payload(header, Reader(front), _view(middle), _view(data))
@@ -463,5 +572,7 @@ __all__ = [
     "RawMessage",
     "check_footer_crcs",
     "decode_message",
+    "import_message_types",
+    "message_class",
     "register_message",
 ]

@@ -179,10 +179,48 @@ MESSAGE_TYPE_NAMES: dict[int, str] = {
 }
 
 
+#: Type number -> the module of :mod:`asyncmsgr.messages` that defines its typed
+#: class. :func:`asyncmsgr.message.decode_message` imports the module the first
+#: time the type is decoded (the module registers the class), so a one-shot
+#: command imports only the messages it meets. A test imports every module and
+#: checks the table against what they register.
+MESSAGE_MODULES: dict[int, str] = {
+    2: "asyncmsgr.messages.ping",
+    4: "asyncmsgr.messages.mon",
+    5: "asyncmsgr.messages.mon",
+    13: "asyncmsgr.messages.pool",
+    14: "asyncmsgr.messages.pool",
+    15: "asyncmsgr.messages.mon",
+    16: "asyncmsgr.messages.mon",
+    17: "asyncmsgr.messages.auth",
+    18: "asyncmsgr.messages.auth",
+    19: "asyncmsgr.messages.mon",
+    20: "asyncmsgr.messages.mon",
+    41: "asyncmsgr.messages.osdmap",
+    42: "asyncmsgr.messages.osd_op",
+    43: "asyncmsgr.messages.osd_op",
+    44: "asyncmsgr.messages.watch",
+    48: "asyncmsgr.messages.pool",
+    49: "asyncmsgr.messages.pool",
+    50: "asyncmsgr.messages.command",
+    51: "asyncmsgr.messages.command",
+    52: "asyncmsgr.messages.log",
+    58: "asyncmsgr.messages.pool",
+    59: "asyncmsgr.messages.pool",
+    61: "asyncmsgr.messages.osd",
+    62: "asyncmsgr.messages.config",
+    97: "asyncmsgr.messages.command",
+    98: "asyncmsgr.messages.command",
+    0x704: "asyncmsgr.messages.mgr",
+    0x709: "asyncmsgr.messages.mgr",
+    0x70A: "asyncmsgr.messages.mgr",
+}
+
+
 def message_type_name(type_: int) -> str:
     """Ceph's name for a message type number."""
     name = MESSAGE_TYPE_NAMES.get(type_)
     return name if name is not None else f"UNKNOWN_0x{type_:x}"
 
 
-__all__ = ["MESSAGE_TYPE_NAMES", "message_type_name"]
+__all__ = ["MESSAGE_MODULES", "MESSAGE_TYPE_NAMES", "message_type_name"]

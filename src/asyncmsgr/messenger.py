@@ -42,6 +42,7 @@ from asyncmsgr.auth.base import AuthClient, AuthServer, ModeOptions
 from asyncmsgr.auth.none import AuthNoneClient, AuthNoneServer
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
+from asyncmsgr.context import Context, process_context
 from asyncmsgr.dispatch import Dispatcher, DispatcherChain, DispatchQueue
 from asyncmsgr.errors import ConnectionClosed
 from asyncmsgr.features import CEPH_FEATURES_ALL
@@ -53,6 +54,7 @@ from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import Interceptor, ProtocolOptions
 from asyncmsgr.protocol.v1 import ProtocolV1
 from asyncmsgr.protocol.v2 import ProtocolV2
+from asyncmsgr.throttle import Throttle
 from asyncmsgr.types import (
     AddrType,
     AuthName,
@@ -64,7 +66,7 @@ from asyncmsgr.types import (
     entity_type_str,
 )
 
-logger = logging.getLogger("asyncmsgr.messenger")
+logger = logging.getLogger("asyncmsgr.ms.messenger")
 
 
 def _parse_name(name: EntityName | str) -> EntityName:
@@ -187,10 +189,16 @@ class Messenger:
     def __init__(self, name: EntityName | str, *, config: MessengerConfig | None = None,
                  nonce: int | None = None, lname: str = "",
                  auth_client: AuthClient | None = None,
-                 auth_server: AuthServer | None = None) -> None:
+                 auth_server: AuthServer | None = None,
+                 context: Context | None = None) -> None:
         self.config = config or MessengerConfig()
         self._name = _parse_name(name)
         self.lname = lname or str(self._name)
+        #: The CephContext this messenger runs in: its admin socket, logging and
+        #: metrics; by default the command line's (``process_context()``), else one
+        #: of its own, built from ``config``.
+        self.context = context if context is not None else process_context() or Context(
+            self.config, name=str(self._name))
         self.nonce = nonce if nonce is not None else random.randrange(1, 1 << 32)
         self._my_addrs = EntityAddrVec((EntityAddr(type=AddrType.ANY, nonce=self.nonce),))
         self._need_addr = True
@@ -222,6 +230,13 @@ class Messenger:
         self._processor: Processor | None = None
         self._perf = PerfCollection()
         self._perf.add(self.dispatch_queue.throttle)
+        #: ``asyncmsgr_preauth_buffer_budget``: what accepted connections hold for
+        #: peers that have not authenticated (None: unlimited); see AsyncConnection.
+        self.preauth_budget: Throttle | None = None
+        if c.asyncmsgr_preauth_buffer_budget:
+            self.preauth_budget = Throttle("msgr-preauth-bytes",
+                                           c.asyncmsgr_preauth_buffer_budget)
+            self._perf.add(self.preauth_budget)
         self._worker_perf: dict[int, PerfCounters] = {}
         self._ready = False
         self.started = False
@@ -238,10 +253,13 @@ class Messenger:
     def create(cls, name: EntityName | str, *, config: MessengerConfig | None = None,
                nonce: int | None = None, lname: str = "",
                auth_client: AuthClient | None = None,
-               auth_server: AuthServer | None = None) -> Messenger:
-        """``Messenger::create``: a new messenger for entity ``name`` (``osd.0``)."""
+               auth_server: AuthServer | None = None,
+               context: Context | None = None) -> Messenger:
+        """``Messenger::create``: a new messenger for entity ``name`` (``osd.0``);
+        ``context``: the :class:`~asyncmsgr.context.Context` to run in (shared by a
+        process's messengers; default: one of its own from ``config``)."""
         return cls(name, config=config, nonce=nonce, lname=lname,
-                   auth_client=auth_client, auth_server=auth_server)
+                   auth_client=auth_client, auth_server=auth_server, context=context)
 
     def __repr__(self) -> str:
         return f"<Messenger {self._name} {self._my_addrs}>"
@@ -366,6 +384,7 @@ class Messenger:
             self._pool.start()
             for w in self._pool.workers:
                 self._perf.add(self.counters_for(w))
+            self.context.attach(self)
         return self._pool
 
     def _ready_up(self) -> None:
@@ -408,6 +427,23 @@ class Messenger:
         """Every counter set, like ``ceph daemon ... perf dump``."""
         return self._perf.perf_dump()
 
+    @property
+    def perf(self) -> PerfCollection:
+        """This messenger's counter sets (workers' ``msgr_*``, throttles)."""
+        return self._perf
+
+    def apply_runtime_config(self, config: MessengerConfig) -> None:
+        """Take the fault-injection options (``ms_inject_*``, ``ms_blackhole_*``) of
+        ``config`` at once, for new and open connections (``config set``)."""
+        names = [n for n in config.as_dict() if n.startswith(("ms_inject_", "ms_blackhole_"))]
+        c = self.config.replace(**{n: getattr(config, n) for n in names})
+        self.config = c
+        self.injector.config = c
+        self.injection_enabled = _injection_enabled(c)
+        inject = self.injector if self.injection_enabled else None
+        delay = self.injector.internal_delay if c.ms_inject_internal_delays > 0 else None
+        for conn in self._all_connections():
+            conn.set_injector(inject, delay)
     def shutdown(self) -> None:
         """Stop listening and mark every connection down (with reset callbacks)."""
         if self._stopping:
@@ -429,6 +465,7 @@ class Messenger:
                 pool.stop()
             else:
                 await asyncio.to_thread(pool.stop)
+            self.context.detach(self)
         self.started = False
 
     async def _drain_connections(self) -> None:
@@ -676,6 +713,28 @@ class Messenger:
     def get_dispatch_queue_len(self) -> int:
         """Messages waiting for normal dispatch."""
         return self.dispatch_queue.get_queue_len()
+
+    def status(self) -> dict[str, object]:
+        """What ``messenger status`` shows: identity, life cycle, dispatch queue and
+        every connection (state, peer, queues, sequence numbers)."""
+        throttle = self.dispatch_queue.throttle
+        with self._lock:
+            registered = list(self._conns.values())
+            anon = list(self._anon)
+            accepting = list(self._accepting)
+        conns = [c.status("registered") for c in registered]
+        conns += [c.status("anon") for c in anon]
+        conns += [c.status("accepting") for c in accepting]
+        return {
+            "name": str(self._name), "lname": self.lname, "nonce": self.nonce,
+            "my_addrs": str(self._my_addrs), "did_bind": self.did_bind,
+            "started": self.started, "stopping": self._stopping,
+            "embedded": self.config.asyncmsgr_embedded,
+            "event_loop": self.event_loop_name, "workers": len(self.workers),
+            "dispatch_queue_len": self.get_dispatch_queue_len(),
+            "dispatch_throttle": {"val": throttle.current, "max": throttle.max},
+            "connections_count": len(conns), "connections": conns,
+        }
 
     def describe(self) -> str:
         """One line per connection, for logs and tools."""

@@ -63,6 +63,25 @@ class CounterSpec:
     """What the counter holds."""
     description: str = ""
     """One-line description (``perf schema``)."""
+    units: str = "none"
+    """``bytes`` or ``none`` (``perf schema``'s ``units``)."""
+
+    def ceph_schema(self) -> dict[str, object]:
+        """This counter as ``ceph daemon ... perf schema`` describes it."""
+        type_bits, metric, value = _CEPH_TYPES[self.kind]
+        return {"type": type_bits, "metric_type": metric, "value_type": value,
+                "description": self.description, "nick": "", "priority": 0,
+                "units": self.units}
+
+
+#: ``perfcounter_type_d`` bits, ``metric_type`` and ``value_type`` of each kind, as
+#: ``perf schema`` prints them (PERFCOUNTER_TIME 1, U64 2, LONGRUNAVG 4, COUNTER 8).
+_CEPH_TYPES: dict[CounterKind, tuple[int, str, str]] = {
+    CounterKind.U64: (2, "gauge", "integer"),
+    CounterKind.U64_COUNTER: (10, "counter", "integer"),
+    CounterKind.TIME: (1, "gauge", "real"),
+    CounterKind.TIME_AVG: (5, "gauge", "real-integer-pair"),
+}
 
 
 class PerfCounters:
@@ -179,6 +198,14 @@ class PerfCounters:
         return {spec.name: {"type": spec.kind.value, "description": spec.description}
                 for spec in self._specs.values()}
 
+    def specs(self) -> tuple[CounterSpec, ...]:
+        """The counters' declarations, in order."""
+        return tuple(self._specs.values())
+
+    def perf_schema(self) -> dict[str, dict[str, object]]:
+        """Each counter as ``ceph daemon ... perf schema`` prints it."""
+        return {spec.name: spec.ceph_schema() for spec in self._specs.values()}
+
 
 class PerfCountersBuilder:
     """Declares the counters of a :class:`PerfCounters` set (Ceph's builder)."""
@@ -223,9 +250,9 @@ MSGR_WORKER_COUNTERS: tuple[CounterSpec, ...] = (
     CounterSpec(name="msgr_send_messages", kind=CounterKind.U64_COUNTER,
                 description="Network sent messages"),
     CounterSpec(name="msgr_recv_bytes", kind=CounterKind.U64_COUNTER,
-                description="Network received bytes"),
+                description="Network received bytes", units="bytes"),
     CounterSpec(name="msgr_send_bytes", kind=CounterKind.U64_COUNTER,
-                description="Network sent bytes"),
+                description="Network sent bytes", units="bytes"),
     CounterSpec(name="msgr_created_connections", kind=CounterKind.U64_COUNTER,
                 description="Created connection number"),
     CounterSpec(name="msgr_active_connections", kind=CounterKind.U64,
@@ -242,6 +269,26 @@ MSGR_WORKER_COUNTERS: tuple[CounterSpec, ...] = (
                 description="Network sent messages lat"),
     CounterSpec(name="msgr_handle_ack_lat", kind=CounterKind.TIME_AVG,
                 description="Connection handle ack lat"),
+)
+
+
+#: A throttle's logger (``throttle-<name>``), in Ceph's order (``Throttle.cc``).
+THROTTLE_COUNTERS: tuple[CounterSpec, ...] = (
+    CounterSpec(name="val", kind=CounterKind.U64, description="Currently available throttle"),
+    CounterSpec(name="max", kind=CounterKind.U64, description="Max value for throttle"),
+    CounterSpec(name="get_started", kind=CounterKind.U64_COUNTER,
+                description="Number of get calls, increased before wait"),
+    CounterSpec(name="get", kind=CounterKind.U64_COUNTER, description="Gets"),
+    CounterSpec(name="get_sum", kind=CounterKind.U64_COUNTER, description="Got data"),
+    CounterSpec(name="get_or_fail_fail", kind=CounterKind.U64_COUNTER,
+                description="Get blocked during get_or_fail"),
+    CounterSpec(name="get_or_fail_success", kind=CounterKind.U64_COUNTER,
+                description="Successful get during get_or_fail"),
+    CounterSpec(name="take", kind=CounterKind.U64_COUNTER, description="Takes"),
+    CounterSpec(name="take_sum", kind=CounterKind.U64_COUNTER, description="Taken data"),
+    CounterSpec(name="put", kind=CounterKind.U64_COUNTER, description="Puts"),
+    CounterSpec(name="put_sum", kind=CounterKind.U64_COUNTER, description="Put data"),
+    CounterSpec(name="wait", kind=CounterKind.TIME_AVG, description="Waiting latency"),
 )
 
 
@@ -262,6 +309,26 @@ class PerfSource(Protocol):
     def perf_dump(self) -> dict[str, object]:
         """The source's counters, JSON-ready."""
         ...
+
+
+def perf_schema_of(source: PerfSource) -> dict[str, dict[str, object]]:
+    """``source``'s ``perf schema`` entries: its own ``perf_schema()`` when it has
+    one, else guessed from its dump (an int is a ``u64``, a float a ``time``, an
+    ``avgcount``/``sum`` pair a ``time_avg``)."""
+    own = getattr(source, "perf_schema", None)
+    if callable(own):
+        schema: dict[str, dict[str, object]] = own()
+        return schema
+    out: dict[str, dict[str, object]] = {}
+    for name, value in source.perf_dump().items():
+        if isinstance(value, dict):
+            kind = CounterKind.TIME_AVG
+        elif isinstance(value, float):
+            kind = CounterKind.TIME
+        else:
+            kind = CounterKind.U64
+        out[name] = CounterSpec(name=name, kind=kind).ceph_schema()
+    return out
 
 
 class PerfCollection:
@@ -311,15 +378,23 @@ class PerfCollection:
         with self._lock:
             return sorted(self._sources)
 
+    def items(self) -> list[tuple[str, PerfSource]]:
+        """``(key, source)`` pairs, sorted by key."""
+        with self._lock:
+            return sorted(self._sources.items())
+
     def perf_dump(self) -> dict[str, dict[str, object]]:
         """``{logger: {counter: value}}``, loggers sorted by name, as ``perf dump``."""
-        with self._lock:
-            items = sorted(self._sources.items())
-        return {key: source.perf_dump() for key, source in items}
+        return {key: source.perf_dump() for key, source in self.items()}
+
+    def perf_schema(self) -> dict[str, dict[str, dict[str, object]]]:
+        """``{logger: {counter: schema}}``, as ``perf schema``."""
+        return {key: perf_schema_of(source) for key, source in self.items()}
 
 
 __all__ = [
     "MSGR_WORKER_COUNTERS",
+    "THROTTLE_COUNTERS",
     "CounterKind",
     "CounterSpec",
     "PerfCollection",
@@ -328,4 +403,5 @@ __all__ = [
     "PerfSource",
     "TimeAvg",
     "msgr_worker_counters",
+    "perf_schema_of",
 ]

@@ -290,6 +290,12 @@ class Throttle:
                 wait=self._wait_sum, wait_count=self._wait_count,
             )
 
+    def perf_schema(self) -> dict[str, dict[str, object]]:
+        """The throttle logger as ``ceph daemon ... perf schema`` describes it."""
+        from asyncmsgr.perf import THROTTLE_COUNTERS  # noqa: PLC0415  (admin socket only)
+
+        return {spec.name: spec.ceph_schema() for spec in THROTTLE_COUNTERS}
+
     def perf_dump(self) -> dict[str, object]:
         """The throttle logger as ``ceph daemon ... perf dump`` prints it."""
         s = self.statistics()

@@ -531,7 +531,7 @@ def test_chain_raising_handler_is_logged_and_walk_continues(
         chain.add_tail(Boom())
         chain.add_tail(Recorder(log, "after"))
         con = FakeConnection(1)
-        with caplog.at_level(logging.ERROR, logger="asyncmsgr.dispatch"):
+        with caplog.at_level(logging.ERROR, logger="asyncmsgr.ms.dispatch"):
             assert await chain.deliver_dispatch(make_msg(None, con, 1)) is True
             await chain.deliver_connect(con)
             assert await chain.deliver_reset(con) is True
@@ -552,7 +552,7 @@ def test_chain_unhandled_logs_or_raises(caplog: pytest.LogCaptureFixture) -> Non
         chain = DispatcherChain()
         chain.add_tail(Recorder(handled=False))
         m = make_msg(None, FakeConnection(1), 1)
-        with caplog.at_level(logging.DEBUG, logger="asyncmsgr.dispatch"):
+        with caplog.at_level(logging.DEBUG, logger="asyncmsgr.ms.dispatch"):
             assert await chain.deliver_dispatch(m) is False
         assert any("unhandled message" in r.getMessage() and r.levelno == logging.DEBUG
                    for r in caplog.records)
@@ -722,7 +722,7 @@ def test_queue_raising_handler_does_not_kill_queue(caplog: pytest.LogCaptureFixt
         releases = Releases()
         con = FakeConnection(1)
         q.start()
-        with caplog.at_level(logging.ERROR, logger="asyncmsgr.dispatch"):
+        with caplog.at_level(logging.ERROR, logger="asyncmsgr.ms.dispatch"):
             for tid in range(10):
                 q.enqueue(make_msg(q, con, tid, releases=releases), 127, 1)
             await q.drain()
@@ -798,7 +798,7 @@ def test_queue_fast_dispatch_default_raises_is_logged(
 
     q = new_queue(Half())
     m = make_msg(q, FakeConnection(1), 1)
-    with caplog.at_level(logging.ERROR, logger="asyncmsgr.dispatch"):
+    with caplog.at_level(logging.ERROR, logger="asyncmsgr.ms.dispatch"):
         assert q.fast_dispatch(m)
     assert any(r.exc_info and isinstance(r.exc_info[1], NotImplementedError)
                for r in caplog.records)

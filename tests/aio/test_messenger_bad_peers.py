@@ -147,7 +147,7 @@ def test_bad_peer_is_closed_and_server_keeps_serving(
             assert bytes(p.cd.got[0].data) == b"after"
             assert _worker_counter(p.server, "msgr_created_connections") == 2
 
-    with caplog.at_level("INFO", logger="asyncmsgr.protocol"):
+    with caplog.at_level("INFO", logger="asyncmsgr.ms.protocol"):
         run(main)
     if bad.fault:
         assert any(f"fault: {bad.fault}" in r.getMessage() for r in caplog.records), \

@@ -216,7 +216,7 @@ def test_banner_of_the_other_protocol_is_a_clear_fault(
             await p.sd.wait_for(p.sd.resets)  # the half-accepted connection was stopped
             assert p.server.get_connections() == []
             assert p.sd.accepts == []
-    with caplog.at_level(logging.INFO, logger="asyncmsgr.protocol"):
+    with caplog.at_level(logging.INFO, logger="asyncmsgr.ms.protocol"):
         run(main)
     other = "msgr v1" if port == "v2" else "msgr2"
     assert any("BannerMismatch" in r.getMessage() and f"peer speaks {other}" in r.getMessage()

@@ -9,7 +9,6 @@ really took the messages.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import ProtocolOptions
+from asyncmsgr.protocol.session import Session
 from asyncmsgr.testing.v2pair import ProtocolPair
 from asyncmsgr.throttle import Throttle
 
@@ -75,8 +75,8 @@ def _run(fast: bool, *, trickle: int | None, throttle: int | None, n: int = 60,
         "server": _summary(p.server_events),
         "client": _summary(p.client_events),
         "wire_s2c": b"".join(p.wire_s2c),
-        "session": dataclasses.astuple(p.server.session)[2:],
-        "client_session": dataclasses.astuple(p.client.session)[2:],
+        "session": Session._values(p.server.session)[2:],
+        "client_session": Session._values(p.client.session)[2:],
         "counters": rec.counts,
         "fast_frames": rec.fast_frames,
     }

@@ -3,8 +3,6 @@ handle_reconnect), rule by rule, and Ceph's address order."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from asyncmsgr.protocol.races import (
@@ -37,24 +35,24 @@ def ident(existing: ExistingView | None, *, gs: int = 5, cookie: int = 7,
 
 def test_ident_rules_in_ceph_order() -> None:
     assert ident(None)[0] is IdentAction.NEW_SESSION
-    assert ident(replace(BASE, closed=True))[0] is IdentAction.NEW_SESSION
-    assert ident(replace(BASE, replacing=True))[0] is IdentAction.WAIT
+    assert ident(BASE.replace(closed=True))[0] is IdentAction.NEW_SESSION
+    assert ident(BASE.replace(replacing=True))[0] is IdentAction.WAIT
     assert ident(BASE, gs=4)[0] is IdentAction.STALE  # existing pgs 5 > 4
-    assert ident(replace(BASE, lossy=True))[0] is IdentAction.REPLACE_LOSSY
+    assert ident(BASE.replace(lossy=True))[0] is IdentAction.REPLACE_LOSSY
     # peer restarted: both cookies set and the client cookie changed
-    restarted = replace(BASE, client_cookie=1, server_cookie=2)
+    restarted = BASE.replace(client_cookie=1, server_cookie=2)
     assert ident(restarted) == (IdentAction.REUSE, True, False)
     assert ident(restarted, resetcheck=False) == (IdentAction.REUSE, False, False)
     # establishment interrupted between CLIENT_IDENT and SERVER_IDENT
-    assert ident(replace(BASE, client_cookie=7)) == (IdentAction.REUSE, False, False)
-    assert ident(replace(BASE, ready_or_standby=True))[0] is IdentAction.REUSE
+    assert ident(BASE.replace(client_cookie=7)) == (IdentAction.REUSE, False, False)
+    assert ident(BASE.replace(ready_or_standby=True))[0] is IdentAction.REUSE
 
 
 def test_ident_race_tie_break() -> None:
     # both connecting at once: the lower peer address wins, or a server always does
     assert ident(BASE, peer=LOW, me=HIGH)[0] is IdentAction.REUSE
     assert ident(BASE, peer=HIGH, me=LOW) == (IdentAction.WAIT, False, True)
-    assert ident(replace(BASE, server=True), peer=HIGH, me=LOW)[0] is IdentAction.REUSE
+    assert ident(BASE.replace(server=True), peer=HIGH, me=LOW)[0] is IdentAction.REUSE
 
 
 def reconnect(existing: ExistingView | None, *, cookie: int = 7, gs: int = 5, cs: int = 1,
@@ -66,29 +64,29 @@ def reconnect(existing: ExistingView | None, *, cookie: int = 7, gs: int = 5, cs
 
 
 def test_reconnect_rules_in_ceph_order() -> None:
-    session = replace(BASE, client_cookie=7, server_cookie=9, connect_seq=1)
+    session = BASE.replace(client_cookie=7, server_cookie=9, connect_seq=1)
     assert reconnect(None) == (ReconnectAction.RESET, True, 0)
-    assert reconnect(replace(session, closed=True)) == (ReconnectAction.RESET, True, 0)
-    assert reconnect(replace(session, replacing=True)) == (ReconnectAction.RETRY_GLOBAL,
+    assert reconnect(session.replace(closed=True)) == (ReconnectAction.RESET, True, 0)
+    assert reconnect(session.replace(replacing=True)) == (ReconnectAction.RETRY_GLOBAL,
                                                            False, 5)
     assert reconnect(session, cookie=8) == (ReconnectAction.RESET, True, 0)
     assert reconnect(session, cookie=8, resetcheck=False) == (ReconnectAction.RESET,
                                                               False, 0)
-    assert reconnect(replace(session, server_cookie=0)) == (ReconnectAction.RESET, False, 0)
+    assert reconnect(session.replace(server_cookie=0)) == (ReconnectAction.RESET, False, 0)
     assert reconnect(session, gs=4) == (ReconnectAction.RETRY_GLOBAL, False, 5)
-    assert reconnect(replace(session, connect_seq=3), cs=2) == (ReconnectAction.RETRY,
+    assert reconnect(session.replace(connect_seq=3), cs=2) == (ReconnectAction.RETRY,
                                                                 False, 3)
     assert reconnect(session, cs=2)[0] is ReconnectAction.REUSE
 
 
 def test_reconnect_race() -> None:
-    session = replace(BASE, client_cookie=7, server_cookie=9, connect_seq=1, peer_addr=HIGH)
+    session = BASE.replace(client_cookie=7, server_cookie=9, connect_seq=1, peer_addr=HIGH)
     # equal connect_seq: the existing connection wins when its peer is the higher
     # address and it is not a server
     assert reconnect(session, cs=1, me=LOW)[0] is ReconnectAction.WAIT
-    assert reconnect(replace(session, server=True), cs=1, me=LOW)[0] is \
+    assert reconnect(session.replace(server=True), cs=1, me=LOW)[0] is \
         ReconnectAction.REUSE
-    assert reconnect(replace(session, peer_addr=LOW), cs=1, me=HIGH)[0] is \
+    assert reconnect(session.replace(peer_addr=LOW), cs=1, me=HIGH)[0] is \
         ReconnectAction.REUSE
 
 
@@ -124,34 +122,34 @@ def connect(existing: ExistingView | None, *, gs: int = 5, cs: int = 1,
 
 def test_v1_connect_rules_in_ceph_order() -> None:
     A = ConnectAction
-    v1 = replace(BASE, connect_seq=1)
+    v1 = BASE.replace(connect_seq=1)
     # no session: open, unless the peer holds one we lost (RESETSESSION)
     assert connect(None, cs=0).action is A.OPEN
     assert connect(None, cs=3).action is A.RESETSESSION
     assert connect(None, cs=3, replacing=True).action is A.OPEN  # the socket moved here
-    assert connect(replace(v1, closed=True), cs=3).action is A.OPEN
+    assert connect(v1.replace(closed=True), cs=3).action is A.OPEN
     # replacing, or an older global_seq: RETRY_GLOBAL with the existing pgs
-    assert connect(replace(v1, replacing=True)) == ConnectVerdict(A.RETRY_GLOBAL, value=5)
+    assert connect(v1.replace(replacing=True)) == ConnectVerdict(A.RETRY_GLOBAL, value=5)
     assert connect(v1, gs=4) == ConnectVerdict(A.RETRY_GLOBAL, value=5)
-    assert connect(replace(v1, lossy=True)).action is A.REPLACE_LOSSY
+    assert connect(v1.replace(lossy=True)).action is A.REPLACE_LOSSY
     # the peer reset (cs 0 while we hold cs > 0): replace, reset ours with resetcheck
     assert connect(v1, cs=0) == ConnectVerdict(A.REPLACE, reset_existing=True,
                                                reset_from_peer=True)
     assert connect(v1, cs=0, resetcheck=False).reset_existing is False
     # an old attempt: RETRY_SESSION with existing cs + 1
-    assert connect(replace(v1, connect_seq=4), cs=2) == ConnectVerdict(A.RETRY_SESSION, 5)
+    assert connect(v1.replace(connect_seq=4), cs=2) == ConnectVerdict(A.RETRY_SESSION, 5)
     # same cs, existing open or standby: RETRY_SESSION (replace when both are 0)
-    opened = replace(v1, ready_or_standby=True)
+    opened = v1.replace(ready_or_standby=True)
     assert connect(opened, cs=1) == ConnectVerdict(A.RETRY_SESSION, value=2)
-    assert connect(replace(opened, connect_seq=0), cs=0).action is A.REPLACE
-    assert connect(replace(opened, connect_seq=0), cs=0,
+    assert connect(opened.replace(connect_seq=0), cs=0).action is A.REPLACE
+    assert connect(opened.replace(connect_seq=0), cs=0,
                    resetcheck=False).action is A.RETRY_SESSION
     # same cs, both connecting: a race; the lower address or a server side wins
     assert connect(v1, cs=1, peer=LOW, me=HIGH).action is A.REPLACE
     assert connect(v1, cs=1, peer=HIGH, me=LOW) == ConnectVerdict(A.WAIT,
                                                                    keepalive_existing=True)
-    assert connect(replace(v1, server=True), cs=1, peer=HIGH, me=LOW).action is A.REPLACE
+    assert connect(v1.replace(server=True), cs=1, peer=HIGH, me=LOW).action is A.REPLACE
     # a higher cs: a normal reconnect, unless we reset (existing cs 0, resetcheck)
     assert connect(v1, cs=2).action is A.REPLACE
-    assert connect(replace(v1, connect_seq=0), cs=2).action is A.RESETSESSION
-    assert connect(replace(v1, connect_seq=0), cs=2, resetcheck=False).action is A.REPLACE
+    assert connect(v1.replace(connect_seq=0), cs=2).action is A.RESETSESSION
+    assert connect(v1.replace(connect_seq=0), cs=2, resetcheck=False).action is A.REPLACE

@@ -85,3 +85,34 @@ def test_scratch_buffer_full_of_one_frame_moves_to_an_own_buffer() -> None:
     assert bytes(rx.peek(64)) == bytes(range(64))
     rx.detach()  # no-op: not borrowing
     assert bytes(rx.peek(64)) == bytes(range(64))
+
+
+def test_held_counts_own_and_large_body_storage_not_the_scratch() -> None:
+    rx = RxBuffer(262144)
+    scratch = bytearray(262144)
+    view = rx.get_buffer(scratch)
+    view[:100] = bytes(100)
+    rx.buffer_updated(100)
+    assert rx.held == 0  # all of it in the shared scratch buffer
+    rx.detach()
+    assert rx.held == 100  # the partial item, in a buffer of its size
+    rx.start_big(70000)  # the 100 bytes move into it; the small buffer stays
+    assert rx.held == 100 + 70000
+
+
+def test_reset_drops_unread_input_without_copying_it_off_the_scratch() -> None:
+    """A peer faulted with 200 KiB of its input unread (a refused preamble) must not
+    leave the machine holding a copy of it (issue 14's 4-segment flood)."""
+    rx = RxBuffer(262144)
+    scratch = bytearray(262144)
+    view = rx.get_buffer(scratch)
+    view[:200000] = bytes(200000)
+    rx.buffer_updated(200000)
+    rx.consume(32)
+    rx.reset()
+    assert rx.held == 0
+    assert rx.available == 0
+    rx.detach()  # what buffer_updated's caller does next: nothing left to keep
+    assert rx.held == 0
+    view = rx.get_buffer()  # a new socket starts small
+    assert len(view) == RxBuffer.INITIAL

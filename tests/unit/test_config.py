@@ -92,10 +92,23 @@ PACIFIC_DEFAULTS: dict[str, object] = {
     "mon_client_ping_timeout": 30,
 }
 
+#: Pacific's logging, admin socket options (``ceph-conf --show-config``); the
+#: stderr ones as a library has them (librados: ``common_preinit`` sets them false).
+LOGGING_DEFAULTS: dict[str, object] = {
+    "debug_none": "0/5", "debug_ms": "0/0", "debug_monc": "0/10", "debug_mgrc": "1/5",
+    "debug_auth": "1/5", "debug_objecter": "0/1", "debug_rados": "0/5",
+    "debug_crush": "1/1", "debug_osd": "1/5", "debug_asok": "1/5",
+    "debug_perfcounter": "1/5",
+    "log_file": "", "log_to_file": True, "log_to_stderr": False, "err_to_stderr": False,
+    "log_max_recent": 500, "log_stderr_prefix": "",
+    "admin_socket": "", "run_dir": "/var/run/ceph",
+}
+
 ASYNCMSGR_DEFAULTS: dict[str, object] = {
     "asyncmsgr_embedded": True,
-    "asyncmsgr_use_uvloop": True,
+    "asyncmsgr_use_uvloop": False,
     "asyncmsgr_max_preauth_segment": 65536,
+    "asyncmsgr_preauth_buffer_budget": 32 * 1024 * 1024,
     "asyncmsgr_max_control_segment": 16 << 20,
     "asyncmsgr_max_front_segment": 16 << 20,
     "asyncmsgr_max_middle_segment": 16 << 20,
@@ -103,6 +116,7 @@ ASYNCMSGR_DEFAULTS: dict[str, object] = {
     "asyncmsgr_rx_buffer_size": 262144,
     "asyncmsgr_large_segment_threshold": 65536,
     "asyncmsgr_connect_msgr": "auto",
+    "asyncmsgr_prometheus_addr": "",
 }
 
 
@@ -115,7 +129,7 @@ def test_pacific_default(name: str, default: object) -> None:
 
 
 def test_every_option_is_known_and_documented() -> None:
-    expected = {**PACIFIC_DEFAULTS, **ASYNCMSGR_DEFAULTS}
+    expected = {**PACIFIC_DEFAULTS, **LOGGING_DEFAULTS, **ASYNCMSGR_DEFAULTS}
     assert MessengerConfig().as_dict() == expected
     docs = option_docs()
     assert set(docs) == set(expected)

@@ -1338,3 +1338,21 @@ def test_assemble_message_with_empty_header_matches_assemble() -> None:
     expected = assemble_bytes(FrameAssembler(rev1=True), Tag.MESSAGE, segs, MESSAGE_ALIGNMENTS)
     got = b"".join(bytes(c) for c in FrameAssembler(rev1=True).assemble_message(*segs))
     assert got == expected
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("nseg", [2, 3, 4])
+def test_control_frame_with_more_segments_is_refused_at_the_preamble(mode: str,
+                                                                    nseg: int) -> None:
+    """Issue 14: a control frame announcing 2-4 segments (each under the cap) is
+    refused by ``disassemble_preamble``, before a byte of its body is needed."""
+    client, server = make_peers(mode, limits=FrameLimits.pre_auth())
+    segments = [bytes(65536)] * nseg
+    wire = assemble_bytes(client, Tag.AUTH_REQUEST, segments, [8] * nseg)
+    with pytest.raises(BadFrameStructure, match=f"AUTH_REQUEST frame with {nseg} segments"):
+        server.disassemble_preamble(wire[:server.preamble_onwire_len])
+    # a MESSAGE frame may have them (here after authentication, within the caps)
+    client, server = make_peers(mode)
+    wire = assemble_bytes(client, Tag.MESSAGE,
+                          [GETMAP_HEADER.encode(), *segments[1:]], MESSAGE_ALIGNMENTS[:nseg])
+    assert server.disassemble_preamble(wire[:server.preamble_onwire_len]).num_segments == nseg

@@ -17,6 +17,7 @@ from asyncmsgr.config import MessengerConfig
 
 HAVE_UVLOOP = aloop.uvloop_module() is not None
 NO_UVLOOP = MessengerConfig(asyncmsgr_use_uvloop=False)
+UVLOOP = MessengerConfig(asyncmsgr_use_uvloop=True)
 
 
 @pytest.fixture
@@ -32,8 +33,9 @@ async def _kind() -> str:
     return aloop.loop_kind()
 
 
-def test_the_option_defaults_to_true() -> None:
-    assert MessengerConfig().asyncmsgr_use_uvloop is True
+def test_the_option_defaults_to_false() -> None:
+    assert MessengerConfig().asyncmsgr_use_uvloop is False
+    assert not aloop.wants_uvloop()
 
 
 def test_asyncio_when_the_option_is_off() -> None:
@@ -44,18 +46,18 @@ def test_asyncio_when_the_option_is_off() -> None:
 
 def test_asyncio_when_uvloop_is_not_installed(without_uvloop: None) -> None:
     assert aloop.uvloop_module() is None
-    assert not aloop.wants_uvloop(MessengerConfig())
-    assert aloop.run(_kind()) == "asyncio"
-    with aloop.loop_policy() as kind:
+    assert not aloop.wants_uvloop(UVLOOP)
+    assert aloop.run(_kind(), config=UVLOOP) == "asyncio"
+    with aloop.loop_policy(UVLOOP) as kind:
         assert kind == "asyncio"
         assert asyncio.run(_kind()) == "asyncio"
 
 
 @pytest.mark.skipif(not HAVE_UVLOOP, reason="uvloop is not installed (asyncmsgr[uvloop])")
 def test_uvloop_when_installed() -> None:
-    assert aloop.wants_uvloop()
-    assert aloop.run(_kind()) == "uvloop"
-    loop = aloop.new_event_loop()
+    assert aloop.wants_uvloop(UVLOOP)
+    assert aloop.run(_kind(), config=UVLOOP) == "uvloop"
+    loop = aloop.new_event_loop(UVLOOP)
     try:
         assert aloop.loop_kind(loop) == "uvloop"
     finally:
@@ -65,7 +67,7 @@ def test_uvloop_when_installed() -> None:
 @pytest.mark.skipif(not HAVE_UVLOOP, reason="uvloop is not installed (asyncmsgr[uvloop])")
 def test_loop_policy_is_restored() -> None:
     before = asyncio.get_event_loop_policy()
-    with aloop.loop_policy() as kind:
+    with aloop.loop_policy(UVLOOP) as kind:
         assert kind == "uvloop"
         assert asyncio.run(_kind()) == "uvloop"
     assert asyncio.get_event_loop_policy() is before
@@ -88,7 +90,7 @@ def _fake_subcommand(seen: list[str]) -> types.ModuleType:
     return module
 
 
-@pytest.mark.parametrize("flag", [None, "--asyncmsgr_use_uvloop=false"])
+@pytest.mark.parametrize("flag", [None, "--asyncmsgr_use_uvloop=true"])
 def test_cli_subcommands_run_on_the_chosen_loop(monkeypatch: pytest.MonkeyPatch,
                                                 flag: str | None) -> None:
     seen: list[str] = []
@@ -96,7 +98,7 @@ def test_cli_subcommands_run_on_the_chosen_loop(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setitem(cli_main.SUBCOMMANDS, "loopcmd", "asyncmsgr_test_loopcmd")
     argv = ["loopcmd"] + ([flag] if flag else [])
     assert cli_main.main(argv, {}) == 0
-    want = "uvloop" if HAVE_UVLOOP and flag is None else "asyncio"
+    want = "uvloop" if HAVE_UVLOOP and flag is not None else "asyncio"
     assert seen == [want]
     assert asyncio.run(_kind()) == "asyncio", "the policy does not outlive the command"
 

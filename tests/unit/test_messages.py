@@ -9,7 +9,6 @@ MPing keeps its whole front, so it accepts anything.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -26,11 +25,12 @@ from asyncmsgr.errors import (
 )
 from asyncmsgr.features import CEPH_FEATURES_ALL, feature_mask
 from asyncmsgr.message import (
-    MESSAGE_TYPES,
     Message,
     MsgFooter,
     MsgHeader,
+    RawMessage,
     decode_message,
+    import_message_types,
 )
 from asyncmsgr.messages import (
     CEPH_SUBSCRIBE_ONETIME,
@@ -54,17 +54,18 @@ from asyncmsgr.messages import (
     SubscribeItem,
 )
 from asyncmsgr.messages.monmap import infer_release_from_mon_features, pull_mon_info
+from asyncmsgr.osdc.wire import FastMOSDOp
 from asyncmsgr.types import EntityAddrVec, EntityName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 
+MESSAGE_TYPES = import_message_types()
 FSID = uuid.UUID("5a1d0c1e-0000-4000-8000-00000000c0de")
-BASE_FIELDS = frozenset(f.name for f in dataclasses.fields(Message))
+BASE_FIELDS = frozenset(Message._fields)
 
 
 def payload_fields(m: Message) -> dict[str, Any]:
     """The typed fields a subclass adds (Message compares by identity)."""
-    return {f.name: getattr(m, f.name) for f in dataclasses.fields(m)
-            if f.name not in BASE_FIELDS}
+    return {name: getattr(m, name) for name in type(m)._fields if name not in BASE_FIELDS}
 
 
 def roundtrip(m: Message, features: int = CEPH_FEATURES_ALL) -> Message:
@@ -566,3 +567,24 @@ def test_random_fronts_raise_only_message_decode_error(
 ) -> None:
     if MESSAGE_TYPES[type_].__module__.startswith("asyncmsgr.messages"):
         _decode_checked(MsgHeader(type=type_, version=version), front)
+
+
+def test_message_classes_are_slotted_with_keyword_fields() -> None:
+    """Hand-written ``__init__``\\s: every field of every class is a keyword with its
+    default, base fields pass through, nothing else is accepted, no ``__dict__``."""
+    assert Message._fields[:3] == ("seq", "tid", "priority")
+    for cls in [*MESSAGE_TYPES.values(), RawMessage, FastMOSDOp]:
+        m = cls(tid=7, priority=9)
+        assert (m.tid, m.priority, m.seq, m.front) == (7, 9, 0, b"")
+        given = {name: object() for name in Message._fields}
+        m = cls(**given)  # every base field reaches the instance, hot classes too
+        assert all(getattr(m, name) is value for name, value in given.items()), cls
+        assert type(m)._fields[:len(Message._fields)] == Message._fields
+        assert all(hasattr(m, name) for name in type(m)._fields)
+        assert not hasattr(m, "__dict__"), cls
+        with pytest.raises(TypeError):
+            cls(no_such_field=1)
+    a, b = MMonCommand(), MMonCommand()
+    a.cmd.append("x")
+    assert b.cmd == []  # mutable defaults are per instance
+    assert MMonCommand._fields[len(Message._fields):] == ("paxos", "fsid", "cmd")

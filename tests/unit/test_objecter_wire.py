@@ -23,7 +23,7 @@ def _pair(**kw: object) -> tuple[MOSDOp, FastMOSDOp]:
     ref = MOSDOp(**kw)  # type: ignore[arg-type]
     mid = encode_mid(ref.client_inc, ref.mtime, ref.oloc, ref.oid, ref.ops, ref.snapid,
                      ref.snap_seq, ref.snaps)
-    fast = FastMOSDOp(mid=mid, **kw)  # type: ignore[arg-type]
+    fast = FastMOSDOp(mid=mid, **kw)
     return ref, fast
 
 

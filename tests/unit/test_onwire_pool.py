@@ -46,3 +46,15 @@ def test_frames_in_recycled_buffers_round_trip() -> None:
         assert segs is not None
         assert bytes(segs[1]) == b"front"
         assert bytes(segs[2]) == payload
+
+
+def test_hmac_sha256_rfc4231_and_constant_time_compare() -> None:
+    """msgr2's AUTH_SIGNATURE digest: RFC 4231 test cases 1 and 2."""
+    from asyncmsgr.crypto.onwire import digests_equal, hmac_sha256  # noqa: PLC0415
+
+    assert hmac_sha256(b"\x0b" * 20, b"Hi There").hex() == (
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+    assert hmac_sha256(b"Jefe", memoryview(b"what do ya want for nothing?")).hex() == (
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    assert digests_equal(b"\x01" * 32, b"\x01" * 32)
+    assert not digests_equal(b"\x01" * 32, b"\x01" * 31 + b"\x02")

@@ -28,12 +28,18 @@ from typing import TYPE_CHECKING
 
 from asyncmsgr.aio.event_center import EVENT_READABLE, EVENT_WRITABLE, EventCenter, Worker
 from asyncmsgr.aio.inject import DelayedDelivery, FaultInjector
+from asyncmsgr.aio.limits import refusing_limit
 from asyncmsgr.connection import Connection
 from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
+from asyncmsgr.frames.v2 import CON_MODE_SECURE
 from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.base import ProtocolBase
-from asyncmsgr.protocol.common import InterceptAction, State
+from asyncmsgr.protocol.common import (
+    UNAUTHENTICATED_ACCEPTING_STATES,
+    InterceptAction,
+    State,
+)
 from asyncmsgr.types import (
     AF_INET6,
     AddrType,
@@ -47,7 +53,7 @@ from asyncmsgr.types import (
 if TYPE_CHECKING:
     from asyncmsgr.messenger import Messenger
 
-logger = logging.getLogger("asyncmsgr.connection")
+logger = logging.getLogger("asyncmsgr.ms.connection")
 
 _conn_ids = itertools.count(1)
 #: Most chunks handed to one sendmsg call (Linux IOV_MAX is 1024).
@@ -107,6 +113,13 @@ class AsyncConnection(Connection):
             messenger.injection_enabled else None
         self._delayed: DelayedDelivery | None = None
         self._delay_timer: int | None = None
+        #: An accepted connection whose peer has not authenticated yet: what its
+        #: machine holds is charged to ``messenger.preauth_budget`` (see
+        #: :meth:`_charge_pre_auth`); cleared for good once authenticated.
+        self._pre_auth = False
+        self._pre_auth_charged = 0
+        #: Why the socket last closed (a fault's reason, ``stopped``...).
+        self.last_close_reason = ""
 
     # -- Connection API (any thread) ---------------------------------------------------
 
@@ -121,6 +134,13 @@ class AsyncConnection(Connection):
         if inj is not None and inj.blackholed(self.core.peer_type):
             logger.debug("%r: blackholed %r", self, m)
             return
+        if len(m.data) > msgr.config.asyncmsgr_max_data_segment:
+            # a peer with the same limit refuses the frame and resets the session:
+            # say why here too, where the message comes from
+            logger.warning("%r: sending %r with a data segment of %d bytes, above "
+                           "asyncmsgr_max_data_segment = %d: a peer with the same limit "
+                           "refuses it and drops the connection", self, m, len(m.data),
+                           msgr.config.asyncmsgr_max_data_segment)
         if self.center.in_thread():
             self._send(m, now)
         else:
@@ -207,6 +227,34 @@ class AsyncConnection(Connection):
         """The stamp of the last KEEPALIVE2_ACK."""
         return self.core.last_keepalive_ack
 
+    def set_injector(self, injector: FaultInjector | None,
+                     delay: Callable[[], None] | None) -> None:
+        """Use ``injector`` from now on (None: no injection) and ``delay`` at the
+        protocol's race points (``config set ms_inject_*`` at runtime)."""
+        self._inject = injector
+        self.core.delay_hook = delay
+
+    def status(self, registry: str) -> dict[str, object]:
+        """This connection for ``messenger status`` (read from any thread: a
+        snapshot that may be a step behind the owning worker). ``registry``:
+        ``registered``, ``anon`` or ``accepting``."""
+        core = self.core
+        s = core.session
+        return {
+            "conn_id": self.conn_id, "registry": registry,
+            "protocol": "v2" if core.proto_type == 2 else "v1",
+            "state": core.state.name, "peer_name": str(core.peer_name),
+            "peer_addrs": str(core.peer_addrs), "lossy": core.lossy,
+            "marked_down": self._marked_down, "features": f"{core.features:#x}",
+            "con_mode": ("secure" if core.auth_meta.con_mode == CON_MODE_SECURE else "crc")
+            if core.proto_type == 2 else None,
+            "worker": self.worker.worker_id,
+            "out_queue": len(s.out_queue), "sent_unacked": len(s.sent),
+            "in_seq": s.in_seq, "out_seq": s.out_seq, "connect_seq": s.connect_seq,
+            "global_seq": s.global_seq, "peer_global_seq": s.peer_global_seq,
+            "pending_send_chunks": len(self._pending),
+        }
+
     async def wait_acked(self, m: Message) -> None:
         """Resolve when the peer acknowledged ``m`` (lossless sessions only).
 
@@ -291,6 +339,7 @@ class AsyncConnection(Connection):
         """Server: adopt an accepted socket (on the owning thread)."""
         def go() -> None:
             self._adopt(sock)
+            self._pre_auth = self.msgr.preauth_budget is not None
             now = time.monotonic()
             self.core.start_accept(now, peer)
             self._register_read()
@@ -453,6 +502,8 @@ class AsyncConnection(Connection):
 
     def _after_input(self, now: float, *, flush_soon: bool = False) -> None:
         core = self.core
+        if self._pre_auth:
+            self._charge_pre_auth(now)
         if core.has_events:
             self._handle_events(now)
         if self._sock is not None:
@@ -467,6 +518,34 @@ class AsyncConnection(Connection):
                 else:
                     self._flush()
         self._arm_timer()
+
+    def _charge_pre_auth(self, now: float) -> None:
+        """Bring this connection's charge to the messenger's pre-auth budget up to
+        what its machine now holds for an unauthenticated peer
+        (``core.pre_auth_bytes``); fault the connection when the growth does not
+        fit. The charge is dropped once the peer authenticated or the socket
+        closed."""
+        budget = self.msgr.preauth_budget
+        assert budget is not None
+        want = self.core.pre_auth_bytes if self._sock is not None else 0
+        held = self._pre_auth_charged
+        if want <= held:
+            if want < held:
+                budget.put(held - want)
+                self._pre_auth_charged = want
+            if not want and self.core.state not in UNAUTHENTICATED_ACCEPTING_STATES:
+                self._pre_auth = False  # authenticated (or closed): never again
+            return
+        if budget.get_or_fail(want - held):
+            self._pre_auth_charged = want
+            return
+        budget.put(held)
+        self._pre_auth_charged = 0
+        self._pre_auth = False
+        reason = (f"pre-auth buffer budget exhausted: {want} bytes wanted, "
+                  f"{budget.current} of {budget.max} held by unauthenticated peers")
+        logger.info("%r: %s", self, reason)
+        self.core.fault(now, reason)
 
     def detach_socket(self) -> socket.socket | None:
         """Give up the socket without closing it (it moves to another connection);
@@ -504,6 +583,16 @@ class AsyncConnection(Connection):
     def release(self, action: InterceptAction = InterceptAction.CONTINUE) -> None:
         """End an interceptor PAUSE on this connection with ``action`` (any thread)."""
         self._run(lambda: self._do(lambda now: self.core.release(now, action)))
+
+    def _note_close(self, reason: str) -> None:
+        """Remember why the socket closes; a frame refused for its size is logged
+        at level 0 with the option that refused it (a peer sending more than
+        this messenger's limits allow is a configuration mismatch)."""
+        self.last_close_reason = reason
+        if reason.startswith("FrameTooLarge"):
+            option = refusing_limit(reason, self.msgr.config)
+            logger.warning("%r: refused a frame from %s: %s (the limit is %s)", self,
+                           self.core.peer_addrs, reason.partition(": ")[2], option)
 
     def _close_socket(self) -> None:
         sock = self._sock
@@ -555,6 +644,7 @@ class AsyncConnection(Connection):
                 self._handle_acked(e.messages)
                 self.counters.tinc("msgr_handle_ack_lat", time.monotonic() - ack_start)
             elif isinstance(e, ev.CloseSocket):
+                self._note_close(e.reason)
                 self._close_socket()
             elif isinstance(e, ev.NeedConnect):
                 self._schedule_connect(e.at)
@@ -682,6 +772,12 @@ class AsyncConnection(Connection):
             return
         self._closed = True
         self._close_socket()
+        if self._pre_auth_charged:
+            budget = self.msgr.preauth_budget
+            assert budget is not None
+            budget.put(self._pre_auth_charged)
+            self._pre_auth_charged = 0
+        self._pre_auth = False
         self._flush_delayed()
         for tid in (self._timer_id, self._connect_timer):
             if tid is not None:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import socket
 from collections.abc import Callable, Iterable
 
@@ -22,7 +23,7 @@ from asyncmsgr.aio.connection import addr_from_sockaddr, sockaddr_of
 from asyncmsgr.aio.event_center import EVENT_READABLE, Worker
 from asyncmsgr.types import AF_INET6, AddrType, EntityAddr, EntityAddrVec
 
-logger = logging.getLogger("asyncmsgr.processor")
+logger = logging.getLogger("asyncmsgr.ms.processor")
 
 #: accept() errors that mean "out of resources": back off and retry.
 ACCEPT_CAPACITY_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM,
@@ -62,7 +63,8 @@ class Processor:
                     except BindError:
                         if attempt == retry_count:
                             raise
-                        logger.warning("bind %s failed, retrying in %ss", addr, retry_delay)
+                        logger.warning("bind %s failed, retrying in %ss (ms_bind_retry_count, "
+                                       "ms_bind_retry_delay)", addr, retry_delay)
                         await asyncio.sleep(retry_delay)
         except BaseException:
             self.close()
@@ -99,8 +101,12 @@ class Processor:
                                   real.port)
             self.listen_socks.append((sock, real))
             return real
-        raise BindError(errno.EADDRINUSE,
-                        f"unable to bind {addr} (ports {port_min}-{port_max}): {last}")
+        code = last.errno if last is not None and last.errno else errno.EADDRINUSE
+        why = last.strerror if last is not None and last.strerror else os.strerror(code)
+        if addr.port:
+            raise BindError(code, f"unable to bind to {addr}: port {addr.port}: {why}")
+        raise BindError(code, f"unable to bind {addr} to any port of ms_bind_port_min.."
+                              f"ms_bind_port_max ({port_min}-{port_max}): {why}")
 
     def start(self) -> None:
         """Start accepting (on the worker's thread)."""

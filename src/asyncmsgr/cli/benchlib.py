@@ -37,12 +37,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from asyncmsgr.aio.connection import AsyncConnection
 from asyncmsgr.auth.base import AuthClient, AuthServer, parse_con_modes
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
+from asyncmsgr.context import Context
 from asyncmsgr.dispatch import Dispatcher
 from asyncmsgr.frames.v2 import CON_MODE_CRC, CON_MODE_SECURE
 from asyncmsgr.message import Message
@@ -328,15 +329,16 @@ class BenchServer(Dispatcher):
 
 
 async def start_server(config: MessengerConfig, addr: str, policy: Policy, *,
-                       think_time_us: int = 0,
-                       auth: AuthMethod = "none") -> tuple[Messenger, BenchServer]:
-    """Bind and start a bench server messenger (``osd.0``, nonce 0).
+                       think_time_us: int = 0, auth: AuthMethod = "none",
+                       context: Context | None = None) -> tuple[Messenger, BenchServer]:
+    """Bind and start a bench server messenger (``osd.0``, nonce 0) in ``context``
+    (default: its own).
 
     Raises:
         OSError: the address cannot be bound.
     """
     msgr = Messenger.create("osd.0", config=config, nonce=0, lname="bench-server",
-                            auth_server=server_auth(auth, config))
+                            auth_server=server_auth(auth, config), context=context)
     msgr.set_default_policy(policy)
     await msgr.bind(addr)
     server = BenchServer(think_time_us=think_time_us)
@@ -347,10 +349,11 @@ async def start_server(config: MessengerConfig, addr: str, policy: Policy, *,
 
 async def serve(config: MessengerConfig, addr: str, policy: Policy, *,
                 think_time_us: int, on_ready: Callable[[str], None],
-                stop: asyncio.Event, auth: AuthMethod = "none") -> ServerStats:
+                stop: asyncio.Event, auth: AuthMethod = "none",
+                context: Context | None = None) -> ServerStats:
     """Run a bench server until ``stop`` is set; returns its counters."""
     msgr, server = await start_server(config, addr, policy, think_time_us=think_time_us,
-                                      auth=auth)
+                                      auth=auth, context=context)
     try:
         on_ready(str(msgr.my_addrs))
         await stop.wait()
@@ -445,6 +448,25 @@ class BenchJob(Dispatcher):
             # I/O worker, so every stream message and the final flush are sent from
             # one thread, in order.
             con.send_message(MPing(payload=_REQUEST_FRONT, tid=0))
+
+    def stop_issuing(self) -> None:
+        """Send nothing more (Ctrl-C): what is in flight completes, a stream is
+        flushed, then :attr:`done` resolves as after a full run."""
+        with self._lock:
+            if self._stopping or self._finished:
+                return
+            self._stopping = True
+            flush = self.opts.mode == "stream" and not self._flushed and self._issued
+            if flush:
+                self._flushed = True
+            idle = self.opts.mode == "request" and not self._sent_ns
+            if idle or (self.opts.mode == "stream" and not self._issued):
+                self._finished = True
+        con = self.con
+        if flush and con is not None:
+            con.send_message(MPing(payload=_FLUSH_FRONT))
+        if self._finished:
+            _resolve_soon(self.loop, self.done)
 
     def fail(self, reason: str) -> None:
         """Stop the job with an error (e.g. the connection was reset)."""
@@ -593,11 +615,15 @@ class ClientResult:
 
 async def run_client(config: MessengerConfig, opts: ClientOptions, *,
                      on_start: Callable[[list[BenchJob], float], None] | None = None,
-                     ) -> ClientResult:
+                     context: Context | None = None,
+                     stop: asyncio.Event | None = None) -> ClientResult:
     """Connect ``opts.jobs`` client messengers to the server and run the workload.
 
     ``on_start(jobs, t0)`` is called once every connection is up, right after the
-    jobs started (for progress reporting).
+    jobs started (for progress reporting). The messengers run in ``context``
+    (default: each its own). Setting ``stop`` ends the run early: the jobs stop
+    issuing, what is in flight completes (for up to :data:`DRAIN_TIMEOUT`
+    seconds) and the result counts what completed.
 
     Raises:
         BenchError: a connection could not be established.
@@ -610,7 +636,8 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
         for i in range(opts.jobs):
             msgr = Messenger.create(f"client.{4100 + i}", config=config,
                                     lname=f"bench-client-{i}",
-                                    auth_client=client_auth(opts.auth, config))
+                                    auth_client=client_auth(opts.auth, config),
+                                    context=context)
             msgr.set_default_policy(policy)
             job = BenchJob(opts, loop)
             msgr.add_dispatcher_tail(job)
@@ -622,7 +649,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
                 raise BenchError(f"cannot connect to {opts.addr}: {exc}") from exc
             jobs.append(job)
         for job in jobs:
-            await _wait_connected(job, opts.addr)
+            await _wait_connected(job, opts.addr, stop)
         con_modes = [con_mode_name(job.con) for job in jobs]
         protocols: list[str | None] = [msgr_name(job.con) for job in jobs]
         worker_threads = sum(1 for t in threading.enumerate()
@@ -637,7 +664,7 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
         limit = (opts.duration or 0.0) + DRAIN_TIMEOUT
         if opts.ios is not None:
             limit = max(60.0, opts.ios * opts.jobs * 1e-3)  # >= 1 ms per message
-        done, _pending = await asyncio.wait([job.done for job in jobs], timeout=limit)
+        done = await _wait_jobs(jobs, limit, stop)
         cpu_s = time.process_time() - cpu0
         for job in jobs:
             if job.done not in done:
@@ -651,14 +678,56 @@ async def run_client(config: MessengerConfig, opts: ClientOptions, *,
     return _summarise(jobs, t0, worker_threads, con_modes, protocols, cpu_s, event_loop)
 
 
-async def _wait_connected(job: BenchJob, addr: str) -> None:
-    """Wait for the job's session, or its failure (refused, reset), or time out."""
+async def _wait_jobs(jobs: Sequence[BenchJob], limit: float,
+                     stop: asyncio.Event | None) -> set[asyncio.Future[None]]:
+    """Wait for every job, ``limit`` seconds at most; when ``stop`` is set, stop
+    them issuing and give what is in flight :data:`DRAIN_TIMEOUT` seconds. Returns
+    the jobs' futures that resolved."""
+    futures: list[asyncio.Future[None]] = [job.done for job in jobs]
+    deadline = time.monotonic() + limit
+    stopper: asyncio.Future[Any] | None = \
+        asyncio.ensure_future(stop.wait()) if stop is not None else None
+    try:
+        pending: list[asyncio.Future[Any]] = list(futures)
+        while pending and not (stopper is not None and stopper.done()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            waits = pending if stopper is None else [*pending, stopper]
+            await asyncio.wait(waits, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            pending = [f for f in futures if not f.done()]
+    finally:
+        if stopper is not None:
+            stopper.cancel()
+    if stop is not None and stop.is_set() and pending:
+        for job in jobs:
+            job.stop_issuing()
+        await asyncio.wait(pending, timeout=DRAIN_TIMEOUT)
+    return {f for f in futures if f.done()}
+
+
+async def _wait_connected(job: BenchJob, addr: str, stop: asyncio.Event | None = None) -> None:
+    """Wait for the job's session, or its failure (refused, reset), or time out
+    (BenchError), or ``stop`` (BenchError too)."""
     con = job.con
     if not isinstance(con, AsyncConnection):  # the loopback connection: we are the server
         raise BenchError(f"{addr} is this process's own messenger")
     connected = asyncio.ensure_future(con.wait_connected())
-    done, _pending = await asyncio.wait([connected, job.done], timeout=CONNECT_TIMEOUT,
-                                        return_when=asyncio.FIRST_COMPLETED)
+    stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    waits: list[asyncio.Future[Any]] = [connected, job.done]
+    if stopper is not None:
+        waits.append(stopper)
+    try:
+        done, _pending = await asyncio.wait(waits, timeout=CONNECT_TIMEOUT,
+                                            return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if stopper is not None:
+            stopper.cancel()
+    if stopper is not None and stopper in done and connected not in done:
+        connected.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await connected
+        raise BenchError(f"interrupted while connecting to {addr}")
     if connected in done:
         try:
             connected.result()

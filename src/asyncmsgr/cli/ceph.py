@@ -38,7 +38,6 @@ the target is not an entity name; 2 for usage errors of the tool's own options.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import socket
 import sys
@@ -50,6 +49,7 @@ from asyncmsgr.auth.base import AuthClient, parse_auth_methods
 from asyncmsgr.config import ConfigError, MessengerConfig, mode_options
 from asyncmsgr.errors import AsyncmsgrError, KeyringError
 from asyncmsgr.frames.v2 import AUTH_CEPHX, AUTH_NONE
+from asyncmsgr.lazylog import quiet_unless_configured
 from asyncmsgr.monc.common import MonAuthError, MonClientError, MonClientOptions, MonTimeout
 from asyncmsgr.monc.conf import ClientSettings, ConfEnv, ConfError, ConfNotFound
 from asyncmsgr.types import AuthName
@@ -199,7 +199,6 @@ def _with_ceph_args(argv: Sequence[str], environ: Mapping[str, str]) -> list[str
 def _settings(parsed: Any, childargs: list[str], env: ConfEnv,
               err: TextIO) -> tuple[ClientSettings, list[str]]:
     """``rados.Rados(name, clustername, conffile)`` + ``conf_parse_argv``."""
-    from asyncmsgr.monc.ceph_options import BOOL_OPTIONS, VALUE_OPTIONS  # noqa: PLC0415
     from asyncmsgr.monc.conf import tool_settings  # noqa: PLC0415
     from asyncmsgr.monc.conf_argv import ArgvError, conf_parse_argv  # noqa: PLC0415
 
@@ -214,12 +213,20 @@ def _settings(parsed: Any, childargs: list[str], env: ConfEnv,
         print("Error initializing cluster client: Error('rados_initialize failed with "
               "error code: -22')", file=err)
         raise _Exit(1) from None
-    ours = frozenset(MessengerConfig().as_dict())
+    bool_options = value_options = ours = frozenset[str]()
+    if any(a.startswith("--") for a in childargs):
+        # The schemas are only consulted for --words (start-up time otherwise).
+        from asyncmsgr.monc.ceph_options import BOOL_OPTIONS, VALUE_OPTIONS  # noqa: PLC0415
+
+        defaults = MessengerConfig().as_dict()
+        ours = frozenset(defaults)
+        bool_options = BOOL_OPTIONS | frozenset(
+            k for k, v in defaults.items() if isinstance(v, bool))
+        value_options = VALUE_OPTIONS | ours
     try:
-        options, rest = conf_parse_argv(
-            childargs, bool_options=BOOL_OPTIONS | frozenset(
-                k for k, v in MessengerConfig().as_dict().items() if isinstance(v, bool)),
-            value_options=VALUE_OPTIONS | ours, read_file=env.read_file)
+        options, rest = conf_parse_argv(childargs, bool_options=bool_options,
+                                        value_options=value_options,
+                                        read_file=env.read_file)
     except ArgvError as exc:
         print(exc, file=err)
         if str(exc).startswith("parse error"):
@@ -288,9 +295,7 @@ def main(argv: Sequence[str], environ: Mapping[str, str] | None = None, *,
     """
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
-    package_logger = logging.getLogger("asyncmsgr")
-    if not package_logger.handlers:  # quiet unless the program set up logging
-        package_logger.addHandler(logging.NullHandler())
+    quiet_unless_configured("asyncmsgr")  # unless the program set up logging
     env = ConfEnv.from_os()
     if environ is not None:
         env = env.replace(environ=dict(environ))
@@ -330,6 +335,7 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
         childargs, injectargs = childargs[:i], childargs[i:]
     try:
         settings, childargs = _settings(parsed, childargs, env, err)
+        _configure_logging(settings)
         if settings.unresolved_mon_hosts:
             settings = _resolve(settings, out, err)
     except ConfNotFound as exc:
@@ -362,6 +368,16 @@ def _main(argv: Sequence[str], env: ConfEnv, out: TextIO, err: TextIO, driver: D
         timeout = 3
     return _connect_and_run(settings, parsed, childargs, injectargs, timeout, out, err,
                             driver)
+
+
+def _configure_logging(settings: ClientSettings) -> None:
+    """``--debug_ms 1``, ``--log-file F``, ``--log_to_stderr false`` (or the same in
+    ceph.conf): the process's logging as the tool's options say (the session's
+    sockets log under ``debug_ms``, its MonClient under ``debug_monc``)."""
+    from asyncmsgr import log as ceph_log  # noqa: PLC0415
+
+    if ceph_log.given(settings.options):
+        ceph_log.configure(ceph_log.LogSettings.from_options(settings.options, tool=True))
 
 
 def _resolve(settings: ClientSettings, out: TextIO, err: TextIO) -> ClientSettings:

@@ -3,8 +3,10 @@
 Reassembles each TCP stream of a libpcap (or pcapng) capture, detects msgr v1 or
 msgr2 per connection, decodes every frame and message and verifies every crc.
 Prints one line per frame or message, or with ``--json`` one summary object.
-Exit status 1 when a check fails or a stream cannot be parsed; a secure-mode
-connection without keys is reported, not failed.
+Exit status 1 when a check fails, a stream cannot be parsed or the capture
+itself is damaged (a record cut short, of length 0 or longer than a record can
+be: also said on stderr); a secure-mode connection without keys is reported,
+not failed. 2 when the file cannot be read or is no capture.
 
 With ``--keyring FILE`` (repeatable) or ``--key NAME=BASE64`` the cephx
 exchanges are followed too: the client's challenge proof, the ticket, connection
@@ -99,4 +101,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json()))
     else:
         print_text(report, sys.stdout)
+    for err in report.errors:  # the file itself is damaged: say so where it is seen
+        if err.startswith("capture: "):
+            print(f"asyncmsgr decode: {args.capture}: {err.removeprefix('capture: ')}",
+                  file=sys.stderr)
     return 0 if report.ok else 1

@@ -21,21 +21,24 @@ records its latency and starts the next op from inside the reply's dispatch,
 as librados' aio completions do in the C++ tool. Write ops carry
 ``set-alloc-hint`` + ``write`` (``--no-hints``: ``write`` alone).
 
-Two intentional differences: the JSON ``stddev_iops`` of a write run is printed
-as an integer (the C++ tool passes a double to ``%d`` and prints garbage), and
-``rand`` draws with Python's ``random`` instead of libc's ``rand()``.
+Intentional differences: the JSON ``stddev_iops`` of a write run is printed as
+an integer (the C++ tool passes a double to ``%d`` and prints garbage); ``rand``
+draws with Python's ``random`` instead of libc's ``rand()``; Ctrl-C stops issuing
+ops, lets the summary of what was done print and exits 130 (the C++ tool dies).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import functools
 import os
 import random
+import signal
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from asyncmsgr.crush.ln import straw2_neg_ln_table
 from asyncmsgr.osd import ops as osd
@@ -74,6 +77,8 @@ from .rados_format import format_now as _now_text
 if TYPE_CHECKING:
     from .rados import Tool
 
+#: Ctrl-C's exit status, after the summary of what was measured (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 _WRITE = int(OsdFlag.WRITE)
 _READ = int(OsdFlag.READ)
 
@@ -94,6 +99,9 @@ class ObjBencher:
         self.write_dest = DEST_OBJ
         self.pid = os.getpid()
         self._done: asyncio.Future[int] | None = None
+        self.state: dict[str, Any] = {}
+        """The running phase's flags: Ctrl-C sets ``stopping`` (see :func:`cmd_bench`)."""
+        self.interrupted = False
 
     # -- output ---------------------------------------------------------------------
 
@@ -354,7 +362,7 @@ class ObjBencher:
         start_times = [0.0] * concurrent
         loop = asyncio.get_running_loop()
         done: asyncio.Future[int] = loop.create_future()
-        state = {"stopping": False, "error": 0}
+        state = self.state = {"stopping": False, "error": 0}
         monotonic = time.monotonic
         oloc = self.oloc()
         d.start_time = monotonic()
@@ -472,7 +480,7 @@ class ObjBencher:
         names = [""] * concurrent
         loop = asyncio.get_running_loop()
         done: asyncio.Future[int] = loop.create_future()
-        state = {"stopping": False, "errors": 0}
+        state = self.state = {"stopping": False, "errors": 0}
         monotonic = time.monotonic
         oloc = self.oloc()
         op_size = d.op_size
@@ -745,6 +753,13 @@ async def cmd_bench(t: Tool) -> int:
         op_size = object_size
     hints = "no-hints" not in t.opts
     t.io.out(f"hints = {int(hints)}\n")
+    loop = asyncio.get_running_loop()
+
+    def interrupt() -> None:  # Ctrl-C: stop issuing, let the summary print; twice: quit
+        bencher.interrupted = bencher.state["stopping"] = True
+        loop.remove_signal_handler(signal.SIGINT)
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, interrupt)
     try:
         r = await bencher.aio_bench(operation, seconds, t.concurrent_ios, op_size,
                                     object_size, t.max_objects, "no-cleanup" not in t.opts,
@@ -752,8 +767,13 @@ async def cmd_bench(t: Tool) -> int:
                                     "reuse-bench" in t.opts, "no-verify" in t.opts)
     finally:
         close()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGINT)
     if r != 0:
         t.io.err(f"error during benchmark: {cpp_strerror(r)}")
+    if bencher.interrupted:
+        t.io.err("Interrupted")
+        return EXIT_INTERRUPTED
     return r
 
 

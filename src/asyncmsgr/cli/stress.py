@@ -67,27 +67,40 @@ puts its ~6.8 MB in the front.)
 
 Output: a summary, or with --json one object with at least sent, delivered,
 lost, duplicated, reordered, corrupted, faults_injected, reconnects, resets.
+With --progress, or when stderr is a terminal, a line per second on stderr
+(ops, tracked messages sent, delivered and pending, faults, resets). Ctrl-C
+stops the ops, waits a few seconds for what is pending and prints the summary
+of the run so far (messages still pending then are reported as pending, not
+lost); the exit status is then 130.
 Exit status: 0 clean; 1 on any duplicate, reorder or corruption, any loss not
 explained by a reset or mark_down (for every policy: a lossy session must
 report what it drops with ms_handle_reset), a stall, or messages left in a
-dispatch queue; 2 for usage errors.
+dispatch queue, or when the messengers cannot bind; 2 for usage errors (a
+payload above asyncmsgr_max_data_segment, more messengers than ports in
+ms_bind_port_min..max or than file descriptors); 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
+import resource
+import signal
 import sys
 from typing import IO, Any
 
-from asyncmsgr.config import MessengerConfig, parse_size
+from asyncmsgr.aio.processor import BindError
+from asyncmsgr.config import MessengerConfig, default_config, parse_size
+from asyncmsgr.context import Context
 from asyncmsgr.stress.workload import (
     DEBUG_VIOLATIONS,
     POLICY_PAIRS,
     PROTOCOLS,
     OpMix,
+    ProgressSample,
     WorkloadOptions,
     WorkloadResult,
     run_workload,
@@ -98,6 +111,9 @@ REPORT_KEYS = ("sent", "delivered", "lost", "duplicated", "reordered", "corrupte
                "faults_injected", "reconnects", "resets")
 #: test_msgr's ``main()`` setting, applied unless the option is given.
 TEST_MSGR_MAX_BACKOFF = 1.0
+EXIT_INTERRUPTED = 130
+#: File descriptors kept for everything but the messengers' sockets.
+FD_SLACK = 64
 
 
 def _positive_int(text: str) -> int:
@@ -134,7 +150,7 @@ def _size(text: str) -> int:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text.strip()}")
     return value
 
 
@@ -206,6 +222,8 @@ def register(sub: Any) -> None:
     threads.add_argument("--threaded", dest="embedded", action="store_false",
                          help="ms_async_op_threads worker threads per messenger")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--progress", action="store_true",
+                   help="a line per second on stderr (the default when stderr is a terminal)")
     p.add_argument("--debug-violation", choices=DEBUG_VIOLATIONS, default=None,
                    help=argparse.SUPPRESS)  # commit one violation: tests the exit status
     p.set_defaults(func=run)
@@ -239,6 +257,8 @@ def config_from_args(args: argparse.Namespace) -> MessengerConfig:
     config: MessengerConfig = getattr(args, "config", None) or MessengerConfig()
     if "ms_max_backoff" not in config.diff():
         config = config.replace(ms_max_backoff=TEST_MSGR_MAX_BACKOFF)
+    if "ms_bind_retry_count" not in config.diff():
+        config = config.replace(ms_bind_retry_count=0)  # no port free: say so at once
     if args.embedded is not None:
         config = config.replace(asyncmsgr_embedded=args.embedded)
     return config
@@ -246,6 +266,29 @@ def config_from_args(args: argparse.Namespace) -> MessengerConfig:
 
 def _random_seed() -> int:
     return random.SystemRandom().randrange(1 << 31)
+
+
+def check_resources(options: WorkloadOptions, config: MessengerConfig) -> str | None:
+    """Why the run cannot work with these options and limits (None: it can): a
+    payload the receivers refuse, more messengers than ports, or than file
+    descriptors."""
+    limit = config.asyncmsgr_max_data_segment
+    if options.max_payload > limit:
+        return (f"--max-payload {options.max_payload} is above asyncmsgr_max_data_segment "
+                f"({limit}), the largest data segment a messenger accepts (raise it with "
+                f"--asyncmsgr_max_data_segment={options.max_payload})")
+    messengers = options.servers + options.clients
+    ports = config.ms_bind_port_max - config.ms_bind_port_min + 1
+    if messengers > ports:
+        return (f"{options.servers} servers and {options.clients} clients need {messengers} "
+                f"ports; ms_bind_port_min..ms_bind_port_max ({config.ms_bind_port_min}-"
+                f"{config.ms_bind_port_max}) has {ports}")
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fds = messengers + 2 * options.max_connections + FD_SLACK
+    if soft != resource.RLIM_INFINITY and fds > soft:
+        return (f"{messengers} messengers and {options.max_connections} connections need "
+                f"about {fds} file descriptors; the limit is {soft} (ulimit -n)")
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -256,19 +299,55 @@ def run(args: argparse.Namespace) -> int:
         print(f"asyncmsgr stress: error: {exc}", file=sys.stderr)
         return 2
     config = config_from_args(args)
+    problem = check_resources(options, config)
+    if problem is not None:
+        print(f"asyncmsgr stress: error: {problem}", file=sys.stderr)
+        return 2
+    progress = bool(args.progress) or sys.stderr.isatty()
     try:
-        result = asyncio.run(run_workload(options, config))
-    except KeyboardInterrupt:
+        result = asyncio.run(_run(options, config, getattr(args, "context", None), progress))
+    except KeyboardInterrupt:  # before the signal handler was in place
         print("asyncmsgr stress: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BindError as exc:
+        print(f"asyncmsgr stress: {exc.strerror}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"asyncmsgr stress: not enough memory for {options.payloads} payloads of up to "
+              f"{options.max_payload} bytes", file=sys.stderr)
+        return 1
     report = build_report(options, config, result)
     if args.json:
         print(json.dumps(report))
     else:
         print_text(report, sys.stdout)
-    for problem in report["violations"]:
-        print(f"asyncmsgr stress: {problem}", file=sys.stderr)
+    for line in report["violations"]:
+        print(f"asyncmsgr stress: {line}", file=sys.stderr)
+    if result.interrupted:
+        print("asyncmsgr stress: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return exit_status(result)
+
+
+async def _run(options: WorkloadOptions, config: MessengerConfig, context: Context | None,
+               progress: bool) -> WorkloadResult:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    if progress:
+        print(f"{'sec':>5} {'ops':>8} {'sent':>9} {'delivered':>9} {'pending':>7} "
+              f"{'msgs/s':>8} {'faults':>7} {'resets':>6}", file=sys.stderr, flush=True)
+    state = {"delivered": 0}
+
+    def line(p: ProgressSample) -> None:
+        rate = p.delivered - state["delivered"]
+        state["delivered"] = p.delivered
+        print(f"{p.elapsed:5.0f} {p.ops:8d} {p.sent:9d} {p.delivered:9d} {p.pending:7d} "
+              f"{rate:8d} {p.faults:7d} {p.resets:6d}", file=sys.stderr, flush=True)
+    return await run_workload(options, config, context=context, stop=stop,
+                              on_progress=line if progress else None)
 
 
 def verdict(result: WorkloadResult) -> list[str]:
@@ -276,9 +355,10 @@ def verdict(result: WorkloadResult) -> list[str]:
 
     Duplicates, reorders, corruption and loss not explained by a reset or
     mark_down fail every policy; so do a stall and messages left in a dispatch
-    queue after shutdown.
+    queue after shutdown. An interrupted run's pending messages are no loss.
     """
-    return [*result.stats.violations(), *result.errors]
+    return [*result.stats.violations(loss_is_violation=not result.interrupted),
+            *result.errors]
 
 
 def exit_status(result: WorkloadResult) -> int:
@@ -294,7 +374,7 @@ def build_report(options: WorkloadOptions, config: MessengerConfig,
     return {
         "sent": s.sent,
         "delivered": s.delivered,
-        "lost": s.lost,
+        "lost": 0 if result.interrupted else s.lost,
         "duplicated": s.duplicated,
         "reordered": s.reordered,
         "corrupted": s.corrupted,
@@ -323,7 +403,7 @@ def build_report(options: WorkloadOptions, config: MessengerConfig,
         "seed": options.seed,
         "embedded": config.asyncmsgr_embedded,
         "threads": 0 if config.asyncmsgr_embedded else config.ms_async_op_threads,
-        "config": {k: v for k, v in sorted(config.diff().items())
+        "config": {k: v for k, v in sorted(config.diff(default_config()).items())
                    if k != "asyncmsgr_embedded"},
         "stalled": result.stalled,
         "pending_streams": list(result.pending_streams),
@@ -331,6 +411,8 @@ def build_report(options: WorkloadOptions, config: MessengerConfig,
         "samples": list(s.samples),
         "violations": verdict(result),
         "ok": not verdict(result),
+        "interrupted": result.interrupted,
+        "pending": s.pending if result.interrupted else 0,
     }
 
 
@@ -364,6 +446,9 @@ def print_text(r: dict[str, Any], out: IO[str]) -> None:
         print(f"  sample      {line}", file=out)
     for line in r["pending_streams"]:
         print(f"  pending     {line}", file=out)
+    if r.get("interrupted"):
+        print(f"  interrupted {r['pending']} tracked messages still pending at Ctrl-C",
+              file=out)
     print("  result      " + ("OK" if r["ok"] else "FAILED: " + "; ".join(r["violations"])),
           file=out)
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import struct
 import sys
-from dataclasses import dataclass
+from _operator import _compare_digest
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import (
     AEADDecryptionContext,
     Cipher,
@@ -33,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from asyncmsgr.errors import DecodeError, DecryptError, NonceExhausted
+from asyncmsgr.record import Record
 from asyncmsgr.types import Buffer
 
 GCM_TAG_LEN = 16
@@ -256,13 +258,38 @@ class GcmRx:
         return out
 
 
-@dataclass(frozen=True, slots=True)
-class SecureKeys:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
+
+def hmac_sha256(key: bytes, data: Buffer) -> bytes:
+    """HMAC-SHA256 of ``data`` (msgr2's AUTH_SIGNATURE). Computed with the
+    ``cryptography`` library, already loaded for AES: the ``hmac`` module would
+    load a second OpenSSL (``_hashlib``) into a one-shot command."""
+    h = hmac.HMAC(key, hashes.SHA256())
+    h.update(data)
+    return h.finalize()
+
+
+def digests_equal(a: bytes, b: bytes) -> bool:
+    """Constant-time comparison of two digests: CPython's C function behind
+    ``hmac.compare_digest`` (which ``hmac`` itself falls back to), without
+    importing ``hmac`` and the OpenSSL it loads."""
+    return _compare_digest(a, b)
+
+
+class SecureKeys(Record):
     """Key material for both directions, split out of a connection secret."""
 
     key: bytes
     rx_nonce: bytes
     tx_nonce: bytes
+
+    __slots__ = ("key", "rx_nonce", "tx_nonce")
+
+    def __init__(self, key: bytes, rx_nonce: bytes, tx_nonce: bytes) -> None:
+        _set(self, "key", key)
+        _set(self, "rx_nonce", rx_nonce)
+        _set(self, "tx_nonce", tx_nonce)
 
     @classmethod
     def from_connection_secret(cls, secret: bytes, *, crossed: bool) -> SecureKeys:
@@ -294,4 +321,6 @@ __all__ = [
     "GcmRx",
     "GcmTx",
     "SecureKeys",
+    "digests_equal",
+    "hmac_sha256",
 ]

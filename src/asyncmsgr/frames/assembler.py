@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from asyncmsgr.crypto.onwire import GCM_TAG_LEN, GcmRx, GcmTx
@@ -43,6 +42,7 @@ from asyncmsgr.errors import (
 )
 from asyncmsgr.frames.v2 import DEFAULT_ALIGNMENT, Tag
 from asyncmsgr.message import HEADER2_STRUCT, MSG_HEADER2_LEN, MsgHeader2
+from asyncmsgr.record import Record
 from asyncmsgr.types import Buffer
 from asyncmsgr.wire.buffer import as_view
 from asyncmsgr.wire.crc32c import SEGMENT_SEED, ceph_crc32c, crc32c_std
@@ -87,13 +87,15 @@ KiB = 1024
 MiB = 1024 * KiB
 
 
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
+
 def padded_len(n: int) -> int:
     """``n`` rounded up to the 16-byte cipher block."""
     return (n + CRYPTO_BLOCK - 1) & ~(CRYPTO_BLOCK - 1)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FrameLimits:
+class FrameLimits(Record):
     """Caps on segment lengths, checked on the preamble before any allocation.
 
     The defaults are the kernel client's caps (control, front and middle
@@ -101,14 +103,23 @@ class FrameLimits:
     authentication completes.
     """
 
-    control: int = 16 * MiB
+    control: int
     """Any segment of a control frame (and MESSAGE segment 0)."""
-    front: int = 16 * MiB
+    front: int
     """MESSAGE front."""
-    middle: int = 16 * MiB
+    middle: int
     """MESSAGE middle."""
-    data: int = 64 * MiB
+    data: int
     """MESSAGE data."""
+
+    __slots__ = ("control", "data", "front", "middle")
+
+    def __init__(self, *, control: int = 16 * MiB, front: int = 16 * MiB,
+                 middle: int = 16 * MiB, data: int = 64 * MiB) -> None:
+        _set(self, "control", control)
+        _set(self, "front", front)
+        _set(self, "middle", middle)
+        _set(self, "data", data)
 
     @classmethod
     def pre_auth(cls, cap: int = 64 * KiB) -> FrameLimits:
@@ -427,6 +438,11 @@ class FrameAssembler:
                 f"preamble flags {flags:#x} set (compression was not negotiated)")
         if not _FIRST_TAG <= tag <= _LAST_TAG:
             raise UnknownTag(f"unknown msgr2 frame tag {tag}")
+        if nseg != 1 and tag != _TAG_MESSAGE:
+            # every control frame is one segment (Ceph's ControlFrame): refused
+            # here, before its body is buffered, not after by decode_frame
+            raise BadFrameStructure(
+                f"{Tag(tag).name} frame with {nseg} segments (control frames have 1)")
         caps = self._msg_caps if tag == _TAG_MESSAGE else (self._limits.control,) * 4
         for i, length in enumerate(lengths):
             if length > caps[i]:
@@ -645,8 +661,7 @@ class FrameAssembler:
         return PREAMBLE_LEN, pads, EPILOGUE_SECURE_LEN + GCM_TAG_LEN
 
 
-@dataclass(frozen=True, slots=True)
-class RawFrame:
+class RawFrame(Record):
     """One frame read off a stream: verified segments and its on-wire bytes."""
 
     tag: int
@@ -655,6 +670,15 @@ class RawFrame:
     raw: bytes
     """The frame exactly as it was on the wire (for pre-auth signatures)."""
     preamble: Preamble
+
+    __slots__ = ("preamble", "raw", "segments", "tag")
+
+    def __init__(self, tag: int, segments: tuple[memoryview, ...] | None, raw: bytes,
+                 preamble: Preamble) -> None:
+        _set(self, "tag", tag)
+        _set(self, "segments", segments)
+        _set(self, "raw", raw)
+        _set(self, "preamble", preamble)
 
     @property
     def aborted(self) -> bool:

@@ -1,9 +1,14 @@
 """Ceph's typed messages (Pacific layouts, wire-protocol.md §7.2).
 
-Importing this package registers every class below with
+Importing a module of this package registers its classes with
 :func:`asyncmsgr.message.register_message`, so :func:`~asyncmsgr.message.decode_message`
-returns them. Each class sets Ceph's ``TYPE``/``HEAD_VERSION``/``COMPAT_VERSION``
-(a Ceph message that names no compat version gets its head version, as
+returns them; ``decode_message`` imports a module the first time one of its types
+is decoded (``message_types.MESSAGE_MODULES``). The package itself imports
+nothing: ``from asyncmsgr.messages import MPing`` imports :mod:`.ping` alone
+(PEP 562 ``__getattr__``), so a one-shot command pays only for its messages.
+
+Each class sets Ceph's ``TYPE``/``HEAD_VERSION``/``COMPAT_VERSION`` (a Ceph
+message that names no compat version gets its head version, as
 ``Message::encode`` does), builds its front in ``encode_payload`` and parses it in
 ``decode_payload``; re-encoding a decoded front gives the same bytes.
 
@@ -44,42 +49,107 @@ MMgrCommandReply      0x70A  1/1      :mod:`.mgr`
 
 from __future__ import annotations
 
-from asyncmsgr.messages.auth import MAuth, MAuthReply
-from asyncmsgr.messages.command import MCommand, MCommandReply, MMonCommand, MMonCommandAck
-from asyncmsgr.messages.config import MConfig
-from asyncmsgr.messages.log import LogEntry, MLog
-from asyncmsgr.messages.mgr import MgrMap, MMgrCommand, MMgrCommandReply, MMgrMap
-from asyncmsgr.messages.mon import (
-    CEPH_SUBSCRIBE_ONETIME,
-    MMonGetMap,
-    MMonGetVersion,
-    MMonGetVersionReply,
-    MMonMap,
-    MMonSubscribe,
-    MMonSubscribeAck,
-    SubscribeItem,
-)
-from asyncmsgr.messages.monmap import (
-    CephRelease,
-    ElectionStrategy,
-    MonFeature,
-    MonInfo,
-    MonMap,
-)
-from asyncmsgr.messages.osd import MOSDBackoff
-from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
-from asyncmsgr.messages.osdmap import MOSDMap
-from asyncmsgr.messages.paxos import DEFAULT_PAXOS_HEADER, PaxosHeader
-from asyncmsgr.messages.ping import MPing
-from asyncmsgr.messages.pool import (
-    MGetPoolStats,
-    MGetPoolStatsReply,
-    MPoolOp,
-    MPoolOpReply,
-    MStatfs,
-    MStatfsReply,
-)
-from asyncmsgr.messages.watch import MWatchNotify
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asyncmsgr.messages.auth import MAuth, MAuthReply
+    from asyncmsgr.messages.command import MCommand, MCommandReply, MMonCommand, MMonCommandAck
+    from asyncmsgr.messages.config import MConfig
+    from asyncmsgr.messages.log import LogEntry, MLog
+    from asyncmsgr.messages.mgr import MgrMap, MMgrCommand, MMgrCommandReply, MMgrMap
+    from asyncmsgr.messages.mon import (
+        CEPH_SUBSCRIBE_ONETIME,
+        MMonGetMap,
+        MMonGetVersion,
+        MMonGetVersionReply,
+        MMonMap,
+        MMonSubscribe,
+        MMonSubscribeAck,
+        SubscribeItem,
+    )
+    from asyncmsgr.messages.monmap import (
+        CephRelease,
+        ElectionStrategy,
+        MonFeature,
+        MonInfo,
+        MonMap,
+    )
+    from asyncmsgr.messages.osd import MOSDBackoff
+    from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
+    from asyncmsgr.messages.osdmap import MOSDMap
+    from asyncmsgr.messages.paxos import DEFAULT_PAXOS_HEADER, PaxosHeader
+    from asyncmsgr.messages.ping import MPing
+    from asyncmsgr.messages.pool import (
+        MGetPoolStats,
+        MGetPoolStatsReply,
+        MPoolOp,
+        MPoolOpReply,
+        MStatfs,
+        MStatfsReply,
+    )
+    from asyncmsgr.messages.watch import MWatchNotify
+
+#: Each public name -> the module of this package that defines it.
+_MODULE_OF: dict[str, str] = {
+    "CEPH_SUBSCRIBE_ONETIME": "mon",
+    "DEFAULT_PAXOS_HEADER": "paxos",
+    "CephRelease": "monmap",
+    "ElectionStrategy": "monmap",
+    "LogEntry": "log",
+    "MAuth": "auth",
+    "MAuthReply": "auth",
+    "MCommand": "command",
+    "MCommandReply": "command",
+    "MConfig": "config",
+    "MGetPoolStats": "pool",
+    "MGetPoolStatsReply": "pool",
+    "MLog": "log",
+    "MMgrCommand": "mgr",
+    "MMgrCommandReply": "mgr",
+    "MMgrMap": "mgr",
+    "MMonCommand": "command",
+    "MMonCommandAck": "command",
+    "MMonGetMap": "mon",
+    "MMonGetVersion": "mon",
+    "MMonGetVersionReply": "mon",
+    "MMonMap": "mon",
+    "MMonSubscribe": "mon",
+    "MMonSubscribeAck": "mon",
+    "MOSDBackoff": "osd",
+    "MOSDMap": "osdmap",
+    "MOSDOp": "osd_op",
+    "MOSDOpReply": "osd_op",
+    "MPing": "ping",
+    "MPoolOp": "pool",
+    "MPoolOpReply": "pool",
+    "MStatfs": "pool",
+    "MStatfsReply": "pool",
+    "MWatchNotify": "watch",
+    "MgrMap": "mgr",
+    "MonFeature": "monmap",
+    "MonInfo": "monmap",
+    "MonMap": "monmap",
+    "PaxosHeader": "paxos",
+    "SubscribeItem": "mon",
+}
+
+
+if not TYPE_CHECKING:  # mypy sees the imports above, so a misspelt name is an error
+
+    def __getattr__(name: str) -> Any:
+        """Import the module defining ``name`` on first access (PEP 562)."""
+        module = _MODULE_OF.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "CEPH_SUBSCRIBE_ONETIME",

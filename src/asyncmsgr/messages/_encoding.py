@@ -26,6 +26,10 @@ V = TypeVar("V")
 STRING_MIN = 4
 
 
+#: The nil uuid (``uuid_d()``), the default fsid (a UUID is immutable: one is shared).
+ZERO_UUID = uuid.UUID(int=0)
+
+
 def zero_uuid() -> uuid.UUID:
     """Default fsid: the nil uuid (``uuid_d()``)."""
     return uuid.UUID(int=0)
@@ -92,6 +96,7 @@ def push_s32_set(w: Writer, s: Iterable[int]) -> None:
 
 __all__ = [
     "STRING_MIN",
+    "ZERO_UUID",
     "pull_s32_set",
     "pull_string_list",
     "pull_string_map",

@@ -12,8 +12,7 @@ Trailing front bytes after the last field are ignored, as Ceph ignores them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.messages.paxos import (
@@ -26,7 +25,6 @@ from asyncmsgr.wire.buffer import Reader, Writer
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MAuth(Message):
     """``MAuth``: a client's auth request to a mon (msgr v1 only in practice)."""
 
@@ -34,13 +32,23 @@ class MAuth(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    protocol: int = 0
+    paxos: PaxosHeader
+    protocol: int
     """Auth method (u32): 0 for the first request, then CEPH_AUTH_*."""
-    auth_payload: bytes = b""
+    auth_payload: bytes
     """Method-specific request (the supported methods list when ``protocol`` is 0)."""
-    monmap_epoch: int = 0
+    monmap_epoch: int
     """Epoch of the client's monmap (u32)."""
+
+    __slots__ = ("auth_payload", "monmap_epoch", "paxos", "protocol")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER, protocol: int = 0,
+                 auth_payload: bytes = b"", monmap_epoch: int = 0, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.protocol = protocol
+        self.auth_payload = auth_payload
+        self.monmap_epoch = monmap_epoch
 
     def encode_payload(self, features: int) -> None:
         """Build the front (the epoch is always written)."""
@@ -64,7 +72,6 @@ class MAuth(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MAuthReply(Message):
     """``MAuthReply``: a mon's answer to MAuth."""
 
@@ -72,16 +79,27 @@ class MAuthReply(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    protocol: int = 0
+    protocol: int
     """Auth method chosen (u32)."""
-    result: int = 0
+    result: int
     """0 or a negative errno (s32)."""
-    global_id: int = 0
+    global_id: int
     """Global id assigned to the client (u64; 0 = none)."""
-    result_bl: bytes = b""
+    result_bl: bytes
     """Method-specific reply."""
-    result_msg: str = ""
+    result_msg: str
     """Human-readable status."""
+
+    __slots__ = ("global_id", "protocol", "result", "result_bl", "result_msg")
+
+    def __init__(self, *, protocol: int = 0, result: int = 0, global_id: int = 0,
+                 result_bl: bytes = b"", result_msg: str = "", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.protocol = protocol
+        self.result = result
+        self.global_id = global_id
+        self.result_bl = result_bl
+        self.result_msg = result_msg
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""

@@ -16,23 +16,26 @@ such as ``{"prefix": "status"}``. Trailing front bytes are ignored, as in Ceph.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Self
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self
 
-from asyncmsgr.message import Message, MsgHeader, register_message
-from asyncmsgr.messages._encoding import pull_string_list, push_string_list, zero_uuid
+from asyncmsgr.message import NO_SRC, Message, MsgHeader, register_message
+from asyncmsgr.messages._encoding import ZERO_UUID, pull_string_list, push_string_list
 from asyncmsgr.messages.paxos import (
     DEFAULT_PAXOS_HEADER,
     PaxosHeader,
     pull_paxos_header,
     push_paxos_header,
 )
+from asyncmsgr.types import Buffer, EntityName
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_uuid, push_uuid
 
+if TYPE_CHECKING:
+    from asyncmsgr.connection import Connection
+
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonCommand(Message):
     """``MMonCommand``: a command for the mons; input bytes in ``data``."""
 
@@ -40,11 +43,47 @@ class MMonCommand(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
+    paxos: PaxosHeader
+    fsid: uuid.UUID
     """Cluster fsid."""
-    cmd: list[str] = field(default_factory=list)
+    cmd: list[str]
     """The command as JSON strings."""
+
+    __slots__ = ("cmd", "fsid", "paxos")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, cmd: list[str] | None = None, seq: int = 0,
+                 tid: int = 0, priority: int = 0, version: int = 0, compat_version: int = 0,
+                 data_off: int = 0, src: EntityName = NO_SRC, front: Buffer = b"",
+                 middle: Buffer = b"", data: Buffer = b"",
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
+        self.paxos = paxos
+        self.fsid = fsid
+        self.cmd = [] if cmd is None else cmd
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""
@@ -65,7 +104,6 @@ class MMonCommand(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonCommandAck(Message):
     """``MMonCommandAck``: result of an MMonCommand; output bytes in ``data``."""
 
@@ -73,13 +111,49 @@ class MMonCommandAck(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    r: int = 0
+    paxos: PaxosHeader
+    r: int
     """0 or a negative errno (s32)."""
-    rs: str = ""
+    rs: str
     """Status text."""
-    cmd: list[str] = field(default_factory=list)
+    cmd: list[str]
     """The command answered."""
+
+    __slots__ = ("cmd", "paxos", "r", "rs")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER, r: int = 0, rs: str = "",
+                 cmd: list[str] | None = None, seq: int = 0, tid: int = 0, priority: int = 0,
+                 version: int = 0, compat_version: int = 0, data_off: int = 0,
+                 src: EntityName = NO_SRC, front: Buffer = b"", middle: Buffer = b"",
+                 data: Buffer = b"", connection: Connection | None = None,
+                 recv_stamp: float = 0.0, throttle_stamp: float = 0.0,
+                 recv_complete_stamp: float = 0.0, dispatch_stamp: float = 0.0,
+                 send_stamp: float = 0.0, dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
+        self.paxos = paxos
+        self.r = r
+        self.rs = rs
+        self.cmd = [] if cmd is None else cmd
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""
@@ -102,7 +176,6 @@ class MMonCommandAck(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MCommand(Message):
     """``MCommand``: a command for an OSD/MDS/MGR; input bytes in ``data``."""
 
@@ -110,10 +183,18 @@ class MCommand(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
+    fsid: uuid.UUID
     """Cluster fsid."""
-    cmd: list[str] = field(default_factory=list)
+    cmd: list[str]
     """The command as JSON strings."""
+
+    __slots__ = ("cmd", "fsid")
+
+    def __init__(self, *, fsid: uuid.UUID = ZERO_UUID, cmd: list[str] | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.fsid = fsid
+        self.cmd = [] if cmd is None else cmd
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""
@@ -132,7 +213,6 @@ class MCommand(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MCommandReply(Message):
     """``MCommandReply``: result of an MCommand; output bytes in ``data``."""
 
@@ -140,10 +220,17 @@ class MCommandReply(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    r: int = 0
+    r: int
     """0 or a negative errno (s32)."""
-    rs: str = ""
+    rs: str
     """Status text."""
+
+    __slots__ = ("r", "rs")
+
+    def __init__(self, *, r: int = 0, rs: str = "", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.r = r
+        self.rs = rs
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""

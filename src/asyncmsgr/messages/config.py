@@ -7,8 +7,7 @@ are ignored, as in Ceph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.messages._encoding import pull_string_map, push_string_map
@@ -16,7 +15,6 @@ from asyncmsgr.wire.buffer import Reader, Writer
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MConfig(Message):
     """``MConfig``: option values from the mon's config database."""
 
@@ -24,8 +22,14 @@ class MConfig(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    config: dict[str, str] = field(default_factory=dict)
+    config: dict[str, str]
     """Option name to value."""
+
+    __slots__ = ("config",)
+
+    def __init__(self, *, config: dict[str, str] | None = None, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.config = {} if config is None else config
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""

@@ -17,12 +17,11 @@ v2-v4 ``entity_inst_t who, utime_t stamp, u64 seq, u16 prio, string msg`` then
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.errors import DecodeError
 from asyncmsgr.message import Message, MsgHeader, register_message
-from asyncmsgr.messages._encoding import zero_uuid
+from asyncmsgr.messages._encoding import ZERO_UUID
 from asyncmsgr.messages.paxos import (
     DEFAULT_PAXOS_HEADER,
     PaxosHeader,
@@ -142,7 +141,6 @@ class LogEntry(Record):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MLog(Message):
     """``MLog``: cluster log entries (``paxos.version`` is the log's version)."""
 
@@ -150,9 +148,19 @@ class MLog(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    entries: list[LogEntry] = field(default_factory=list)
+    paxos: PaxosHeader
+    fsid: uuid.UUID
+    entries: list[LogEntry]
+
+    __slots__ = ("entries", "fsid", "paxos")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, entries: list[LogEntry] | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.fsid = fsid
+        self.entries = [] if entries is None else entries
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""

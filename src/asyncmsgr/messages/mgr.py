@@ -19,18 +19,17 @@ Every decoder ignores front bytes after its last field, as Ceph does.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.errors import DecodeError
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.messages._encoding import (
     STRING_MIN,
+    ZERO_UUID,
     pull_string_list,
     pull_string_map,
     pull_string_set,
     push_string_list,
-    zero_uuid,
 )
 from asyncmsgr.record import Record
 from asyncmsgr.types import EntityAddrVec, UTime
@@ -133,7 +132,6 @@ class MgrMap(Record):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMgrMap(Message):
     """``MMgrMap``: the encoded MgrMap, kept as bytes."""
 
@@ -141,8 +139,14 @@ class MMgrMap(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    mgrmap: bytes = b""
+    mgrmap: bytes
     """The MgrMap blob (decode it with :meth:`decode_mgrmap`)."""
+
+    __slots__ = ("mgrmap",)
+
+    def __init__(self, *, mgrmap: bytes = b"", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.mgrmap = mgrmap
 
     def decode_mgrmap(self) -> MgrMap:
         """Decode :attr:`mgrmap`; raises DecodeError."""
@@ -161,7 +165,6 @@ class MMgrMap(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMgrCommand(Message):
     """``MMgrCommand``: a command for the active ceph-mgr; input bytes in ``data``."""
 
@@ -169,10 +172,18 @@ class MMgrCommand(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
+    fsid: uuid.UUID
     """Nil for a command, the cluster's fsid for a tell."""
-    cmd: list[str] = field(default_factory=list)
+    cmd: list[str]
     """The command as JSON strings."""
+
+    __slots__ = ("cmd", "fsid")
+
+    def __init__(self, *, fsid: uuid.UUID = ZERO_UUID, cmd: list[str] | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.fsid = fsid
+        self.cmd = [] if cmd is None else cmd
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""
@@ -191,7 +202,6 @@ class MMgrCommand(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMgrCommandReply(Message):
     """``MMgrCommandReply``: result of an MMgrCommand; output bytes in ``data``."""
 
@@ -199,10 +209,17 @@ class MMgrCommandReply(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    r: int = 0
+    r: int
     """0 or a negative errno (s32)."""
-    rs: str = ""
+    rs: str
     """Status text."""
+
+    __slots__ = ("r", "rs")
+
+    def __init__(self, *, r: int = 0, rs: str = "", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.r = r
+        self.rs = rs
 
     def encode_payload(self, features: int) -> None:
         """Build the front; ``data`` is left as set."""

@@ -16,14 +16,14 @@ Every decoder ignores front bytes after its last field, as Ceph does.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.errors import EncodeError
 from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import Message, MsgHeader, register_message
-from asyncmsgr.messages._encoding import STRING_MIN, push_sorted_map, zero_uuid
+from asyncmsgr.messages._encoding import STRING_MIN, ZERO_UUID, push_sorted_map
 from asyncmsgr.messages.monmap import MonMap
+from asyncmsgr.record import Record
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_uuid, push_uuid
 
@@ -38,7 +38,6 @@ CEPH_SUBSCRIBE_ONETIME = 1
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonMap(Message):
     """``MMonMap``: the encoded monmap, kept as bytes."""
 
@@ -46,8 +45,14 @@ class MMonMap(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    monmap: bytes = b""
+    monmap: bytes
     """The monmap blob (decode it with :meth:`decode_monmap`)."""
+
+    __slots__ = ("monmap",)
+
+    def __init__(self, *, monmap: bytes = b"", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.monmap = monmap
 
     @classmethod
     def from_monmap(cls, monmap: MonMap) -> Self:
@@ -78,14 +83,22 @@ class MMonMap(Message):
         return cls(monmap=front.pull_blob())
 
 
-@dataclass(frozen=True, slots=True)
-class SubscribeItem:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
+
+class SubscribeItem(Record):
     """``ceph_mon_subscribe_item``: first epoch wanted and flags."""
 
-    start: int = 0
+    start: int
     """First epoch wanted (u64; 0 = the latest)."""
-    flags: int = 0
+    flags: int
     """u8; :data:`CEPH_SUBSCRIBE_ONETIME`."""
+
+    __slots__ = ("flags", "start")
+
+    def __init__(self, start: int = 0, flags: int = 0) -> None:
+        _set(self, "start", start)
+        _set(self, "flags", flags)
 
 
 def _pull_subscribe_item(r: Reader) -> SubscribeItem:
@@ -114,7 +127,6 @@ def _push_old_subscribe_item(w: Writer, item: SubscribeItem) -> None:
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonSubscribe(Message):
     """``MMonSubscribe``: which maps to receive, from which epoch."""
 
@@ -122,10 +134,18 @@ class MMonSubscribe(Message):
     HEAD_VERSION = 3
     COMPAT_VERSION = 1
 
-    what: dict[str, SubscribeItem] = field(default_factory=dict)
+    what: dict[str, SubscribeItem]
     """Map name (``monmap``, ``config``, ``osdmap``, ...) to subscription."""
-    hostname: str = ""
+    hostname: str
     """The client's host name (v3)."""
+
+    __slots__ = ("hostname", "what")
+
+    def __init__(self, *, what: dict[str, SubscribeItem] | None = None, hostname: str = "",
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.what = {} if what is None else what
+        self.hostname = hostname
 
     def encode_payload(self, features: int) -> None:
         """Build the front; sets the header version as Ceph does.
@@ -157,7 +177,6 @@ class MMonSubscribe(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonSubscribeAck(Message):
     """``MMonSubscribeAck``: renewal interval (not sent to modern clients)."""
 
@@ -165,9 +184,16 @@ class MMonSubscribeAck(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    interval: int = 0
+    interval: int
     """Seconds before the subscription should be renewed (u32)."""
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
+    fsid: uuid.UUID
+
+    __slots__ = ("fsid", "interval")
+
+    def __init__(self, *, interval: int = 0, fsid: uuid.UUID = ZERO_UUID, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.interval = interval
+        self.fsid = fsid
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""
@@ -186,13 +212,14 @@ class MMonSubscribeAck(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonGetMap(Message):
     """``MMonGetMap``: ask the mon for its current monmap (empty front)."""
 
     TYPE = 5  # CEPH_MSG_MON_GET_MAP
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
+
+    __slots__ = ()
 
     def encode_payload(self, features: int) -> None:
         """Nothing to encode."""
@@ -207,7 +234,6 @@ class MMonGetMap(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonGetVersion(Message):
     """``MMonGetVersion``: ask for the newest and oldest epochs of a map."""
 
@@ -215,10 +241,17 @@ class MMonGetVersion(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    handle: int = 0
+    handle: int
     """Request id echoed in the reply (u64)."""
-    what: str = ""
+    what: str
     """Map name, e.g. ``osdmap``."""
+
+    __slots__ = ("handle", "what")
+
+    def __init__(self, *, handle: int = 0, what: str = "", **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.handle = handle
+        self.what = what
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""
@@ -237,7 +270,6 @@ class MMonGetVersion(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MMonGetVersionReply(Message):
     """``MMonGetVersionReply``. Ceph's ``version`` field is :attr:`map_version` here."""
 
@@ -245,12 +277,21 @@ class MMonGetVersionReply(Message):
     HEAD_VERSION = 2
     COMPAT_VERSION = 2
 
-    handle: int = 0
+    handle: int
     """The request's handle (u64)."""
-    map_version: int = 0
+    map_version: int
     """Newest epoch of the map (Ceph's ``version``, u64)."""
-    oldest_version: int = 0
+    oldest_version: int
     """Oldest epoch the mon still has (u64; header version 2)."""
+
+    __slots__ = ("handle", "map_version", "oldest_version")
+
+    def __init__(self, *, handle: int = 0, map_version: int = 0, oldest_version: int = 0,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.handle = handle
+        self.map_version = map_version
+        self.oldest_version = oldest_version
 
     def encode_payload(self, features: int) -> None:
         """Build the front (oldest_version always written)."""

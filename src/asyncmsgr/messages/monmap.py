@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import IntEnum
 
 from asyncmsgr.errors import DecodeError
 from asyncmsgr.features import CEPH_FEATURES_ALL
 from asyncmsgr.messages._encoding import (
     STRING_MIN,
+    ZERO_UUID,
     pull_s32_set,
     pull_string_list,
     pull_string_map,
@@ -43,8 +43,8 @@ from asyncmsgr.messages._encoding import (
     push_string_map,
     push_string_set,
     string_key,
-    zero_uuid,
 )
+from asyncmsgr.record import Record
 from asyncmsgr.types import Buffer, EntityAddrVec, UTime
 from asyncmsgr.wire.buffer import Reader, Writer, as_view
 from asyncmsgr.wire.codecs import (
@@ -115,20 +115,35 @@ def infer_release_from_mon_features(features: int) -> int:
     return CephRelease.UNKNOWN
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MonInfo:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+_DEFAULT_ENTITYADDRVEC = EntityAddrVec()
+_DEFAULT_UTIME = UTime()
+
+
+class MonInfo(Record):
     """``mon_info_t``: one monitor's entry."""
 
     name: str
     """The mon's name (``a`` for ``mon.a``)."""
-    public_addrs: EntityAddrVec = field(default_factory=EntityAddrVec)
+    public_addrs: EntityAddrVec
     """Addresses clients reach it on (v2 first)."""
-    priority: int = 0
+    priority: int
     """u16 connection priority (v2)."""
-    weight: int = 0
+    weight: int
     """u16 weight for client mon selection (v4)."""
-    crush_loc: Mapping[str, str] = field(default_factory=dict)
+    crush_loc: Mapping[str, str]
     """Stretch-mode CRUSH location (v5)."""
+
+    __slots__ = ("crush_loc", "name", "priority", "public_addrs", "weight")
+
+    def __init__(self, *, name: str, public_addrs: EntityAddrVec = _DEFAULT_ENTITYADDRVEC,
+                 priority: int = 0, weight: int = 0,
+                 crush_loc: Mapping[str, str] | None = None) -> None:
+        _set(self, "name", name)
+        _set(self, "public_addrs", public_addrs)
+        _set(self, "priority", priority)
+        _set(self, "weight", weight)
+        _set(self, "crush_loc", {} if crush_loc is None else crush_loc)
 
 
 def pull_mon_feature(r: Reader) -> int:
@@ -165,32 +180,62 @@ def push_mon_info(w: Writer, info: MonInfo) -> None:
         push_string_map(w, info.crush_loc)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MonMap:
+class MonMap(Record):
     """The monitor map. ``ranks`` lists mon names by rank."""
 
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
+    fsid: uuid.UUID
     """Cluster fsid."""
-    epoch: int = 0
+    epoch: int
     """Map epoch (u32)."""
-    last_changed: UTime = field(default_factory=UTime)
-    created: UTime = field(default_factory=UTime)
-    persistent_features: int = 0
+    last_changed: UTime
+    created: UTime
+    persistent_features: int
     """``mon_feature_t`` bits every mon has committed to (:class:`MonFeature`)."""
-    optional_features: int = 0
-    mon_info: Mapping[str, MonInfo] = field(default_factory=dict)
+    optional_features: int
+    mon_info: Mapping[str, MonInfo]
     """Entries keyed by mon name."""
-    ranks: tuple[str, ...] = ()
+    ranks: tuple[str, ...]
     """Mon names in rank order."""
-    min_mon_release: int = CephRelease.UNKNOWN
+    min_mon_release: int
     """``ceph_release_t`` (u8); inferred from the features for a v6 map."""
-    removed_ranks: frozenset[int] = frozenset()
-    strategy: int = ElectionStrategy.CLASSIC
+    removed_ranks: frozenset[int]
+    strategy: int
     """Election strategy (u8, :class:`ElectionStrategy`)."""
-    disallowed_leaders: frozenset[str] = frozenset()
-    stretch_mode_enabled: bool = False
-    tiebreaker_mon: str = ""
-    stretch_marked_down_mons: frozenset[str] = frozenset()
+    disallowed_leaders: frozenset[str]
+    stretch_mode_enabled: bool
+    tiebreaker_mon: str
+    stretch_marked_down_mons: frozenset[str]
+
+    __slots__ = ("created", "disallowed_leaders", "epoch", "fsid", "last_changed",
+                 "min_mon_release", "mon_info", "optional_features", "persistent_features",
+                 "ranks", "removed_ranks", "strategy", "stretch_marked_down_mons",
+                 "stretch_mode_enabled", "tiebreaker_mon")
+
+    def __init__(self, *, fsid: uuid.UUID = ZERO_UUID, epoch: int = 0,
+                 last_changed: UTime = _DEFAULT_UTIME, created: UTime = _DEFAULT_UTIME,
+                 persistent_features: int = 0, optional_features: int = 0,
+                 mon_info: Mapping[str, MonInfo] | None = None, ranks: tuple[str, ...] = (),
+                 min_mon_release: int = CephRelease.UNKNOWN,
+                 removed_ranks: frozenset[int] = frozenset(),
+                 strategy: int = ElectionStrategy.CLASSIC,
+                 disallowed_leaders: frozenset[str] = frozenset(),
+                 stretch_mode_enabled: bool = False, tiebreaker_mon: str = "",
+                 stretch_marked_down_mons: frozenset[str] = frozenset()) -> None:
+        _set(self, "fsid", fsid)
+        _set(self, "epoch", epoch)
+        _set(self, "last_changed", last_changed)
+        _set(self, "created", created)
+        _set(self, "persistent_features", persistent_features)
+        _set(self, "optional_features", optional_features)
+        _set(self, "mon_info", {} if mon_info is None else mon_info)
+        _set(self, "ranks", ranks)
+        _set(self, "min_mon_release", min_mon_release)
+        _set(self, "removed_ranks", removed_ranks)
+        _set(self, "strategy", strategy)
+        _set(self, "disallowed_leaders", disallowed_leaders)
+        _set(self, "stretch_mode_enabled", stretch_mode_enabled)
+        _set(self, "tiebreaker_mon", tiebreaker_mon)
+        _set(self, "stretch_marked_down_mons", stretch_marked_down_mons)
 
     @classmethod
     def decode(cls, blob: Buffer) -> MonMap:

@@ -13,8 +13,7 @@ until UNBLOCK arrives (then re-sends them). Object I/O itself is in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.osd.ops import BackoffOp, ceph_osd_backoff_op_name
@@ -26,7 +25,6 @@ _MIN = HObject()
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MOSDBackoff(Message):
     """``MOSDBackoff``: block, ack-block or unblock an object range of a PG."""
 
@@ -34,13 +32,25 @@ class MOSDBackoff(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    pgid: SPG = _NO_SPG
-    map_epoch: int = 0
-    op: int = BackoffOp.BLOCK
-    id: int = 0
+    pgid: SPG
+    map_epoch: int
+    op: int
+    id: int
     """Unique within the session; the ack and unblock repeat it."""
-    begin: HObject = _MIN
-    end: HObject = _MIN
+    begin: HObject
+    end: HObject
+
+    __slots__ = ("begin", "end", "id", "map_epoch", "op", "pgid")
+
+    def __init__(self, *, pgid: SPG = _NO_SPG, map_epoch: int = 0, op: int = BackoffOp.BLOCK,
+                 id: int = 0, begin: HObject = _MIN, end: HObject = _MIN, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.pgid = pgid
+        self.map_epoch = map_epoch
+        self.op = op
+        self.id = id
+        self.begin = begin
+        self.end = end
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple, Self
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Self
 
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
-from asyncmsgr.message import Message, MsgHeader, register_message
+from asyncmsgr.message import NO_SRC, Message, MsgHeader, register_message
 from asyncmsgr.osd.ops import (
     OsdFlag,
     OSDOp,
@@ -67,6 +66,9 @@ from asyncmsgr.osd.types import (
 from asyncmsgr.types import Buffer, EntityName, UTime
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_utime, push_utime
+
+if TYPE_CHECKING:
+    from asyncmsgr.connection import Connection
 
 _OBJECTLOCATOR = feature_mask("OBJECTLOCATOR")
 _NEW_OSDOP_ENCODING = feature_mask("NEW_OSDOP_ENCODING")
@@ -147,7 +149,6 @@ def cpp_strerror(r: int) -> str:
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MOSDOp(Message):
     """``MOSDOp``: operations on one object (or, with PGOP, on one PG).
 
@@ -162,29 +163,86 @@ class MOSDOp(Message):
     HEAD_VERSION = 8
     COMPAT_VERSION = 3
 
-    pgid: SPG = _NO_SPG
+    pgid: SPG
     """The PG the client mapped the object to (v8; the raw ``pg_t`` before)."""
-    hash: int = 0
+    hash: int
     """The object's placement hash (``hobject_t::get_hash``)."""
-    osdmap_epoch: int = 0
-    flags: int = 0
+    osdmap_epoch: int
+    flags: int
     """:class:`~asyncmsgr.osd.ops.OsdFlag` bits."""
-    reqid: OsdReqId = EMPTY_REQID
-    trace: BlkinTrace = NO_TRACE
-    client_inc: int = 0
-    mtime: UTime = _EPOCH_0
-    oloc: ObjectLocator = _NO_LOCATOR
-    oid: str = ""
-    ops: list[OSDOp] = field(default_factory=list)
-    snapid: int = CEPH_NOSNAP
-    snap_seq: int = 0
-    snaps: list[int] = field(default_factory=list)
-    retry_attempt: int = -1
+    reqid: OsdReqId
+    trace: BlkinTrace
+    client_inc: int
+    mtime: UTime
+    oloc: ObjectLocator
+    oid: str
+    ops: list[OSDOp]
+    snapid: int
+    snap_seq: int
+    snaps: list[int]
+    retry_attempt: int
     """0 for the first attempt, -1 when unknown."""
-    features: int = 0
+    features: int
     """The client's feature bits (not the connection's)."""
-    reassert_version: EVersion = _NO_VERSION
+    reassert_version: EVersion
     """Sent (as zero) only by the v6/v7 encodings."""
+
+    __slots__ = ("client_inc", "features", "flags", "hash", "mtime", "oid", "oloc", "ops",
+                 "osdmap_epoch", "pgid", "reassert_version", "reqid", "retry_attempt",
+                 "snap_seq", "snapid", "snaps", "trace")
+
+    def __init__(self, *, pgid: SPG = _NO_SPG, hash: int = 0, osdmap_epoch: int = 0,
+                 flags: int = 0, reqid: OsdReqId = EMPTY_REQID, trace: BlkinTrace = NO_TRACE,
+                 client_inc: int = 0, mtime: UTime = _EPOCH_0,
+                 oloc: ObjectLocator = _NO_LOCATOR, oid: str = "",
+                 ops: list[OSDOp] | None = None, snapid: int = CEPH_NOSNAP, snap_seq: int = 0,
+                 snaps: list[int] | None = None, retry_attempt: int = -1, features: int = 0,
+                 reassert_version: EVersion = _NO_VERSION, seq: int = 0, tid: int = 0,
+                 priority: int = 0, version: int = 0, compat_version: int = 0,
+                 data_off: int = 0, src: EntityName = NO_SRC, front: Buffer = b"",
+                 middle: Buffer = b"", data: Buffer = b"",
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
+        self.pgid = pgid
+        self.hash = hash
+        self.osdmap_epoch = osdmap_epoch
+        self.flags = flags
+        self.reqid = reqid
+        self.trace = trace
+        self.client_inc = client_inc
+        self.mtime = mtime
+        self.oloc = oloc
+        self.oid = oid
+        self.ops = [] if ops is None else ops
+        self.snapid = snapid
+        self.snap_seq = snap_seq
+        self.snaps = [] if snaps is None else snaps
+        self.retry_attempt = retry_attempt
+        self.features = features
+        self.reassert_version = reassert_version
 
     @property
     def hobj(self) -> HObject:
@@ -460,7 +518,6 @@ def push_redirect(w: Writer, red: RequestRedirect) -> None:
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MOSDOpReply(Message):
     """``MOSDOpReply``: the result of an MOSDOp (same tid), each op's rval and output.
 
@@ -473,18 +530,68 @@ class MOSDOpReply(Message):
     HEAD_VERSION = 8
     COMPAT_VERSION = 2
 
-    oid: str = ""
-    pgid: PG = _NO_PG
-    flags: int = 0
-    result: int = 0
-    bad_replay_version: EVersion = _NO_VERSION
-    osdmap_epoch: int = 0
-    ops: list[OSDOp] = field(default_factory=list)
-    retry_attempt: int = -1
-    replay_version: EVersion = _NO_VERSION
-    user_version: int = 0
-    redirect: RequestRedirect | None = None
-    trace: BlkinTrace = NO_TRACE
+    oid: str
+    pgid: PG
+    flags: int
+    result: int
+    bad_replay_version: EVersion
+    osdmap_epoch: int
+    ops: list[OSDOp]
+    retry_attempt: int
+    replay_version: EVersion
+    user_version: int
+    redirect: RequestRedirect | None
+    trace: BlkinTrace
+
+    __slots__ = ("bad_replay_version", "flags", "oid", "ops", "osdmap_epoch", "pgid",
+                 "redirect", "replay_version", "result", "retry_attempt", "trace",
+                 "user_version")
+
+    def __init__(self, *, oid: str = "", pgid: PG = _NO_PG, flags: int = 0, result: int = 0,
+                 bad_replay_version: EVersion = _NO_VERSION, osdmap_epoch: int = 0,
+                 ops: list[OSDOp] | None = None, retry_attempt: int = -1,
+                 replay_version: EVersion = _NO_VERSION, user_version: int = 0,
+                 redirect: RequestRedirect | None = None, trace: BlkinTrace = NO_TRACE,
+                 seq: int = 0, tid: int = 0, priority: int = 0, version: int = 0,
+                 compat_version: int = 0, data_off: int = 0, src: EntityName = NO_SRC,
+                 front: Buffer = b"", middle: Buffer = b"", data: Buffer = b"",
+                 connection: Connection | None = None, recv_stamp: float = 0.0,
+                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
+                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
+                 dispatch_throttle_size: int = 0,
+                 release_hook: Callable[[], None] | None = None) -> None:
+        # A hot class: Message's fields are set here, not by a call (test_messages
+        # checks that every field of every class is set).
+        self.seq = seq
+        self.tid = tid
+        self.priority = priority
+        self.version = version
+        self.compat_version = compat_version
+        self.data_off = data_off
+        self.src = src
+        self.front = front
+        self.middle = middle
+        self.data = data
+        self.connection = connection
+        self.recv_stamp = recv_stamp
+        self.throttle_stamp = throttle_stamp
+        self.recv_complete_stamp = recv_complete_stamp
+        self.dispatch_stamp = dispatch_stamp
+        self.send_stamp = send_stamp
+        self.dispatch_throttle_size = dispatch_throttle_size
+        self.release_hook = release_hook
+        self.oid = oid
+        self.pgid = pgid
+        self.flags = flags
+        self.result = result
+        self.bad_replay_version = bad_replay_version
+        self.osdmap_epoch = osdmap_epoch
+        self.ops = [] if ops is None else ops
+        self.retry_attempt = retry_attempt
+        self.replay_version = replay_version
+        self.user_version = user_version
+        self.redirect = redirect
+        self.trace = trace
 
     @property
     def is_ondisk(self) -> bool:

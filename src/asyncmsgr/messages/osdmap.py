@@ -18,11 +18,10 @@ always sends them as they are (Pacific peers).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
-from asyncmsgr.messages._encoding import zero_uuid
+from asyncmsgr.messages._encoding import ZERO_UUID
 from asyncmsgr.wire.buffer import Reader, Writer
 from asyncmsgr.wire.codecs import pull_uuid, push_uuid
 
@@ -67,7 +66,6 @@ def _push_gap_snaps(w: Writer, m: dict[int, tuple[tuple[int, int], ...]]) -> Non
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MOSDMap(Message):
     """``MOSDMap``: some epochs of the OSDMap, as incrementals and/or full maps."""
 
@@ -75,18 +73,35 @@ class MOSDMap(Message):
     HEAD_VERSION = 4
     COMPAT_VERSION = 3
 
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    incremental_maps: dict[int, bytes] = field(default_factory=dict)
+    fsid: uuid.UUID
+    incremental_maps: dict[int, bytes]
     """Epoch to encoded ``OSDMap::Incremental``."""
-    maps: dict[int, bytes] = field(default_factory=dict)
+    maps: dict[int, bytes]
     """Epoch to encoded full ``OSDMap``."""
-    oldest_map: int = 0
+    oldest_map: int
     """Oldest epoch the sender still has (Reef calls it
     ``cluster_osdmap_trim_lower_bound``)."""
-    newest_map: int = 0
+    newest_map: int
     """Newest epoch the sender has."""
-    gap_removed_snaps: dict[int, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    gap_removed_snaps: dict[int, tuple[tuple[int, int], ...]]
     """Unused since Octopus; kept so re-encoding is byte-identical."""
+
+    __slots__ = ("fsid", "gap_removed_snaps", "incremental_maps", "maps", "newest_map",
+                 "oldest_map")
+
+    def __init__(self, *, fsid: uuid.UUID = ZERO_UUID,
+                 incremental_maps: dict[int, bytes] | None = None,
+                 maps: dict[int, bytes] | None = None, oldest_map: int = 0,
+                 newest_map: int = 0,
+                 gap_removed_snaps: dict[int, tuple[tuple[int, int], ...]] | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.fsid = fsid
+        self.incremental_maps = {} if incremental_maps is None else incremental_maps
+        self.maps = {} if maps is None else maps
+        self.oldest_map = oldest_map
+        self.newest_map = newest_map
+        self.gap_removed_snaps = {} if gap_removed_snaps is None else gap_removed_snaps
 
     @property
     def first(self) -> int:

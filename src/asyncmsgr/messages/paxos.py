@@ -7,24 +7,33 @@ u64 deprecated_session_mon_tid``. Clients send version 0, session mon -1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from asyncmsgr.record import Record
 from asyncmsgr.wire.buffer import Reader, Writer
 
 #: Encoded size of the header.
 PAXOS_HEADER_LEN = 18
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PaxosHeader:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
+
+class PaxosHeader(Record):
     """``PaxosServiceMessage`` fields common to the mon service messages."""
 
-    version: int = 0
+    version: int
     """Paxos version the sender has seen (``version_t``)."""
-    deprecated_session_mon: int = 0xFFFF
+    deprecated_session_mon: int
     """Ceph's ``__s16 deprecated_session_mon`` as u16 (-1 = 0xffff)."""
-    deprecated_session_mon_tid: int = 0
+    deprecated_session_mon_tid: int
     """Ceph's ``deprecated_session_mon_tid``."""
+
+    __slots__ = ("deprecated_session_mon", "deprecated_session_mon_tid", "version")
+
+    def __init__(self, *, version: int = 0, deprecated_session_mon: int = 0xFFFF,
+                 deprecated_session_mon_tid: int = 0) -> None:
+        _set(self, "version", version)
+        _set(self, "deprecated_session_mon", deprecated_session_mon)
+        _set(self, "deprecated_session_mon_tid", deprecated_session_mon_tid)
 
 
 #: What every client sends.

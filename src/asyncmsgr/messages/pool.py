@@ -21,12 +21,11 @@ MGetPoolStats (``rados df`` per pool). Fronts:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import NamedTuple, Self
+from typing import Any, NamedTuple, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
-from asyncmsgr.messages._encoding import STRING_MIN, push_sorted_map, zero_uuid
+from asyncmsgr.messages._encoding import STRING_MIN, ZERO_UUID, push_sorted_map
 from asyncmsgr.messages.osd_op import cpp_strerror
 from asyncmsgr.messages.paxos import (
     DEFAULT_PAXOS_HEADER,
@@ -64,7 +63,6 @@ def ceph_pool_op_name(op: int) -> str:
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MPoolOp(Message):
     """``MPoolOp``: create or delete a pool (or a pool snapshot) by name or id."""
 
@@ -72,18 +70,35 @@ class MPoolOp(Message):
     HEAD_VERSION = 4
     COMPAT_VERSION = 2
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    pool: int = 0
+    paxos: PaxosHeader
+    fsid: uuid.UUID
+    pool: int
     """Pool id (u32; 0 for a create)."""
-    op: int = PoolOp.CREATE
-    auid: int = 0
-    snapid: int = 0
-    name: str = ""
+    op: int
+    auid: int
+    snapid: int
+    name: str
     """Pool name (create), snapshot name, or Ceph's ``delete`` for a delete."""
-    crush_rule: int = 0
+    crush_rule: int
     """s16; 0 picks the default replicated rule."""
-    pad: int = 0
+    pad: int
+
+    __slots__ = ("auid", "crush_rule", "fsid", "name", "op", "pad", "paxos", "pool", "snapid")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, pool: int = 0, op: int = PoolOp.CREATE,
+                 auid: int = 0, snapid: int = 0, name: str = "", crush_rule: int = 0,
+                 pad: int = 0, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.fsid = fsid
+        self.pool = pool
+        self.op = op
+        self.auid = auid
+        self.snapid = snapid
+        self.name = name
+        self.crush_rule = crush_rule
+        self.pad = pad
 
     def encode_payload(self, features: int) -> None:
         """Front v4."""
@@ -128,7 +143,6 @@ class MPoolOp(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MPoolOpReply(Message):
     """``MPoolOpReply``: the result of an MPoolOp (same tid) and the osdmap epoch."""
 
@@ -136,14 +150,26 @@ class MPoolOpReply(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    reply_code: int = 0
+    paxos: PaxosHeader
+    fsid: uuid.UUID
+    reply_code: int
     """0 or a negative errno (sent as u32)."""
-    epoch: int = 0
+    epoch: int
     """The osdmap epoch that has the change: wait for it before using the pool."""
-    response_data: bytes | None = None
+    response_data: bytes | None
     """Extra reply bytes (a created snapshot's id), when sent."""
+
+    __slots__ = ("epoch", "fsid", "paxos", "reply_code", "response_data")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, reply_code: int = 0, epoch: int = 0,
+                 response_data: bytes | None = None, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.fsid = fsid
+        self.reply_code = reply_code
+        self.epoch = epoch
+        self.response_data = response_data
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""
@@ -177,7 +203,6 @@ class MPoolOpReply(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MStatfs(Message):
     """``MStatfs``: ask the mon for the cluster's (or one data pool's) usage."""
 
@@ -185,9 +210,19 @@ class MStatfs(Message):
     HEAD_VERSION = 2
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    data_pool: int | None = None
+    paxos: PaxosHeader
+    fsid: uuid.UUID
+    data_pool: int | None
+
+    __slots__ = ("data_pool", "fsid", "paxos")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, data_pool: int | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.fsid = fsid
+        self.data_pool = data_pool
 
     def encode_payload(self, features: int) -> None:
         """Front v2."""
@@ -226,7 +261,6 @@ _NO_STATFS = CephStatfs()
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MStatfsReply(Message):
     """``MStatfsReply``: ``ceph_mon_statfs_reply`` (fsid, osdmap version, usage)."""
 
@@ -234,10 +268,19 @@ class MStatfsReply(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    map_version: int = 0
+    fsid: uuid.UUID
+    map_version: int
     """Ceph's ``h.version``: the osdmap epoch of the figures."""
-    st: CephStatfs = _NO_STATFS
+    st: CephStatfs
+
+    __slots__ = ("fsid", "map_version", "st")
+
+    def __init__(self, *, fsid: uuid.UUID = ZERO_UUID, map_version: int = 0,
+                 st: CephStatfs = _NO_STATFS, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.fsid = fsid
+        self.map_version = map_version
+        self.st = st
 
     def encode_payload(self, features: int) -> None:
         """Build the 56-byte front."""
@@ -265,7 +308,6 @@ class MStatfsReply(Message):
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MGetPoolStats(Message):
     """``MGetPoolStats``: ask the mon for the usage of named pools."""
 
@@ -273,9 +315,19 @@ class MGetPoolStats(Message):
     HEAD_VERSION = 1
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    pools: list[str] = field(default_factory=list)
+    paxos: PaxosHeader
+    fsid: uuid.UUID
+    pools: list[str]
+
+    __slots__ = ("fsid", "paxos", "pools")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, pools: list[str] | None = None,
+                 **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.fsid = fsid
+        self.pools = [] if pools is None else pools
 
     def encode_payload(self, features: int) -> None:
         """Build the front."""
@@ -324,7 +376,6 @@ def push_raw_struct(w: Writer, s: RawStruct) -> None:
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MGetPoolStatsReply(Message):
     """``MGetPoolStatsReply``: pool name -> ``pool_stat_t`` (raw) and ``per_pool``."""
 
@@ -332,11 +383,22 @@ class MGetPoolStatsReply(Message):
     HEAD_VERSION = 2
     COMPAT_VERSION = 1
 
-    paxos: PaxosHeader = DEFAULT_PAXOS_HEADER
-    fsid: uuid.UUID = field(default_factory=zero_uuid)
-    pool_stats: dict[str, RawStruct] = field(default_factory=dict)
-    per_pool: bool = False
+    paxos: PaxosHeader
+    fsid: uuid.UUID
+    pool_stats: dict[str, RawStruct]
+    per_pool: bool
     """The OSDs account per pool (Nautilus+ stores), so usage is not estimated."""
+
+    __slots__ = ("fsid", "paxos", "per_pool", "pool_stats")
+
+    def __init__(self, *, paxos: PaxosHeader = DEFAULT_PAXOS_HEADER,
+                 fsid: uuid.UUID = ZERO_UUID, pool_stats: dict[str, RawStruct] | None = None,
+                 per_pool: bool = False, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.paxos = paxos
+        self.fsid = fsid
+        self.pool_stats = {} if pool_stats is None else pool_stats
+        self.per_pool = per_pool
 
     def encode_payload(self, features: int) -> None:
         """Front v2."""

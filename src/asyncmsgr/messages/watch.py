@@ -14,8 +14,7 @@ Pacific OSD sends it): decode them with :meth:`MWatchNotify.notify_result`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.osd.op_data import NotifyResult, decode_notify_result
@@ -24,7 +23,6 @@ from asyncmsgr.wire.buffer import Reader, Writer
 
 
 @register_message
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class MWatchNotify(Message):
     """``MWatchNotify``: a watch event for one watch (or notify) cookie."""
 
@@ -32,19 +30,35 @@ class MWatchNotify(Message):
     HEAD_VERSION = 3
     COMPAT_VERSION = 1
 
-    opcode: int = WatchEvent.NOTIFY
-    cookie: int = 0
-    ver: int = 0
+    opcode: int
+    cookie: int
+    ver: int
     """The object's version (informational)."""
-    notify_id: int = 0
-    bl: bytes = b""
+    notify_id: int
+    bl: bytes
     """The notify payload (NOTIFY)."""
-    return_code: int = 0
+    return_code: int
     """The notify's result (NOTIFY_COMPLETE: -ETIMEDOUT when a watcher timed out)."""
-    notifier_gid: int = 0
+    notifier_gid: int
     """The global id of the client that sent the notify."""
-    msg_ver: int = 1
+    msg_ver: int
     """The payload's own version byte (1: ``bl`` present)."""
+
+    __slots__ = ("bl", "cookie", "msg_ver", "notifier_gid", "notify_id", "opcode",
+                 "return_code", "ver")
+
+    def __init__(self, *, opcode: int = WatchEvent.NOTIFY, cookie: int = 0, ver: int = 0,
+                 notify_id: int = 0, bl: bytes = b"", return_code: int = 0,
+                 notifier_gid: int = 0, msg_ver: int = 1, **base: Any) -> None:
+        Message.__init__(self, **base)
+        self.opcode = opcode
+        self.cookie = cookie
+        self.ver = ver
+        self.notify_id = notify_id
+        self.bl = bl
+        self.return_code = return_code
+        self.notifier_gid = notifier_gid
+        self.msg_ver = msg_ver
 
     def encode_payload(self, features: int) -> None:
         """Front v3; ``data`` is left as set (the NOTIFY_COMPLETE replies)."""

@@ -91,7 +91,7 @@ class MgrClient(Dispatcher):
             mgrmap = (m.decode_mgrmap() if isinstance(m, MMgrMap)
                       else MgrMap.decode(bytes(m.front)))
         except DecodeError as exc:
-            logger.warning("mgrc: undecodable MgrMap: %s", exc)
+            logger.warning("undecodable MgrMap: %s", exc)
             return
         self.core.handle_mgrmap(mgrmap, self._now())
         self._schedule()

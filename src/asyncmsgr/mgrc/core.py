@@ -39,9 +39,12 @@ from asyncmsgr.message import Message
 from asyncmsgr.messages import MCommand, MCommandReply, MgrMap, MMgrCommand, MMgrCommandReply
 from asyncmsgr.monc.core import CommandResult
 from asyncmsgr.record import MutableRecord
+from asyncmsgr.subsys import python_level
 from asyncmsgr.types import EntityAddrVec
 
 logger = logging.getLogger("asyncmsgr.mgrc")
+#: MgrClient logs its sessions at Ceph level 4 (debug_mgrc defaults to 1).
+_LEVEL_4 = python_level(4)
 
 C = TypeVar("C", bound=Hashable)
 """A connection handle of the driver."""
@@ -127,7 +130,7 @@ class MgrClientCore(Generic[C, W]):
     def handle_mgrmap(self, mgrmap: MgrMap, now: float) -> None:
         """A new MgrMap: reconnect when the active manager moved (``handle_mgr_map``)."""
         self.map = mgrmap
-        logger.debug("mgrc: mgrmap e%d, active %s at %s (available %s)", mgrmap.epoch,
+        logger.debug("mgrmap e%d, active %s at %s (available %s)", mgrmap.epoch,
                      mgrmap.active_name, mgrmap.active_addrs, mgrmap.available)
         if self.session is None or self.session_addrs != mgrmap.active_addrs:
             self.reconnect(now)
@@ -143,7 +146,7 @@ class MgrClientCore(Generic[C, W]):
             self.session_addrs = EntityAddrVec()
         mgrmap = self.map
         if mgrmap is None or not mgrmap.available:
-            logger.debug("mgrc: no active mgr available yet")
+            logger.debug("no active mgr available yet")
             return
         if self.last_connect_attempt is not None and \
                 now < self.last_connect_attempt + self.retry_interval:
@@ -154,8 +157,8 @@ class MgrClientCore(Generic[C, W]):
         self.session_addrs = mgrmap.active_addrs
         self.session = self.link.dial(mgrmap.active_addrs)
         self.sessions += 1
-        logger.info("mgrc: session with mgr.%s at %s", mgrmap.active_name,
-                    mgrmap.active_addrs)
+        logger.log(_LEVEL_4, "starting new session with mgr.%s at %s",
+                   mgrmap.active_name, mgrmap.active_addrs)
         for op in list(self.commands.values()):
             if op.tell and op.name and op.name != mgrmap.active_name:
                 del self.commands[op.tid]  # a tell for a manager that is not the active one
@@ -178,7 +181,7 @@ class MgrClientCore(Generic[C, W]):
         """The session's connection failed: reconnect. False when ``con`` is not it."""
         if con is not self.session:
             return False
-        logger.info("mgrc: session with %s reset", self.session_addrs)
+        logger.log(_LEVEL_4, "session with %s reset", self.session_addrs)
         self.session = None
         self.session_addrs = EntityAddrVec()
         self.reconnect(now)
@@ -206,7 +209,7 @@ class MgrClientCore(Generic[C, W]):
         if self.session is not None:
             self._send(op)
         else:
-            logger.debug("mgrc: no mgr session (no running mgr daemon?), waiting")
+            logger.debug("no mgr session (no running mgr daemon?), waiting")
         return op
 
     def forget(self, tid: int) -> None:
@@ -235,7 +238,7 @@ class MgrClientCore(Generic[C, W]):
         if session is None or mgrmap is None:
             return
         if op.tell and op.name and op.name != mgrmap.active_name:
-            logger.debug("mgrc: mgr.%s is not the active mgr, waiting", op.name)
+            logger.debug("mgr.%s is not the active mgr, waiting", op.name)
             return
         self.link.send(session, self.message_for(op))
 
@@ -245,7 +248,7 @@ class MgrClientCore(Generic[C, W]):
             return False
         op = self.commands.pop(m.tid, None)
         if op is None:
-            logger.debug("mgrc: reply to unknown tid %d", m.tid)
+            logger.debug("reply to unknown tid %d", m.tid)
             return True
         self.link.command_done(op.waiter, CommandResult(m.r, m.rs, bytes(m.data)))
         return True

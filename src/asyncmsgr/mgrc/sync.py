@@ -103,7 +103,7 @@ class SyncMgrClient:
             mgrmap = (m.decode_mgrmap() if isinstance(m, MMgrMap)
                       else MgrMap.decode(bytes(m.front)))
         except DecodeError as exc:
-            logger.warning("mgrc: undecodable MgrMap: %s", exc)
+            logger.warning("undecodable MgrMap: %s", exc)
             return
         self.core.handle_mgrmap(mgrmap, self.monc.clock())
 
@@ -129,7 +129,7 @@ class SyncMgrClient:
 
     def handle_connect(self, con: SyncConnection, now: float) -> None:
         """The manager accepted us."""
-        logger.debug("mgrc: connected to %r", con)
+        logger.debug("connected to %r", con)
 
     def handle_message(self, con: SyncConnection, m: Message, now: float) -> bool:
         """Replies go to the core."""

@@ -57,6 +57,7 @@ from asyncmsgr.config import (
     MessengerConfig,
     OptionValue,
     convert_value,
+    default_config,
     normalize_option_name,
     parse_config_args,
     str_list,
@@ -472,11 +473,13 @@ def _expand_default(settings: ClientSettings, value: str) -> str:
 
 
 def metavariables(cluster: str, name: AuthName, env: ConfEnv) -> dict[str, str]:
-    """The built-in ``$`` variables for ``name`` in ``cluster``."""
+    """The built-in ``$`` variables for ``name`` in ``cluster`` (``$cctid``, the
+    context's id, is left for the :class:`~asyncmsgr.context.Context` that uses the
+    option: it does not exist yet)."""
     return {
         "cluster": cluster, "type": entity_type_str(name.type), "id": name.id,
         "num": name.id, "name": str(name), "host": env.hostname, "pid": str(env.pid),
-        "cctid": "0", "home": env.home,
+        "home": env.home,
     }
 
 
@@ -639,7 +642,7 @@ def _messenger_config(*, conf_options: Mapping[str, str], argv: Sequence[str],
     known = MessengerConfig().as_dict()
     from_file = {k: v for k, v in conf_options.items() if k in known}
     try:
-        base = MessengerConfig.from_ceph_options(from_file)
+        base = MessengerConfig.from_ceph_options(from_file, base=default_config())
         config, _rest = parse_config_args(argv, env.environ, base=base)
     except ConfigError as exc:
         raise ConfError(str(exc)) from None

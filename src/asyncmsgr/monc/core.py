@@ -43,13 +43,13 @@ The rules (Ceph's ``MonClient``):
 from __future__ import annotations
 
 import json
-import logging
 import random
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from asyncmsgr.auth.base import AuthClient
 from asyncmsgr.errors import AuthFailed, DecodeError
+from asyncmsgr.lazylog import get_logger
 from asyncmsgr.message import Message, RawMessage
 from asyncmsgr.messages import (
     CEPH_SUBSCRIBE_ONETIME,
@@ -83,7 +83,7 @@ from asyncmsgr.monc.common import (
 from asyncmsgr.record import MutableRecord
 from asyncmsgr.types import EntityAddr, EntityAddrVec
 
-logger = logging.getLogger("asyncmsgr.monc.client")
+logger = get_logger("asyncmsgr.monc.client")
 
 CEPH_AUTH_CEPHX = 2
 MSG_OSD_MAP = 41
@@ -374,8 +374,9 @@ class MonClientCore(Generic[C, W]):
         hunt: HuntRound[C] = HuntRound(now + self.options.hunt_interval * self._multiplier)
         self.hunt = hunt
         self.hunts += 1
-        logger.info("monclient: hunting for a monitor among %s",
-                    ", ".join(str(a) for a in picked))
+        logger.info("hunting: waiting for a monitor among %s (round %d, "
+                    "%.1f s)", ", ".join(str(a) for a in picked), self.hunts,
+                    self.options.hunt_interval * self._multiplier)
         v1: list[C] = []
         for av in picked:
             target, protocol = dial_target(av, self.connect_msgr)
@@ -418,7 +419,7 @@ class MonClientCore(Generic[C, W]):
         hunt.refused[con] = exc
         hunt.failed.append(exc)
         self.link.mark_down(con)
-        logger.warning("monclient: authentication with %s failed: %s", hunt.conns.get(con),
+        logger.warning("authentication with %s failed: %s", hunt.conns.get(con),
                        exc)
         if hunt.all_refused():
             self._fail(MonAuthError(str(exc), exc.result, msgr_v1=True))
@@ -444,7 +445,7 @@ class MonClientCore(Generic[C, W]):
         self._last_ping = now
         self._last_ack_seen = self.link.last_keepalive_ack(con)
         self._last_ack_at = now
-        logger.info("monclient: session established with %s (global_id %d)",
+        logger.info("session established with %s (global_id %d)",
                     self._active_addrs, self.global_id)
         self.link.session_established(con, self.global_id)
         self.have_monmap = False
@@ -468,7 +469,7 @@ class MonClientCore(Generic[C, W]):
         if hunt is None:
             return
         hunt.failed.append(err)
-        logger.warning("monclient: authentication failed: %s", err)
+        logger.warning("authentication failed: %s", err)
         if len(hunt.failed) >= len(hunt.conns):
             self._fail(MonAuthError(str(err), err.result))
 
@@ -503,7 +504,7 @@ class MonClientCore(Generic[C, W]):
                 self._fail(MonAuthError(str(last), last.result, msgr_v1=v1))
             return True
         if con is self.active:
-            logger.info("monclient: session with %s reset, hunting", self._active_addrs)
+            logger.info("session with %s reset, hunting", self._active_addrs)
             self._failed.add(self._active_addrs)
             self.active = None
             self.reopen_session(now)
@@ -555,14 +556,14 @@ class MonClientCore(Generic[C, W]):
             if what == "monmap" and self.monmap is not None:
                 return self.monmap.epoch
         except DecodeError:
-            logger.warning("monclient: undecodable %s message", what)
+            logger.warning("undecodable %s message", what)
         return 0
 
     def _handle_monmap(self, m: MMonMap) -> None:
         try:
             monmap = m.decode_monmap()
         except DecodeError as exc:
-            logger.warning("monclient: bad monmap: %s", exc)
+            logger.warning("bad monmap: %s", exc)
             return
         self.monmap = monmap
         self._got_map("monmap", m, monmap.epoch)
@@ -572,13 +573,13 @@ class MonClientCore(Generic[C, W]):
         self._renew_sent = 0.0
         auth = self.auth_client
         if m.result < 0 or not isinstance(auth, TicketRenewer):
-            logger.warning("monclient: ticket renewal refused: %d %s", m.result,
+            logger.warning("ticket renewal refused: %d %s", m.result,
                            m.result_msg)
             return
         try:
             auth.handle_ticket_reply(bytes(m.result_bl))
         except (AuthFailed, DecodeError) as exc:
-            logger.warning("monclient: bad ticket reply: %s", exc)
+            logger.warning("bad ticket reply: %s", exc)
             return
         self.link.map_received("tickets")
 
@@ -610,6 +611,10 @@ class MonClientCore(Generic[C, W]):
         opts = self.options
         if self.hunt is not None:
             if now >= self.hunt.deadline:
+                logger.info("hunting: no monitor of %s answered within %.1f s "
+                            "(round %d); trying again",
+                            ", ".join(str(a) for a in self.hunt.conns.values()),
+                            opts.hunt_interval * self._multiplier, self.hunts)
                 self._failed.update(self.hunt.conns.values())
                 self._multiplier = min(self._multiplier * opts.hunt_interval_backoff,
                                        opts.hunt_interval_max_multiple)
@@ -626,7 +631,7 @@ class MonClientCore(Generic[C, W]):
             self._last_ack_seen = ack
             self._last_ack_at = now
         if opts.ping_timeout > 0 and now - self._last_ack_at > opts.ping_timeout:
-            logger.warning("monclient: no keepalive ack from %s for %.1f s, hunting",
+            logger.warning("no keepalive ack from %s for %.1f s, hunting",
                            self._active_addrs, now - self._last_ack_at)
             self.reopen_session(now)
             return opts.hunt_interval

@@ -30,7 +30,6 @@ no event loop.
 from __future__ import annotations
 
 import errno
-import logging
 import random
 import select
 import socket
@@ -42,6 +41,7 @@ from asyncmsgr.auth.base import AuthClient
 from asyncmsgr.config import MessengerConfig, protocol_options
 from asyncmsgr.errors import AuthFailed
 from asyncmsgr.features import CEPH_FEATURES_SUPPORTED_DEFAULT
+from asyncmsgr.lazylog import get_logger
 from asyncmsgr.message import Message
 from asyncmsgr.messages import MonMap
 from asyncmsgr.monc.auth import MonAuthAdapter
@@ -69,7 +69,7 @@ from asyncmsgr.types import (
     EntityType,
 )
 
-logger = logging.getLogger("asyncmsgr.monc.sync")
+logger = get_logger("asyncmsgr.monc.sync")
 
 #: Most chunks handed to one sendmsg call (Linux IOV_MAX is 1024).
 _IOV_MAX = 512

@@ -38,7 +38,7 @@ from .target import OpTarget, RecalcResult
 if TYPE_CHECKING:
     from .objecter import Objecter
 
-logger = logging.getLogger("asyncmsgr.osdc")
+logger = logging.getLogger("asyncmsgr.objecter")
 
 
 def session_linger_op_assign(s: OSDSession, info: LingerOp) -> None:
@@ -252,7 +252,7 @@ def handle_watch_notify(o: Objecter, m: MWatchNotify) -> None:
     """``handle_watch_notify``: DISCONNECT, NOTIFY_COMPLETE or a NOTIFY event."""
     info = o.linger_ops.get(m.cookie)
     if info is None:
-        logger.debug("objecter: watch-notify for unknown cookie %d", m.cookie)
+        logger.debug("watch-notify for unknown cookie %d", m.cookie)
         return
     if m.opcode == WatchEvent.DISCONNECT:
         if not info.last_error:
@@ -261,7 +261,7 @@ def handle_watch_notify(o: Objecter, m: MWatchNotify) -> None:
         if m.opcode != WatchEvent.NOTIFY_COMPLETE:
             return
         if info.notify_id and info.notify_id != m.notify_id:
-            logger.debug("objecter: notify-complete %d != %d ignored", m.notify_id,
+            logger.debug("notify-complete %d != %d ignored", m.notify_id,
                          info.notify_id)
         elif info.on_notify_finish is not None and not info.on_notify_finish.done():
             info.on_notify_finish.set_result((m.return_code, bytes(m.data)))

@@ -27,14 +27,14 @@ from .target import RecalcResult, has_pool_full, osdmap_full_flag, pool_full_map
 if TYPE_CHECKING:
     from .objecter import Objecter
 
-logger = logging.getLogger("asyncmsgr.osdc")
+logger = logging.getLogger("asyncmsgr.objecter")
 
 
 def handle_osd_map(o: Objecter, m: MOSDMap) -> None:
     """``handle_osd_map``: move through the epochs and resend what moved."""
     monmap = o.monc.monmap
     if monmap is not None and m.fsid != monmap.fsid:
-        logger.warning("objecter: osdmap for fsid %s ignored", m.fsid)
+        logger.warning("osdmap for fsid %s ignored", m.fsid)
         return
     honor = o.options.honor_pool_full
     old = o.osdmap

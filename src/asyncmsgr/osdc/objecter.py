@@ -77,7 +77,7 @@ from .target import (
 )
 from .wire import FastMOSDOp, encode_mid
 
-logger = logging.getLogger("asyncmsgr.osdc")
+logger = logging.getLogger("asyncmsgr.objecter")
 
 _ONDISK_REDIR = int(OsdFlag.ONDISK | OsdFlag.KNOWN_REDIR)
 _FULL_FORCE = int(OsdFlag.FULL_FORCE)
@@ -214,7 +214,7 @@ class Objecter(Dispatcher):
         self.monc.sub_want("osdmap", start, onetime=not continuous)
 
     def _request_full_map(self, why: str) -> None:
-        logger.warning("objecter: asking for a full osdmap: %s", why)
+        logger.warning("asking for a full osdmap: %s", why)
         self.monc.sub_want("osdmap", 0, onetime=True)
 
     def handle_osd_map(self, m: MOSDMap) -> None:
@@ -490,7 +490,7 @@ class Objecter(Dispatcher):
             if op is not None:
                 if result == -errno.ETIMEDOUT:
                     self.logger.inc("op_timeout")
-                    logger.info("objecter: op %s timed out", op)
+                    logger.info("op %s timed out", op)
                 self._fail_op(op, result)
                 return True
         return False
@@ -511,7 +511,7 @@ class Objecter(Dispatcher):
             return
         s.resets = 0
         if m.retry_attempt >= 0 and m.retry_attempt != op.attempts - 1:
-            logger.debug("objecter: reply to attempt %d of %s ignored", m.retry_attempt, op)
+            logger.debug("reply to attempt %d of %s ignored", m.retry_attempt, op)
             return
         rc = m.result
         red = m.redirect
@@ -552,7 +552,7 @@ class Objecter(Dispatcher):
         try:
             newest, _ = await self.monc.get_version("osdmap")
         except Exception as exc:
-            logger.debug("objecter: get_version failed: %s", exc)
+            logger.debug("get_version failed: %s", exc)
             self._check_latest_map_ops.pop(op.tid, None)
             return
         if self._check_latest_map_ops.pop(op.tid, None) is not op:
@@ -591,7 +591,7 @@ class Objecter(Dispatcher):
         elif m.op == BackoffOp.UNBLOCK:
             b = s.backoffs.unblock(m.id)
             if b is None:
-                logger.warning("objecter: unblock of unknown backoff %d from osd.%d", m.id,
+                logger.warning("unblock of unknown backoff %d from osd.%d", m.id,
                                s.osd)
                 return
             self.logger.inc("osd_backoff_unblock")
@@ -696,7 +696,7 @@ class Objecter(Dispatcher):
         delay = 0.0
         if s.resets > 1:
             delay = min(self.options.reconnect_max_delay, 0.01 * 2 ** (s.resets - 2))
-        logger.info("objecter: session with osd.%d reset (%d), reconnecting in %.2f s",
+        logger.info("session with osd.%d reset (%d), reconnecting in %.2f s",
                     s.osd, s.resets, delay)
         if delay:
             self.loop.call_later(delay, self._reopen_and_kick, s)

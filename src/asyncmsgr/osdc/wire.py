@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 from asyncmsgr.errors import EncodeError
 from asyncmsgr.features import feature_mask
@@ -102,12 +102,17 @@ def encode_tail(retry_attempt: int, features: int) -> bytes:
     return _TAIL.pack(retry_attempt, features)
 
 
-@dataclass(kw_only=True, eq=False, slots=True, repr=False)
 class FastMOSDOp(MOSDOp):
     """An MOSDOp carrying its pre-encoded ``mid`` (see the module docstring)."""
 
-    mid: bytes = b""
+    mid: bytes
     """:func:`encode_mid` of this op's fields (empty: encode field by field)."""
+
+    __slots__ = ("mid",)
+
+    def __init__(self, *, mid: bytes = b"", **fields: Any) -> None:
+        MOSDOp.__init__(self, **fields)
+        self.mid = mid
 
     def encode_payload(self, features: int) -> None:
         """Head + mid + tail for Pacific peers; MOSDOp's encoder otherwise."""

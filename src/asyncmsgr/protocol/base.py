@@ -24,7 +24,6 @@ socket's stream state), and the hooks ``_on_ready`` / ``_retry_connect_seq``.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
@@ -36,12 +35,14 @@ from asyncmsgr.errors import (
     RemoteProtocolError,
 )
 from asyncmsgr.features import CEPH_FEATURE_RECONNECT_SEQ
+from asyncmsgr.lazylog import DEBUG, get_logger
 from asyncmsgr.message import Message
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol.common import (
     ACCEPTING_STATES,
     CONNECTING_STATES,
     READY_STATES,
+    UNAUTHENTICATED_ACCEPTING_STATES,
     ConnectionRegistry,
     InterceptAction,
     Interceptor,
@@ -56,7 +57,7 @@ from asyncmsgr.protocol.rxbuffer import RxBuffer
 from asyncmsgr.protocol.session import Session
 from asyncmsgr.types import Buffer, EntityAddr, EntityAddrVec, EntityName, UTime
 
-logger = logging.getLogger("asyncmsgr.protocol")
+logger = get_logger("asyncmsgr.ms.protocol")
 
 _THROTTLE_MESSAGE = State.THROTTLE_MESSAGE
 _THROTTLE_BYTES = State.THROTTLE_BYTES
@@ -184,7 +185,7 @@ class ProtocolBase:
     @state.setter
     def state(self, new: State) -> None:
         if new is not self._state:
-            if logger.isEnabledFor(logging.DEBUG):
+            if logger.isEnabledFor(DEBUG):
                 logger.debug("%r: %s -> %s", self, self._state.name, new.name)
             self._state = new
 
@@ -336,6 +337,27 @@ class ProtocolBase:
         self.connect_started = now
         self._ready_deadline = now + self.options.connection_ready_timeout
 
+
+    # -- pre-auth memory ------------------------------------------------------------------
+
+    @property
+    def pre_auth_bytes(self) -> int:
+        """Accepting a peer not authenticated yet: the bytes this machine holds for
+        it (receive buffers, a shared scratch buffer excepted, and handshake
+        records) plus those the item being read still needs, as announced by its
+        preamble or length field; 0 otherwise. The messenger charges this to its
+        ``asyncmsgr_preauth_buffer_budget`` after each input."""
+        if not self._is_server or self._state not in UNAUTHENTICATED_ACCEPTING_STATES:
+            return 0
+        return self._rx.held + self._rx_wanted() + self._handshake_held()
+
+    def _rx_wanted(self) -> int:
+        """Bytes still to arrive for the item being read (0 between items)."""
+        return 0
+
+    def _handshake_held(self) -> int:
+        """Bytes kept for the handshake besides the receive buffer (transcripts)."""
+        return 0
 
     # -- receiving ---------------------------------------------------------------------
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Any, Protocol
 
 from asyncmsgr.frames.assembler import FrameLimits
+from asyncmsgr.record import Record
 from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName
 
 
@@ -124,6 +124,14 @@ PRE_AUTH_STATES = frozenset({
     State.BANNER_ACCEPTING, State.HELLO_ACCEPTING, State.AUTH_ACCEPTING,
     State.AUTH_ACCEPTING_MORE,
 })
+
+#: Accepting and the peer not authenticated yet (msgr2: before AUTH_DONE; v1:
+#: before an authorizer was accepted): what the messenger charges to
+#: ``asyncmsgr_preauth_buffer_budget``.
+UNAUTHENTICATED_ACCEPTING_STATES = frozenset({
+    State.START_ACCEPT, State.BANNER_ACCEPTING, State.HELLO_ACCEPTING,
+    State.AUTH_ACCEPTING, State.AUTH_ACCEPTING_MORE,
+}) | V1_ACCEPTING_STATES
 
 
 class InterceptAction(Enum):
@@ -264,53 +272,96 @@ class ConnectionRegistry(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProtocolOptions:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+_LIMITS = FrameLimits()
+_PRE_AUTH_LIMITS = FrameLimits.pre_auth()
+
+
+class ProtocolOptions(Record):
     """The configuration a protocol machine reads (from ``MessengerConfig``)."""
 
-    connection_ready_timeout: float = 10.0
+    connection_ready_timeout: float
     """``ms_connection_ready_timeout``: fault a connection not READY by then."""
-    connection_idle_timeout: float = 900.0
+    connection_idle_timeout: float
     """``ms_connection_idle_timeout``: fault a READY connection idle that long."""
-    initial_backoff: float = 0.2
+    initial_backoff: float
     """``ms_initial_backoff``."""
-    max_backoff: float = 15.0
+    max_backoff: float
     """``ms_max_backoff``."""
-    learn_addr_from_peer: bool = True
+    learn_addr_from_peer: bool
     """``ms_learn_addr_from_peer``."""
-    die_on_old_message: bool = False
+    die_on_old_message: bool
     """``ms_die_on_old_message``: raise instead of dropping a duplicate."""
-    die_on_skipped_message: bool = False
+    die_on_skipped_message: bool
     """``ms_die_on_skipped_message``: raise on a seq gap."""
-    die_on_bad_msg: bool = False
+    die_on_bad_msg: bool
     """``ms_die_on_bad_msg``: raise instead of faulting on an undecodable message."""
-    pre_auth_limits: FrameLimits = field(default_factory=FrameLimits.pre_auth)
+    pre_auth_limits: FrameLimits
     """Segment caps until authentication completes."""
-    limits: FrameLimits = field(default_factory=FrameLimits)
+    limits: FrameLimits
     """Segment caps afterwards."""
-    rx_buffer_size: int = 262144
+    rx_buffer_size: int
     """The reused receive buffer."""
-    large_segment_threshold: int = 65536
+    large_segment_threshold: int
     """Frame bodies above this are received into their own buffer."""
-    write_batch_bytes: int = 4 << 20
+    write_batch_bytes: int
     """Messages encoded per ``data_to_send`` call (the rest stay queued)."""
-    throttle_retry: float = 0.001
+    throttle_retry: float
     """Retry interval for a throttle that is full (Ceph: 1 ms)."""
-    max_pre_auth_transcript: int = 1 << 20
+    max_pre_auth_transcript: int
     """Bound on the bytes kept for AUTH_SIGNATURE."""
-    crc_header: bool = True
+    crc_header: bool
     """``ms_crc_header`` (msgr v1): header, front and middle crcs."""
-    crc_data: bool = True
+    crc_data: bool
     """``ms_crc_data`` (msgr v1): the data crc."""
-    sign_messages: bool = True
+    sign_messages: bool
     """``cephx_sign_messages`` (msgr v1): sign and check messages of sessions
     set up with a cephx authorizer."""
-    max_authorizer_len: int = 4096
+    max_authorizer_len: int
     """Cap on a msgr v1 authorizer or authorizer reply (Ceph asserts < 4096)."""
-    fast_path: bool = field(default_factory=lambda: general_path_forced() is False)
+    fast_path: bool
     """Take runs of READY messages in one loop (msgr2.1 crc mode); False runs
     every frame through the general path, which gives the same results. The
     default is True unless ``ASYNCMSGR_GENERAL_PATH=1`` is in the environment."""
+
+    __slots__ = ("connection_idle_timeout", "connection_ready_timeout", "crc_data",
+                 "crc_header", "die_on_bad_msg", "die_on_old_message",
+                 "die_on_skipped_message", "fast_path", "initial_backoff",
+                 "large_segment_threshold", "learn_addr_from_peer", "limits",
+                 "max_authorizer_len", "max_backoff", "max_pre_auth_transcript",
+                 "pre_auth_limits", "rx_buffer_size", "sign_messages", "throttle_retry",
+                 "write_batch_bytes")
+
+    def __init__(self, *, connection_ready_timeout: float = 10.0,
+                 connection_idle_timeout: float = 900.0, initial_backoff: float = 0.2,
+                 max_backoff: float = 15.0, learn_addr_from_peer: bool = True,
+                 die_on_old_message: bool = False, die_on_skipped_message: bool = False,
+                 die_on_bad_msg: bool = False, pre_auth_limits: FrameLimits = _PRE_AUTH_LIMITS,
+                 limits: FrameLimits = _LIMITS, rx_buffer_size: int = 262144,
+                 large_segment_threshold: int = 65536, write_batch_bytes: int = 4 << 20,
+                 throttle_retry: float = 0.001, max_pre_auth_transcript: int = 1 << 20,
+                 crc_header: bool = True, crc_data: bool = True, sign_messages: bool = True,
+                 max_authorizer_len: int = 4096, fast_path: bool | None = None) -> None:
+        _set(self, "connection_ready_timeout", connection_ready_timeout)
+        _set(self, "connection_idle_timeout", connection_idle_timeout)
+        _set(self, "initial_backoff", initial_backoff)
+        _set(self, "max_backoff", max_backoff)
+        _set(self, "learn_addr_from_peer", learn_addr_from_peer)
+        _set(self, "die_on_old_message", die_on_old_message)
+        _set(self, "die_on_skipped_message", die_on_skipped_message)
+        _set(self, "die_on_bad_msg", die_on_bad_msg)
+        _set(self, "pre_auth_limits", pre_auth_limits)
+        _set(self, "limits", limits)
+        _set(self, "rx_buffer_size", rx_buffer_size)
+        _set(self, "large_segment_threshold", large_segment_threshold)
+        _set(self, "write_batch_bytes", write_batch_bytes)
+        _set(self, "throttle_retry", throttle_retry)
+        _set(self, "max_pre_auth_transcript", max_pre_auth_transcript)
+        _set(self, "crc_header", crc_header)
+        _set(self, "crc_data", crc_data)
+        _set(self, "sign_messages", sign_messages)
+        _set(self, "max_authorizer_len", max_authorizer_len)
+        _set(self, "fast_path", general_path_forced() is False if fast_path is None else fast_path)
 
 
 def general_path_forced(environ: Mapping[str, str] = os.environ) -> bool:
@@ -333,6 +384,7 @@ __all__ = [
     "CONNECTING_STATES",
     "PRE_AUTH_STATES",
     "READY_STATES",
+    "UNAUTHENTICATED_ACCEPTING_STATES",
     "V1_ACCEPTING_STATES",
     "V1_CONNECTING_STATES",
     "V1_OPEN_STATES",

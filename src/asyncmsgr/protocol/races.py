@@ -16,12 +16,13 @@ agree on who wins a race.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from enum import Enum
 
+from asyncmsgr.record import Record
 from asyncmsgr.types import AF_INET, AF_INET6, EntityAddr
 
 _SOCKADDR_UNION = 28
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
 
 
 def addr_order_key(addr: EntityAddr | None) -> bytes:
@@ -40,8 +41,7 @@ def addr_order_key(addr: EntityAddr | None) -> bytes:
     return head + body.ljust(_SOCKADDR_UNION - 2, b"\0")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExistingView:
+class ExistingView(Record):
     """What the accept side knows about the registered connection to the peer."""
 
     closed: bool
@@ -61,6 +61,24 @@ class ExistingView:
     peer_addr: EntityAddr | None
     """Its peer's msgr2 address."""
 
+    __slots__ = ("client_cookie", "closed", "connect_seq", "lossy", "peer_addr",
+                 "peer_global_seq", "ready_or_standby", "replacing", "server",
+                 "server_cookie")
+
+    def __init__(self, *, closed: bool, replacing: bool, ready_or_standby: bool, lossy: bool,
+                 server: bool, client_cookie: int, server_cookie: int, connect_seq: int,
+                 peer_global_seq: int, peer_addr: EntityAddr | None) -> None:
+        _set(self, "closed", closed)
+        _set(self, "replacing", replacing)
+        _set(self, "ready_or_standby", ready_or_standby)
+        _set(self, "lossy", lossy)
+        _set(self, "server", server)
+        _set(self, "client_cookie", client_cookie)
+        _set(self, "server_cookie", server_cookie)
+        _set(self, "connect_seq", connect_seq)
+        _set(self, "peer_global_seq", peer_global_seq)
+        _set(self, "peer_addr", peer_addr)
+
 
 class IdentAction(Enum):
     """Answer to a CLIENT_IDENT."""
@@ -77,15 +95,22 @@ class IdentAction(Enum):
     """Move the new socket into the existing connection and continue there."""
 
 
-@dataclass(frozen=True, slots=True)
-class IdentVerdict:
+class IdentVerdict(Record):
     """:func:`decide_client_ident`'s answer."""
 
     action: IdentAction
-    reset_existing: bool = False
+    reset_existing: bool
     """Reset the existing session first (peer restarted and resetcheck is on)."""
-    keepalive_existing: bool = False
+    keepalive_existing: bool
     """Kick the existing connection so its own connect attempt completes."""
+
+    __slots__ = ("action", "keepalive_existing", "reset_existing")
+
+    def __init__(self, action: IdentAction, reset_existing: bool = False,
+                 keepalive_existing: bool = False) -> None:
+        _set(self, "action", action)
+        _set(self, "reset_existing", reset_existing)
+        _set(self, "keepalive_existing", keepalive_existing)
 
 
 def decide_client_ident(existing: ExistingView | None, *, global_seq: int, cookie: int,
@@ -131,15 +156,21 @@ class ReconnectAction(Enum):
     """Resume the existing session on this socket (RECONNECT_OK)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReconnectVerdict:
+class ReconnectVerdict(Record):
     """:func:`decide_reconnect`'s answer."""
 
     action: ReconnectAction
-    full: bool = False
+    full: bool
     """For RESET: whether the client must drop its queue too."""
-    value: int = 0
+    value: int
     """For RETRY / RETRY_GLOBAL: the existing connect_seq / peer_global_seq."""
+
+    __slots__ = ("action", "full", "value")
+
+    def __init__(self, action: ReconnectAction, full: bool = False, value: int = 0) -> None:
+        _set(self, "action", action)
+        _set(self, "full", full)
+        _set(self, "value", value)
 
 
 def decide_reconnect(existing: ExistingView | None, *, client_cookie: int,
@@ -185,19 +216,28 @@ class ConnectAction(Enum):
     and then opens the session there."""
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectVerdict:
+class ConnectVerdict(Record):
     """:func:`decide_connect_msg`'s answer."""
 
     action: ConnectAction
-    value: int = 0
+    value: int
     """For RETRY_GLOBAL: the existing peer_global_seq; RETRY_SESSION: connect_seq."""
-    reset_existing: bool = False
+    reset_existing: bool
     """REPLACE: reset the existing session first (peer restarted, resetcheck)."""
-    reset_from_peer: bool = False
+    reset_from_peer: bool
     """REPLACE: the peer reset (connect_seq 0): answer READY, not SEQ."""
-    keepalive_existing: bool = False
+    keepalive_existing: bool
     """WAIT: kick the existing connection so its own connect attempt completes."""
+
+    __slots__ = ("action", "keepalive_existing", "reset_existing", "reset_from_peer", "value")
+
+    def __init__(self, action: ConnectAction, value: int = 0, reset_existing: bool = False,
+                 reset_from_peer: bool = False, keepalive_existing: bool = False) -> None:
+        _set(self, "action", action)
+        _set(self, "value", value)
+        _set(self, "reset_existing", reset_existing)
+        _set(self, "reset_from_peer", reset_from_peer)
+        _set(self, "keepalive_existing", keepalive_existing)
 
 
 def decide_connect_msg(existing: ExistingView | None, *, global_seq: int, connect_seq: int,

@@ -77,6 +77,13 @@ class RxBuffer:
         self._r, self._w = 0, pending
 
     @property
+    def held(self) -> int:
+        """Bytes of storage this buffer owns: its own buffer (not a borrowed
+        scratch buffer) plus a dedicated large-body buffer."""
+        own = 0 if self._borrowed else len(self._buf)
+        return own + (len(self._big) if self._big is not None else 0)
+
+    @property
     def available(self) -> int:
         """Bytes received and not consumed (in the reused buffer)."""
         return self._w - self._r
@@ -217,8 +224,12 @@ class RxBuffer:
         return big
 
     def reset(self) -> None:
-        """Forget everything buffered (a fault or a new socket)."""
-        self.detach()
+        """Forget everything buffered (a fault or a new socket) and let go of the
+        storage: the unread rest of a faulted peer's input is dropped, not copied
+        off the scratch buffer, and the next socket starts small again."""
+        self._buf = _NO_STORAGE
+        self._mv = memoryview(self._buf)
+        self._borrowed = False
         self._r = self._w = 0
         self._big = None
         self._big_mv = memoryview(b"")

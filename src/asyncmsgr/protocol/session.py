@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from asyncmsgr.message import CEPH_MSG_PRIO_HIGHEST, Message
+from asyncmsgr.record import MutableRecord
 
 
 class OutQueue:
@@ -99,22 +99,42 @@ class OutQueue:
         return out
 
 
-@dataclass(slots=True)
-class Session:
+class Session(MutableRecord):
     """Sequence numbers, cookies and queues of one peer session."""
 
-    out_queue: OutQueue = field(default_factory=OutQueue)
-    sent: deque[Message] = field(default_factory=deque)
-    out_seq: int = 0
-    in_seq: int = 0
-    ack_left: int = 0
-    client_cookie: int = 0
-    server_cookie: int = 0
-    connect_seq: int = 0
-    global_seq: int = 0
-    peer_global_seq: int = 0
-    message_seq: int = 0
+    out_queue: OutQueue
+    sent: deque[Message]
+    out_seq: int
+    in_seq: int
+    ack_left: int
+    client_cookie: int
+    server_cookie: int
+    connect_seq: int
+    global_seq: int
+    peer_global_seq: int
+    message_seq: int
     """The peer's last received seq, learnt from SESSION_RECONNECT (server side)."""
+
+    __slots__ = ("ack_left", "client_cookie", "connect_seq", "global_seq", "in_seq",
+                 "message_seq", "out_queue", "out_seq", "peer_global_seq", "sent",
+                 "server_cookie")
+
+    def __init__(self, *, out_queue: OutQueue | None = None,
+                 sent: deque[Message] | None = None, out_seq: int = 0, in_seq: int = 0,
+                 ack_left: int = 0, client_cookie: int = 0, server_cookie: int = 0,
+                 connect_seq: int = 0, global_seq: int = 0, peer_global_seq: int = 0,
+                 message_seq: int = 0) -> None:
+        self.out_queue = OutQueue() if out_queue is None else out_queue
+        self.sent = deque() if sent is None else sent
+        self.out_seq = out_seq
+        self.in_seq = in_seq
+        self.ack_left = ack_left
+        self.client_cookie = client_cookie
+        self.server_cookie = server_cookie
+        self.connect_seq = connect_seq
+        self.global_seq = global_seq
+        self.peer_global_seq = peer_global_seq
+        self.message_seq = message_seq
 
     def requeue_sent(self) -> None:
         """Move unacknowledged messages back to the front; their seqs will be reused."""

@@ -151,6 +151,14 @@ class ProtocolV1(ProtocolBase):
         self._hdr = None
         self.hs = hs.HandshakeState()
 
+    def _rx_wanted(self) -> int:
+        connect = self.hs.connect
+        if self._state is State.ACCEPTING_WAIT_CONNECT_MSG_AUTH and connect is not None:
+            return max(0, connect.authorizer_len - self._rx.available)
+        if self._state is State.ACCEPTING_WAIT_BANNER_ADDR:
+            return max(0, hs.ACCEPT_HELLO_LEN - self._rx.available)
+        return 0
+
     def _on_ready(self) -> None:
         self._old_footer = not self.features & CEPH_FEATURE_MSG_AUTH
         self._footer_len = MSG_OLD_FOOTER_LEN if self._old_footer else MSG_FOOTER_LEN

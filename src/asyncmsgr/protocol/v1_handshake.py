@@ -85,7 +85,8 @@ if TYPE_CHECKING:
     from asyncmsgr.protocol.v1 import ProtocolV1
 
 S = State
-_ACCEPT_HELLO_LEN = BANNER_LEN + 136  # banner + the client's legacy address
+#: What a v1 server reads first: banner + the client's legacy address.
+ACCEPT_HELLO_LEN = BANNER_LEN + 136
 _U64_LEN = 8
 
 
@@ -411,7 +412,7 @@ def _send_server_banner(p: ProtocolV1) -> None:
 
 
 def _read_client_banner(p: ProtocolV1, now: float) -> bool:
-    raw = _take_hello(p, _ACCEPT_HELLO_LEN)
+    raw = _take_hello(p, ACCEPT_HELLO_LEN)
     if raw is None:
         return False
     check_banner(raw)
@@ -658,6 +659,7 @@ READERS: dict[State, Callable[[ProtocolV1, float], bool]] = {
 
 
 __all__ = [
+    "ACCEPT_HELLO_LEN",
     "READERS",
     "Handover",
     "HandshakeState",

@@ -9,11 +9,11 @@ connection. Handshake phases live in :mod:`asyncmsgr.protocol.v2_handshake`.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from asyncmsgr.auth.base import AuthConnectionMeta
+from asyncmsgr.crypto.onwire import digests_equal, hmac_sha256
 from asyncmsgr.errors import (
     AsyncmsgrError,
     BannerMismatch,
@@ -227,6 +227,18 @@ class ProtocolV2(ProtocolBase):
                 rx.consume(body_len)
         return True
 
+    def _rx_wanted(self) -> int:
+        rx = self._rx
+        pre = self._pre
+        if pre is not None:
+            return 0 if rx.receiving_big else max(0, pre.body_len - rx.available)
+        if not self._banner_done and self._banner_len:
+            return max(0, self._banner_len - rx.available)
+        return 0
+
+    def _handshake_held(self) -> int:
+        return len(self._rx_transcript) + len(self._tx_transcript)
+
     def _read_messages(self, now: float) -> bool:
         """READY in msgr2.1 crc mode without an interceptor: take every complete
         MESSAGE frame with a small body in the buffer, in one loop.
@@ -436,14 +448,13 @@ class ProtocolV2(ProtocolBase):
 
     def _verify_signature(self, signature: bytes) -> bool:
         key = self.auth_meta.session_key
-        expected = hmac.digest(key, bytes(self._tx_transcript), "sha256") if key else \
-            bytes(32)
+        expected = hmac_sha256(key, bytes(self._tx_transcript)) if key else bytes(32)
         self._tx_transcript = bytearray()
-        return hmac.compare_digest(signature, expected)
+        return digests_equal(signature, expected)
 
     def _own_signature(self) -> bytes:
         key = self.auth_meta.session_key
-        sig = hmac.digest(key, bytes(self._rx_transcript), "sha256") if key else bytes(32)
+        sig = hmac_sha256(key, bytes(self._rx_transcript)) if key else bytes(32)
         self._rx_transcript = bytearray()
         self._transcript_on = False
         return sig

@@ -16,7 +16,6 @@ faults. Interceptor step numbers are Ceph's (ceph-messenger.md §6.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from asyncmsgr.auth.base import AuthConnectionMeta, AuthPeer, AuthReply
@@ -63,6 +62,7 @@ from asyncmsgr.protocol.races import (
     decide_reconnect,
 )
 from asyncmsgr.protocol.rxbuffer import RxBuffer
+from asyncmsgr.record import Record
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec, EntityName
 
 if TYPE_CHECKING:
@@ -372,8 +372,10 @@ def _send_auth_done(p: ProtocolV2, reply: AuthReply) -> None:
 
 # -- server session ----------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Handover:
+_set = object.__setattr__  # what a frozen class's __init__ assigns with
+
+
+class Handover(Record):
     """What an accepting connection hands to the existing one it is merged into
     (Ceph's ``reuse_connection``): the negotiated stream state and the peer's
     identity. The socket itself moves at the I/O layer."""
@@ -389,9 +391,33 @@ class Handover:
     client_cookie: int
     peer_global_seq: int
     reconnect: bool
-    connect_seq: int = 0
-    msg_seq: int = 0
-    reset_existing: bool = False
+    connect_seq: int
+    msg_seq: int
+    reset_existing: bool
+
+    __slots__ = ("asm", "auth_meta", "client_cookie", "connect_seq", "features", "msg_seq",
+                 "peer_addrs", "peer_global_seq", "peer_name", "peer_type", "reconnect",
+                 "reset_existing", "rx", "target_addr")
+
+    def __init__(self, *, asm: FrameAssembler, auth_meta: AuthConnectionMeta, rx: RxBuffer,
+                 peer_type: int, peer_addrs: EntityAddrVec, target_addr: EntityAddr,
+                 peer_name: EntityName, features: int, client_cookie: int,
+                 peer_global_seq: int, reconnect: bool, connect_seq: int = 0,
+                 msg_seq: int = 0, reset_existing: bool = False) -> None:
+        _set(self, "asm", asm)
+        _set(self, "auth_meta", auth_meta)
+        _set(self, "rx", rx)
+        _set(self, "peer_type", peer_type)
+        _set(self, "peer_addrs", peer_addrs)
+        _set(self, "target_addr", target_addr)
+        _set(self, "peer_name", peer_name)
+        _set(self, "features", features)
+        _set(self, "client_cookie", client_cookie)
+        _set(self, "peer_global_seq", peer_global_seq)
+        _set(self, "reconnect", reconnect)
+        _set(self, "connect_seq", connect_seq)
+        _set(self, "msg_seq", msg_seq)
+        _set(self, "reset_existing", reset_existing)
 
 
 def infer_target_addr(addrs: EntityAddrVec, socket_addr: EntityAddr) -> EntityAddr:

@@ -40,12 +40,13 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from asyncmsgr.aio.connection import AsyncConnection
 from asyncmsgr.config import MessengerConfig
 from asyncmsgr.connection import Connection
+from asyncmsgr.context import Context
 from asyncmsgr.dispatch import Dispatcher
 from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, Message
 from asyncmsgr.messages import MPing
@@ -79,6 +80,8 @@ DROP_MIN_CONNECTIONS = 10
 DEBUG_VIOLATIONS = ("duplicate", "reorder", "corrupt", "loss")
 #: Wire protocols (``--msgr``): the address type every messenger binds.
 PROTOCOLS = ("v2", "v1")
+#: Seconds an interrupted run waits for what is pending before it reports.
+INTERRUPT_DRAIN = 5.0
 
 
 class StallError(Exception):
@@ -234,6 +237,9 @@ class WorkloadResult:
     sessions_by_protocol: dict[str, int] = field(default_factory=dict)
     """Sessions established (both sides, first times and again) per wire
     protocol, ``v2`` or ``v1``: what the connections really spoke."""
+    interrupted: bool = False
+    """The run was stopped early (Ctrl-C): messages still pending then are not
+    losses, only unfinished."""
 
     @property
     def faults_injected(self) -> int:
@@ -257,6 +263,20 @@ class WorkloadObserver:
 
     def delivered(self, index: int, con: Connection, arrival: Arrival) -> None:
         """A tracked message arrived on ``con`` of messenger ``index``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProgressSample:
+    """Where a run is (``asyncmsgr stress``'s per-second line)."""
+
+    elapsed: float
+    ops: int
+    sent: int
+    delivered: int
+    pending: int
+    faults: int
+    resets: int
+    reconnects: int
 
 
 @dataclass(slots=True)
@@ -335,9 +355,12 @@ class SyntheticWorkload:
     """
 
     def __init__(self, options: WorkloadOptions, config: MessengerConfig, *,
-                 observer: WorkloadObserver | None = None) -> None:
+                 observer: WorkloadObserver | None = None,
+                 context: Context | None = None) -> None:
         self.options = options
         self.config = config
+        self.context = context
+        """The context every messenger runs in (None: each its own)."""
         self.observer = observer or WorkloadObserver()
         self.rng = random.Random(options.seed)
         self.payloads = PayloadTable(count=options.payloads, min_size=options.min_payload,
@@ -357,6 +380,7 @@ class SyntheticWorkload:
             not Policy.by_name(options.server_policy).server
         self._debug_done = False
         self._t0 = 0.0
+        self._stop: asyncio.Event | None = None
 
     # -- set up and tear down ---------------------------------------------------------
 
@@ -370,7 +394,7 @@ class SyntheticWorkload:
             [f"client.{i}" for i in range(o.clients)]
         for index, name in enumerate(names):
             is_server = index < o.servers
-            msgr = Messenger.create(name, config=self.config)
+            msgr = Messenger.create(name, config=self.config, context=self.context)
             self.msgrs.append(msgr)
             self.observer.messenger_created(index, msgr)
             msgr.set_default_policy(Policy.by_name(o.server_policy if is_server
@@ -393,18 +417,41 @@ class SyntheticWorkload:
 
     # -- the run ---------------------------------------------------------------------
 
-    async def run(self) -> WorkloadResult:
-        """Seed connections, run the ops, wait for everything pending; the result."""
+    def progress(self) -> ProgressSample:
+        """A snapshot of the run so far (any time on the run's loop)."""
+        stats = self.ledger.stats()
+        faults = sum(sum(dict.copy(m.injector.counts).values()) for m in self.msgrs)
+        c = self._counters
+        with c.lock:
+            resets, reconnects = c.resets + c.remote_resets, c.reconnects
+        return ProgressSample(
+            elapsed=time.monotonic() - self._t0 if self._t0 else 0.0,
+            ops=sum(self._ops.values()), sent=stats.sent, delivered=stats.delivered,
+            pending=stats.pending, faults=faults, resets=resets, reconnects=reconnects)
+
+    async def run(self, stop: asyncio.Event | None = None) -> WorkloadResult:
+        """Seed connections, run the ops, wait for everything pending; the result.
+
+        Setting ``stop`` ends the ops early and waits at most
+        :data:`INTERRUPT_DRAIN` seconds for what is pending (``interrupted``).
+        """
         o = self.options
         self._running = True
         self._t0 = time.monotonic()
+        self._stop = stop
         stalled = False
         errors: list[str] = []
+        interrupted = False
         try:
             for _ in range(o.seed_connections):
                 self._connect("seed_connect")
             await self._op_loop()
-            await self._wait_pending_below(1)
+            if stop is not None and stop.is_set():
+                interrupted = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wait_pending_below(1), INTERRUPT_DRAIN)
+            else:
+                await self._wait_pending_below(1)
         except StallError as exc:
             stalled = True
             errors.append(str(exc))
@@ -422,7 +469,8 @@ class SyntheticWorkload:
                 reconnects=c.reconnects, reaccepts=c.reaccepts, resets=c.resets,
                 remote_resets=c.remote_resets, elapsed=elapsed, stalled=stalled,
                 pending_streams=tuple(self.ledger.pending_streams()) if stats.pending
-                else (), errors=tuple(errors), sessions_by_protocol=dict(c.by_protocol))
+                else (), errors=tuple(errors), sessions_by_protocol=dict(c.by_protocol),
+                interrupted=interrupted)
 
     async def _op_loop(self) -> None:
         o = self.options
@@ -430,8 +478,11 @@ class SyntheticWorkload:
         weights = o.mix.weights()
         deadline = None if o.duration is None else time.monotonic() + o.duration
         i = 0
+        stop = self._stop
         while (i < o.ops) if o.ops is not None else (
                 deadline is not None and time.monotonic() < deadline):
+            if stop is not None and stop.is_set():
+                return
             if o.congestion_ops and i == o.congestion_ops:
                 self._end_congestion()
             op = rng.choices(OP_NAMES, weights)[0]
@@ -652,13 +703,29 @@ class SyntheticWorkload:
 
 
 async def run_workload(options: WorkloadOptions, config: MessengerConfig, *,
-                       observer: WorkloadObserver | None = None) -> WorkloadResult:
-    """Start, run, shut down; the result with the dispatch-queue check filled in."""
-    wl = SyntheticWorkload(options, config, observer=observer)
+                       observer: WorkloadObserver | None = None,
+                       context: Context | None = None, stop: asyncio.Event | None = None,
+                       on_progress: Callable[[ProgressSample], None] | None = None,
+                       progress_interval: float = 1.0) -> WorkloadResult:
+    """Start, run, shut down; the result with the dispatch-queue check filled in.
+
+    ``stop`` ends the run early (see :meth:`SyntheticWorkload.run`);
+    ``on_progress`` gets a :class:`ProgressSample` every ``progress_interval``
+    seconds while the ops run and pending messages drain.
+    """
+    wl = SyntheticWorkload(options, config, observer=observer, context=context)
+    ticker: asyncio.Task[None] | None = None
     try:
         await wl.start()
-        result = await wl.run()
+        if on_progress is not None:
+            ticker = asyncio.get_running_loop().create_task(
+                _tick(wl, on_progress, progress_interval))
+        result = await wl.run(stop)
     finally:
+        if ticker is not None:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
         leftover = await wl.shutdown()
     errors = list(result.errors)
     if leftover:
@@ -667,12 +734,24 @@ async def run_workload(options: WorkloadOptions, config: MessengerConfig, *,
                                errors=tuple(errors))
 
 
+async def _tick(wl: SyntheticWorkload, on_progress: Callable[[ProgressSample], None],
+                interval: float) -> None:
+    t0 = time.monotonic()
+    n = 0
+    while True:
+        n += 1
+        await asyncio.sleep(max(0.0, t0 + n * interval - time.monotonic()))
+        on_progress(wl.progress())
+
+
 __all__ = [
     "DEBUG_VIOLATIONS",
+    "INTERRUPT_DRAIN",
     "OP_NAMES",
     "POLICY_PAIRS",
     "PROTOCOLS",
     "OpMix",
+    "ProgressSample",
     "StallError",
     "SyntheticWorkload",
     "WorkloadObserver",

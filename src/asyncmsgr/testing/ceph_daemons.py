@@ -34,7 +34,10 @@ ADMIN_KEY = "AQDeHAZr6oMsHxAA019FEnzwuOARTTPFYEVkrg=="
 MsgrMode = Literal["v2+v1", "v1"]
 
 MON_IDS = ("a", "b", "c")
-_PORT_RANGES = {"v2": (3300, 3399), "v1": (6789, 6899)}
+#: v1 is not Ceph's 6789 neighbourhood: 6800-7300 is ms_bind_port_min..max, where
+#: every messenger of the test process binds (a mon given a port picked there lost
+#: it to a messenger that bound between the pick and the mon's bind).
+_PORT_RANGES = {"v2": (3300, 3399), "v1": (7600, 7699)}
 #: OSDs bind here (Ceph's ``ms_bind_port_min/max``), away from the mons' v1 range.
 OSD_PORTS = (6900, 7599)
 OSD_CAPS = ("mon", "allow profile osd", "mgr", "allow profile osd", "osd", "allow *")
@@ -108,7 +111,7 @@ def _port_free(port: int) -> bool:
 
 
 def pick_ports(kind: str, count: int, taken: set[int]) -> list[int]:
-    """``count`` free ports of the 3300 (``v2``) or 6789 (``v1``) range.
+    """``count`` free ports of the 3300 (``v2``) or 7600 (``v1``) range.
 
     The scan starts at a random offset so that parallel test sessions rarely
     race for the same port; a port is free when it can be bound on 127.0.0.1.

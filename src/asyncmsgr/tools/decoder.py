@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-import asyncmsgr.messages  # noqa: F401  (registers the typed message classes)
 from asyncmsgr.errors import (
     AsyncmsgrError,
     BadMessageCrc,
@@ -216,10 +215,9 @@ def _summary(msg: Message) -> str:
     describe = getattr(msg, "describe", None)
     if callable(describe):  # messages that print as Ceph's log does
         return str(describe())
-    fields = getattr(msg, "__dataclass_fields__", {})
-    base = set(getattr(Message, "__dataclass_fields__", {}))
+    base = set(Message._fields)
     parts = []
-    for name in fields:
+    for name in type(msg)._fields:
         if name in base:
             continue
         value = getattr(msg, name)
@@ -281,7 +279,10 @@ def _decode_v2(ctx: _Conn) -> None:
             auth_done = frame
         if frame.TAG in _AUTH_REPLIES:
             replies += 1
-    c_ok = _v2_frames(ctx, "C", halves, readers, offsets, limit=1 + replies)
+    # The client's clear frames: HELLO and one auth request per server reply; with
+    # no AUTH_DONE yet (an unfinished handshake) one request may be unanswered.
+    c_ok = _v2_frames(ctx, "C", halves, readers, offsets,
+                      limit=1 + replies if auth_done is not None else 2 + replies)
     if auth_done is None:
         return
     hook: _Hook | None = None
@@ -299,8 +300,16 @@ def _decode_v2(ctx: _Conn) -> None:
             why = "no keys given" if ctx.keys is None else (
                 f"no key for {missing}" if missing
                 else "connection secret not derived" if rev1 else "msgr2.0 secure mode")
-            ctx.record(half, len(half.data), "-", "v2", "SECURE", 0,
-                       f"msgr2 secure mode from here on; {why}, frames not decoded")
+            for d in ("S", "C"):
+                sealed = len(halves[d].data) - offsets[d] if d in readers else 0
+                if sealed > 0:  # frame bounds are inside the encrypted preambles
+                    ctx.record(halves[d], len(halves[d].data), d, "v2", "SECURE", sealed,
+                               f"{sealed} bytes of msgr2 secure-mode frames not "
+                               f"decrypted ({why})")
+            if not any(r.name == "SECURE" and r.conn == conn.index
+                       for r in ctx.report.records):
+                ctx.record(half, len(half.data), "-", "v2", "SECURE", 0,
+                           f"msgr2 secure mode from here on; {why}, no frames after it")
             return
         ctx.report.decrypted += 1
         for d, nonce in (("S", secret[16:28]), ("C", secret[28:40])):
@@ -687,7 +696,8 @@ def decode_capture(data: bytes, keys: KeySet | None = None, *,
     data = gunzip_capture(data)
     report = DecodeReport(decoded=[] if keep_messages else None)
     keys = keys.fresh() if keys is not None else None
-    for conn in reassemble(data):
+    problems: list[str] = []
+    for conn in reassemble(data, problems):
         report.connections += 1
         ctx = _Conn(report, conn, keys)
         first = bytes(conn.c2s.data[:9] or conn.s2c.data[:9])
@@ -703,6 +713,7 @@ def decode_capture(data: bytes, keys: KeySet | None = None, *,
             _decode_v1(ctx)
         else:
             ctx.error(conn.c2s, 0, "-", "?", f"not Ceph messenger traffic: {first!r}")
+    report.errors.extend(f"capture: {p}" for p in problems)
     report.records.sort(key=lambda r: (r.ts, r.conn))
     return report
 

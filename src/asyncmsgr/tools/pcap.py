@@ -53,7 +53,12 @@ class TcpSegment:
     payload: bytes
 
 
-def _iter_pcap(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+#: The largest record a capture may hold (libpcap's ``MAXIMUM_SNAPLEN``, 256 KiB):
+#: a record claiming more is corruption, not a packet.
+MAX_RECORD = 262144
+
+
+def _iter_pcap(data: bytes, problems: list[str]) -> Iterator[tuple[float, int, bytes]]:
     magic = data[:4]
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
         endian = "<"
@@ -64,20 +69,36 @@ def _iter_pcap(data: bytes) -> Iterator[tuple[float, int, bytes]]:
     nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
     if len(data) < 24:
         raise CaptureError("truncated pcap header")
+    snaplen = struct.unpack_from(endian + "I", data, 16)[0]
     linktype = struct.unpack_from(endian + "I", data, 20)[0] & 0x0FFFFFFF
+    limit = max(MAX_RECORD, min(snaplen, 1 << 24))
     rec = struct.Struct(endian + "IIII")
     pos = 24
+    index = 0
     while pos + 16 <= len(data):
         sec, frac, incl, _orig = rec.unpack_from(data, pos)
+        if incl > limit:
+            problems.append(f"record {index} at byte {pos} claims {incl} bytes, more than a "
+                            f"record holds ({limit}); the rest of the file is not read")
+            return
         pos += 16
         if pos + incl > len(data):
-            break  # truncated last record
-        ts = sec + frac / (1e9 if nano else 1e6)
-        yield ts, linktype, data[pos : pos + incl]
+            problems.append(f"record {index} at byte {pos - 16} is cut short: "
+                            f"{len(data) - pos} of its {incl} bytes (a truncated capture)")
+            return
+        if incl == 0:
+            problems.append(f"record {index} at byte {pos - 16} has length 0")
+        else:
+            ts = sec + frac / (1e9 if nano else 1e6)
+            yield ts, linktype, data[pos : pos + incl]
         pos += incl
+        index += 1
+    if pos < len(data):
+        problems.append(f"{len(data) - pos} bytes after record {index - 1} are not a whole "
+                        "record header (a truncated capture)")
 
 
-def _iter_pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
+def _iter_pcapng(data: bytes, problems: list[str]) -> Iterator[tuple[float, int, bytes]]:
     pos = 0
     endian = "<"
     interfaces: list[tuple[int, float]] = []
@@ -88,21 +109,33 @@ def _iter_pcapng(data: bytes) -> Iterator[tuple[float, int, bytes]]:
             endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
             interfaces = []
         btype, blen = struct.unpack_from(endian + "II", data, pos)
-        if blen < 12 or pos + blen > len(data):
-            break
+        if blen < 12 or blen % 4:
+            problems.append(f"block at byte {pos} has a bad length {blen}; the rest of the "
+                            "file is not read")
+            return
+        if pos + blen > len(data):
+            problems.append(f"block at byte {pos} is cut short: {len(data) - pos} of its "
+                            f"{blen} bytes (a truncated capture)")
+            return
         body = data[pos + 8 : pos + blen - 4]
         if btype == 1 and len(body) >= 8:  # interface description
             linktype = struct.unpack_from(endian + "H", body, 0)[0]
             interfaces.append((linktype, _if_tsresol(body[8:], endian)))
         elif btype == 6 and len(body) >= 20:  # enhanced packet
             ifid, hi, lo, caplen, _orig = struct.unpack_from(endian + "IIIII", body, 0)
-            if ifid < len(interfaces):
+            if caplen > len(body) - 20:
+                problems.append(f"packet block at byte {pos} claims {caplen} bytes, its "
+                                f"block holds {len(body) - 20}")
+            elif ifid < len(interfaces):
                 linktype, resol = interfaces[ifid]
                 yield ((hi << 32 | lo) * resol, linktype, body[20 : 20 + caplen])
         elif btype == 3 and len(body) >= 4 and interfaces:  # simple packet
             linktype, _ = interfaces[0]
             yield 0.0, linktype, body[4:]
         pos += blen
+    if pos < len(data):
+        problems.append(f"{len(data) - pos} bytes at the end are not a whole block "
+                        "(a truncated capture)")
 
 
 def _if_tsresol(options: bytes, endian: str) -> float:
@@ -165,10 +198,16 @@ def _tcp_of_ip(ip: bytes) -> tuple[str, str, bytes] | None:
     return None
 
 
-def read_segments(data: bytes) -> Iterator[TcpSegment]:
-    """Every TCP segment in a pcap or pcapng capture, in file order."""
+def read_segments(data: bytes, problems: list[str] | None = None) -> Iterator[TcpSegment]:
+    """Every TCP segment in a pcap or pcapng capture, in file order.
+
+    What is wrong with the file itself (a record cut short, of length 0 or longer
+    than a record can be) is appended to ``problems``; reading stops at a record
+    that cannot be trusted.
+    """
+    problems = [] if problems is None else problems
     pcapng = data[:4] == b"\x0a\x0d\x0d\x0a"
-    records = _iter_pcapng(data) if pcapng else _iter_pcap(data)
+    records = _iter_pcapng(data, problems) if pcapng else _iter_pcap(data, problems)
     for ts, linktype, frame in records:
         ip = _network_layer(linktype, frame)
         if ip is None:
@@ -268,16 +307,16 @@ def _ep(ep: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def reassemble(data: bytes) -> list[TcpConnection]:
+def reassemble(data: bytes, problems: list[str] | None = None) -> list[TcpConnection]:
     """Group a capture's TCP segments into connections, ordered by first packet.
 
     A new SYN on a 4-tuple whose previous connection had ended starts a new
-    connection (port reuse).
+    connection (port reuse). ``problems``: see :func:`read_segments`.
     """
     conns: dict[tuple[tuple[str, int], tuple[str, int]], TcpConnection] = {}
     closed: set[tuple[tuple[str, int], tuple[str, int]]] = set()
     order: list[TcpConnection] = []
-    for seg in read_segments(data):
+    for seg in read_segments(data, problems):
         a, b = (seg.src, seg.sport), (seg.dst, seg.dport)
         key = (a, b) if a <= b else (b, a)
         syn_only = seg.flags & _TCP_SYN and not seg.flags & _TCP_ACK
