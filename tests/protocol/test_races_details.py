@@ -5,7 +5,6 @@ queue order and reset, and the general-path switch."""
 from __future__ import annotations
 
 import struct
-from dataclasses import replace
 from socket import AF_INET6
 
 import pytest
@@ -76,21 +75,21 @@ def test_ident_race_with_the_same_address_waits() -> None:
 
 def test_ident_with_only_a_client_cookie_is_not_a_restart() -> None:
     """A restart needs both cookies set (the session was established)."""
-    half = replace(BASE, client_cookie=1, server_cookie=0, ready_or_standby=True)
+    half = BASE.replace(client_cookie=1, server_cookie=0, ready_or_standby=True)
     d = decide_client_ident(half, global_seq=5, cookie=7, peer_addr=A, my_addr=A,
                             resetcheck=True)
     assert (d.action, d.reset_existing) == (IdentAction.REUSE, False)
 
 
 def test_reconnect_race_with_the_same_address_reuses() -> None:
-    session = replace(BASE, client_cookie=7, server_cookie=9, connect_seq=1)
+    session = BASE.replace(client_cookie=7, server_cookie=9, connect_seq=1)
     d = decide_reconnect(session, client_cookie=7, global_seq=5, connect_seq=1, my_addr=A,
                          resetcheck=True)
     assert d.action is ReconnectAction.REUSE
 
 
 def test_reconnect_to_a_session_without_server_cookie_is_a_partial_reset() -> None:
-    session = replace(BASE, client_cookie=7, server_cookie=0, connect_seq=1)
+    session = BASE.replace(client_cookie=7, server_cookie=0, connect_seq=1)
     d = decide_reconnect(session, client_cookie=7, global_seq=5, connect_seq=1, my_addr=A,
                          resetcheck=True)
     assert d.action is ReconnectAction.RESET
@@ -109,7 +108,7 @@ def test_v1_connect_seq_1_against_a_lost_session_is_reset() -> None:
 
 
 def test_v1_connect_race_with_the_same_address_waits() -> None:
-    existing = replace(BASE, connect_seq=1, ready_or_standby=False)
+    existing = BASE.replace(connect_seq=1, ready_or_standby=False)
     v = decide_connect_msg(existing, global_seq=5, connect_seq=1, peer_addr=A, my_addr=A,
                            resetcheck=True, replacing=False)
     assert v.action is ConnectAction.WAIT
