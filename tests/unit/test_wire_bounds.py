@@ -5,17 +5,22 @@ markers and counts."""
 
 from __future__ import annotations
 
+import array
+
 import pytest
 
 from asyncmsgr.errors import DecodeError, EncodeError
+from asyncmsgr.features import CEPH_FEATURE_MSG_ADDR2
 from asyncmsgr.types import AddrType, EntityAddr, EntityAddrVec
-from asyncmsgr.wire.buffer import Reader, Writer
+from asyncmsgr.wire.buffer import Reader, Writer, as_view
 from asyncmsgr.wire.codecs import (
     LEGACY_ADDR_LEN,
     encode_legacy_addr,
     pull_entity_addr,
     pull_entity_addrvec,
     pull_legacy_addr,
+    push_entity_addr,
+    push_entity_addrvec,
 )
 
 H = bytes.fromhex
@@ -115,3 +120,105 @@ def test_addrvec_of_one_legacy_address() -> None:
     one = EntityAddr.from_host("127.0.0.1", 6789, type=AddrType.LEGACY, nonce=4)
     raw = H("00") + encode_legacy_addr(one)[1:]
     assert pull_entity_addrvec(Reader(raw)) == EntityAddrVec((one,))
+
+
+def test_list_items_are_one_byte_at_least_by_default() -> None:
+    raw = (3).to_bytes(4, "little") + b"abc"
+    assert Reader(raw).pull_list(Reader.pull_u8) == [0x61, 0x62, 0x63]
+
+
+def test_truncated_struct_header_names_the_struct() -> None:
+    with pytest.raises(DecodeError, match=r"^pg_t struct header: need 6 bytes, have 5$"):
+        Reader(bytes(5)).pull_versioned(1, "pg_t")
+
+
+def test_unencodable_string_is_an_encode_error() -> None:
+    with pytest.raises(EncodeError, match=r"^string not encodable: "):
+        Writer().push_string("\ud800")  # a lone high surrogate has no UTF-8 form
+
+
+def test_short_ipv4_sockaddr_is_zero_padded() -> None:
+    """elen 4: family and port only; the address is the zeroed rest of the union."""
+    a = pull_entity_addr(Reader(_new_addr(4, H("0200" "1a85"))))
+    assert (a.family, a.port, a.ip) == (2, 6789, bytes(4))
+
+
+def test_short_ipv6_sockaddr_is_zero_padded() -> None:
+    a = pull_entity_addr(Reader(_new_addr(8, H("0a00" "1a85" "00000001"))))
+    assert (a.family, a.port, a.flowinfo, a.ip, a.scope_id) == (10, 6789, 1, bytes(16), 0)
+
+
+@pytest.mark.parametrize("pull", ["pull_bytes", "pull_view"])
+def test_truncated_bytes_name_themselves(pull: str) -> None:
+    with pytest.raises(DecodeError, match=r"^bytes: need 3 bytes, have 2$"):
+        getattr(Reader(b"ab"), pull)(3)
+
+
+def test_container_counts_name_their_kind_and_need() -> None:
+    raw = (3).to_bytes(4, "little") + bytes(5)
+    with pytest.raises(DecodeError, match=r"^container: count 3 needs at least 6 bytes, "
+                                          r"have 5$"):
+        Reader(raw).pull_count(2)
+    with pytest.raises(DecodeError, match=r"^map: count 3 needs at least 6 bytes, have 5$"):
+        Reader(raw).pull_map(Reader.pull_u8, Reader.pull_u8, min_item_size=2)
+    # map entries are one byte at least by default
+    raw = (2).to_bytes(4, "little") + b"abcd"
+    assert Reader(raw).pull_map(Reader.pull_u8, Reader.pull_u8) == {0x61: 0x62, 0x63: 0x64}
+
+
+def test_as_view_flattens_to_unsigned_bytes() -> None:
+    wide = as_view(array.array("H", [1, 2]))  # type: ignore[arg-type]  # any buffer
+    assert (wide.format, wide.ndim, len(wide)) == ("B", 1, 4)
+    flat = as_view(memoryview(bytes(range(6))).cast("B", (2, 3)))  # 2-D
+    assert (flat.ndim, list(flat)) == (1, [0, 1, 2, 3, 4, 5])
+    signed = as_view(memoryview(array.array("b", [-1, 2])))
+    assert list(signed) == [255, 2]
+    same = memoryview(b"xyz")
+    assert as_view(same) is same  # already flat unsigned bytes: as it is
+
+
+def test_address_of_another_family_fills_the_sockaddr_union() -> None:
+    """Ceph's get_sockaddr_len() of a family it does not know is the whole union
+    (28 bytes): elen 28, the family, then zeros."""
+    w = Writer()
+    push_entity_addr(w, EntityAddr(type=AddrType.MSGR2, nonce=5, family=1))
+    raw = w.getvalue()
+    elen = int.from_bytes(raw[15:19], "little")
+    assert elen == 28
+    assert raw[19:] == H("0100") + bytes(26)
+
+
+def test_addrvec_passes_the_features_to_each_address() -> None:
+    """Without SERVER_NAUTILUS an ANY-type address inside an addrvec goes out LEGACY."""
+    w = Writer()
+    one = EntityAddr.from_host("10.0.0.1", 1, type=AddrType.ANY)
+    push_entity_addrvec(w, EntityAddrVec((one,)), CEPH_FEATURE_MSG_ADDR2)
+    back = pull_entity_addrvec(Reader(w.getvalue()))
+    assert back.addrs[0].type == AddrType.LEGACY
+
+
+def test_reader_bounds_and_what_is_left_after_a_pull() -> None:
+    with pytest.raises(DecodeError, match=r"^reader bounds outside the buffer$"):
+        Reader(b"abc", 2, 5)
+    r = Reader(b"abcd")
+    r.pull_u16()
+    with pytest.raises(DecodeError, match=r"^u32: need 4 bytes, have 2$"):
+        r.pull_u32()
+
+
+def test_map_entries_are_one_byte_at_least_by_default() -> None:
+    raw = (3).to_bytes(4, "little") + b"abc"  # 3 keys of one byte, values of none
+    assert Reader(raw).pull_map(Reader.pull_u8, lambda r: 0) == {0x61: 0, 0x62: 0, 0x63: 0}
+
+
+@pytest.mark.parametrize(("addr", "text"), [
+    (EntityAddr(type=AddrType.MSGR2, family=2, ip=b"\x01\x02\x03", port=1),
+     r"^IPv4 address needs 4 bytes, got 3$"),
+    (EntityAddr(type=AddrType.MSGR2, family=10, ip=bytes(4), port=1),
+     r"^IPv6 address needs 16 bytes, got 4$"),
+    (EntityAddr(type=AddrType.MSGR2, family=2, ip=bytes(4), port=70000),
+     r"^bad socket address .*: "),
+])
+def test_unencodable_socket_addresses_say_why(addr: EntityAddr, text: str) -> None:
+    with pytest.raises(EncodeError, match=text):
+        push_entity_addr(Writer(), addr)

@@ -1,0 +1,210 @@
+"""Survivors judged equivalent (no test can tell them from the original), each
+with the reason. ``run.py --report`` files every survivor of a campaign under
+the first pattern here that matches its name (``re.fullmatch``); the others are
+listed as not explained in ``mutation/survivors.md``.
+
+Keep the patterns narrow (one function, exact mutant numbers): mutant numbers
+are stable while a function's source does not change; when it changes, mutmut
+tests its mutants again and a stale entry here simply matches nothing.
+"""
+
+from __future__ import annotations
+
+_V2 = r"asyncmsgr\.protocol\.v2_handshake\."
+_V1 = r"asyncmsgr\.protocol\.v1_handshake\."
+
+_MSG = r"asyncmsgr\.message\."
+_CRC = r"asyncmsgr\.wire\.crc32c\."
+_GCM = r"asyncmsgr\.crypto\.onwire\."
+
+#: (pattern, reason): the reason is shown once per group in survivors.md
+EXPLAINED: tuple[tuple[str, str], ...] = (
+    (_GCM + r"(xǁGcmTxǁencrypt_in_place__mutmut_5|xǁGcmRxǁdecrypt_in_place__mutmut_(9|11))",
+     "only the in-place branch changes (forced off, or its slice): with the installed "
+     "cryptography 51 IN_PLACE is False, so the copying branch runs either way"),
+    (_GCM + r"x__in_place_allowed__mutmut_(6|7|9|18|19|2[0-7]|29)",
+     "the probe still ends in cryptography 51's ValueError at encrypt_into (overlap "
+     "refused; decrypt_into is not reached), so it answers False like the original"),
+    (_GCM + r"xǁGcmTxǁ__init____mutmut_4",
+     "GcmTx keeps _key but never reads it (only GcmRx's streaming decryptor does)"),
+    (_GCM + r"xǁ_NonceCounterǁ__init____mutmut_19",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (_CRC + r"(x__load_extension__mutmut_(5|18|31|34|35|36|37|38|39)"
+     r"|x__std_function__mutmut_[1-6])",
+     "changes which of the two loading paths (the extension file directly, or the "
+     "crc32c package) provides the C function, or only the sys.modules bookkeeping: "
+     "the same function is used either way (start-up cost only)"),
+    (_CRC + r"xǁStdCrc32cǁ__call____mutmut_1",
+     "the signature of a typing.Protocol: never called"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_disasm_secure_rev1__mutmut_(1|27|28)",
+     "chooses decrypt_in_place or decrypt for the same bytes: with the installed "
+     "cryptography 51 (IN_PLACE False) both decrypt into a new buffer"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_disasm_secure_rev1__mutmut_6",
+     "pos None for 0 where it is only used as mv[pos:], which is the same slice"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameReaderǁ__init____mutmut_(4|5)",
+     "the initial _pre_len is never read: it is set when the preamble is read"),
+    (r"asyncmsgr\.frames\.v1\.(x_decode_legacy_addr__mutmut_(4|7)"
+     r"|x_decode_server_hello__mutmut_(7|10))",
+     "drops the reader's end bound: the pulls after it read exactly the bounded bytes"),
+    (r"asyncmsgr\.frames\.v1\.xǁV1ItemReaderǁ_msg__mutmut_13",
+     "one byte more in the header view: MsgHeader.decode reads its first 53 bytes only"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁassemble_message__mutmut_"
+     r"(12|13|16|17|20|21|36|37|91|92)",
+     "sends more frames down the general path than needed, or misses/skips the "
+     "preamble cache: the fast path and the general path write the same bytes "
+     "(tests/unit/test_assembler_fastpaths.py), the cache holds only what it recomputes"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁdisassemble_message__mutmut_"
+     r"(1|6|10|13|24|59)",
+     "in_place (cryptography 51: decrypting into a new buffer either way), the general "
+     "path for MESSAGE frames (same checks, same views; the method is only called for "
+     "MESSAGE frames), memoryview() of a memoryview, or unpack_from's default offset 0"),
+    (r"asyncmsgr\.frames\.v1\.(x_decode_seq__mutmut_10|xǁConnectMsgǁdecode__mutmut_7"
+     r"|xǁConnectReplyǁdecode__mutmut_7)",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (r"asyncmsgr\.frames\.v2\.x_frame_spec__mutmut_12",
+     "drops the alignments argument, whose default is the same (DEFAULT_ALIGNMENT,)"),
+    (r"asyncmsgr\.frames\.(assembler\.(xǁFrameAssemblerǁ_disasm_crc_rev1__mutmut_16"
+     r"|xǁFrameAssemblerǁ_parse_preamble__mutmut_5)|v2\.x_decode_banner_payload__mutmut_9)",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁdisassemble_preamble__mutmut_(6|7|15|16)",
+     "misses or skips the preamble cache, which only holds what _parse_preamble "
+     "computes again"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_preamble__mutmut_(5|10)",
+     "pads the length/alignment lists with more zeros: only their first four are packed"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁdisassemble_segments__mutmut_"
+     r"(1|3|22|26|27|28)",
+     "in_place variations (cryptography 51: decrypting into a new buffer either way) or "
+     "memoryview() of a memoryview"),
+    (r"asyncmsgr\.frames\.v2\.x_decode_frame__mutmut_14",
+     "segments[1:5] for [1:4]: a frame has at most 4 segments"),
+    (r"asyncmsgr\.frames\.assembler\.x__last_nonempty__mutmut_10",
+     "the loop also visits index -1 (the last segment again) when every segment is "
+     "empty, and still returns 1"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_crc_rev0__mutmut_3",
+     "the initial crc of slot 0 is always overwritten: a frame has at least 1 segment"),
+    (r"asyncmsgr\.wire\.codecs\.(x__pull_legacy_after_marker__mutmut_10"
+     r"|x__sockaddr_from_data__mutmut_(16|35))",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (r"asyncmsgr\.wire\.codecs\.x__sockaddr_from_data__mutmut_(8|9|28|43)",
+     "pads (or slices) sa_data to another length that still covers every field read "
+     "(port and address at most 6 bytes in, sin6 fields at most 26; a longer sockaddr "
+     "was refused before)"),
+    (r"asyncmsgr\.wire\.codecs\.x__sockaddr_data__mutmut_23",
+     "changes sin6_scope_id in the packed sockaddr_in6, which [:22] cuts off (the "
+     "scope is appended separately)"),
+    (r"asyncmsgr\.wire\.codecs\.x_push_legacy_addr__mutmut_12",
+     "for other families _sockaddr_data is all zeros, as the padding of b'' is"),
+    (r"asyncmsgr\.wire\.buffer\.x_as_view__mutmut_(1|2|4|8)",
+     "as_view's first branch is a fast path: memoryview() of bytes, of a bytearray or "
+     "of a flat unsigned memoryview gives an equal view either way"),
+    (r"asyncmsgr\.wire\.buffer\.(xǁWriterǁpush_string__mutmut_7|xǁReaderǁpull_string__mutmut_7)",
+     "'UTF-8' for 'utf-8': Python's codec names are case-insensitive"),
+    (_MSG + r"x__view__mutmut_(1|2|4|7)",
+     "_view's first branch is a fast path: for bytes and bytearray as_view returns the "
+     "same memoryview, and memoryview(b'') equals _EMPTY_VIEW"),
+    (_MSG + r"(x_check_footer_crcs__mutmut_(4|15|30)|xǁMessageǁv1_footer__mutmut_(7|16|26))",
+     "computes the crc of an empty segment instead of taking 0: ceph_crc32c(0, b'') is 0"),
+    (_MSG + r"(xǁMsgFooterǁdecode__mutmut_(11|28)|xǁMsgHeader2ǁdecode__mutmut_7"
+     r"|xǁMsgHeaderǁdecode__mutmut_8)",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (r"asyncmsgr\.protocol\.common\.xǁ(ThrottleLike|ConnectionRegistry)ǁ.*",
+     "a method of a typing.Protocol class: its body (and default) is never run; the "
+     "implementations (Throttle, the messenger's registry) are mutated where they live"),
+    (r"asyncmsgr\.protocol\.races\.x_decide_reconnect__mutmut_22",
+     "drops full=False from ReconnectVerdict(RESET, ...): False is the field's default"),
+    (_V2 + r"(x_handle_auth_bad_method__mutmut_(20|22)"
+     r"|x_handle_ident_missing_features__mutmut_2)",
+     "changes the result/missing attribute of the error a handshake step raises; "
+     "ProtocolBase._process catches it and keeps only its type name and message"),
+    (_V2 + r"(x_handle_reconnect__mutmut_9|x_handle_client_ident__mutmut_37)",
+     "lookup_existing(None, ...) instead of (owner, ...): the accepting connection is "
+     "registered only when it answers, so excluding it from the lookup changes nothing"),
+    (_V2 + r"(x_handle_auth_signature__mutmut_(4|6|9|10)|x_handle_auth_done__mutmut_(4|6|8|9)"
+     r"|x_handle_auth_request__mutmut_(4|6|9|10)|x__send_auth_request__mutmut_(3|5|8|9))",
+     "changes the result attribute of the error a handshake step raises; "
+     "ProtocolBase._process keeps only its type name and message"),
+    (_V2 + r"x__check_peer_banner__mutmut_[2-9]",
+     "the 'peer lacks required msgr2 features' branch: we require none "
+     "(CEPH_MSGR2_REQUIRED_FEATURES is 0, as in Pacific), so it never runs"),
+    (_V2 + r"x__queue_after__mutmut_1",
+     "the default time is used only by callers that do not go ready afterwards, "
+     "and queueing a frame does not read it"),
+    (_V2 + r"(x_handle_auth_done__mutmut_23|x_handle_auth_request__mutmut_29)",
+     "None for a flag (crossed, more) takes the same branch as False"),
+    (_V1 + r"x__verify_authorizer__mutmut_(7|8|9|10|11|12|13|14)",
+     "the AuthFailed raised when there is no auth server is caught in the same function, "
+     "logged and answered BADAUTHORIZER: its message and result reach only the log line"),
+    (_V1 + r"(x__handle_connect_reply__mutmut_(25|64|71|79)|x__read_server_hello__mutmut_25"
+     r"|x__send_connect_msg__mutmut_48|x_connection_made__mutmut_6"
+     r"|x_start_accept__mutmut_15)",
+     "passes None for the time to a step whose continuation ignores it (the connect "
+     "message and the banners are queued without a timestamp; a held step is "
+     "released with the releaser's own time)"),
+    (_V1 + r"x__act__mutmut_11",
+     "'OPEN and existing is None' for 'or': OPEN comes only without an existing "
+     "connection (a CLOSED one is dropped before deciding), and every other action "
+     "needs one"),
+    (_V1 + r"(x__open__mutmut_78|x_take_over__mutmut_16)",
+     "sets a state that the next call overwrites before anything reads it (ready() / "
+     "the reply's ACCEPTING_WAIT_CONNECT_MSG)"),
+    (_V1 + r"x_take_over__mutmut_(19|20|21|22|28|29|30)",
+     "a field of the ConnectMsg built only to answer RETRY_GLOBAL: _reply reads its "
+     "features and nothing else"),
+    (_V1 + r"x__handle_connect_msg__mutmut_57",
+     "stop_connection(queue_reset=None): None takes the same branch as False"),
+    (_V1 + r"(x__open__mutmut_39|x__handle_connect_msg__mutmut_19)",
+     "proto_version(..., connect=None): None takes the same branch as False"),
+    (_V1 + r"x__send_client_banner__mutmut_1",
+     "_is_server None for False: only repr() reads it, and both are false"),
+    (_V1 + r"x__read_connect_msg_auth__mutmut_3",
+     "the authorizer state is entered only with the connect message held, so the "
+     "'no connect message' early return never runs"),
+    (_V1 + r"(x__verify_authorizer_reply__mutmut_(9|11|16|17)"
+     r"|x__handle_connect_reply__mutmut_(9|11|14|15|33|47|52|54|58|59|96))",
+     "changes the result attribute of the error a handshake step raises; "
+     "ProtocolBase._process keeps only its type name and message"),
+    (_V1 + r"x__check_partial_banner__mutmut_7",
+     "'n >= 7 or' for 'and': below 7 bytes every prefix of 'ceph v2' is also a prefix "
+     "of 'ceph v027' and returned earlier, so the length test never decides"),
+    (_V1 + r"x__reply__mutmut_22",
+     "proto_version(..., connect=None): None takes the same branch as False"),
+    (_V2 + r"x__reuse__mutmut_(3|4)",
+     "the temporary connection gets a fresh FrameAssembler and is stopped on the next "
+     "line; a stopped machine is never fed bytes again, so its assembler is never used"),
+    (_V2 + r"x_take_over__mutmut_(9|10)",
+     "_banner_len is only read while _banner_done is False; take_over sets it True and "
+     "the next reset sets _banner_len back to 0 before the banner is read again"),
+)
+"""Patterns and their reasons."""
+
+#: Survivors that are *not* equivalent and not killed yet: why no test reaches them.
+NOT_KILLED: tuple[tuple[str, str], ...] = (
+    (r"asyncmsgr\.protocol\.(v1_handshake\.x__open__mutmut_62"
+     r"|v2_handshake\.x__send_(reconnect_ok__mutmut_14|server_ident__mutmut_42))",
+     "fault(None, ...) when accept_conn refuses: fault() reads the time only when the "
+     "connection then reconnects by itself (a non-server policy with queued messages); "
+     "the tests refuse only server-policy connections"),
+    (r"asyncmsgr\.protocol\.v1_handshake\.(x__read_connect_msg_auth__mutmut_20"
+     r"|x__read_server_hello__mutmut_28)",
+     "'return False' after a completed step: the machine resumes on the next bytes; only "
+     "a peer sending beyond the protocol (before our answer) would show the delay"),
+    (r"asyncmsgr\.protocol\.v1_handshake\.x__open__mutmut_76",
+     "Accepted.reconnect when the session's connect_seq becomes exactly 2: no test "
+     "reaches a v1 open with a peer connect_seq of 1"),
+    (r"asyncmsgr\.protocol\.v1_handshake\.x_take_over__mutmut_40",
+     "the authorizer reply on a v1 take-over's RETRY_GLOBAL: the pair tests use "
+     "AuthNone, whose reply is empty"),
+    (r"asyncmsgr\.protocol\.v2_handshake\.x_handle_client_ident__mutmut_(44|46)",
+     "the cookie and our address given to decide_client_ident matter only in the "
+     "restart and race rules, unit-tested in tests/protocol/test_races*.py but not "
+     "reached through CLIENT_IDENT by a machine test"),
+    (r"asyncmsgr\.protocol\.v1_handshake\.x__check_partial_banner__mutmut_16",
+     "the text of the early 'peer speaks msgr2' refusal on a partial v1 banner"),
+)
+
+#: Mutants of these shapes change nothing but text that only a log line shows.
+LOG_ONLY = (
+    r".*logger\.(debug|info|warning|error|exception)\(.*",
+)
+
+__all__ = ["EXPLAINED", "LOG_ONLY", "NOT_KILLED"]
