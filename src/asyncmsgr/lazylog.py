@@ -18,9 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-DEBUG = 10
-INFO = 20
-WARNING = 30
+from asyncmsgr.subsys import DEBUG, INFO, WARNING
 
 #: Logger names that get a NullHandler (if they have no handler) when bound.
 _quiet: set[str] = set()
