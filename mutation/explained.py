@@ -80,6 +80,9 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (r"asyncmsgr\.frames\.assembler\.x__last_nonempty__mutmut_10",
      "the loop also visits index -1 (the last segment again) when every segment is "
      "empty, and still returns 1"),
+    (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_crc_rev1__mutmut_24",
+     "the initial crc of segment 1 is always overwritten: this code runs only for "
+     "n > 1, and the loop's first pass (i = 1) sets crcs[0]"),
     (r"asyncmsgr\.frames\.assembler\.xǁFrameAssemblerǁ_crc_rev0__mutmut_3",
      "the initial crc of slot 0 is always overwritten: a frame has at least 1 segment"),
     (r"asyncmsgr\.wire\.codecs\.(x__pull_legacy_after_marker__mutmut_10"

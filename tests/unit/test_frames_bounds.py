@@ -29,6 +29,7 @@ from asyncmsgr.frames.assembler import (
     INLINE_LEN,
     FrameAssembler,
     FrameLimits,
+    FrameReader,
     Preamble,
 )
 from asyncmsgr.frames.v2 import (
@@ -275,3 +276,30 @@ def test_crc_rev1_seg0_coalesced_up_to_4096(size: int, coalesced: bool, more: bo
     got = rx.disassemble_segments(pre, wire[32:])
     assert got is not None
     assert [bytes(s) for s in got] == list(segs)
+
+
+# -- FrameReader's RawFrame ------------------------------------------------------------
+
+
+def test_frame_reader_raw_frame_fields() -> None:
+    tx = FrameAssembler()
+    ack = _wire(tx.assemble(Tag.ACK, (AckFrame(seq=9).encode_payload(),)))
+    msg = _wire(tx.assemble(Tag.MESSAGE, (HEADER2, b"front", b"", b"data"), MESSAGE_ALIGNMENTS))
+    reader = FrameReader(FrameAssembler())
+    reader.feed(ack + msg)
+    first = reader.next_frame()
+    assert first is not None
+    assert first.tag == Tag.ACK
+    assert first.raw == ack
+    assert first.preamble == Preamble(Tag.ACK, (8,), (8,), 0, b"", 12, 0)
+    assert first.segments is not None
+    assert [bytes(s) for s in first.segments] == [AckFrame(seq=9).encode_payload()]
+    assert first.aborted is False
+    second = reader.next_frame()
+    assert second is not None
+    assert (second.tag, second.raw, second.preamble.lengths) == (Tag.MESSAGE, msg,
+                                                                 (41, 5, 0, 4))
+    assert second.segments is not None
+    assert [bytes(s) for s in second.segments] == [HEADER2, b"front", b"", b"data"]
+    assert reader.next_frame() is None
+    assert reader.buffered == 0

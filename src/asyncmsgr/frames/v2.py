@@ -766,7 +766,7 @@ def decode_frame(tag: int, segments: Sequence[Buffer]) -> Frame:
         if not segments:
             raise DecodeError("MESSAGE frame without segments")
         header = MsgHeader2.decode(segments[0])
-        rest = (*segments[1:4], b"", b"", b"")
+        rest = (*segments[1:], b"", b"", b"")  # front, middle, data
         return MessageFrame(header=header, front=rest[0], middle=rest[1], data=rest[2])
     try:
         cls = CONTROL_FRAMES[Tag(tag)]
