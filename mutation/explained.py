@@ -182,27 +182,6 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
 
 #: Survivors that are *not* equivalent and not killed yet: why no test reaches them.
 NOT_KILLED: tuple[tuple[str, str], ...] = (
-    (r"asyncmsgr\.protocol\.(v1_handshake\.x__open__mutmut_62"
-     r"|v2_handshake\.x__send_(reconnect_ok__mutmut_14|server_ident__mutmut_42))",
-     "fault(None, ...) when accept_conn refuses: fault() reads the time only when the "
-     "connection then reconnects by itself (a non-server policy with queued messages); "
-     "the tests refuse only server-policy connections"),
-    (r"asyncmsgr\.protocol\.v1_handshake\.(x__read_connect_msg_auth__mutmut_20"
-     r"|x__read_server_hello__mutmut_28)",
-     "'return False' after a completed step: the machine resumes on the next bytes; only "
-     "a peer sending beyond the protocol (before our answer) would show the delay"),
-    (r"asyncmsgr\.protocol\.v1_handshake\.x__open__mutmut_76",
-     "Accepted.reconnect when the session's connect_seq becomes exactly 2: no test "
-     "reaches a v1 open with a peer connect_seq of 1"),
-    (r"asyncmsgr\.protocol\.v1_handshake\.x_take_over__mutmut_40",
-     "the authorizer reply on a v1 take-over's RETRY_GLOBAL: the pair tests use "
-     "AuthNone, whose reply is empty"),
-    (r"asyncmsgr\.protocol\.v2_handshake\.x_handle_client_ident__mutmut_(44|46)",
-     "the cookie and our address given to decide_client_ident matter only in the "
-     "restart and race rules, unit-tested in tests/protocol/test_races*.py but not "
-     "reached through CLIENT_IDENT by a machine test"),
-    (r"asyncmsgr\.protocol\.v1_handshake\.x__check_partial_banner__mutmut_16",
-     "the text of the early 'peer speaks msgr2' refusal on a partial v1 banner"),
 )
 
 #: Mutants of these shapes change nothing but text that only a log line shows.
