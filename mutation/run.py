@@ -102,6 +102,7 @@ MODULES: tuple[Campaign, ...] = (
              _PROTO_TESTS),
     Campaign("message", ("src/asyncmsgr/message.py",),
              ("tests/unit/test_messages.py", "tests/unit/test_message_details.py",
+              "tests/unit/test_message_fields.py",
               "tests/unit/test_integrity_checks.py",
               "tests/unit/test_osd_messages.py", "tests/unit/test_kat_v1_signed_middle.py",
               "tests/vectors", "tests/protocol")),
