@@ -105,6 +105,10 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_MSG + r"x__view__mutmut_(1|2|4|7)",
      "_view's first branch is a fast path: for bytes and bytearray as_view returns the "
      "same memoryview, and memoryview(b'') equals _EMPTY_VIEW"),
+    (_MSG + r"x_decode_message__mutmut_(12|13|14)",
+     "decode_message's own MESSAGE_TYPES lookup is a fast path: message_class looks the "
+     "type up in MESSAGE_TYPES first itself, so skipping that lookup (or always taking "
+     "message_class) gives the same class"),
     (_MSG + r"(x_check_footer_crcs__mutmut_(4|15|30)|xǁMessageǁv1_footer__mutmut_(7|16|26))",
      "computes the crc of an empty segment instead of taking 0: ceph_crc32c(0, b'') is 0"),
     (_MSG + r"(xǁMsgFooterǁdecode__mutmut_(11|28)|xǁMsgHeader2ǁdecode__mutmut_7"
