@@ -79,6 +79,7 @@ MODULES: tuple[Campaign, ...] = (
               "tests/protocol")),
     Campaign("crypto", ("src/asyncmsgr/crypto/*",),
              ("tests/unit/test_onwire_pool.py", "tests/unit/test_onwire_gcm.py",
+              "tests/unit/test_onwire_probe.py",
               "tests/unit/test_frames_v2.py", "tests/unit/test_cephx_flow.py",
               "tests/protocol/test_v2_core.py", "tests/vectors")),
     Campaign("auth", ("src/asyncmsgr/auth/*",),
