@@ -3,16 +3,18 @@
 may overlap the input, 51 refuses any overlap with ValueError. Both rules are
 played by stand-ins that otherwise check like the library (exact buffer sizes,
 real AES-GCM through ``AESGCM``), so the probe answers True under the old rule and
-False under the new one whichever version is installed."""
+False under the new one whichever version is installed; under the old rule
+``encrypt_in_place``/``decrypt_in_place`` write over the caller's buffer."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from asyncmsgr.crypto import onwire
-from asyncmsgr.crypto.onwire import GCM_TAG_LEN
+from asyncmsgr.crypto.onwire import GCM_TAG_LEN, GcmRx, GcmTx
 
 
 class _Aead:
@@ -74,3 +76,35 @@ def test_probe_refuses_in_place_under_the_new_rule() -> None:
 
     assert onwire._in_place_allowed(build) is False
     assert made[0].calls == []  # refused at the first overlapping call
+
+
+# -- the in-place paths, as they run where the library allows overlap ---------------
+
+KEY = bytes(range(16))
+NONCE = bytes(range(40, 52))
+
+
+def test_encrypt_in_place_writes_over_the_callers_buffer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onwire, "IN_PLACE", True)
+    tx = GcmTx(KEY, NONCE)
+    monkeypatch.setattr(tx, "_aead", _Aead(KEY))
+    plain = bytes(range(100))
+    buf = bytearray(plain) + bytearray(GCM_TAG_LEN)
+    out = tx.encrypt_in_place(buf)
+    assert out is buf
+    assert bytes(out) == bytes(GcmTx(KEY, NONCE).encrypt(plain))
+
+
+def test_decrypt_in_place_writes_over_the_callers_buffer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = bytes(range(100))
+    sealed = bytearray(GcmTx(KEY, NONCE).encrypt(plain))
+    monkeypatch.setattr(onwire, "IN_PLACE", True)
+    rx = GcmRx(KEY, NONCE)
+    monkeypatch.setattr(rx, "_aead", _Aead(KEY))
+    out = rx.decrypt_in_place(memoryview(sealed))
+    assert out.obj is sealed
+    assert len(out) == len(plain)
+    assert bytes(out) == plain
+    assert sealed[:len(plain)] == plain  # the plaintext is now in the caller's buffer
