@@ -19,14 +19,6 @@ _GCM = r"asyncmsgr\.crypto\.onwire\."
 
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
-    (_GCM + r"(xǁGcmTxǁencrypt_in_place__mutmut_5|xǁGcmRxǁdecrypt_in_place__mutmut_(9|11))",
-     "only the in-place branch changes (forced off, or its slice): with the installed "
-     "cryptography 51 IN_PLACE is False, so the copying branch runs either way"),
-    (_GCM + r"x__in_place_allowed__mutmut_(6|7|9|18|19|2[0-7]|29)",
-     "the probe still ends in cryptography 51's ValueError at encrypt_into (overlap "
-     "refused; decrypt_into is not reached), so it answers False like the original"),
-    (_GCM + r"xǁGcmTxǁ__init____mutmut_4",
-     "GcmTx keeps _key but never reads it (only GcmRx's streaming decryptor does)"),
     (_GCM + r"xǁ_NonceCounterǁ__init____mutmut_19",
      "drops unpack_from's offset argument 0, which is its default"),
     (_CRC + r"(x__load_extension__mutmut_(5|18|31|34|35|36|37|38|39)"

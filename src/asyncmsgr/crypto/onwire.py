@@ -120,13 +120,12 @@ _POOL_MAX = 4
 class GcmTx:
     """Encrypting side of one direction."""
 
-    __slots__ = ("_aead", "_key", "_nonce", "_pool")
+    __slots__ = ("_aead", "_nonce", "_pool")
 
     def __init__(self, key: bytes, nonce: bytes, *, rev1: bool = True,
                  nonce_limit: int | None = None) -> None:
         if len(key) != AES_KEY_LEN:
             raise DecodeError(f"AES-128 key must be {AES_KEY_LEN} bytes")
-        self._key = key
         self._aead = AESGCM(key)
         self._nonce = _NonceCounter(nonce, rev1=rev1, nonce_limit=nonce_limit)
         self._pool: list[bytearray] = []
