@@ -16,7 +16,8 @@ mutant, each in a forked worker, stopping at the first failing test.
 
 ``--budget`` is per campaign (default 1200 s): when it runs out the campaign
 is interrupted like Ctrl-C (results so far are kept; the next run continues).
-``--report`` only prints the scores and writes ``mutation/score.md``;
+``--report`` only prints the scores (and, without campaign names, writes
+``mutation/score.md`` and ``mutation/survivors.md``);
 ``--rerun-survivors`` forgets the survivors' verdicts first (after new tests);
 ``--keep-verdicts`` after adding test files to a campaign's selection (mutmut
 would otherwise reset every verdict).
@@ -397,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{s.untested} not run, {took[c.name]:.0f} s", flush=True)
     text = report(campaigns, took)
     print(text)
-    if args.report or not args.names:
+    if not args.names:  # all campaigns: the files list every one of them
         SCORE.write_text("# Mutation score (mutation/run.py)\n\n" + text)
         SURVIVORS.write_text(survivors_md(campaigns))
     return 0
