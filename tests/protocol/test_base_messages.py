@@ -299,3 +299,20 @@ def test_unknown_type_keeps_every_header_field() -> None:
         0x7777, 12345, 99, 7, 3, 4096, 1)
     assert (bytes(m.front), bytes(m.middle), bytes(m.data)) == (b"abc", b"mid", b"payload")
     assert m.src == EntityName(EntityType.CLIENT, 4100)
+
+
+def test_buffer_updated_processes_with_the_callers_time() -> None:
+    """The recv_into path (``get_buffer`` + ``buffer_updated``), on a scratch buffer."""
+    p = ready_pair()
+    s = p.server
+    s.rx_scratch = bytearray(s.options.rx_buffer_size)
+    p.client.send_message(MPing(priority=127, tid=4), p.now)
+    data = wire_of(p.client, p.now)
+    later = p.now + 7.0
+    buf = s.get_buffer()
+    buf[: len(data)] = data
+    s.buffer_updated(len(data), later)
+    (m,) = received(s.events_received())
+    assert (m.tid, m.recv_stamp) == (4, later)
+    assert s.last_active == later
+    assert s.get_timer() == later + s.options.connection_idle_timeout
