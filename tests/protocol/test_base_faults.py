@@ -291,3 +291,28 @@ def test_has_data_to_send_for_each_kind_of_output() -> None:
     assert s.has_data_to_send()
     s.data_to_send(p.now)
     assert not s.has_data_to_send()
+
+
+def test_take_over_by_a_connection_closed_meanwhile_does_nothing() -> None:
+    """``_begin_take_over``: the existing connection was stopped between the
+    lookup and the move; it stays CLOSED and answers nothing."""
+    p = ready_pair()
+    original = p.server_registry.on_reuse
+    assert original is not None
+    moved: list[ProtocolBase] = []
+
+    def on_reuse(temp: ProtocolBase, existing: ProtocolBase, handover: object) -> None:
+        existing.stop()
+        existing.events_received()
+        moved.append(existing)
+        original(temp, existing, handover)
+
+    p.server_registry.on_reuse = on_reuse
+    p.break_connection()
+    p.reconnect()
+    p.transfer()
+    (existing,) = moved
+    assert state(existing) is State.CLOSED
+    assert existing.data_to_send(p.now) == []
+    assert existing.events_received() == []
+    assert existing.replacing is False

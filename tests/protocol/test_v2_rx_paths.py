@@ -14,6 +14,7 @@ from asyncmsgr.message import Message
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
+from asyncmsgr.protocol import v1_handshake
 from asyncmsgr.protocol.base import ProtocolBase
 from asyncmsgr.protocol.common import ProtocolOptions, State
 from asyncmsgr.testing.v2pair import CLIENT_SOCKET_ADDR, ProtocolPair
@@ -228,3 +229,14 @@ def test_fast_loop_throttle_failure_is_tried_once_per_attempt() -> None:
     p.server.handle_timer(p.server.get_timer() or 0.0)
     assert len(received(p.server.events_received())) == 1
     assert t.statistics().get_or_fail_fail == 1
+
+
+def test_v1_pre_auth_bytes_has_no_transcript() -> None:
+    """msgr v1 keeps no handshake transcript: buffers plus the announced rest."""
+    p = ProtocolPair(protocol=1)
+    s = p.server
+    s.start_accept(NOW, CLIENT_SOCKET_ADDR)
+    s.data_to_send(NOW)
+    assert state(s) is State.ACCEPTING_WAIT_BANNER_ADDR
+    s.receive_data(b"ceph v027", NOW)
+    assert s.pre_auth_bytes == held(s) + v1_handshake.ACCEPT_HELLO_LEN - 9
