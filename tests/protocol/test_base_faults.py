@@ -265,7 +265,8 @@ def test_has_data_to_send_for_each_kind_of_output() -> None:
     p.server.start_accept(p.now, p.client.target_addr)
     p.transfer()
     assert c.state is State.READY
-    assert not c.has_data_to_send() and not s.has_data_to_send()
+    assert not c.has_data_to_send()
+    assert not s.has_data_to_send()
     # only a queued message
     c.send_message(MPing(priority=127), p.now)
     assert c.has_data_to_send()

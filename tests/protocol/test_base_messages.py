@@ -183,7 +183,7 @@ def test_die_on_old_message_needs_the_reconnect_seq_feature() -> None:
     p.server.receive_data(wire, p.now)  # dropped, not fatal without the feature
     assert len(received(p.server.events_received())) == 1
     p.server.features |= CEPH_FEATURE_RECONNECT_SEQ
-    with pytest.raises(AssertionError, match="^old msgs despite reconnect_seq feature$"):
+    with pytest.raises(AssertionError, match=r"^old msgs despite reconnect_seq feature$"):
         p.server.receive_data(wire, p.now)
 
 
@@ -193,7 +193,7 @@ def test_skipped_message_assertion_text() -> None:
     p.client.send_message(MPing(priority=127), p.now)
     p.client.data_to_send(p.now)  # seq 1 lost
     p.client.send_message(MPing(priority=127), p.now)
-    with pytest.raises(AssertionError, match="^skipped incoming seq$"):
+    with pytest.raises(AssertionError, match=r"^skipped incoming seq$"):
         p.server.receive_data(wire_of(p.client, p.now), p.now)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from v2pair_helpers import Recorder
+
 from asyncmsgr.frames.assembler import PREAMBLE_LEN, FrameAssembler
 from asyncmsgr.frames.v2 import HelloFrame, Tag, encode_banner
 from asyncmsgr.message import Message
@@ -20,8 +22,6 @@ from asyncmsgr.protocol.common import ProtocolOptions, State
 from asyncmsgr.testing.v2pair import CLIENT_SOCKET_ADDR, ProtocolPair
 from asyncmsgr.throttle import Throttle
 from asyncmsgr.types import EntityAddr, EntityType
-
-from v2pair_helpers import Recorder
 
 E = TypeVar("E")
 NOW = 1000.0
