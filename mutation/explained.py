@@ -16,6 +16,9 @@ _V1 = r"asyncmsgr\.protocol\.v1_handshake\."
 _MSG = r"asyncmsgr\.message\."
 _CRC = r"asyncmsgr\.wire\.crc32c\."
 _GCM = r"asyncmsgr\.crypto\.onwire\."
+_BASE = r"asyncmsgr\.protocol\.base\."
+_P2 = r"asyncmsgr\.protocol\.v2\."
+_RXB = r"asyncmsgr\.protocol\.rxbuffer\."
 
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
@@ -173,6 +176,76 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V2 + r"x_take_over__mutmut_(9|10)",
      "_banner_len is only read while _banner_done is False; take_over sets it True and "
      "the next reset sets _banner_len back to 0 before the banner is read again"),
+    # -- protocol-core: base/v2/rxbuffer ------------------------------------------------
+    (_BASE + r"(xǁCountersǁinc__mutmut_1|xǁ_NoCountersǁinc__mutmut_1)",
+     "the default count of Counters.inc (a typing.Protocol method, never run) or of "
+     "_NoCounters.inc, whose body ignores it"),
+    (_BASE + r"xǁProtocolBaseǁ_rx_wanted__mutmut_1",
+     "the base hook's default: ProtocolV1 and ProtocolV2 both override _rx_wanted"),
+    (_BASE + r"(xǁProtocolBaseǁrelease__mutmut_4|xǁProtocolBaseǁ_unhold__mutmut_2)",
+     "_resume is read only in release() while held_step is set, and every place "
+     "that sets held_step (_intercept's PAUSE) sets _resume with it"),
+    (_BASE + r"xǁProtocolBaseǁhandle_timer__mutmut_12",
+     "the ready deadline cleared before fault(): every path of fault() from a "
+     "non-CLOSED/NONE state sets _ready_deadline again (None on stop/standby, the "
+     "next attempt's deadline on reconnect), and the deadline is only set in states "
+     "other than CLOSED and NONE"),
+    (_BASE + r"xǁProtocolBaseǁget_timer__mutmut_(8|16)",
+     "'<=' for '<' between two deadlines: when they are equal either one is the "
+     "same earliest time"),
+    (_P2 + r"xǁProtocolV2ǁ_decode_message__mutmut_(3|4|5)",
+     "the front/middle/data lengths of the rebuilt ceph_msg_header: decode_message "
+     "takes the segments themselves and no message class reads header.*_len"),
+    (_P2 + r"(xǁProtocolV2ǁconnection_made__mutmut_7|xǁProtocolV2ǁstart_accept__mutmut_14)",
+     "passes None for the time to _start_client_banner / _start_server_banner, "
+     "which do not read it"),
+    (_P2 + r"xǁProtocolV2ǁ_handle_message_frame__mutmut_(4|7|8)",
+     "in_place for the MESSAGE body: crc mode parses views either way, and secure "
+     "mode decrypts into a new buffer either way with the installed cryptography 51 "
+     "(IN_PLACE False; see the frames campaign)"),
+    (_P2 + r"xǁProtocolV2ǁ_read_messages__mutmut_3",
+     "drops the receiving_big and _transcript_on guards, which are always False here: "
+     "_read_messages runs only in READY with no preamble pending (a large body keeps "
+     "its preamble pending until taken), and the transcript is switched off by "
+     "_own_signature before the session (take_over and _reset_stream switch it off too)"),
+    (_P2 + r"xǁProtocolV2ǁ_read_messages__mutmut_(26|39|59)",
+     "where the fast loop hands over to _step: with exactly a preamble's bytes left "
+     "the body is missing and the loop breaks anyway (a bad preamble raises the same "
+     "error in _step); 'return' for 'break' at a frame the loop does not take, and "
+     "'break' for 'continue' after an aborted frame, leave the same bytes for _step, "
+     "which takes them in the same call or the next _read_messages does"),
+    (_P2 + r"xǁProtocolV2ǁ_step__mutmut_(14|15)",
+     "the 'more to do' result after the fast loop: with fewer bytes than a preamble "
+     "(0 or 1 included) the next _step returns False without changing anything"),
+    (_P2 + r"xǁProtocolV2ǁ_rx_wanted__mutmut_(11|13|19)",
+     "max(1, ...) only differs when the rest is <= 0, i.e. the item is complete, and "
+     "a complete item is always processed before pre_auth_bytes is read; "
+     "'not done or banner_len' adds the case banner_len == 0, which returns "
+     "max(0, -available) = 0 like the fall-through"),
+    (_P2 + r"xǁProtocolV2ǁ_reset_stream__mutmut_[1-46-9]",
+     "stream fields reset on a fault or stop: a faulted machine is CLOSED, STANDBY or "
+     "START_CONNECT (idle states: _step reads nothing, data_to_send writes nothing) "
+     "until connection_made/start_accept (_reset_for_new_socket) or take_over set "
+     "_pre, _banner_done, _asm and _transcript_on again; _banner_len None reads as 0 "
+     "(it is only tested for truth before use)"),
+    (_P2 + r"(xǁProtocolV2ǁ_own_signature__mutmut_(12|13)"
+     r"|xǁProtocolV2ǁ_verify_signature__mutmut_12)",
+     "the transcripts after signing: _transcript_on is False from then on (so nothing "
+     "is appended) and pre_auth_bytes reads them only in unauthenticated accepting "
+     "states, which a server has left when it signs; a new socket makes new ones "
+     "(None for False in _transcript_on is only tested for truth)"),
+    (_P2 + r"xǁProtocolV2ǁ_start_client_banner__mutmut_1",
+     "_is_server None for False: it is only tested for truth (repr, pre_auth_bytes)"),
+    (_P2 + r"xǁProtocolV2ǁ_handle_control_frame__mutmut_1",
+     "'or' for 'and': when a control frame is handled, _transcript_on is True exactly "
+     "in the pre-auth states (on from the banner, off in the same handler that leaves "
+     "AUTH_CONNECTING / AUTH_ACCEPTING(_MORE) for a *_SIGN state)"),
+    (_RXB + r"xǁRxBufferǁdetach__mutmut_6",
+     "a new empty bytearray instead of the shared empty one: the same empty storage "
+     "(capacity 0, grown on next use)"),
+    (_RXB + r"xǁRxBufferǁtake_big__mutmut_(4|6)",
+     "the large-body view after take_big: it is only read while a large body is "
+     "being received, and start_big sets a new one first"),
 )
 """Patterns and their reasons."""
 
