@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from asyncmsgr.message import Message
+from asyncmsgr.message import Message, RawMessage
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
@@ -156,6 +156,20 @@ def test_throttle_retry_runs_exactly_at_its_time() -> None:
 # -- interceptor PAUSE / release -------------------------------------------------------
 
 
+class _Counts:
+    def __init__(self) -> None:
+        self.n: dict[str, int] = {}
+
+    def inc(self, name: str, n: int = 1) -> None:
+        self.n[name] = self.n.get(name, 0) + n
+
+    def tinc(self, name: str, seconds: float) -> None:
+        pass
+
+    def tinc_many(self, name: str, seconds: float, count: int) -> None:
+        pass
+
+
 def _paused_pair(step: Step, *, on: str = "server") -> tuple[ProtocolPair, TestInterceptor]:
     t = TestInterceptor()
     p = ProtocolPair()
@@ -169,8 +183,10 @@ def _paused_pair(step: Step, *, on: str = "server") -> tuple[ProtocolPair, TestI
 def test_pause_holds_output_and_timers_until_release() -> None:
     p, _ = _paused_pair(Step.HANDLE_MESSAGE)
     s = p.server
-    p.client.send_message(MPing(priority=127, tid=5), p.now)
-    s.receive_data(wire_of(p.client, p.now), p.now)
+    p.client.send_message(RawMessage(raw_type=0x7777, priority=127, tid=5, front=b"front",
+                                     middle=b"middle", data=b"data"), p.now)
+    wire = wire_of(p.client, p.now)
+    s.receive_data(wire, p.now)
     assert s.held_step == Step.HANDLE_MESSAGE
     s.send_message(MPing(priority=127), p.now)
     assert not s.has_data_to_send()
@@ -179,12 +195,16 @@ def test_pause_holds_output_and_timers_until_release() -> None:
     s.handle_timer(p.now + 10_000.0)  # nothing runs while held (not even idle)
     assert state(s) is State.THROTTLE_DONE
     assert not s.wants_read
+    rec = _Counts()
+    s.counters = rec
     later = p.now + 2.0
     s.release(later)
     assert s.held_step is None
     (m,) = received(s.events_received())
-    assert m.tid == 5
+    assert (m.type, m.tid, m.seq) == (0x7777, 5, 1)
+    assert (bytes(m.front), bytes(m.middle), bytes(m.data)) == (b"front", b"middle", b"data")
     assert (m.recv_stamp, m.throttle_stamp, m.recv_complete_stamp) == (later, later, later)
+    assert rec.n == {"msgr_recv_messages": 1, "msgr_recv_bytes": len(wire)}
     assert s.has_data_to_send()
     s.release(later)  # nothing held: no-op
     assert s.events_received() == []
