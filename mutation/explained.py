@@ -217,9 +217,33 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "error in _step); 'return' for 'break' at a frame the loop does not take, and "
      "'break' for 'continue' after an aborted frame, leave the same bytes for _step, "
      "which takes them in the same call or the next _read_messages does"),
-    (_P2 + r"xǁProtocolV2ǁ_step__mutmut_(14|15)",
+    (_P2 + r"xǁProtocolV2ǁ_step__mutmut_(14|15|16)",
      "the 'more to do' result after the fast loop: with fewer bytes than a preamble "
-     "(0 or 1 included) the next _step returns False without changing anything"),
+     "(0 or 1 included) and no preamble pending the next _step returns False without "
+     "changing anything"),
+    (_P2 + r"xǁProtocolV2ǁ_step__mutmut_45",
+     "True for False when a throttle is full: the failed take set _throttle_retry_at, "
+     "so the next _step returns False at its top without changing anything"),
+    (_P2 + r"xǁProtocolV2ǁ_step__mutmut_60",
+     "owned None for False: it is only tested for truth (here and in "
+     "_handle_message_frame)"),
+    (_P2 + r"xǁProtocolV2ǁ_init_stream__mutmut_([1-5]|8|11|12|13)",
+     "initial stream fields that connection_made/start_accept (_reset_for_new_socket) "
+     "or take_over set before anything reads them (a paused START_ACCEPT reads only "
+     "_pre, _banner_len and the transcripts: _banner_len None reads as 0, and "
+     "_banner_done only matters when _banner_len is set); _pre_raw is written before "
+     "each read, _sent_modes by AUTH_REQUEST before AUTH_DONE is allowed"),
+    (_P2 + r"xǁProtocolV2ǁ_read_banner__mutmut_23",
+     "_banner_len None for 0 once the banner is done: only tested for truth, and "
+     "only while the banner is not done (_reset_stream and take_over set 0 first)"),
+    (_P2 + r"xǁProtocolV2ǁ_reset_for_new_socket__mutmut_3",
+     "_banner_done None for False: only tested for truth"),
+    (_BASE + r"xǁProtocolBaseǁreceive_data__mutmut_(1[2-9])",
+     "the guard against a full large-body buffer nobody takes (feed() returning 0): "
+     "both machines take a complete large body in the same _step loop that completes "
+     "it (throttles are taken before start_big, interceptor pauses come after "
+     "take_big, and a held or throttled machine reads no preamble), so the guard "
+     "never fires and its condition and text cannot be observed"),
     (_P2 + r"xǁProtocolV2ǁ_rx_wanted__mutmut_(11|13|19)",
      "max(1, ...) only differs when the rest is <= 0, i.e. the item is complete, and "
      "a complete item is always processed before pre_auth_bytes is read; "

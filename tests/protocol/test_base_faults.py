@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from asyncmsgr.errors import EncodeError
+from asyncmsgr.message import RawMessage
 from asyncmsgr.messages import MPing
 from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
@@ -318,3 +320,36 @@ def test_take_over_by_a_connection_closed_meanwhile_does_nothing() -> None:
     assert existing.data_to_send(p.now) == []
     assert existing.events_received() == []
     assert existing.replacing is False
+
+
+def test_start_connect_notes_the_attempt() -> None:
+    p = ProtocolPair(options=ProtocolOptions(connection_ready_timeout=6.0))
+    p.client.start_connect(p.now)
+    assert state(p.client) is State.START_CONNECT
+    assert p.client.connect_started == p.now
+    assert p.client.get_timer() == p.now + 6.0
+
+
+def test_encode_error_while_writing_faults_with_its_text() -> None:
+    class Unencodable(RawMessage):
+        def encode_payload(self, features: int) -> None:
+            raise EncodeError("field out of range")
+
+    p = ready_pair()
+    c = p.client
+    c.send_message(Unencodable(raw_type=0x7777, priority=127), p.now)
+    c.data_to_send(p.now)
+    events = c.events_received()
+    assert closes(events) == ["EncodeError: field out of range"]
+    assert of_type(events, ev.NeedConnect) == [ev.NeedConnect(at=p.now)]
+
+
+def test_nothing_is_written_while_the_session_cannot_write() -> None:
+    p = ready_pair()
+    c = p.client
+    c.reset_session()
+    c.events_received()
+    assert state(c) is State.READY
+    c.send_message(MPing(priority=127), p.now)
+    assert c.data_to_send(p.now) == []
+    assert len(c.session.out_queue) == 1

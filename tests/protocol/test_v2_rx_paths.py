@@ -18,7 +18,8 @@ from asyncmsgr.policy import Policy
 from asyncmsgr.protocol import events as ev
 from asyncmsgr.protocol import v1_handshake
 from asyncmsgr.protocol.base import ProtocolBase
-from asyncmsgr.protocol.common import ProtocolOptions, State
+from asyncmsgr.protocol.common import ProtocolOptions, State, Step
+from asyncmsgr.testing.interceptor import TestInterceptor
 from asyncmsgr.testing.v2pair import CLIENT_SOCKET_ADDR, ProtocolPair
 from asyncmsgr.throttle import Throttle
 from asyncmsgr.types import EntityAddr, EntityType
@@ -240,3 +241,55 @@ def test_v1_pre_auth_bytes_has_no_transcript() -> None:
     assert state(s) is State.ACCEPTING_WAIT_BANNER_ADDR
     s.receive_data(b"ceph v027", NOW)
     assert s.pre_auth_bytes == held(s) + v1_handshake.ACCEPT_HELLO_LEN - 9
+
+
+def test_pre_auth_bytes_with_exactly_the_banner_prefix() -> None:
+    s, sent = _server()
+    s.receive_data(encode_banner()[:10], NOW)
+    # the prefix is taken (and kept for the signature); its payload length is known
+    assert s.pre_auth_bytes == held(s) + 16 + 10 + len(sent)
+
+
+def test_pre_auth_bytes_while_paused_before_the_banner() -> None:
+    t = TestInterceptor()
+    t.breakpoint(Step.START_SERVER_BANNER_EXCHANGE)
+    p = ProtocolPair()
+    s = p.server
+    s.interceptor = t
+    s.start_accept(NOW, CLIENT_SOCKET_ADDR)
+    assert state(s) is State.START_ACCEPT
+    assert s.pre_auth_bytes == held(s) == 0
+
+
+def test_a_body_of_exactly_the_threshold_is_read_in_place() -> None:
+    hello = _hello_frame(FrameAssembler(rev1=True))
+    body_len = len(hello) - PREAMBLE_LEN
+    for threshold, big in ((body_len, False), (body_len - 1, True)):
+        s, _ = _server(large_segment_threshold=threshold)
+        s.receive_data(encode_banner() + hello[: PREAMBLE_LEN + 5], NOW)
+        assert s._rx.receiving_big is big, threshold
+        s.receive_data(hello[PREAMBLE_LEN + 5 :], NOW)
+        assert state(s) is State.AUTH_ACCEPTING
+
+
+def test_banner_exchange_pause_then_continue_writes_the_banner() -> None:
+    for step, on in ((Step.BANNER_EXCHANGE_BANNER_CONNECTING, "client"),
+                     (Step.BANNER_EXCHANGE, "server")):
+        t = TestInterceptor()
+        t.breakpoint(step)
+        p = ProtocolPair()
+        side = p.client if on == "client" else p.server
+        side.interceptor = t
+        p.client.start_connect(NOW)
+        p.client.connection_made(NOW)
+        p.server.start_accept(NOW, CLIENT_SOCKET_ADDR)
+        assert side.held_step == step
+        assert side.data_to_send(NOW) == []
+        t.remove_bp(step)
+        side.release(NOW)
+        banner = wire_of(side)
+        assert banner == encode_banner()
+        (p.server if on == "client" else p.client).receive_data(banner, NOW)
+        side.interceptor = None
+        p.transfer()
+        assert state(p.client) is State.READY
