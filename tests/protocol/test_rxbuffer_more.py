@@ -83,3 +83,89 @@ def test_machine_receives_into_its_scratch_buffer() -> None:
     scratch = bytearray(s.options.rx_buffer_size)
     s.rx_scratch = scratch
     assert s.get_buffer().obj is scratch
+
+
+def _fill(rx: RxBuffer, n: int) -> None:
+    view = rx.get_buffer()
+    assert len(view) >= n
+    view[:n] = bytes(n)
+    rx.buffer_updated(n)
+
+
+def test_growth_doubles_from_the_initial_size_up_to_the_max() -> None:
+    rx = RxBuffer(128, initial=16)
+    assert (rx.capacity, rx.max_capacity) == (0, 128)
+    sizes = []
+    for _ in range(4):
+        view = rx.get_buffer()
+        sizes.append(rx.capacity)
+        rx.buffer_updated(len(view))  # reads fill it: the next read is bigger
+    assert sizes == [16, 32, 64, 128]
+    assert rx.capacity == 128  # full at the max: not grown by buffer_updated
+    assert rx.available == 128
+    # full of unconsumed bytes at the max: only feed() gets here, so it doubles
+    assert len(rx.get_buffer()) == 128
+    assert rx.capacity == 256
+
+
+def test_initial_size_is_capped_by_the_max() -> None:
+    rx = RxBuffer(100, initial=4096)
+    assert len(rx.get_buffer()) == 100
+
+
+def test_a_full_buffer_with_consumed_bytes_is_compacted_not_grown() -> None:
+    rx = RxBuffer(64, initial=64)
+    _fill(rx, 64)
+    rx.consume(24)
+    view = rx.get_buffer()
+    assert rx.capacity == 64
+    assert len(view) == 24
+    assert rx.window()[1:] == (0, 40)
+
+
+def test_consume_everything_rewinds_to_the_start() -> None:
+    rx = RxBuffer(64, initial=64)
+    _fill(rx, 10)
+    rx.consume(4)
+    assert rx.window()[1:] == (4, 10)
+    rx.consume(6)
+    assert rx.window()[1:] == (0, 0)
+    assert len(rx.get_buffer()) == 64
+
+
+def test_feed_stops_at_a_full_large_body_buffer() -> None:
+    rx = RxBuffer(64, initial=16)
+    rx.start_big(4)
+    assert rx.held == 4
+    assert rx.feed(b"abcdefgh") == 4
+    assert rx.big_complete()
+    assert bytes(rx.take_big()) == b"abcd"
+    assert rx.feed(b"efgh") == 4
+    assert bytes(rx.peek(4)) == b"efgh"
+
+
+def test_start_big_moves_only_its_own_bytes() -> None:
+    rx = RxBuffer(64, initial=16)
+    rx.feed(b"0123456789")
+    rx.start_big(6)
+    assert rx.big_filled == 6
+    assert rx.big_complete()
+    assert rx.available == 4
+    assert bytes(rx.take_big()) == b"012345"
+    assert bytes(rx.peek(4)) == b"6789"
+
+
+def test_pending_bytes_that_fill_the_scratch_buffer_stay_in_the_own_buffer() -> None:
+    rx = RxBuffer(64, initial=16)
+    rx.feed(bytes(range(16)))  # 16 pending bytes in an own 16..32-byte buffer
+    own = rx.window()[0].obj
+    scratch = bytearray(16)
+    rx.get_buffer(scratch)
+    assert not rx.borrowing
+    assert rx.window()[0].obj is own
+    rx2 = RxBuffer(64, initial=16)
+    rx2.feed(bytes(range(15)))
+    view = rx2.get_buffer(scratch)
+    assert rx2.borrowing
+    assert len(view) == 1
+    assert bytes(rx2.peek(15)) == bytes(range(15))
