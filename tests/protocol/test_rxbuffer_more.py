@@ -169,3 +169,52 @@ def test_pending_bytes_that_fill_the_scratch_buffer_stay_in_the_own_buffer() -> 
     assert rx2.borrowing
     assert len(view) == 1
     assert bytes(rx2.peek(15)) == bytes(range(15))
+
+
+def test_fresh_and_reset_buffers_hold_nothing() -> None:
+    rx = RxBuffer(64, initial=16)
+    for _ in range(2):
+        assert (rx.capacity, rx.held, rx.available, rx.big_filled) == (0, 0, 0, 0)
+        assert rx.borrowing is False
+        assert rx.receiving_big is False
+        assert not rx.big_complete()
+        assert rx.window()[1:] == (0, 0)
+        # dirty it every way, then reset
+        rx.feed(b"abc")
+        rx.get_buffer(bytearray(64))
+        rx.start_big(10)
+        rx.feed(b"de")
+        rx.reset()
+    assert len(rx.get_buffer()) == 16
+
+
+def test_large_body_receives_into_its_own_view() -> None:
+    rx = RxBuffer(64, initial=16)
+    rx.feed(b"ab")
+    rx.start_big(10)
+    view = rx.get_buffer(bytearray(64))  # the large body first, scratch or not
+    assert len(view) == 8
+    view[:3] = b"cde"
+    rx.buffer_updated(3)
+    assert rx.big_filled == 5
+    assert rx.available == 0
+    assert len(rx.get_buffer()) == 5
+    assert rx.capacity == 16  # the reused buffer did not grow meanwhile
+    rx.feed(b"fghij")
+    assert bytes(rx.take_big()) == b"abcdefghij"
+
+
+def test_leaving_a_scratch_buffer_for_a_bigger_item_allocates_exactly_enough() -> None:
+    rx = RxBuffer(64, initial=16)
+    scratch = bytearray(64)
+    view = rx.get_buffer(scratch)
+    view[:64] = bytes(range(64))
+    rx.buffer_updated(64)  # the scratch buffer is full: not grown, it is not ours
+    assert rx.borrowing
+    assert rx.capacity == 64
+    rx.consume(4)
+    rx.ensure_room(100)  # 16 doubled to 128, capped at the max 64, but 100 needed
+    assert not rx.borrowing
+    assert rx.capacity == 100
+    assert bytes(rx.peek(60)) == bytes(range(4, 64))
+    assert rx.window()[1:] == (0, 60)
