@@ -19,6 +19,7 @@ from asyncmsgr.protocol.session import Session
 from asyncmsgr.protocol.v2 import ProtocolV2
 from asyncmsgr.testing.interceptor import TestInterceptor
 from asyncmsgr.testing.v2pair import CLIENT_SOCKET_ADDR, SERVER_ADDR, FakeRegistry, ProtocolPair
+from asyncmsgr.throttle import Throttle
 from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName, EntityType, UTime
 
 E = TypeVar("E")
@@ -207,3 +208,27 @@ def test_recv_counters_are_added_once_per_input() -> None:
         total += len(wire)
         s.receive_data(wire, p.now)
     assert rec.n == {"msgr_recv_messages": 2, "msgr_recv_bytes": total}
+
+
+def test_constructor_arguments_are_the_ones_used() -> None:
+    t = TestInterceptor()
+    rec = _Counts()
+    dt = Throttle("test-dispatch", 100)
+    m = ProtocolV2(owner="me", registry=_registry(), options=ProtocolOptions(),
+                   policy=Policy.lossless_client(), dispatch_throttle=dt, counters=rec,
+                   interceptor=t, target_addr=SERVER_ADDR)
+    assert m.dispatch_throttle is dt
+    assert m.counters is rec
+    assert m.interceptor is t
+    m.start_connect(NOW)
+    m.connection_made(NOW)
+    assert t.step_history["me"][0] == Step.START_CLIENT_BANNER_EXCHANGE
+
+
+def test_a_handshake_counts_no_received_messages() -> None:
+    p = ProtocolPair()
+    rec = _Counts()
+    p.server.counters = rec
+    p.client.counters = rec
+    p.handshake()
+    assert rec.n == {}
