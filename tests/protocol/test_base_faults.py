@@ -353,3 +353,6 @@ def test_nothing_is_written_while_the_session_cannot_write() -> None:
     c.send_message(MPing(priority=127), p.now)
     assert c.data_to_send(p.now) == []
     assert len(c.session.out_queue) == 1
+    # not connected: no idle timeout either (Ceph's tick checks idleness only
+    # while is_connected()), and ready() already cleared the ready deadline
+    assert c.get_timer() is None
