@@ -136,6 +136,10 @@ def test_interceptor_fail_decision_faults_at_the_last_activity() -> None:
     assert of_type(events, ev.NeedConnect) == [
         ev.NeedConnect(at=p.client.last_active + 0.5)]
     assert p.client.handshake_counts["SEND_CLIENT_IDENTITY"] == 1
+    # the failed step did not go on: no CLIENT_IDENT was written after the fault
+    assert "send_CLIENT_IDENT" not in p.client.handshake_counts
+    assert "recv_CLIENT_IDENT" not in p.server.handshake_counts
+    assert state(p.client) is State.START_CONNECT
 
 
 def test_interceptor_stop_decision_stops_with_a_reset() -> None:
