@@ -185,7 +185,12 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "second line does not look like a log call to LOG_ONLY)"),
     (_BASE + r"xǁProtocolBaseǁ_rx_wanted__mutmut_1",
      "the base hook's default: ProtocolV1 and ProtocolV2 both override _rx_wanted"),
-    (_BASE + r"(xǁProtocolBaseǁrelease__mutmut_4|xǁProtocolBaseǁ_unhold__mutmut_2)",
+    (_BASE + r"xǁProtocolBaseǁ__init____mutmut_(50|55|56)",
+     "initial values nothing reads: _is_server None for False is only tested for "
+     "truth; _msg_size is set from each message's preamble before the throttles "
+     "read it"),
+    (_BASE + r"(xǁProtocolBaseǁrelease__mutmut_4|xǁProtocolBaseǁ_unhold__mutmut_2"
+     r"|xǁProtocolBaseǁ__init____mutmut_73)",
      "_resume is read only in release() while held_step is set, and every place "
      "that sets held_step (_intercept's PAUSE) sets _resume with it"),
     (_BASE + r"xǁProtocolBaseǁhandle_timer__mutmut_12",
