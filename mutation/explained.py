@@ -275,9 +275,22 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_RXB + r"xǁRxBufferǁdetach__mutmut_6",
      "a new empty bytearray instead of the shared empty one: the same empty storage "
      "(capacity 0, grown on next use)"),
-    (_RXB + r"xǁRxBufferǁtake_big__mutmut_(4|6)",
-     "the large-body view after take_big: it is only read while a large body is "
-     "being received, and start_big sets a new one first"),
+    (_RXB + r"(xǁRxBufferǁtake_big__mutmut_(4|6)|xǁRxBufferǁ__init____mutmut_(17|19)"
+     r"|xǁRxBufferǁreset__mutmut_(9|11))",
+     "the large-body view when there is no large body: it is only read while one "
+     "is being received, and start_big sets a new one first"),
+    (_RXB + r"xǁRxBufferǁ_grow__mutmut_(23|24)",
+     "_grow asked for no more than the current own buffer (only get_buffer at or "
+     "above the max does that, and it doubles right after): the mutants copy into a "
+     "buffer of the same bytes first (a shorter bytearray is extended by the slice "
+     "assignment); contents and the capacity after the doubling are the same"),
+    (_RXB + r"xǁRxBufferǁbuffer_updated__mutmut_9",
+     "'<=' for '<' against the max: at the max, _grow(min(2 * len, max)) asks for "
+     "the current size and returns at once"),
+    (_RXB + r"xǁRxBufferǁget_buffer__mutmut_16",
+     "skipping the first allocation: an empty buffer is also 'full' (w == len == 0), "
+     "and _grow(0) allocates the initial size just the same; with storage, "
+     "_grow(initial) returns at once"),
 )
 """Patterns and their reasons."""
 

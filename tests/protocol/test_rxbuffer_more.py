@@ -214,7 +214,58 @@ def test_leaving_a_scratch_buffer_for_a_bigger_item_allocates_exactly_enough() -
     assert rx.capacity == 64
     rx.consume(4)
     rx.ensure_room(100)  # 16 doubled to 128, capped at the max 64, but 100 needed
-    assert not rx.borrowing
+    assert rx.borrowing is False
     assert rx.capacity == 100
     assert bytes(rx.peek(60)) == bytes(range(4, 64))
     assert rx.window()[1:] == (0, 60)
+
+
+def _own_exact(size: int, initial: int, pending: int) -> RxBuffer:
+    """A buffer whose own storage is exactly ``pending`` bytes, all unconsumed
+    (what ``detach`` leaves of an incomplete frame)."""
+    rx = RxBuffer(size, initial=initial)
+    view = rx.get_buffer(bytearray(size))
+    view[:pending] = bytes(range(pending))
+    rx.buffer_updated(pending)
+    rx.detach()
+    assert rx.capacity == pending
+    return rx
+
+
+def test_a_full_exact_buffer_doubles_from_its_own_size() -> None:
+    rx = _own_exact(1000, 16, 40)
+    assert len(rx.get_buffer()) == 40  # 40 doubled to 80, not 16 doubled to 128
+    assert rx.capacity == 80
+    assert bytes(rx.peek(40)) == bytes(range(40))
+
+
+def test_a_full_exact_buffer_grows_only_to_the_max() -> None:
+    rx = _own_exact(150, 16, 100)
+    rx.get_buffer()
+    assert rx.capacity == 150
+    assert bytes(rx.peek(100)) == bytes(range(100))
+
+
+def test_leaving_an_odd_sized_scratch_buffer_doubles_from_the_initial_size() -> None:
+    rx = RxBuffer(1000, initial=16)
+    scratch = bytearray(48)
+    view = rx.get_buffer(scratch)
+    view[:48] = bytes(range(48))
+    rx.buffer_updated(48)
+    rx.ensure_room(100)
+    assert rx.borrowing is False
+    assert rx.capacity == 128  # 16 doubled past 100, whatever the scratch's size
+    assert bytes(rx.peek(48)) == bytes(range(48))
+
+
+def test_borrowing_moves_only_the_unconsumed_bytes() -> None:
+    rx = RxBuffer(64, initial=16)
+    rx.feed(bytes(range(10)))
+    rx.consume(4)
+    scratch = bytearray(64)
+    view = rx.get_buffer(scratch)
+    assert rx.borrowing is True
+    assert len(scratch) == 64
+    assert len(view) == 58
+    assert rx.window()[1:] == (0, 6)
+    assert bytes(rx.peek(6)) == bytes(range(4, 10))
