@@ -11,6 +11,7 @@ ticket_enc, blob``. The client's windows are CephXTicketHandler's:
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,8 @@ def test_generate_secret_is_created_now() -> None:
     ks = keyserver(clock)
     k = ks.generate_secret()
     assert k.created == UTime.from_float(T0 + 0.5)
-    assert len(k.secret) == 16 and k.secret != ks.generate_secret().secret
+    assert len(k.secret) == 16
+    assert k.secret != ks.generate_secret().secret
 
 
 def test_service_caps_encode_the_entitys_cap_for_that_service() -> None:
@@ -115,7 +117,8 @@ def test_service_caps_encode_the_entitys_cap_for_that_service() -> None:
 def test_rotating_secret_ids_and_boundaries() -> None:
     clock = Clock()
     ks = keyserver(clock)
-    assert ks.ticket_ttl(AUTH) == 72 * 3600 and ks.ticket_ttl(OSD) == 3600
+    assert ks.ticket_ttl(AUTH) == 72 * 3600
+    assert ks.ticket_ttl(OSD) == 3600
     s1 = ks.get_service_secret(OSD)
     assert (s1.secret_id, s1.current_until) == (1, T0 + 3600)
     assert s1.key.created == UTime.from_float(T0)
@@ -225,13 +228,19 @@ def test_issue_entity_ticket() -> None:
 
 def test_ticket_windows() -> None:
     t = Ticket(OSD, KEY, CephXTicketBlob(), 400.0, 1000.0, 900.0)
-    assert t.have_key(999.9) and not t.have_key(1000.0)
-    assert not t.need_key(899.9) and t.need_key(900.0)
+    assert t.have_key(999.9)
+    assert not t.have_key(1000.0)
+    assert not t.need_key(899.9)
+    assert t.need_key(900.0)
     never = Ticket(OSD, KEY, CephXTicketBlob(), 0.0, 0.0, 0.0)
-    assert never.have_key(1e12) and not never.need_key(1e12)
+    assert never.have_key(1e12)
+    assert not never.need_key(1e12)
 
 
-def _grant(sid: int, validity: UTime = UTime(3600)) -> TicketGrant:
+HOUR = UTime(3600)
+
+
+def _grant(sid: int, validity: UTime = HOUR) -> TicketGrant:
     return TicketGrant(sid, KEY2, validity, CephXTicketBlob(5, b"opaque"))
 
 
@@ -317,9 +326,9 @@ _STRUCTS = [
 
 
 @pytest.mark.parametrize(("value", "version", "name"), _STRUCTS)
-def test_struct_versions_and_bad_version_messages(value: object, version: int,
+def test_struct_versions_and_bad_version_messages(value: Any, version: int,
                                                   name: str) -> None:
-    data = value.to_bytes()  # type: ignore[attr-defined]
+    data = value.to_bytes()
     assert data[0] == version
     assert type(value).from_bytes(data) == value
     with pytest.raises(DecodeError, match=f"^{name}: struct_v 0 < 1$"):
