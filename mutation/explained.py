@@ -16,6 +16,8 @@ _V1 = r"asyncmsgr\.protocol\.v1_handshake\."
 _MSG = r"asyncmsgr\.message\."
 _CRC = r"asyncmsgr\.wire\.crc32c\."
 _GCM = r"asyncmsgr\.crypto\.onwire\."
+_AU = r"asyncmsgr\.auth\."
+_CX = r"asyncmsgr\.auth\.cephx\."
 
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
@@ -174,6 +176,58 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V2 + r"x_take_over__mutmut_(9|10)",
      "_banner_len is only read while _banner_done is False; take_over sets it True and "
      "the next reset sets _banner_len back to 0 before the banner is read again"),
+    # -- auth ----------------------------------------------------------------------------
+    (_CX + r"crypto\.x_challenge_key__mutmut_19",
+     "range(0, len-8, 8) for range(0, len-7, 8): the blob is always 36 bytes (u32 length "
+     "+ the 32-byte ciphertext of a 25-byte plaintext), and both ranges give 0, 8, 16, 24"),
+    (_CX + r"crypto\.x_encode_encrypt__mutmut_12",
+     "'<i' for '<I' in the length prefix: the same bytes for every length below 2**31, "
+     "and a cephx ciphertext is a few hundred bytes (decoders cap them at 1 MiB)"),
+    (_CX + r"sign\.x_signature_of__mutmut_24",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (_AU + r"keyring\.(xǁKeyringǁfrom_file__mutmut_6|xǁCryptoKeyǁto_base64__mutmut_4)",
+     "'UTF-8'/'ASCII' for 'utf-8'/'ascii': Python's codec names are case-insensitive"),
+    (_AU + r"keyring\.x__strip_comment__mutmut_(2|5)",
+     "None for '' as the 'no open quote' marker: it is only tested for truth"),
+    (_AU + r"keyring\.xǁKeyringǁfrom_text__mutmut_(5|6)",
+     "the initial key/caps are never read: finish() returns at once while no section "
+     "is open, a line before the first section is refused, and every [section] header "
+     "resets both"),
+    (_CX + r"keyserver\.xǁKeyServerǁadd_entity__mutmut_(3|7)",
+     "the name stored inside the KeyringEntry (None, or the str given): KeyServer finds "
+     "entries by their str(name) key and never reads KeyringEntry.name"),
+    (_CX + r"server\.xǁCephxAuthServerǁhandle_auth_request__mutmut_27",
+     "payload[:2] for payload[:1] as an emptiness test: both are empty exactly when the "
+     "payload is"),
+    (_CX + r"server\.xǁCephxAuthServerǁ_mon_finish__mutmut_(16|25)",
+     "in the msgr2 exchange handle_request returns a session key exactly when its status "
+     "is 0 (the keyless success, GET_PRINCIPAL_SESSION_KEY, needs an authenticated "
+     "session, and _mon_finish drops the session once authenticated), so 'and' decides "
+     "as 'or' does and 'status or -EPERM' always has a negative status"),
+    (_CX + r"server\.xǁCephxAuthServerǁ_get_auth_session_key__mutmut_99",
+     "rng.randbytes(0) for b'' when secret_len is 0: randbytes(0) is b'' and draws no "
+     "randomness (random.Random and SystemRandom alike)"),
+    (_CX + r"server\.xǁCephxAuthServerǁverify_authorizer__mutmut_27",
+     "drops the explicit -EACCES of the expiry refusal: _deny's default result is -EACCES"),
+    (_CX + r"server\.xǁCephxAuthServerǁhandle_mauth__mutmut_9",
+     "min item size 1 for 4 in the method list: a count the bytes cannot hold then "
+     "fails at the first missing u32 instead of up front, with the same -EINVAL answer; "
+     "items are read one by one, so nothing is allocated for the claimed count"),
+    (_AU + r"none\.xǁAuthNoneClientǁ(get_auth_request__mutmut_(12|13|14)"
+     r"|__init____mutmut_(2|7|9))",
+     "which mode option AuthNoneClient reads (my_type, peer_type, i_am_client, modes): "
+     "its preferred modes are 'the crc of that list, or crc', which is always (CRC,)"),
+    (_CX + r"client\.(xǁCephxClientǁ__init____mutmut_23"
+     r"|xǁCephxClientǁhandle_v1_reply__mutmut_24)",
+     "None for False in _v1_started: it is only tested for truth"),
+    (_CX + r"client\.xǁCephxClientǁbuild_ticket_request__mutmut_(10|14)",
+     "auth_invalid (None/True for False) only adds AUTH to other_keys, and this branch "
+     "runs only when AUTH is needed already"),
+    (_CX + r"client\.xǁCephxClientǁ_session_reply__mutmut_28",
+     "'' for None as 'no connection secret': handle_auth_done refuses both in secure mode "
+     "with the same '(0 bytes)' message, and ignores the secret in crc mode"),
+    (_CX + r"client\.xǁ_MonRoundǁ__init____mutmut_(1|2)",
+     "_MonRound is only constructed as _MonRound(): both arguments are None either way"),
 )
 """Patterns and their reasons."""
 

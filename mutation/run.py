@@ -88,7 +88,8 @@ MODULES: tuple[Campaign, ...] = (
               "tests/unit/test_cephx_parallel_hunt.py", "tests/aio/test_cephx_messenger.py",
               "tests/aio/test_monclient_v1.py", "tests/aio/test_monclient_sync.py",
               "tests/vectors", "tests/unit/test_auth_basics.py",
-              "tests/unit/test_auth_keyserver.py", "tests/unit/test_auth_server.py"),
+              "tests/unit/test_auth_keyserver.py", "tests/unit/test_auth_server.py",
+              "tests/unit/test_auth_client.py"),
              # property tests miss their 200 ms deadline under mutmut's tracing
              ("-p", "hypothesis_no_deadline")),
     Campaign("protocol-handshake",
