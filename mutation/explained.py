@@ -228,6 +228,19 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "with the same '(0 bytes)' message, and ignores the secret in crc mode"),
     (_CX + r"client\.xǁ_MonRoundǁ__init____mutmut_(1|2)",
      "_MonRound is only constructed as _MonRound(): both arguments are None either way"),
+    (_CX + r"(client\.xǁCephxClientǁhandle_auth_done__mutmut_53"
+     r"|server\.xǁCephxAuthServerǁ(_authorizer_step__mutmut_56|_mon_finish__mutmut_32))",
+     "method_state.pop(key) without the None default: the key is always there, as the "
+     "state was just read from it (_state() / the caller's isinstance check)"),
+    (_CX + r"(server\.xǁCephxAuthServerǁ(_get_auth_session_key__mutmut_83"
+     r"|_get_principal_session_key__mutmut_26)|keyserver\.xǁKeyServerǁservice_caps__mutmut_12)",
+     "drops an argument equal to its default (CephXResponseHeader status 0, "
+     "AuthCapsInfo allow_all False)"),
+    (_AU + r"(cephx\.server\.xǁCephxAuthServerǁ_allowed_modes__mutmut_3"
+     r"|none\.xǁAuthNoneServerǁpick_con_mode__mutmut_4)",
+     "i_am_client=None for False: ModeOptions.modes_for only tests it for truth"),
+    (_AU + r"none\.xǁAuthNoneClientǁget_auth_request__mutmut_6",
+     "drops the explicit -13 of the refusal: AuthFailed's default result is -13 (EACCES)"),
 )
 """Patterns and their reasons."""
 

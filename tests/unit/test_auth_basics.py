@@ -372,9 +372,12 @@ caps c = 'x"
 caps d = "x;y" ; real comment
 caps e = 'it''s'
 caps f = "#" # "
+caps g = aXb # X is no quote and no comment
+caps h = XabX
 """)
     assert dict(kr.entry("client.a").caps) == {"a": '"', "b": "", "c": "'x\"",
-                                               "d": "x;y", "e": "it''s", "f": "#"}
+                                               "d": "x;y", "e": "it''s", "f": "#",
+                                               "g": "aXb", "h": "XabX"}
 
 
 def test_keyring_from_file(tmp_path: Path) -> None:
@@ -403,6 +406,7 @@ def test_keyring_from_file_reads_utf8_whatever_the_locale(tmp_path: Path) -> Non
     p = tmp_path / "k"
     p.write_bytes(f"[client.admin]\nkey = {KEY.to_base64()}\ncaps mon = \"\u00e9\"\n"
                   .encode())
+    assert Keyring.from_file(p).entry(ADMIN).caps["mon"] == "\u00e9"
     code = ("import sys; from asyncmsgr.auth.keyring import Keyring; "
             "print(ascii(Keyring.from_file(sys.argv[1]).entry('client.admin').caps['mon']))")
     env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0",

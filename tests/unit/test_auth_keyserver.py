@@ -219,6 +219,9 @@ def test_issue_entity_ticket() -> None:
     assert info.session_key == t.session_key
     assert ks.decode_ticket(MON, ks.issue_entity_ticket(MON, MON_A).ticket).ticket.global_id \
         == 0
+    # the AUTH service's tickets live as long as auth_mon_ticket_ttl
+    ks.add_entity(AuthName(AUTH, ""), KEY)
+    assert ks.issue_entity_ticket(AUTH, MON_A).validity == 72 * 3600
     with pytest.raises(KeyError, match=r"no key for osd\."):
         ks.issue_entity_ticket(OSD, MON_A)
 

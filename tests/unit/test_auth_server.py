@@ -389,21 +389,21 @@ def test_global_id_reclaim() -> None:
 
 
 def test_renewal_over_an_authenticated_session() -> None:
+    """CephxServiceHandler::verify_old_ticket: once authenticated (NEW_OK), another
+    GET_AUTH_SESSION_KEY must present the old ticket, and the new blob is then
+    encrypted with its session key (should_enc_ticket)."""
     env = Env()
     s = env.mon.start_session(ADMIN, 0)
     status, bl, _key, _ = env.mon.handle_request(s, authenticate(s))
     (auth,) = reply_tickets(bl, KEY)[1]
-    # renewal without the old ticket is fine (a fresh AUTH ticket, blob in clear)
-    status, bl, _key, _ = env.mon.handle_request(s, authenticate(s, cc=5))
+    assert env.mon.handle_request(s, authenticate(s, cc=5)) == (EACCES, *FAIL)
+    status, bl, _key, _ = env.mon.handle_request(s, authenticate(s, old=auth.ticket))
     assert status == 0
     r = Reader(bl)
     CephXResponseHeader.decode(r)
     r.pull_bytes(1 + 4 + 4 + 1)
     pull_decrypted(r, KEY)
-    assert r.pull_u8() == 0
-    # with the old ticket: it must be ours, and the new blob is under its session key
-    status, bl, _key, _ = env.mon.handle_request(s, authenticate(s, old=auth.ticket))
-    assert status == 0
+    assert r.pull_u8() == 1
     (new,) = decode_ticket_reply(Reader(bl[6:]), KEY, T0, {AUTH: auth.session_key})
     assert env.ks.decode_ticket(AUTH, new.ticket).ticket.name == ADMIN
     other = env.ks.build_grant(AUTH, ADMIN, 9999).ticket
