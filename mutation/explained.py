@@ -204,7 +204,7 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "is 0 (the keyless success, GET_PRINCIPAL_SESSION_KEY, needs an authenticated "
      "session, and _mon_finish drops the session once authenticated), so 'and' decides "
      "as 'or' does and 'status or -EPERM' always has a negative status"),
-    (_CX + r"server\.xǁCephxAuthServerǁ_get_auth_session_key__mutmut_99",
+    (_CX + r"server\.xǁCephxAuthServerǁ_get_auth_session_key__mutmut_98",
      "rng.randbytes(0) for b'' when secret_len is 0: randbytes(0) is b'' and draws no "
      "randomness (random.Random and SystemRandom alike)"),
     (_CX + r"server\.xǁCephxAuthServerǁverify_authorizer__mutmut_27",
@@ -232,7 +232,7 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      r"|server\.xǁCephxAuthServerǁ(_authorizer_step__mutmut_56|_mon_finish__mutmut_32))",
      "method_state.pop(key) without the None default: the key is always there, as the "
      "state was just read from it (_state() / the caller's isinstance check)"),
-    (_CX + r"(server\.xǁCephxAuthServerǁ(_get_auth_session_key__mutmut_83"
+    (_CX + r"(server\.xǁCephxAuthServerǁ(_get_auth_session_key__mutmut_82"
      r"|_get_principal_session_key__mutmut_26)|keyserver\.xǁKeyServerǁservice_caps__mutmut_12)",
      "drops an argument equal to its default (CephXResponseHeader status 0, "
      "AuthCapsInfo allow_all False)"),
