@@ -37,6 +37,8 @@ b20eb0f positional constructors                    255,914            -
   + whole-block prefix states, empty-reqid head    236,566      231,542
 59edf50 shared mtime, reply versions, head reqid   225,100      222,498
 (next) reply front in one unpack, mid in one pack   219,060      215,670
+0384396 (main: constructors via keyword init)      258,227      247,188
+  + constructors from the class's defaults        219,486      213,362
 =============================================  ===========  ===========
 
 The whole client (``asyncmsgr rados bench N write -t 16 -b 4096 --no-cleanup`` under
