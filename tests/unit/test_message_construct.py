@@ -11,7 +11,8 @@ from asyncmsgr.message import Message, message_class
 from asyncmsgr.message_types import MESSAGE_MODULES
 from asyncmsgr.messages import MOSDOp, MOSDOpReply, MPing
 from asyncmsgr.messages.construct import positional_constructor
-from asyncmsgr.messages.osd_op import BlkinTrace, _new_reply
+from asyncmsgr.messages.osd_op_common import BlkinTrace
+from asyncmsgr.messages.osd_op_reply import _new_reply
 from asyncmsgr.osd import ops
 from asyncmsgr.osd.types import PG, SPG, EVersion, ObjectLocator, OsdReqId
 from asyncmsgr.osdc.wire import FastMOSDOp, new_fast_mosdop
