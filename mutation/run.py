@@ -43,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutation" / "work"
 SCORE = ROOT / "mutation" / "score.md"
 SURVIVORS = ROOT / "mutation" / "survivors.md"
+#: mutmut's timeout_multiplier for every campaign (see prepare)
+TIMEOUT_MULTIPLIER = 3.0
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from explained import EXPLAINED, LOG_ONLY, NOT_KILLED  # noqa: E402
@@ -136,7 +138,11 @@ def prepare(c: Campaign) -> Path:
              f"pytest_add_cli_args_test_selection = {_toml_list(c.tests)}\n"
              "pytest_add_cli_args = "
              f"{_toml_list(('-p', 'no:cacheprovider', *c.pytest_args, '-x', '-q'))}\n"
-             "use_git_change_detection = false\n")
+             "use_git_change_detection = false\n"
+             # a mutant that hangs costs its CPU-time limit, (tests' time + 1 s) x
+             # multiplier x 2: mutmut's default multiplier (15) made each hang of the
+             # receive buffer's mutants cost minutes on this 2-core machine
+             f"timeout_multiplier = {TIMEOUT_MULTIPLIER}\n")
     (d / "pyproject.toml").write_text(base)
     return d
 
