@@ -181,15 +181,16 @@ class FrameAssembler:
     """
 
     __slots__ = ("_limits", "_msg_caps", "_rev1", "_rx_cache", "_tx_cache", "rx", "tx")
+    _rx_cache: dict[bytes, Preamble]
+    """Crc-mode preambles by their 32 bytes; reset whenever the limits or rx change."""
 
     def __init__(self, *, rev1: bool = True, limits: FrameLimits | None = None,
                  tx: GcmTx | None = None, rx: GcmRx | None = None) -> None:
         self.tx = tx
         self.rx = rx
         self._tx_cache: dict[tuple[int, int, int], bytes] = {}
-        self._rx_cache: dict[bytes, Preamble] = {}
         self._rev1 = rev1
-        self.limits = limits if limits is not None else FrameLimits()
+        self.limits = limits if limits is not None else FrameLimits()  # sets _rx_cache
 
     @property
     def rev1(self) -> bool:
@@ -269,7 +270,7 @@ class FrameAssembler:
                 pre28 = _PRE28.pack(Tag.MESSAGE, n, len(header2), al[0], lf, al[1], lm,
                                     al[2], ld, al[3], 0, 0)
             except struct.error as exc:
-                raise BadFrameStructure(f"frame field out of range: {exc}") from exc
+                raise EncodeError(f"frame field out of range: {exc}") from exc
             pre = pre28 + _U32.pack(_std(pre28, _M) ^ _M)
             if len(self._tx_cache) >= _CACHE_MAX:
                 self._tx_cache.clear()
@@ -300,13 +301,12 @@ class FrameAssembler:
     def _preamble(tag: int, lens: list[int], aligns: list[int]) -> bytearray:
         l4 = lens + [0] * (MAX_NUM_SEGMENTS - len(lens))
         a4 = aligns + [0] * (MAX_NUM_SEGMENTS - len(aligns))
-        buf = bytearray(PREAMBLE_LEN)
         try:
-            _PREAMBLE.pack_into(buf, 0, tag, len(lens), l4[0], a4[0], l4[1], a4[1],
-                                l4[2], a4[2], l4[3], a4[3], 0, 0, 0)
+            buf = bytearray(_PRE28.pack(tag, len(lens), l4[0], a4[0], l4[1], a4[1],
+                                        l4[2], a4[2], l4[3], a4[3], 0, 0))
         except struct.error as exc:
             raise EncodeError(f"frame field out of range: {exc}") from exc
-        _U32.pack_into(buf, PREAMBLE_CRC_OFFSET, ceph_crc32c(0, memoryview(buf)[:28]))
+        buf += _U32.pack(ceph_crc32c(0, buf))
         return buf
 
     @staticmethod
@@ -443,7 +443,10 @@ class FrameAssembler:
             # here, before its body is buffered, not after by decode_frame
             raise BadFrameStructure(
                 f"{Tag(tag).name} frame with {nseg} segments (control frames have 1)")
-        caps = self._msg_caps if tag == _TAG_MESSAGE else (self._limits.control,) * 4
+        # segment i against (control, front, middle, data)[i], as the kernel's
+        # decode_preamble (net/ceph/messenger_v2.c): a control frame's only segment
+        # gets the control cap, a MESSAGE's header2 too
+        caps = self._msg_caps
         for i, length in enumerate(lengths):
             if length > caps[i]:
                 raise FrameTooLarge(

@@ -69,7 +69,7 @@ def decode_banner_prefix(data: Buffer) -> int:
     if len(raw) < BANNER_PREFIX_LEN:
         raise DecodeError("banner truncated")
     if raw[: len(BANNER_PREFIX)] != BANNER_PREFIX:
-        if raw.startswith(V1_BANNER[: len(raw)]) or raw[:9] == V1_BANNER:
+        if raw.startswith(V1_BANNER):
             raise BannerMismatch("peer speaks msgr v1 (banner 'ceph v027'), not msgr2")
         raise BannerMismatch(f"bad banner {raw!r}: not a Ceph msgr2 peer")
     length: int = _U16.unpack_from(raw, len(BANNER_PREFIX))[0]
@@ -766,7 +766,7 @@ def decode_frame(tag: int, segments: Sequence[Buffer]) -> Frame:
         if not segments:
             raise DecodeError("MESSAGE frame without segments")
         header = MsgHeader2.decode(segments[0])
-        rest = list(segments[1:4]) + [b""] * (4 - len(segments))
+        rest = (*segments[1:], b"", b"", b"")  # front, middle, data
         return MessageFrame(header=header, front=rest[0], middle=rest[1], data=rest[2])
     try:
         cls = CONTROL_FRAMES[Tag(tag)]
