@@ -86,13 +86,16 @@ def test_each_header_names_its_sender_but_only_the_peer_type_renames_the_peer() 
     p.server.receive_data(_sent(p, raw(b"a")), p.now)
     # the same number under another type: the message says so, the peer stays
     item = with_src(_sent(p, raw(b"b")), EntityName(EntityType.OSD, 4100))
+    # another number under another type: neither renames the peer
+    other = with_src(_sent(p, raw(b"b2")), EntityName(EntityType.OSD, 7))
     # another number of the peer's type: the peer is renamed
     item2 = with_src(_sent(p, raw(b"c")), EntityName(EntityType.CLIENT, 9))
-    p.server.receive_data(item, p.now)
+    p.server.receive_data(item + other, p.now)
     assert p.server.peer_name == CLIENT
     p.server.receive_data(item2, p.now)
     got = messages(p.server.events_received())
     assert [m.src for m in got] == [CLIENT, EntityName(EntityType.OSD, 4100),
+                                    EntityName(EntityType.OSD, 7),
                                     EntityName(EntityType.CLIENT, 9)]
     assert p.server.peer_name == EntityName(EntityType.CLIENT, 9)
 
@@ -429,3 +432,40 @@ def test_pre_auth_bytes_announce_the_rest_of_the_authorizer_only() -> None:
     p.server.receive_data(prefix[hello_and_connect - 3:hello_and_connect + 10], p.now)
     assert _state(p) is S.ACCEPTING_WAIT_CONNECT_MSG_AUTH
     assert p.server.pre_auth_bytes == rx.held + 4000 - 10
+
+
+def test_server_paused_before_its_banner_holds_nothing_and_has_no_key() -> None:
+    """Accepted, held by the interceptor before the banner: an unauthenticated
+    peer whose machine announces no item and has no signing key yet."""
+    t = TestInterceptor()
+    t.breakpoint(Step.START_SERVER_BANNER_EXCHANGE)
+    p = v1_pair()
+    p.server.interceptor = t
+    assert p.server.sign_key == b""  # type: ignore[attr-defined]
+    p.server.start_accept(p.now, CLIENT_SOCKET_ADDR)
+    assert p.server.held_step is Step.START_SERVER_BANNER_EXCHANGE
+    assert p.server.state is S.START_ACCEPT
+    assert p.server.pre_auth_bytes == p.server._rx.held
+    t.remove_bp(Step.START_SERVER_BANNER_EXCHANGE)
+    p.server.release(p.now)
+    assert _state(p) is S.ACCEPTING_WAIT_BANNER_ADDR
+    assert p.server.pre_auth_bytes == p.server._rx.held + ACCEPT_HELLO_LEN
+
+
+def test_server_paused_after_the_authorizer_announces_nothing_more() -> None:
+    """Held before SEND_SERVER_IDENTITY (READY), the authorizer has been read:
+    only what the machine holds counts, not the authorizer again."""
+    t = TestInterceptor()
+    t.breakpoint(Step.SEND_SERVER_IDENTITY)
+    p = v1_pair()
+    p.server.interceptor = t
+    p.connect()
+    p.transfer()
+    assert p.server.held_step is Step.SEND_SERVER_IDENTITY
+    assert p.server.state is S.ACCEPTING_WAIT_CONNECT_MSG_AUTH
+    assert p.server.hs.connect.authorizer_len > 0  # type: ignore[attr-defined]
+    assert p.server.pre_auth_bytes == p.server._rx.held
+    t.remove_bp(Step.SEND_SERVER_IDENTITY)
+    p.server.release(p.now)
+    p.transfer()
+    assert _state(p) is S.OPEN

@@ -153,6 +153,8 @@ class ProtocolV1(ProtocolBase):
         self.hs = hs.HandshakeState()
 
     def _rx_wanted(self) -> int:
+        if self.held_step is not None:  # paused inside a step: its item was read
+            return 0
         connect = self.hs.connect
         if self._state is State.ACCEPTING_WAIT_CONNECT_MSG_AUTH and connect is not None:
             return max(0, connect.authorizer_len - self._rx.available)
