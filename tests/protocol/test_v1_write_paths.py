@@ -193,7 +193,13 @@ def _cephx_open(*, sign: bool = True, drop: int = 0) -> ProtocolPair:
     (True, CEPH_FEATURE_MSG_AUTH)])  # a peer without MSG_AUTH (old footer)
 def test_no_signatures_without_the_option_and_both_features(sign: bool, drop: int) -> None:
     """A cephx session key alone does not sign: ``sign_messages``, MSG_AUTH and
-    CEPHX_V2 are all needed; unsigned messages flow both ways."""
+    CEPHX_V2 are all needed; unsigned messages flow both ways.
+
+    Without MSG_AUTH or with cephx_sign_messages off this is Ceph's rule
+    (CephxSessionHandler::check_message_signature returns 0 unchecked). Without
+    CEPHX_V2 Ceph would sign with its legacy pre-Mimic block instead; we do not
+    implement that one (Pacific refuses such peers: cephx_require_version and
+    cephx_service_require_version default to 2)."""
     p = _cephx_open(sign=sign, drop=drop)
     assert p.client.sign_key == p.server.sign_key == b""  # type: ignore[attr-defined]
     item = _item(p)
