@@ -18,6 +18,7 @@ _CRC = r"asyncmsgr\.wire\.crc32c\."
 _GCM = r"asyncmsgr\.crypto\.onwire\."
 _AU = r"asyncmsgr\.auth\."
 _CX = r"asyncmsgr\.auth\.cephx\."
+_PV1 = r"asyncmsgr\.protocol\.v1\.xǁProtocolV1ǁ"
 
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
@@ -240,6 +241,42 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "i_am_client=None for False: ModeOptions.modes_for only tests it for truth"),
     (_AU + r"none\.xǁAuthNoneClientǁget_auth_request__mutmut_6",
      "drops the explicit -13 of the refusal: AuthFailed's default result is -13 (EACCES)"),
+    # -- protocol-core: v1.py (ProtocolV1's receive loop and send path) ---------------
+    (_PV1 + r"(_handle_message__mutmut_(29|33|37)|_handle_message__mutmut_(44|55|70)"
+     r"|_write_messages__mutmut_(57|66))",
+     "copies or checksums an empty part instead of taking the constant: bytes() of an "
+     "empty view is b'' (== _EMPTY) and ceph_crc32c(0, b'') is 0"),
+    (_PV1 + r"_handle_message__mutmut_(11|12)",
+     "sig of an old footer (None or 1 for 0): sig is read only when sign_key is set, and "
+     "_on_ready sets a key only with CEPH_FEATURE_MSG_AUTH, the old footer only without it"),
+    (_PV1 + r"_init_stream__mutmut_(1|2|5|6|7)",
+     "an initial value overwritten before anything reads it: _hdr and hs by "
+     "_reset_stream (from _new_socket, before the first banner; a server held before its "
+     "banner announces nothing, _rx_wanted returns first), _old_footer and _footer_len "
+     "by _on_ready (ready(), before the OPEN states that read them)"),
+    (_PV1 + r"(_read_open__mutmut_(72|82)|_read_control_item__mutmut_46)",
+     "'return True' where the step cannot progress: _process calls _step again, which "
+     "returns False at once (a throttle wait set _throttle_retry_at; CLOSE made the state "
+     "CLOSED, an idle state)"),
+    (_PV1 + r"_read_open__mutmut_106",
+     "owned None for False: only its truth is tested (here and in _handle_message)"),
+    (_PV1 + r"_read_open__mutmut_11",
+     "peek(2) for peek(1) with one byte buffered: only [0] is read, the same byte"),
+    (_PV1 + r"_rx_wanted__mutmut_4",
+     "'or connect is not None': hs.connect is set only together with the state "
+     "ACCEPTING_WAIT_CONNECT_MSG_AUTH (_read_connect_msg) and cleared before it is left "
+     "(_reply, the READY/SEQ finish; a fault resets hs); a held step returns first"),
+    (_PV1 + r"_rx_wanted__mutmut_(11|18)",
+     "max(1, ...) for max(0, ...): not held, an item is consumed in the step where its "
+     "last byte arrives, so when pre_auth_bytes asks, fewer bytes than the item are "
+     "buffered and the difference is at least 1"),
+    (_PV1 + r"_step__mutmut_(13|19)",
+     "the 'no reader' branch: the v1 states without a reader (ACCEPTING, CONNECTING, "
+     "CONNECTING_SEND_CONNECT_MSG, *_READY) are entered and left within one call, or "
+     "held by an interceptor PAUSE (held_step: _step returns first); checked by running "
+     "tests/protocol, tests/unit and tests/aio with that branch raising"),
+    (_PV1 + r"randomize_out_seq__mutmut_7",
+     "randrange(n) for randrange(0, n): the same call"),
 )
 """Patterns and their reasons."""
 
