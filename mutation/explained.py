@@ -19,6 +19,9 @@ _GCM = r"asyncmsgr\.crypto\.onwire\."
 _BASE = r"asyncmsgr\.protocol\.base\."
 _P2 = r"asyncmsgr\.protocol\.v2\."
 _RXB = r"asyncmsgr\.protocol\.rxbuffer\."
+_AU = r"asyncmsgr\.auth\."
+_CX = r"asyncmsgr\.auth\.cephx\."
+_PV1 = r"asyncmsgr\.protocol\.v1\.xǁProtocolV1ǁ"
 
 #: (pattern, reason): the reason is shown once per group in survivors.md
 EXPLAINED: tuple[tuple[str, str], ...] = (
@@ -291,6 +294,107 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      "skipping the first allocation: an empty buffer is also 'full' (w == len == 0), "
      "and _grow(0) allocates the initial size just the same; with storage, "
      "_grow(initial) returns at once"),
+    # -- auth ----------------------------------------------------------------------------
+    (_CX + r"crypto\.x_challenge_key__mutmut_19",
+     "range(0, len-8, 8) for range(0, len-7, 8): the blob is always 36 bytes (u32 length "
+     "+ the 32-byte ciphertext of a 25-byte plaintext), and both ranges give 0, 8, 16, 24"),
+    (_CX + r"crypto\.x_encode_encrypt__mutmut_12",
+     "'<i' for '<I' in the length prefix: the same bytes for every length below 2**31, "
+     "and a cephx ciphertext is a few hundred bytes (decoders cap them at 1 MiB)"),
+    (_CX + r"sign\.x_signature_of__mutmut_24",
+     "drops unpack_from's offset argument 0, which is its default"),
+    (_AU + r"keyring\.(xǁKeyringǁfrom_file__mutmut_6|xǁCryptoKeyǁto_base64__mutmut_4)",
+     "'UTF-8'/'ASCII' for 'utf-8'/'ascii': Python's codec names are case-insensitive"),
+    (_AU + r"keyring\.x__strip_comment__mutmut_(2|5)",
+     "None for '' as the 'no open quote' marker: it is only tested for truth"),
+    (_AU + r"keyring\.xǁKeyringǁfrom_text__mutmut_(5|6)",
+     "the initial key/caps are never read: finish() returns at once while no section "
+     "is open, a line before the first section is refused, and every [section] header "
+     "resets both"),
+    (_CX + r"keyserver\.xǁKeyServerǁadd_entity__mutmut_(3|7)",
+     "the name stored inside the KeyringEntry (None, or the str given): KeyServer finds "
+     "entries by their str(name) key and never reads KeyringEntry.name"),
+    (_CX + r"server\.xǁCephxAuthServerǁhandle_auth_request__mutmut_27",
+     "payload[:2] for payload[:1] as an emptiness test: both are empty exactly when the "
+     "payload is"),
+    (_CX + r"server\.xǁCephxAuthServerǁ_mon_finish__mutmut_(16|25)",
+     "in the msgr2 exchange handle_request returns a session key exactly when its status "
+     "is 0 (the keyless success, GET_PRINCIPAL_SESSION_KEY, needs an authenticated "
+     "session, and _mon_finish drops the session once authenticated), so 'and' decides "
+     "as 'or' does and 'status or -EPERM' always has a negative status"),
+    (_CX + r"server\.xǁCephxAuthServerǁ_get_auth_session_key__mutmut_98",
+     "rng.randbytes(0) for b'' when secret_len is 0: randbytes(0) is b'' and draws no "
+     "randomness (random.Random and SystemRandom alike)"),
+    (_CX + r"server\.xǁCephxAuthServerǁverify_authorizer__mutmut_27",
+     "drops the explicit -EACCES of the expiry refusal: _deny's default result is -EACCES"),
+    (_CX + r"server\.xǁCephxAuthServerǁhandle_mauth__mutmut_9",
+     "min item size 1 for 4 in the method list: a count the bytes cannot hold then "
+     "fails at the first missing u32 instead of up front, with the same -EINVAL answer; "
+     "items are read one by one, so nothing is allocated for the claimed count"),
+    (_AU + r"none\.xǁAuthNoneClientǁ(get_auth_request__mutmut_(12|13|14)"
+     r"|__init____mutmut_(2|7|9))",
+     "which mode option AuthNoneClient reads (my_type, peer_type, i_am_client, modes): "
+     "its preferred modes are 'the crc of that list, or crc', which is always (CRC,)"),
+    (_CX + r"client\.(xǁCephxClientǁ__init____mutmut_23"
+     r"|xǁCephxClientǁhandle_v1_reply__mutmut_24)",
+     "None for False in _v1_started: it is only tested for truth"),
+    (_CX + r"client\.xǁCephxClientǁbuild_ticket_request__mutmut_(10|14)",
+     "auth_invalid (None/True for False) only adds AUTH to other_keys, and this branch "
+     "runs only when AUTH is needed already"),
+    (_CX + r"client\.xǁCephxClientǁ_session_reply__mutmut_28",
+     "'' for None as 'no connection secret': handle_auth_done refuses both in secure mode "
+     "with the same '(0 bytes)' message, and ignores the secret in crc mode"),
+    (_CX + r"client\.xǁ_MonRoundǁ__init____mutmut_(1|2)",
+     "_MonRound is only constructed as _MonRound(): both arguments are None either way"),
+    (_CX + r"(client\.xǁCephxClientǁhandle_auth_done__mutmut_53"
+     r"|server\.xǁCephxAuthServerǁ(_authorizer_step__mutmut_56|_mon_finish__mutmut_32))",
+     "method_state.pop(key) without the None default: the key is always there, as the "
+     "state was just read from it (_state() / the caller's isinstance check)"),
+    (_CX + r"(server\.xǁCephxAuthServerǁ(_get_auth_session_key__mutmut_82"
+     r"|_get_principal_session_key__mutmut_26)|keyserver\.xǁKeyServerǁservice_caps__mutmut_12)",
+     "drops an argument equal to its default (CephXResponseHeader status 0, "
+     "AuthCapsInfo allow_all False)"),
+    (_AU + r"(cephx\.server\.xǁCephxAuthServerǁ_allowed_modes__mutmut_3"
+     r"|none\.xǁAuthNoneServerǁpick_con_mode__mutmut_4)",
+     "i_am_client=None for False: ModeOptions.modes_for only tests it for truth"),
+    (_AU + r"none\.xǁAuthNoneClientǁget_auth_request__mutmut_6",
+     "drops the explicit -13 of the refusal: AuthFailed's default result is -13 (EACCES)"),
+    # -- protocol-core: v1.py (ProtocolV1's receive loop and send path) ---------------
+    (_PV1 + r"(_handle_message__mutmut_(29|33|37)|_handle_message__mutmut_(44|55|70)"
+     r"|_write_messages__mutmut_(57|66))",
+     "copies or checksums an empty part instead of taking the constant: bytes() of an "
+     "empty view is b'' (== _EMPTY) and ceph_crc32c(0, b'') is 0"),
+    (_PV1 + r"_handle_message__mutmut_(11|12)",
+     "sig of an old footer (None or 1 for 0): sig is read only when sign_key is set, and "
+     "_on_ready sets a key only with CEPH_FEATURE_MSG_AUTH, the old footer only without it"),
+    (_PV1 + r"_init_stream__mutmut_(1|2|5|6|7)",
+     "an initial value overwritten before anything reads it: _hdr and hs by "
+     "_reset_stream (from _new_socket, before the first banner; a server held before its "
+     "banner announces nothing, _rx_wanted returns first), _old_footer and _footer_len "
+     "by _on_ready (ready(), before the OPEN states that read them)"),
+    (_PV1 + r"(_read_open__mutmut_(72|82)|_read_control_item__mutmut_46)",
+     "'return True' where the step cannot progress: _process calls _step again, which "
+     "returns False at once (a throttle wait set _throttle_retry_at; CLOSE made the state "
+     "CLOSED, an idle state)"),
+    (_PV1 + r"_read_open__mutmut_106",
+     "owned None for False: only its truth is tested (here and in _handle_message)"),
+    (_PV1 + r"_read_open__mutmut_11",
+     "peek(2) for peek(1) with one byte buffered: only [0] is read, the same byte"),
+    (_PV1 + r"_rx_wanted__mutmut_4",
+     "'or connect is not None': hs.connect is set only together with the state "
+     "ACCEPTING_WAIT_CONNECT_MSG_AUTH (_read_connect_msg) and cleared before it is left "
+     "(_reply, the READY/SEQ finish; a fault resets hs); a held step returns first"),
+    (_PV1 + r"_rx_wanted__mutmut_(11|18)",
+     "max(1, ...) for max(0, ...): not held, an item is consumed in the step where its "
+     "last byte arrives, so when pre_auth_bytes asks, fewer bytes than the item are "
+     "buffered and the difference is at least 1"),
+    (_PV1 + r"_step__mutmut_(13|19)",
+     "the 'no reader' branch: the v1 states without a reader (ACCEPTING, CONNECTING, "
+     "CONNECTING_SEND_CONNECT_MSG, *_READY) are entered and left within one call, or "
+     "held by an interceptor PAUSE (held_step: _step returns first); checked by running "
+     "tests/protocol, tests/unit and tests/aio with that branch raising"),
+    (_PV1 + r"randomize_out_seq__mutmut_7",
+     "randrange(n) for randrange(0, n): the same call"),
 )
 """Patterns and their reasons."""
 

@@ -21,6 +21,7 @@
           MessageError
             BadMessageCrc                 v1 header / footer crc, or data crc
             BadSignature                  v1 cephx message signature mismatch
+            MessageAborted                v1 footer without COMPLETE (sender aborted)
             UnknownMessageType            no class registered (carries the raw parts)
             MessageDecodeError            registered class failed to decode its payload
           HandshakeError
@@ -135,6 +136,11 @@ class BadSignature(MessageError):
     """A msgr v1 message's cephx signature does not match (tampered or wrong key)."""
 
 
+class MessageAborted(MessageError):
+    """A msgr v1 message's footer lacks ``CEPH_MSG_FOOTER_COMPLETE``: the sender
+    aborted it (Ceph's ``handle_message_footer`` faults)."""
+
+
 class UnknownMessageType(MessageError):
     """No class is registered for the message type; the raw parts are kept.
 
@@ -242,6 +248,7 @@ __all__ = [
     "IncompatibleEncoding",
     "KeyringError",
     "LocalProtocolError",
+    "MessageAborted",
     "MessageDecodeError",
     "MessageError",
     "MissingFeatures",

@@ -198,7 +198,7 @@ MESSAGE_MODULES: dict[int, str] = {
     20: "asyncmsgr.messages.mon",
     41: "asyncmsgr.messages.osdmap",
     42: "asyncmsgr.messages.osd_op",
-    43: "asyncmsgr.messages.osd_op",
+    43: "asyncmsgr.messages.osd_op_reply",
     44: "asyncmsgr.messages.watch",
     48: "asyncmsgr.messages.pool",
     49: "asyncmsgr.messages.pool",

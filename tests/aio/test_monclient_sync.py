@@ -302,7 +302,8 @@ def test_cli_imports_neither_asyncio_nor_the_messenger(tmp_path: Path) -> None:
                            "asyncmsgr.protocol.v1", "asyncmsgr.auth.cephx.server",
                            "importlib.metadata", "argparse", "crc32c", "dataclasses",
                            "hmac", "asyncmsgr.osdc", "asyncmsgr.crush",
-                           "asyncmsgr.osd", "asyncmsgr.messages.osd_op"):
+                           "asyncmsgr.osd", "asyncmsgr.messages.osd_op",
+                           "asyncmsgr.messages.osd_op_reply"):
                 assert absent not in imported, absent
     run(body)
 

@@ -271,7 +271,13 @@ def test_errors_identical(ceph_osd: CephCluster, args: list[str]) -> None:
     ["stat", "x"],
     ["-p", POOL, "bench", "1", "foo"],
     ["-p", POOL, "rmomapkey", "x"],
+    ["-p", POOL, "rmomapkey", "x", "k", "extra"],
+    ["-p", POOL, "getomapval", "x"],
+    ["-p", POOL, "setomapval", "x", "k", "v", "extra"],
     ["-p", POOL, "setxattr", "x"],
+    ["-p", POOL, "setxattr", "x", "n", "v", "extra"],
+    ["-p", POOL, "listxattr"],
+    ["-p", POOL, "notify", "x"],
     ["-p", POOL, "truncate", "x", "-1"],
     ["-p", POOL, "-b", "-5", "bench", "1", "write"],
 ])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,9 +41,10 @@ from asyncmsgr.osd.mapcommon import (
     CEPH_OSDMAP_SORTBITWISE,
     CEPH_RELEASE_PACIFIC,
 )
-from asyncmsgr.osd.ops import OSDOp
+from asyncmsgr.osd.ops import OsdFlag, OSDOp
 from asyncmsgr.osd.osdmap import OSDMap
 from asyncmsgr.osd.pool import FLAG_HASHPSPOOL, PgPool
+from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.osdc.objecter import Objecter
 from asyncmsgr.osdc.op import ObjecterOptions
 from asyncmsgr.types import EntityAddr, EntityAddrVec, EntityName, EntityType, UTime
@@ -311,5 +312,37 @@ def addr_of(osd: int) -> EntityAddr:
     return osd_addrs(osd).addrs[0]
 
 
-__all__ = ["FSID", "FakeConnection", "FakeMessenger", "FakeMonClient", "World", "addr_of",
-           "copy_map", "make_crush", "make_osdmap", "make_pool", "osd_addrs"]
+#: Op flags and the pool (``test``, id 1) the tests use.
+W = int(OsdFlag.WRITE)
+R = int(OsdFlag.READ)
+LOC = ObjectLocator(1)
+#: Bound of one test's event loop (seconds).
+TEST_TIMEOUT = 10
+
+
+def run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``body`` in a fresh event loop, within :data:`TEST_TIMEOUT`."""
+    async def main() -> None:
+        await asyncio.wait_for(body(), TEST_TIMEOUT)
+    asyncio.run(main())
+
+
+def run_world(body: Callable[[World], Coroutine[Any, Any, None]],
+              osdmap: OSDMap | None = None, *, options: ObjecterOptions | None = None) -> None:
+    """Run ``body`` on a started :class:`World` (``osdmap``, ``options`` as its own)."""
+    async def main() -> None:
+        w = World(osdmap, options=options)
+        await w.start()
+        await body(w)
+    run(main)
+
+
+async def settle() -> None:
+    """Let the loop run what the last step scheduled (a few turns)."""
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+__all__ = ["FSID", "LOC", "TEST_TIMEOUT", "FakeConnection", "FakeMessenger", "FakeMonClient",
+           "R", "W", "World", "addr_of", "copy_map", "make_crush", "make_osdmap", "make_pool",
+           "osd_addrs", "run", "run_world", "settle"]

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any
 
 import pytest
-from objecter_harness import World, copy_map, make_osdmap, make_pool, osd_addrs
+from objecter_harness import (
+    LOC,
+    R,
+    W,
+    World,
+    copy_map,
+    make_osdmap,
+    make_pool,
+    osd_addrs,
+    run,
+    run_world,
+    settle,
+)
 
 from asyncmsgr.messages import MOSDBackoff, MOSDMap, MOSDOp
 from asyncmsgr.osd import ops
@@ -25,21 +35,6 @@ from asyncmsgr.osd.types import PG, SPG, HObject, ObjectLocator
 from asyncmsgr.osdc.op import ObjecterOptions, OpResult
 from asyncmsgr.osdc.target import OpTarget, PgMappingCache, calc_target
 
-W = int(OsdFlag.WRITE)
-R = int(OsdFlag.READ)
-LOC = ObjectLocator(1)
-
-
-def run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    async def main() -> None:
-        await asyncio.wait_for(body(), 10)
-    asyncio.run(main())
-
-
-async def settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
-
 
 def primary_of(w: World, oid: str, loc: ObjectLocator = LOC) -> int:
     t = OpTarget(W, oid, loc)
@@ -48,9 +43,7 @@ def primary_of(w: World, oid: str, loc: ObjectLocator = LOC) -> int:
 
 
 def test_op_goes_to_the_acting_primary_and_completes() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         task = asyncio.ensure_future(o.operate("obj", LOC, [ops.writefull(b"data")], W))
         await settle()
@@ -69,7 +62,7 @@ def test_op_goes_to_the_acting_primary_and_completes() -> None:
         assert o.num_in_flight == 0
         assert o.perf_dump()["op_w"] == 1
 
-    run(body)
+    run_world(body)
 
 
 def _down(w: World, osd: int) -> None:
@@ -78,9 +71,7 @@ def _down(w: World, osd: int) -> None:
 
 
 def test_new_primary_gets_the_same_tid_with_retry_attempt_bumped() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.append(b"x")], W))
         await settle()
         (con0, m0), = w.ops_sent()
@@ -104,13 +95,11 @@ def test_new_primary_gets_the_same_tid_with_retry_attempt_bumped() -> None:
         assert (await task).result == 0
         assert w.objecter.perf_dump()["op_resend"] == 1
 
-    run(body)
+    run_world(body)
 
 
 def test_map_changes_elsewhere_do_not_resend() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
         w.publish_incs([w.next_inc(new_pools={2: make_pool()}, new_pool_names={2: "b"},
@@ -122,13 +111,11 @@ def test_map_changes_elsewhere_do_not_resend() -> None:
         w.reply(con, m)
         assert (await task).result == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_session_reset_resends_on_a_new_connection() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.append(b"x")], W))
         await settle()
         (con0, m0), = w.ops_sent()
@@ -146,13 +133,11 @@ def test_session_reset_resends_on_a_new_connection() -> None:
         # sub_want osdmap after the reset (a new map may explain it)
         assert w.monc.subs[-1][0] == "osdmap"
 
-    run(body)
+    run_world(body)
 
 
 def test_repeated_resets_back_off() -> None:
-    async def body() -> None:
-        w = World(options=ObjecterOptions(reconnect_max_delay=0.05))
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
         for _ in range(4):
@@ -166,13 +151,11 @@ def test_repeated_resets_back_off() -> None:
         w.reply(con, m)
         assert (await task).result == 0
 
-    run(body)
+    run_world(body, options=ObjecterOptions(reconnect_max_delay=0.05))
 
 
 def test_missing_pool_is_enoent_only_once_the_map_is_the_newest() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         w.monc.newest = 3  # the mon has newer maps: maybe the pool is there
         task = asyncio.ensure_future(w.objecter.operate("obj", ObjectLocator(9),
                                                         [ops.read(0, 1)], R))
@@ -188,13 +171,11 @@ def test_missing_pool_is_enoent_only_once_the_map_is_the_newest() -> None:
         assert res.result == -errno.ENOENT
         assert w.objecter.num_in_flight == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_pool_created_in_a_newer_map_is_used() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         w.monc.newest = 2
         task = asyncio.ensure_future(w.objecter.operate("obj", ObjectLocator(2),
                                                         [ops.read(0, 1)], R))
@@ -207,25 +188,21 @@ def test_pool_created_in_a_newer_map_is_used() -> None:
         w.reply(con, m)
         assert (await task).result == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_pool_deleted_under_an_op_fails_it() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
         w.publish_incs([w.next_inc(old_pools=(1,))])
         assert (await task).result == -errno.ENOENT
 
-    run(body)
+    run_world(body)
 
 
 def test_pause_holds_writes_until_unpause_and_subscribes_continuously() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         w.publish_incs([w.next_inc(new_flags=w.osdmap.flags | CEPH_OSDMAP_PAUSEWR)])
         await settle()
         assert w.monc.subs[-1] == ("osdmap", 3, False)  # continuous while paused
@@ -244,14 +221,11 @@ def test_pause_holds_writes_until_unpause_and_subscribes_continuously() -> None:
         assert (await wr).result == 0
         assert (await rd).result == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_full_pool_holds_writes_but_not_full_try() -> None:
-    async def body() -> None:
-        pools = {1: ("test", make_pool(flags=make_pool().flags | FLAG_FULL))}
-        w = World(make_osdmap(pools=pools))
-        await w.start()
+    async def body(w: World) -> None:
         held = asyncio.ensure_future(w.objecter.operate("a", LOC, [ops.append(b"x")], W))
         tried = asyncio.ensure_future(w.objecter.operate(
             "b", LOC, [ops.append(b"x")], W | int(OsdFlag.FULL_TRY)))
@@ -268,13 +242,12 @@ def test_full_pool_holds_writes_but_not_full_try() -> None:
         assert (await tried).result == -errno.ENOSPC
         assert (await rd).result == 0
 
-    run(body)
+    pools = {1: ("test", make_pool(flags=make_pool().flags | FLAG_FULL))}
+    run_world(body, make_osdmap(pools=pools))
 
 
 def test_backoff_holds_its_range_and_unblock_resends() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         first = asyncio.ensure_future(o.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
@@ -301,13 +274,11 @@ def test_backoff_holds_its_range_and_unblock_resends() -> None:
         assert (await first).result == 0
         assert (await second).result == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_op_timeout_is_etimedout_and_releases_budget() -> None:
-    async def body() -> None:
-        w = World(options=ObjecterOptions(osd_op_timeout=0.05, inflight_ops=1))
-        await w.start()
+    async def body(w: World) -> None:
         res = await w.objecter.operate("obj", LOC, [ops.read(0, 1)], R)
         assert res.result == -errno.ETIMEDOUT
         assert w.objecter.budget.statistics().ops == 0
@@ -316,13 +287,11 @@ def test_op_timeout_is_etimedout_and_releases_budget() -> None:
         w.reply(con, m)  # too late: nobody cares
         await settle()
 
-    run(body)
+    run_world(body, options=ObjecterOptions(osd_op_timeout=0.05, inflight_ops=1))
 
 
 def test_inflight_ops_and_bytes_throttle_submitters() -> None:
-    async def body() -> None:
-        w = World(options=ObjecterOptions(inflight_ops=2, inflight_op_bytes=10))
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         tasks = [asyncio.ensure_future(o.operate(f"o{i}", LOC, [ops.read(0, 1)], R))
                  for i in range(3)]
@@ -344,13 +313,11 @@ def test_inflight_ops_and_bytes_throttle_submitters() -> None:
             assert (await t).result == 0
         assert o.budget.statistics().ops == 0
 
-    run(body)
+    run_world(body, options=ObjecterOptions(inflight_ops=2, inflight_op_bytes=10))
 
 
 def test_cancelled_wait_cancels_the_op() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         task = asyncio.ensure_future(o.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
@@ -360,13 +327,11 @@ def test_cancelled_wait_cancels_the_op() -> None:
         assert o.num_in_flight == 0
         assert o.budget.statistics().ops == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_eagain_resubmits_with_a_new_tid() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
         (con, m), = w.ops_sent()
@@ -377,13 +342,11 @@ def test_eagain_resubmits_with_a_new_tid() -> None:
         w.reply(con2, m2)
         assert (await task).result == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_osd_restart_at_a_new_address_resends() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.append(b"x")], W))
         await settle()
         (con, m), = w.ops_sent()
@@ -399,13 +362,11 @@ def test_osd_restart_at_a_new_address_resends() -> None:
         w.reply(con2, m2)
         assert (await task).result == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_map_gap_asks_for_the_missing_epochs() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         inc2 = w.next_inc()
         w.osdmap.apply_incremental(inc2)
         w.publish_incs([w.next_inc()])  # epoch 3 without 2
@@ -413,13 +374,11 @@ def test_map_gap_asks_for_the_missing_epochs() -> None:
         assert w.objecter.osdmap.epoch == 1
         assert w.monc.subs[-1] == ("osdmap", 2, True)
 
-    run(body)
+    run_world(body)
 
 
 def test_skipped_maps_resend_everything() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.append(b"x")], W))
         await settle()
         (_, m), = w.ops_sent()
@@ -435,7 +394,7 @@ def test_skipped_maps_resend_everything() -> None:
         w.reply(con2, m2)
         assert (await task).result == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_first_map_without_a_full_map_asks_for_one() -> None:
@@ -456,9 +415,7 @@ def test_first_map_without_a_full_map_asks_for_one() -> None:
 
 
 def test_laggy_ops_ping_their_osd() -> None:
-    async def body() -> None:
-        w = World(options=ObjecterOptions(laggy_timeout=0.0))
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
         (con, m), = w.ops_sent()
@@ -468,13 +425,11 @@ def test_laggy_ops_ping_their_osd() -> None:
         w.reply(con, m)
         await task
 
-    run(body)
+    run_world(body, options=ObjecterOptions(laggy_timeout=0.0))
 
 
 def test_shutdown_fails_what_is_left() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
         await w.objecter.shutdown()
@@ -482,13 +437,11 @@ def test_shutdown_fails_what_is_left() -> None:
         res: OpResult = await w.objecter.operate("x", LOC, [ops.read(0, 1)], R)
         assert res.result == -errno.ESHUTDOWN
 
-    run(body)
+    run_world(body)
 
 
 def test_pg_op_goes_to_the_pg_primary() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         op = o.new_op("", ObjectLocator(1, "", "ns"), [ops.pgnls(10, HObject(), 1)],
                       R | int(OsdFlag.PGOP), pgid=PG(1, 5))
@@ -503,13 +456,11 @@ def test_pg_op_goes_to_the_pg_primary() -> None:
         w.reply(con, m, 1)
         assert (await task).result == 1
 
-    run(body)
+    run_world(body)
 
 
 def test_reads_and_writes_are_counted() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         tasks = [asyncio.ensure_future(o.operate("a", LOC, [ops.read(0, 1)], R)),
                  asyncio.ensure_future(o.operate("a", LOC, [ops.call("c", "m")], R | W))]
@@ -520,13 +471,11 @@ def test_reads_and_writes_are_counted() -> None:
         d = o.perf_dump()
         assert (d["op"], d["op_r"], d["op_rmw"], d["op_send"], d["op_reply"]) == (2, 1, 1, 2, 2)
 
-    run(body)
+    run_world(body)
 
 
 def test_reply_to_unknown_tid_or_connection_is_ignored() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         task = asyncio.ensure_future(w.objecter.operate("obj", LOC, [ops.read(0, 1)], R))
         await settle()
         (con, m), = w.ops_sent()
@@ -540,16 +489,14 @@ def test_reply_to_unknown_tid_or_connection_is_ignored() -> None:
         w.reply(con, m)
         await task
 
-    run(body)
+    run_world(body)
 
 
 def test_the_same_map_twice_changes_nothing() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         m = copy_map(w.osdmap)
         w.publish_full(m)
         await settle()
         assert w.objecter.perf_dump()["map_full"] == 1
 
-    run(body)
+    run_world(body)

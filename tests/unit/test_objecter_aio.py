@@ -5,32 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
-from objecter_harness import World
+from objecter_harness import LOC, R, W, World, run, run_world
 
 from asyncmsgr.osd import ops
-from asyncmsgr.osd.ops import OsdFlag
-from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.osdc.budget import OpBudget
 from asyncmsgr.osdc.op import ObjecterOptions, OpResult
 
-W = int(OsdFlag.WRITE)
-R = int(OsdFlag.READ)
-LOC = ObjectLocator(1)
-
-
-def run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    async def main() -> None:
-        await asyncio.wait_for(body(), 10)
-    asyncio.run(main())
-
 
 def test_aio_operate_completes_through_the_callback_without_tasks() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         got: list[OpResult] = []
         tasks_before = len(asyncio.all_tasks())
@@ -45,13 +30,11 @@ def test_aio_operate_completes_through_the_callback_without_tasks() -> None:
         assert o.budget.statistics().ops == 0
         assert o.num_in_flight == 0
 
-    run(body)
+    run_world(body)
 
 
 def test_short_budget_queues_callbacks_in_fifo_order() -> None:
-    async def body() -> None:
-        w = World(options=ObjecterOptions(inflight_ops=2, inflight_op_bytes=0))
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         done: list[str] = []
         def finished(name: str) -> Callable[[OpResult], None]:
@@ -73,13 +56,11 @@ def test_short_budget_queues_callbacks_in_fifo_order() -> None:
         assert done == ["o1:0", "o0:0", "o2:0", "o3:0", "o4:0"]
         assert o.budget.statistics() == (0, 0, 2, 0, 0, 3)
 
-    run(body)
+    run_world(body, options=ObjecterOptions(inflight_ops=2, inflight_op_bytes=0))
 
 
 def test_cancel_a_queued_op_takes_no_budget_and_lets_the_next_go() -> None:
-    async def body() -> None:
-        w = World(options=ObjecterOptions(inflight_ops=1, inflight_op_bytes=0))
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         got: dict[str, int] = {}
         first = o.aio_operate("a", LOC, [ops.read(0, 1)], R,
@@ -99,13 +80,11 @@ def test_cancel_a_queued_op_takes_no_budget_and_lets_the_next_go() -> None:
         assert o.budget.statistics().ops == 0
         assert first.tid
 
-    run(body)
+    run_world(body, options=ObjecterOptions(inflight_ops=1, inflight_op_bytes=0))
 
 
 def test_cancel_a_sent_op() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         got: list[int] = []
         op = o.aio_operate("a", LOC, [ops.read(0, 1)], R, lambda r: got.append(r.result))
@@ -117,13 +96,11 @@ def test_cancel_a_sent_op() -> None:
         w.reply(con, m)  # too late
         assert got == [-errno.ETIMEDOUT]
 
-    run(body)
+    run_world(body)
 
 
 def test_shutdown_fails_queued_and_sent_ops() -> None:
-    async def body() -> None:
-        w = World(options=ObjecterOptions(inflight_ops=1, inflight_op_bytes=0))
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
         got: list[tuple[str, int]] = []
         def finished(name: str) -> Callable[[OpResult], None]:
@@ -139,7 +116,7 @@ def test_shutdown_fails_queued_and_sent_ops() -> None:
         o.aio_operate("d", LOC, [ops.read(0, 1)], R, lambda r: late.append(r.result))
         assert late == [-errno.ESHUTDOWN]
 
-    run(body)
+    run_world(body, options=ObjecterOptions(inflight_ops=1, inflight_op_bytes=0))
 
 
 def test_budget_callback_and_coroutine_waiters_share_one_fifo() -> None:

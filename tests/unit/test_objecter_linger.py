@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Coroutine
-from typing import Any
 
-from objecter_harness import World, osd_addrs
+from objecter_harness import LOC, FakeConnection, World, osd_addrs, run_world, settle
 
-from asyncmsgr.messages import MWatchNotify
+from asyncmsgr.messages import MOSDOp, MWatchNotify
 from asyncmsgr.osd.mapcommon import CEPH_OSD_UP
 from asyncmsgr.osd.op_data import NotifyResult, push_notify_result
 from asyncmsgr.osd.ops import OSDOp, OsdOpCode, WatchEvent, WatchOp, notify
-from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.osdc import linger
 from asyncmsgr.osdc.op import LingerOp
 from asyncmsgr.wire.buffer import Writer
-
-LOC = ObjectLocator(1)
-
-
-def run(body: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    async def main() -> None:
-        await asyncio.wait_for(body(), 10)
-    asyncio.run(main())
-
-
-async def settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
 
 
 def _notify_id_out(n: int) -> list[OSDOp]:
@@ -59,9 +43,7 @@ async def _watch(w: World) -> tuple[LingerOp, list[tuple[int, int, int, bytes]],
 
 
 def test_watch_registers_pings_and_delivers_notifies() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         info, events, errors = await _watch(w)
         w.objecter.tick()
         con, ping = w.ops_sent()[-1]
@@ -81,13 +63,11 @@ def test_watch_registers_pings_and_delivers_notifies() -> None:
         assert events == [(77, info.cookie, 4100, b"hello")]
         assert errors == []
 
-    run(body)
+    run_world(body)
 
 
 def test_watch_reconnects_after_reset_and_reports_a_failed_reconnect() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         info, _, errors = await _watch(w)
         con = w.ops_sent()[-1][0]
         w.reset(con)
@@ -100,13 +80,11 @@ def test_watch_reconnects_after_reset_and_reports_a_failed_reconnect() -> None:
         assert errors == [(info.cookie, -errno.ENOTCONN)]
         assert linger.linger_check(w.objecter, info) == -errno.ENOTCONN
 
-    run(body)
+    run_world(body)
 
 
 def test_watch_follows_its_pg_to_a_new_primary() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         info, _, errors = await _watch(w)
         old = info.target.osd
         w.publish_incs([w.next_inc(new_state={old: CEPH_OSD_UP})])
@@ -119,13 +97,11 @@ def test_watch_follows_its_pg_to_a_new_primary() -> None:
         assert errors == []
         assert w.objecter.perf_dump()["linger_resend"] == 1
 
-    run(body)
+    run_world(body)
 
 
 def test_disconnect_event_is_an_error_once() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         info, _, errors = await _watch(w)
         for _ in range(2):
             ev = MWatchNotify(opcode=WatchEvent.DISCONNECT, cookie=info.cookie)
@@ -135,18 +111,23 @@ def test_disconnect_event_is_an_error_once() -> None:
         linger.linger_cancel(w.objecter, info)
         assert info.cookie not in w.objecter.linger_ops
 
-    run(body)
+    run_world(body)
+
+
+async def _notify(w: World, payload: bytes) -> tuple[
+        LingerOp, asyncio.Future[tuple[int, bytes]], FakeConnection, MOSDOp]:
+    """Start a notify on ``nobj``; (its linger op, its task, the MOSDOp sent and where)."""
+    info = linger.linger_register(w.objecter, "nobj", LOC, 0)
+    task = asyncio.ensure_future(linger.linger_notify(w.objecter, info, payload, 5))
+    await settle()
+    con, m = w.ops_sent()[-1]
+    return info, task, con, m
 
 
 def test_notify_completes_with_the_watchers_replies() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
+    async def body(w: World) -> None:
         o = w.objecter
-        info = linger.linger_register(o, "nobj", LOC, 0)
-        task = asyncio.ensure_future(linger.linger_notify(o, info, b"ping", 5))
-        await settle()
-        con, m = w.ops_sent()[-1]
+        info, task, con, m = await _notify(w, b"ping")
         assert m.ops[0].op == OsdOpCode.NOTIFY
         assert not m.flags & 0x20  # a read
         w.reply(con, m, outs=_notify_id_out(42))
@@ -168,19 +149,13 @@ def test_notify_completes_with_the_watchers_replies() -> None:
         assert replies == wr.getvalue()
         linger.linger_cancel(o, info)
 
-    run(body)
+    run_world(body)
 
 
 def test_notify_op_error_is_the_result() -> None:
-    async def body() -> None:
-        w = World()
-        await w.start()
-        o = w.objecter
-        info = linger.linger_register(o, "nobj", LOC, 0)
-        task = asyncio.ensure_future(linger.linger_notify(o, info, b"", 5))
-        await settle()
-        con, m = w.ops_sent()[-1]
+    async def body(w: World) -> None:
+        _, task, con, m = await _notify(w, b"")
         w.reply(con, m, -errno.ENOENT)
         assert await task == (-errno.ENOENT, b"")
 
-    run(body)
+    run_world(body)

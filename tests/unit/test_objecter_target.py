@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from objecter_harness import FSID, copy_map, make_osdmap, make_pool
+from objecter_harness import FSID, R, W, copy_map, make_osdmap, make_pool, run
 
 from asyncmsgr.crush.map import CrushRule, CrushRuleStep, RuleOp
 from asyncmsgr.messages import MOSDMap
@@ -38,9 +38,6 @@ from asyncmsgr.osdc.target import (
     pool_full_map,
     target_should_be_paused,
 )
-
-W = int(OsdFlag.WRITE)
-R = int(OsdFlag.READ)
 
 
 def target(oid: str = "obj", pool: int = 1, flags: int = W, **kw: object) -> OpTarget:
@@ -380,7 +377,7 @@ def test_budget_waits_fifo_and_lets_a_big_op_through_alone() -> None:
         with pytest.raises(ValueError, match="budget"):
             b.put(1)
 
-    asyncio.run(body())
+    run(body)
 
 
 def test_budget_cancelled_waiter_takes_nothing() -> None:
@@ -395,4 +392,4 @@ def test_budget_cancelled_waiter_takes_nothing() -> None:
         b.put(5)
         assert b.statistics() == (0, 0, 1, 0, 0, 1)
 
-    asyncio.run(body())
+    run(body)

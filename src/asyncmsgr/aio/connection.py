@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from asyncmsgr.aio.event_center import EVENT_READABLE, EVENT_WRITABLE, EventCenter, Worker
 from asyncmsgr.aio.inject import DelayedDelivery, FaultInjector
 from asyncmsgr.aio.limits import refusing_limit
+from asyncmsgr.aio.waiters import SessionWaiters, settle_threadsafe
 from asyncmsgr.connection import Connection
 from asyncmsgr.errors import ConnectionBroken, ConnectionClosed
 from asyncmsgr.frames.v2 import CON_MODE_SECURE
@@ -102,9 +103,7 @@ class AsyncConnection(Connection):
         self._timer_id: int | None = None
         self._timer_at: float | None = None
         self._connect_timer: int | None = None
-        self._ack_waiters: dict[int, list[asyncio.Future[None]]] = {}
-        self._acked_seq = 0
-        self._connect_waiters: list[asyncio.Future[None]] = []
+        self._waiters = SessionWaiters()
         self._closed = False
         self._marked_down = False
         self.counters = messenger.counters_for(worker)
@@ -271,15 +270,15 @@ class AsyncConnection(Connection):
         def register() -> None:  # on the owning thread: settle thread-safely
             core = self.core
             s = core.session
-            if m.seq and m.seq <= self._acked_seq and m not in s.sent \
+            if m.seq and m.seq <= self._waiters.acked_seq and m not in s.sent \
                     and m not in s.out_queue:
-                _settle_threadsafe(fut, None)  # acknowledged already
+                settle_threadsafe(fut, None)  # acknowledged already
             elif core.state is State.CLOSED:
-                _settle_threadsafe(fut, ConnectionClosed(f"{self!r} is closed"))
+                settle_threadsafe(fut, ConnectionClosed(f"{self!r} is closed"))
             elif core.lossy:
-                _settle_threadsafe(fut, ValueError("lossy sessions do not acknowledge messages"))
+                settle_threadsafe(fut, ValueError("lossy sessions do not acknowledge messages"))
             else:
-                self._ack_waiters.setdefault(id(m), []).append(fut)
+                self._waiters.add_ack_waiter(m, fut)
         self._run(register)
         await fut
 
@@ -289,18 +288,13 @@ class AsyncConnection(Connection):
 
         def register() -> None:
             if self.core.is_connected:
-                _settle_threadsafe(fut, None)
+                settle_threadsafe(fut, None)
             elif self.core.state is State.CLOSED:
-                _settle_threadsafe(fut, ConnectionClosed(f"{self!r} is closed"))
+                settle_threadsafe(fut, ConnectionClosed(f"{self!r} is closed"))
             else:
-                self._connect_waiters.append(fut)
+                self._waiters.add_connect_waiter(fut)
         self._run(register)
         await fut
-
-    def _wake_connect_waiters(self, exc: BaseException | None) -> None:
-        waiters, self._connect_waiters = self._connect_waiters, []
-        for fut in waiters:
-            _settle_threadsafe(fut, exc)
 
     # -- thread hopping ------------------------------------------------------------------
 
@@ -641,7 +635,7 @@ class AsyncConnection(Connection):
                     self._deliver_injected(e)
             elif isinstance(e, ev.MessagesAcked):
                 ack_start = time.monotonic()
-                self._handle_acked(e.messages)
+                self._waiters.acked(e.messages)
                 self.counters.tinc("msgr_handle_ack_lat", time.monotonic() - ack_start)
             elif isinstance(e, ev.CloseSocket):
                 self._note_close(e.reason)
@@ -651,22 +645,22 @@ class AsyncConnection(Connection):
             elif isinstance(e, ev.Connected):
                 self._maybe_start_delay()
                 if self.core.lossy:  # the server decided: nothing will be acked
-                    self._fail_all_ack_waiters(
+                    self._waiters.fail_acks(
                         ValueError("the server made the session lossy: no acks"))
                 msgr.dispatch_queue.queue_connect(self)
                 msgr.chain.fast_connect(self)
-                self._wake_connect_waiters(None)
+                self._waiters.wake_connected(None)
             elif isinstance(e, ev.Accepted):
                 self._maybe_start_delay()
                 msgr.dispatch_queue.queue_accept(self)
                 msgr.chain.fast_accept(self)
-                self._wake_connect_waiters(None)
+                self._waiters.wake_connected(None)
             elif isinstance(e, ev.MessagesDropped):
-                self._fail_waiters(e.messages)
+                self._waiters.discarded(e.messages)
             elif isinstance(e, ev.ResetSession):
                 msgr.dispatch_queue.queue_reset(self)
             elif isinstance(e, ev.RemoteReset):
-                self._acked_seq = 0  # a new session numbers from 1 again
+                self._waiters.acked_seq = 0  # a new session numbers from 1 again
                 self._discard_delayed()
                 msgr.dispatch_queue.discard_queue(self.conn_id)
                 msgr.dispatch_queue.queue_remote_reset(self)
@@ -739,23 +733,6 @@ class AsyncConnection(Connection):
         for m in delayed.flush():
             self._deliver(m)
 
-    def _handle_acked(self, messages: tuple[Message, ...]) -> None:
-        for m in messages:
-            self._acked_seq = max(self._acked_seq, m.seq)
-            for fut in self._ack_waiters.pop(id(m), ()):
-                _settle_threadsafe(fut, None)
-
-    def _fail_waiters(self, messages: tuple[Message, ...]) -> None:
-        for m in messages:
-            for fut in self._ack_waiters.pop(id(m), ()):
-                _settle_threadsafe(fut, ConnectionClosed("message discarded"))
-
-    def _fail_all_ack_waiters(self, exc: BaseException) -> None:
-        waiters, self._ack_waiters = self._ack_waiters, {}
-        for futs in waiters.values():
-            for fut in futs:
-                _settle_threadsafe(fut, exc)
-
     def _schedule_connect(self, at: float) -> None:
         if self._connect_timer is not None:
             self.center.delete_time_event(self._connect_timer)
@@ -784,8 +761,8 @@ class AsyncConnection(Connection):
                 self.center.delete_time_event(tid)
         self._timer_id = self._connect_timer = None
         self._timer_at = None
-        self._fail_all_ack_waiters(ConnectionBroken("connection closed"))
-        self._wake_connect_waiters(ConnectionClosed(f"{self!r} closed"))
+        self._waiters.fail_acks(ConnectionBroken("connection closed"))
+        self._waiters.wake_connected(ConnectionClosed(f"{self!r} closed"))
         self.msgr.dispatch_queue.discard_queue(self.conn_id)
         self.msgr.unregister(self)
 
@@ -806,26 +783,6 @@ def _advance(pending: list[Buffer], sent: int) -> None:
         if rest:
             pending[done] = memoryview(pending[done])[rest:]
     del pending[:done]
-
-
-def _settle(fut: asyncio.Future[None], exc: BaseException | None) -> None:
-    if not fut.done():
-        if exc is None:
-            fut.set_result(None)
-        else:
-            fut.set_exception(exc)
-
-
-def _settle_threadsafe(fut: asyncio.Future[None], exc: BaseException | None) -> None:
-    loop = fut.get_loop()
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    if running is loop:
-        _settle(fut, exc)
-    elif not loop.is_closed():
-        loop.call_soon_threadsafe(_settle, fut, exc)
 
 
 __all__ = ["AsyncConnection", "addr_from_sockaddr", "sockaddr_of"]

@@ -53,26 +53,44 @@ def raw_bytes(s: str) -> bytes:
     return s.encode("utf-8", "surrogateescape")
 
 
-def need_args(t: Tool, n: int, *, pool: bool = True) -> bool:
-    """``if (!pool_name || nargs.size() < n) { usage(cerr); return 1; }``: True if ok."""
-    if (pool and t.ioctx is None) or len(t.nargs) < n:
-        t.io.usage()
-        return False
-    return True
+class UsageError(Exception):
+    """The command's arguments do not fit: :func:`dispatch` prints the usage and
+    the tool exits 1 (``usage(cerr); return 1;``)."""
 
 
-def ioctx_of(t: Tool) -> IoCtx:
-    assert t.ioctx is not None
-    return t.ioctx
+def need_args(t: Tool, lo: int, hi: int | None = None) -> tuple[IoCtx, list[str]]:
+    """``if (!pool_name || nargs.size() < lo) { usage(cerr); return 1; }`` (and more
+    than ``hi`` when given): the pool's IoCtx and the arguments (the command's name
+    first), or UsageError."""
+    n = len(t.nargs)
+    if t.ioctx is None or n < lo or (hi is not None and n > hi):
+        raise UsageError
+    return t.ioctx, t.nargs
 
 
-async def _operate(t: Tool, oid: str, ops: list[OSDOp], flags: int) -> OpResult:
+def omap_key_args(t: Tool, extra: int) -> tuple[IoCtx, str, str, str, list[str]]:
+    """``OBJ KEY`` and up to ``extra`` more arguments, KEY from ``--omap-key-file``
+    when given (then not an argument): (ioctx, oid, key, how the key prints, the
+    arguments after it), or UsageError."""
+    n = 2 if t.omap_key is not None else 3
+    ioctx, args = need_args(t, n, n + extra)
+    if t.omap_key is not None:
+        return ioctx, args[1], t.omap_key, t.omap_key_pretty, args[n:]
+    return ioctx, args[1], args[2], args[2], args[n:]
+
+
+def failed(t: Tool, what: str, r: int) -> int:
+    """``cerr << what << ": " << cpp_strerror(r) << std::endl; return 1;``."""
+    t.io.err(f"{what}: {cpp_strerror(r)}")
+    return 1
+
+
+async def _operate(ioctx: IoCtx, oid: str, ops: list[OSDOp], flags: int) -> OpResult:
     """Run ``ops`` on ``oid`` through the Objecter; raise the error of a failure.
 
     (``ReadOp`` handlers decode an op's output even when the whole op failed, so
     reads whose output is parsed go this way.)
     """
-    ioctx = ioctx_of(t)
     oloc = ObjectLocator(ioctx.pool_id, ioctx.locator_key, ioctx.nspace)
     res = await ioctx.objecter.operate(oid, oloc, ops, flags | ioctx.extra_op_flags)
     if res.result < 0:
@@ -231,16 +249,13 @@ async def cmd_ls(t: Tool) -> int:
 
 async def cmd_stat(t: Tool) -> int:
     """``stat OBJ`` / ``stat2 OBJ`` (with the sub-second part of the mtime)."""
-    if not need_args(t, 2):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (cmd, oid, *_) = need_args(t, 2)
     try:
-        res = await _operate(t, oid, [osd.stat()], _READ)
+        res = await _operate(ioctx, oid, [osd.stat()], _READ)
         st = decode_stat(res.outs[0].outdata)
     except Error as exc:
-        t.io.err(f" error stat-ing {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
-        return 1
-    nsec = st.mtime.nsec if t.nargs[0] == "stat2" else 0
+        return failed(t, f" error stat-ing {t.pool_name}/{oid}", neg_errno(exc))
+    nsec = st.mtime.nsec if cmd == "stat2" else 0
     t.io.out(f"{t.pool_name}/{oid} mtime {format_utime(st.mtime.sec, nsec)}, "
              f"size {st.size}\n")
     return 0
@@ -248,31 +263,28 @@ async def cmd_stat(t: Tool) -> int:
 
 async def cmd_touch(t: Tool) -> int:
     """``touch OBJ [TIMESTAMP]``: create if absent, set the mtime."""
-    if not need_args(t, 2):
-        return 1
+    ioctx, args = need_args(t, 2)
     import time  # noqa: PLC0415
 
-    oid = t.nargs[1]
+    oid = args[1]
     stamp = int(time.time())
-    if len(t.nargs) > 2:
-        value, rest = c_strtoll(t.nargs[2])
+    if len(args) > 2:
+        value, rest = c_strtoll(args[2])
         if rest:
-            t.io.err(f"Invalid value for timestamp: '{t.nargs[2]}'")
+            t.io.err(f"Invalid value for timestamp: '{args[2]}'")
             return 1
         stamp = value
     op = WriteOp()
     op.create(False)
     try:
-        await ioctx_of(t).operate_write_op(op, oid, mtime=stamp)
+        await ioctx.operate_write_op(op, oid, mtime=stamp)
     except Error as exc:
-        t.io.err(f" error touch-ing {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f" error touch-ing {t.pool_name}/{oid}", neg_errno(exc))
     return 0
 
 
-async def do_get(t: Tool, oid: str, outfile: str) -> int:
+async def do_get(t: Tool, ioctx: IoCtx, oid: str, outfile: str) -> int:
     """``do_get``: read ``op_size`` at a time into ``outfile``; 0 or -errno."""
-    ioctx = ioctx_of(t)
     to_stdout = outfile == "-"
     fd = -1
     if not to_stdout:
@@ -304,13 +316,9 @@ async def do_get(t: Tool, oid: str, outfile: str) -> int:
 
 async def cmd_get(t: Tool) -> int:
     """``get OBJ FILE`` (``-``: stdout)."""
-    if not need_args(t, 3):
-        return 1
-    r = await do_get(t, t.nargs[1], t.nargs[2])
-    if r < 0:
-        t.io.err(f"error getting {t.pool_name}/{t.nargs[1]}: {cpp_strerror(r)}")
-        return 1
-    return 0
+    ioctx, (_, oid, outfile, *_) = need_args(t, 3)
+    r = await do_get(t, ioctx, oid, outfile)
+    return failed(t, f"error getting {t.pool_name}/{oid}", r) if r < 0 else 0
 
 
 def _open_input(t: Tool, infile: str) -> BinaryIO | None:
@@ -325,9 +333,8 @@ def _open_input(t: Tool, infile: str) -> BinaryIO | None:
         return None
 
 
-async def do_put(t: Tool, oid: str, infile: str, create_object: bool) -> int:
+async def do_put(t: Tool, ioctx: IoCtx, oid: str, infile: str, create_object: bool) -> int:
     """``do_put``: write the input ``op_size`` at a time from ``--offset``."""
-    ioctx = ioctx_of(t)
     f = _open_input(t, infile)
     if f is None:
         return 1  # the C++ do_put returns 1 here: rados then exits 0
@@ -355,20 +362,14 @@ async def do_put(t: Tool, oid: str, infile: str, create_object: bool) -> int:
 
 async def cmd_put(t: Tool) -> int:
     """``put OBJ FILE`` (``-``: stdin; ``--offset``)."""
-    if not need_args(t, 3):
-        return 1
-    r = await do_put(t, t.nargs[1], t.nargs[2], not t.obj_offset_specified)
-    if r < 0:
-        t.io.err(f"error putting {t.pool_name}/{t.nargs[1]}: {cpp_strerror(r)}")
-        return 1
-    return 0
+    ioctx, (_, oid, infile, *_) = need_args(t, 3)
+    r = await do_put(t, ioctx, oid, infile, not t.obj_offset_specified)
+    return failed(t, f"error putting {t.pool_name}/{oid}", r) if r < 0 else 0
 
 
 async def cmd_append(t: Tool) -> int:
     """``append OBJ FILE``: APPEND ``op_size`` at a time (and an empty one at the end)."""
-    if not need_args(t, 3):
-        return 1
-    oid, infile = t.nargs[1], t.nargs[2]
+    ioctx, (_, oid, infile, *_) = need_args(t, 3)
     f = _open_input(t, infile)
     if f is None:
         return 0
@@ -376,7 +377,7 @@ async def cmd_append(t: Tool) -> int:
     try:
         while True:
             data = _read_exact(f, t.op_size)
-            await ioctx_of(t).append(oid, data)
+            await ioctx.append(oid, data)
             if not data:
                 break
     except Error as exc:
@@ -384,27 +385,22 @@ async def cmd_append(t: Tool) -> int:
     finally:
         if f is not t.stdin:
             f.close()
-    if r < 0:
-        t.io.err(f"error appending {t.pool_name}/{oid}: {cpp_strerror(r)}")
-        return 1
-    return 0
+    return failed(t, f"error appending {t.pool_name}/{oid}", r) if r < 0 else 0
 
 
 async def cmd_truncate(t: Tool) -> int:
     """``truncate OBJ LENGTH``."""
-    if not need_args(t, 3):
-        return 1
-    oid = t.nargs[1]
-    size, rest = c_strtoll(t.nargs[2])
+    ioctx, (_, oid, length, *_) = need_args(t, 3)
+    size, rest = c_strtoll(length)
     if rest:
-        t.io.err(f"Invalid value for size: '{t.nargs[2]}'")
+        t.io.err(f"Invalid value for size: '{length}'")
         return 1
     if size < 0:
         t.io.err("error, cannot truncate to negative value")
         t.io.usage()
         return 1
     try:
-        await ioctx_of(t).trunc(oid, min(size, (1 << 63) - 1))
+        await ioctx.trunc(oid, min(size, (1 << 63) - 1))
     except Error as exc:
         t.io.err(f"error truncating oid {oid} to {size}: {cpp_strerror(neg_errno(exc))}")
         return neg_errno(exc)
@@ -413,34 +409,28 @@ async def cmd_truncate(t: Tool) -> int:
 
 async def cmd_create(t: Tool) -> int:
     """``create OBJ`` (exclusive)."""
-    if not need_args(t, 2):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (_, oid, *_) = need_args(t, 2)
     try:
-        await ioctx_of(t).create(oid, exclusive=True)
+        await ioctx.create(oid, exclusive=True)
     except Error as exc:
-        t.io.err(f"error creating {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error creating {t.pool_name}/{oid}", neg_errno(exc))
     return 0
 
 
 async def cmd_rm(t: Tool) -> int:
     """``rm OBJ ... [--force-full]``."""
-    if not need_args(t, 2):
-        return 1
-    ioctx = ioctx_of(t)
+    ioctx, args = need_args(t, 2)
     flags = 0
     if "force-full" in t.opts:
         flags = LIBRADOS_OPERATION_FULL_FORCE | LIBRADOS_OPERATION_FULL_TRY
-    for oid in t.nargs[1:]:
+    for oid in args[1:]:
         op = WriteOp()
         op.remove()
         try:
             await ioctx.operate_write_op(op, oid, flags=flags)
         except Error as exc:
             name = f"{t.nspace}/{oid}" if t.nspace else oid
-            t.io.err(f"error removing {t.pool_name}>{name}: {cpp_strerror(neg_errno(exc))}")
-            return 1
+            return failed(t, f"error removing {t.pool_name}>{name}", neg_errno(exc))
     return 0
 
 
@@ -448,56 +438,43 @@ async def cmd_rm(t: Tool) -> int:
 
 async def cmd_setxattr(t: Tool) -> int:
     """``setxattr OBJ NAME [VALUE]`` (no VALUE: standard input)."""
-    if t.ioctx is None or not 3 <= len(t.nargs) <= 4:
-        t.io.usage()
-        return 1
-    oid, name = t.nargs[1], t.nargs[2]
-    value = raw_bytes(t.nargs[3]) if len(t.nargs) == 4 else _read_all(t)
+    ioctx, (_, oid, name, *rest) = need_args(t, 3, 4)
+    value = raw_bytes(rest[0]) if rest else _read_all(t)
     try:
-        await t.ioctx.set_xattr(oid, name, value)
+        await ioctx.set_xattr(oid, name, value)
     except Error as exc:
-        t.io.err(f"error setting xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error setting xattr {t.pool_name}/{oid}/{name}", neg_errno(exc))
     return 0
 
 
 async def cmd_getxattr(t: Tool) -> int:
     """``getxattr OBJ NAME``: the raw value on stdout."""
-    if not need_args(t, 3):
-        return 1
-    oid, name = t.nargs[1], t.nargs[2]
+    ioctx, (_, oid, name, *_) = need_args(t, 3)
     try:
-        value = await ioctx_of(t).get_xattr(oid, name)
+        value = await ioctx.get_xattr(oid, name)
     except Error as exc:
-        t.io.err(f"error getting xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error getting xattr {t.pool_name}/{oid}/{name}", neg_errno(exc))
     t.io.out_bytes(value)
     return 0
 
 
 async def cmd_rmxattr(t: Tool) -> int:
     """``rmxattr OBJ NAME``."""
-    if not need_args(t, 3):
-        return 1
-    oid, name = t.nargs[1], t.nargs[2]
+    ioctx, (_, oid, name, *_) = need_args(t, 3)
     try:
-        await ioctx_of(t).rm_xattr(oid, name)
+        await ioctx.rm_xattr(oid, name)
     except Error as exc:
-        t.io.err(f"error removing xattr {t.pool_name}/{oid}/{name}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error removing xattr {t.pool_name}/{oid}/{name}", neg_errno(exc))
     return 0
 
 
 async def cmd_listxattr(t: Tool) -> int:
     """``listxattr OBJ``: the names, in ``std::map`` (byte) order."""
-    if not need_args(t, 2):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (_, oid, *_) = need_args(t, 2)
     try:
-        attrs = await ioctx_of(t).get_xattrs(oid)
+        attrs = await ioctx.get_xattrs(oid)
     except Error as exc:
-        t.io.err(f"error getting xattr set {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error getting xattr set {t.pool_name}/{oid}", neg_errno(exc))
     for name in sorted((k for k, _ in attrs), key=raw_bytes):
         t.io.out(name + "\n")
     return 0
@@ -505,27 +482,17 @@ async def cmd_listxattr(t: Tool) -> int:
 
 # -- omap ----------------------------------------------------------------------------------
 
-def _omap_key(t: Tool, index: int) -> tuple[str, str]:
-    """The key (from ``--omap-key-file`` or argument ``index``) and how it prints."""
-    if t.omap_key is not None:
-        return t.omap_key, t.omap_key_pretty
-    return t.nargs[index], t.nargs[index]
-
-
 async def cmd_getomapheader(t: Tool) -> int:
     """``getomapheader OBJ [FILE]``."""
-    if not need_args(t, 2):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (_, oid, *rest) = need_args(t, 2)
     try:
-        res = await _operate(t, oid, [osd.omap_get_header()], _READ)
+        res = await _operate(ioctx, oid, [osd.omap_get_header()], _READ)
     except Error as exc:
-        t.io.err(f"error getting omap header {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error getting omap header {t.pool_name}/{oid}", neg_errno(exc))
     header = bytes(res.outs[0].outdata)
-    if len(t.nargs) >= 3:
-        t.io.err(f"Writing to {t.nargs[2]}")
-        dump_data(t, t.nargs[2], header)
+    if rest:
+        t.io.err(f"Writing to {rest[0]}")
+        dump_data(t, rest[0], header)
     else:
         t.io.out(f"header ({len(header)} bytes) :\n" + hexdump(header) + "\n")
     return 0
@@ -533,29 +500,21 @@ async def cmd_getomapheader(t: Tool) -> int:
 
 async def cmd_setomapheader(t: Tool) -> int:
     """``setomapheader OBJ VALUE``."""
-    if not need_args(t, 3):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (_, oid, value, *_) = need_args(t, 3)
     op = WriteOp()
-    op.omap_set_header(raw_bytes(t.nargs[2]))
+    op.omap_set_header(raw_bytes(value))
     try:
-        await ioctx_of(t).operate_write_op(op, oid)
+        await ioctx.operate_write_op(op, oid)
     except Error as exc:
-        t.io.err(f"error setting omap value {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error setting omap value {t.pool_name}/{oid}", neg_errno(exc))
     return 0
 
 
 async def cmd_setomapval(t: Tool) -> int:
     """``setomapval OBJ KEY [VALUE | --input-file FILE]`` (else standard input)."""
-    min_args = 2 if t.omap_key is not None else 3
-    if t.ioctx is None or not min_args <= len(t.nargs) <= min_args + 1:
-        t.io.usage()
-        return 1
-    oid = t.nargs[1]
-    key, pretty = _omap_key(t, 2)
-    if len(t.nargs) > min_args:
-        value = raw_bytes(t.nargs[min_args])
+    ioctx, oid, key, pretty, rest = omap_key_args(t, 1)
+    if rest:
+        value = raw_bytes(rest[0])
     elif "input-file" in t.opts:
         try:
             with open(t.opts["input-file"], "rb") as f:
@@ -567,34 +526,27 @@ async def cmd_setomapval(t: Tool) -> int:
     else:
         value = _read_all(t)
     try:
-        await t.ioctx.omap_set(oid, {key: value})
+        await ioctx.omap_set(oid, {key: value})
     except Error as exc:
-        t.io.err(f"error setting omap value {t.pool_name}/{oid}/{pretty}: "
-                 f"{cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error setting omap value {t.pool_name}/{oid}/{pretty}",
+                      neg_errno(exc))
     return 0
 
 
 async def cmd_getomapval(t: Tool) -> int:
     """``getomapval OBJ KEY [FILE]``."""
-    min_args = 2 if t.omap_key is not None else 3
-    if t.ioctx is None or not min_args <= len(t.nargs) <= min_args + 1:
-        t.io.usage()
-        return 1
-    oid = t.nargs[1]
-    key, pretty = _omap_key(t, 2)
+    ioctx, oid, key, pretty, rest = omap_key_args(t, 1)
     try:
-        res = await _operate(t, oid, [osd.omap_get_vals_by_keys([key])], _READ)
+        res = await _operate(ioctx, oid, [osd.omap_get_vals_by_keys([key])], _READ)
         values = decode_omap_vals_by_keys(res.outs[0].outdata)
     except Error as exc:
-        t.io.err(f"error getting omap value {t.pool_name}/{oid}/{pretty}: "
-                 f"{cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error getting omap value {t.pool_name}/{oid}/{pretty}",
+                      neg_errno(exc))
     if key in values:
         value = values[key]
-        if len(t.nargs) > min_args:
-            t.io.err(f"Writing to {t.nargs[min_args]}")
-            dump_data(t, t.nargs[min_args], value)
+        if rest:
+            t.io.err(f"Writing to {rest[0]}")
+            dump_data(t, rest[0], value)
         else:
             t.io.out(f"value ({len(value)} bytes) :\n" + hexdump(value) + "\n")
         return 0
@@ -604,28 +556,21 @@ async def cmd_getomapval(t: Tool) -> int:
 
 async def cmd_rmomapkey(t: Tool) -> int:
     """``rmomapkey OBJ KEY``."""
-    num_args = 2 if t.omap_key is not None else 3
-    if t.ioctx is None or len(t.nargs) != num_args:
-        t.io.usage()
-        return 1
-    oid = t.nargs[1]
-    key, pretty = _omap_key(t, 2)
+    ioctx, oid, key, pretty, _ = omap_key_args(t, 0)
     try:
-        await t.ioctx.omap_rm_keys(oid, [key])
+        await ioctx.omap_rm_keys(oid, [key])
     except Error as exc:
-        t.io.err(f"error removing omap key {t.pool_name}/{oid}/{pretty}: "
-                 f"{cpp_strerror(neg_errno(exc))}")
-        return 1
+        return failed(t, f"error removing omap key {t.pool_name}/{oid}/{pretty}",
+                      neg_errno(exc))
     return 0
 
 
 async def cmd_clearomap(t: Tool) -> int:
     """``clearomap OBJ [OBJ ...]``."""
-    if not need_args(t, 2):
-        return 1
-    for oid in t.nargs[1:]:
+    ioctx, args = need_args(t, 2)
+    for oid in args[1:]:
         try:
-            await ioctx_of(t).omap_clear(oid)
+            await ioctx.omap_clear(oid)
         except Error as exc:
             t.io.err(f"error clearing omap keys {t.pool_name}/{oid}/{cpp_strerror(neg_errno(exc))}")
             return 1
@@ -641,18 +586,15 @@ def _key_text(key: str) -> str:
 
 async def cmd_listomapvals(t: Tool) -> int:
     """``listomapvals OBJ``: keys (hexdumped when not printable) and values."""
-    if not need_args(t, 2):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (_, oid, *_) = need_args(t, 2)
     last = ""
     while True:
         try:
-            res = await _operate(t, oid, [osd.omap_get_vals(last, "", MAX_OMAP_PER_REQUEST)],
+            res = await _operate(ioctx, oid, [osd.omap_get_vals(last, "", MAX_OMAP_PER_REQUEST)],
                                  _READ)
             values = decode_omap_vals(res.outs[0].outdata).vals
         except Error as exc:
-            t.io.err(f"error getting omap keys {t.pool_name}/{oid}: {cpp_strerror(neg_errno(exc))}")
-            return 1
+            return failed(t, f"error getting omap keys {t.pool_name}/{oid}", neg_errno(exc))
         for key, value in values.items():
             last = key
             t.io.out(_key_text(key) + "\n")
@@ -663,20 +605,16 @@ async def cmd_listomapvals(t: Tool) -> int:
 
 async def cmd_listomapkeys(t: Tool) -> int:
     """``listomapkeys OBJ``."""
-    if not need_args(t, 2):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (_, oid, *_) = need_args(t, 2)
     last = ""
     more = True
     while more:
         try:
-            res = await _operate(t, oid, [osd.omap_get_keys(last, MAX_OMAP_PER_REQUEST)],
+            res = await _operate(ioctx, oid, [osd.omap_get_keys(last, MAX_OMAP_PER_REQUEST)],
                                  _READ)
             got = decode_omap_keys(res.outs[0].outdata)
         except Error as exc:
-            t.io.err(f"error getting omap key set {t.pool_name}/{oid}: "
-                     f"{cpp_strerror(neg_errno(exc))}")
-            return 1
+            return failed(t, f"error getting omap key set {t.pool_name}/{oid}", neg_errno(exc))
         for key in got.keys:
             t.io.out(key + "\n")
             last = key
@@ -756,8 +694,12 @@ async def dispatch(t: Tool) -> int:
     if cmd is None:
         t.io.err(f"unrecognized command {t.nargs[0]}; -h or --help for usage")
         return -errno.EINVAL
-    return await cmd(t)
+    try:
+        return await cmd(t)
+    except UsageError:
+        t.io.usage()
+        return 1
 
 
-__all__ = ["COMMANDS", "MAX_OMAP_PER_REQUEST", "dispatch", "do_get", "do_put", "dump_data",
-           "ioctx_of", "need_args", "neg_errno", "raw_bytes"]
+__all__ = ["COMMANDS", "MAX_OMAP_PER_REQUEST", "UsageError", "dispatch", "do_get", "do_put",
+           "dump_data", "failed", "need_args", "neg_errno", "omap_key_args", "raw_bytes"]

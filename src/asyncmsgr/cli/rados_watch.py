@@ -19,7 +19,7 @@ from asyncmsgr.osd.types import ObjectLocator
 from asyncmsgr.osdc import linger as lingerops
 from asyncmsgr.rados.errors import Error
 
-from .rados_cmds import ioctx_of, need_args, neg_errno, raw_bytes
+from .rados_cmds import need_args, neg_errno, raw_bytes
 from .rados_format import cpp_strerror, hexdump
 
 if TYPE_CHECKING:
@@ -28,9 +28,7 @@ if TYPE_CHECKING:
 
 async def cmd_watch(t: Tool) -> int:
     """``watch OBJ``: print each notify (and ack it with its payload) until Enter."""
-    if not need_args(t, 2):
-        return 1
-    oid = t.nargs[1]
+    ioctx, (_, oid, *_) = need_args(t, 2)
     io = t.io
 
     def on_notify(notify_id: int, notifier_id: int, cookie: int, data: bytes) -> bytes:
@@ -44,7 +42,7 @@ async def cmd_watch(t: Tool) -> int:
         io.stdout.flush()
 
     try:
-        w = await ioctx_of(t).watch(oid, on_notify, on_error)
+        w = await ioctx.watch(oid, on_notify, on_error)
     except Error as exc:
         t.io.err(f"error calling watch: {cpp_strerror(neg_errno(exc))}")
         return neg_errno(exc)
@@ -58,10 +56,8 @@ async def cmd_watch(t: Tool) -> int:
 
 async def cmd_notify(t: Tool) -> int:
     """``notify OBJ MESSAGE``: the watchers' replies and who timed out."""
-    if not need_args(t, 3):
-        return 1
-    ioctx = ioctx_of(t)
-    oid, msg = t.nargs[1], raw_bytes(t.nargs[2])
+    ioctx, (_, oid, text, *_) = need_args(t, 3)
+    msg = raw_bytes(text)
     payload = struct.pack("<I", len(msg)) + msg  # encode(std::string)
     o = ioctx.objecter
     oloc = ObjectLocator(ioctx.pool_id, ioctx.locator_key, ioctx.nspace)

@@ -28,7 +28,7 @@ MMonGetVersion           19  1/1      :mod:`.mon`
 MMonGetVersionReply      20  2/2      :mod:`.mon`
 MOSDMap                  41  4/3      :mod:`.osdmap` (maps in :mod:`asyncmsgr.osd`)
 MOSDOp                   42  8/3      :mod:`.osd_op` (ops in :mod:`asyncmsgr.osd.ops`)
-MOSDOpReply              43  8/2      :mod:`.osd_op`
+MOSDOpReply              43  8/2      :mod:`.osd_op_reply`
 MWatchNotify             44  3/1      :mod:`.watch`
 MPoolOpReply             48  1/1      :mod:`.pool`
 MPoolOp                  49  4/2      :mod:`.pool`
@@ -76,7 +76,8 @@ if TYPE_CHECKING:
         MonMap,
     )
     from asyncmsgr.messages.osd import MOSDBackoff
-    from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply
+    from asyncmsgr.messages.osd_op import MOSDOp
+    from asyncmsgr.messages.osd_op_reply import MOSDOpReply
     from asyncmsgr.messages.osdmap import MOSDMap
     from asyncmsgr.messages.paxos import DEFAULT_PAXOS_HEADER, PaxosHeader
     from asyncmsgr.messages.ping import MPing
@@ -119,7 +120,7 @@ _MODULE_OF: dict[str, str] = {
     "MOSDBackoff": "osd",
     "MOSDMap": "osdmap",
     "MOSDOp": "osd_op",
-    "MOSDOpReply": "osd_op",
+    "MOSDOpReply": "osd_op_reply",
     "MPing": "ping",
     "MPoolOp": "pool",
     "MPoolOpReply": "pool",

@@ -1,4 +1,4 @@
-"""Object I/O messages: MOSDOp (42) and MOSDOpReply (43), Pacific layouts (rados.md).
+"""Object I/O requests: MOSDOp (42), Pacific layouts (rados.md).
 
 MOSDOp v8 (compat 3), as Pacific clients send it::
 
@@ -13,28 +13,44 @@ with the ops' input in the data segment. Peers without RESEND_ON_SPLIT get v7
 v6 (the pre-Kraken order); v2-v8 decode, as Pacific's OSD accepts them (v1, the
 pre-Argonaut ``ceph_osd_request_head``, is refused).
 
-MOSDOpReply v8 (compat 2)::
-
-    object_t oid, pg_t pgid, s64 flags, s32 result, eversion_t bad_replay_version,
-    u32 osdmap_epoch, u32 num_ops, ceph_osd_op[num_ops], s32 retry_attempt,
-    s32 rval[num_ops], eversion_t replay_version, u64 user_version,
-    u8 do_redirect [request_redirect_t], blkin_trace_info trace
-
-with the ops' output in the data segment. Without NEW_OSDOPREPLY_ENCODING the
-redirect is always present (v6). ``describe()`` prints either as Ceph's log does.
+The reply, MOSDOpReply (43), is in :mod:`asyncmsgr.messages.osd_op_reply` (and
+re-exported here), what both share in :mod:`asyncmsgr.messages.osd_op_common`.
+``describe()`` prints an MOSDOp as Ceph's log does.
 """
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Self, cast
+from typing import TYPE_CHECKING, Self
 
 from asyncmsgr.errors import DecodeError, EncodeError, IncompatibleEncoding
 from asyncmsgr.features import feature_mask, has_feature
 from asyncmsgr.message import NO_SRC, Message, MsgHeader, register_message
-from asyncmsgr.messages.construct import positional_constructor
+from asyncmsgr.messages.osd_op_common import (
+    MAX_OPS,
+    NO_PG,
+    NO_TRACE,
+    NO_VERSION,
+    PG_T,
+    SHAPES,
+    TRACE_T,
+    BlkinTrace,
+    concat_payloads,
+    cpp_strerror,
+    pull_trace,
+    push_trace,
+    shape_struct,
+    string_at,
+)
+from asyncmsgr.messages.osd_op_reply import (  # the reply, re-exported
+    MOSDOpReply,
+    RequestRedirect,
+    pack_reply_front,
+    pull_redirect,
+    push_redirect,
+    reply_front_struct,
+)
 from asyncmsgr.osd.ops import (
     OSD_OP_ARGS_LEN,
     OSD_OP_FORMAT,
@@ -82,57 +98,18 @@ _NEW_OSDOPREPLY_ENCODING = feature_mask("NEW_OSDOPREPLY_ENCODING")
 
 #: The reqid of a client that leaves it to the OSD (``osd_reqid_t()``).
 EMPTY_REQID = OsdReqId(EntityName(0, 0), 0, 0)
-_MAX_OPS = 1 << 16
-_NO_PG = PG(0, 0)
-_NO_SPG = SPG(_NO_PG)
+_NO_SPG = SPG(NO_PG)
 _EPOCH_0 = UTime()
-_NO_VERSION = EVersion()
 _NO_LOCATOR = ObjectLocator(0)
 
-class BlkinTrace(NamedTuple):
-    """``blkin_trace_info``: zipkin ids (all zero when tracing is off)."""
-
-    trace_id: int = 0
-    span_id: int = 0
-    parent_span_id: int = 0
-
-
-#: Tracing off.
-NO_TRACE = BlkinTrace()
-
-
-def pull_trace(r: Reader) -> BlkinTrace:
-    """``Message::decode_trace``: three u64."""
-    a = r.pull_u64()
-    b = r.pull_u64()
-    return BlkinTrace(a, b, r.pull_u64())
-
-
-def push_trace(w: Writer, t: BlkinTrace) -> None:
-    """``Message::encode_trace``."""
-    w.push_u64(t.trace_id)
-    w.push_u64(t.span_id)
-    w.push_u64(t.parent_span_id)
-
-
-# -- fixed runs of fields as ``struct`` formats ---------------------------------------------
-# Each layout is stated once here and the fast encoders and decoders of both
-# messages are built from it (with ``OSD_OP_FORMAT``); the field-by-field
-# Reader/Writer code serves the other versions and the headers Pacific does not write.
-
-#: pg_t: u8 version (1), u64 pool, u32 seed, s32 preferred (-1).
-_PG_T = "BQIi"
-#: eversion_t: u64 version, u32 epoch.
-_EVERSION = "QI"
-#: blkin_trace_info: three u64.
-_TRACE_T = "QQQ"
+# -- fixed runs of fields as ``struct`` formats (see osd_op_common) --------------------------
 # MOSDOp v8 as Pacific clients write it, in the three pieces the Objecter encodes
 # apart (a resend changes the first and last only):
 # head: spg_t (header v1/1 len 18, pg_t, s8 shard), u32 hash, u32 epoch, u32 flags,
 # osd_reqid_t (header v2/2 len 21, entity_name_t, u64 tid, s32 inc), blkin trace;
-_V8_TARGET = "BBI" + _PG_T + "bIII"
+_V8_TARGET = "BBI" + PG_T + "bIII"
 _REQID_T = "BBIBqQi"
-_V8_ENCODE_HEAD = struct.Struct("<" + _V8_TARGET + _REQID_T + _TRACE_T)
+_V8_ENCODE_HEAD = struct.Struct("<" + _V8_TARGET + _REQID_T + TRACE_T)
 _V8_TARGET_STRUCT = struct.Struct("<" + _V8_TARGET)
 # mid: u32 client_inc, utime mtime, object_locator_t v6 (header, s64 pool, s32
 # preferred -1, key, nspace, s64 hash), oid, u16 num_ops, the ops, snapid, snap_seq,
@@ -145,32 +122,10 @@ _V8_TAIL = struct.Struct("<iQ")
 _V8_HEAD = struct.Struct(_V8_ENCODE_HEAD.format + _CLIENT_INC_MTIME)
 _V8_SPG_HDR = (1, 1, 18, 1)
 _V8_REQID_HDR = (2, 2, 21)
-_U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
-_S32 = struct.Struct("<i")
 _S64 = struct.Struct("<q")
 # MOSDOp after the ops: u64 snapid, u64 snap_seq, u32 num_snaps, then the snaps.
 _SNAP_HEAD = struct.Struct("<QQI")
-# MOSDOpReply after its name: pg_t, s64 flags, s32 result, eversion_t
-# bad_replay_version, u32 osdmap_epoch, u32 num_ops.
-_REPLY_HEAD = struct.Struct("<" + _PG_T + "qi" + _EVERSION + "II")
-# eversion_t replay_version, u64 user_version (v5+).
-_REPLAY = struct.Struct("<" + _EVERSION + "Q")
-_TRACE = struct.Struct("<" + _TRACE_T)
-_tuple_new = tuple.__new__
-
-#: Packers of whole fronts by shape, cached up to a bound (a workload has few shapes).
-_SHAPES: dict[tuple[object, ...], struct.Struct] = {}
-_MAX_SHAPES = 1024
-
-
-def _shape(key: tuple[object, ...], fmt: str) -> struct.Struct:
-    st = _SHAPES.get(key)
-    if st is None:
-        st = struct.Struct(fmt)
-        if len(_SHAPES) < _MAX_SHAPES:
-            _SHAPES[key] = st
-    return st
 
 
 def encode_v8_head(pgid: SPG, obj_hash: int, epoch: int, flags: int,
@@ -199,7 +154,7 @@ def encode_v8_mid(client_inc: int, mtime: UTime, oloc: ObjectLocator, oid: str,
     """The middle of an MOSDOp v8 front (client_inc .. snaps): what stays the same
     across an op's resends, so the Objecter encodes it once per op."""
     nops = len(ops)
-    if nops >= _MAX_OPS:
+    if nops >= MAX_OPS:
         raise EncodeError(f"too many ops ({nops})")
     if oloc.hash != -1 and oloc.key:
         raise ValueError("object_locator_t cannot have both a key and a hash")
@@ -221,11 +176,11 @@ def encode_v8_mid(client_inc: int, mtime: UTime, oloc: ObjectLocator, oid: str,
     args += (snapid, snap_seq, nsnaps)
     if nsnaps:
         args += snaps
-    st = _SHAPES.get(("mid", nk, nn, nname, nops, nsnaps))
+    st = SHAPES.get(("mid", nk, nn, nname, nops, nsnaps))
     if st is None:
-        st = _shape(("mid", nk, nn, nname, nops, nsnaps),
-                    f"<{_CLIENT_INC_MTIME}{_OLOC_HEAD.format[1:]}I{nk}sI{nn}sqI{nname}sH"
-                    + OSD_OP_FORMAT * nops + f"{_SNAP_HEAD.format[1:]}{nsnaps}Q")
+        st = shape_struct(("mid", nk, nn, nname, nops, nsnaps),
+                          f"<{_CLIENT_INC_MTIME}{_OLOC_HEAD.format[1:]}I{nk}sI{nn}sqI{nname}sH"
+                          + OSD_OP_FORMAT * nops + f"{_SNAP_HEAD.format[1:]}{nsnaps}Q")
     try:
         return st.pack(*args)
     except struct.error as exc:
@@ -240,44 +195,6 @@ def encode_v8_tail(retry_attempt: int, features: int) -> bytes:
         raise EncodeError(f"MOSDOp v8: a field out of range ({exc})") from None
 
 
-def reply_front_struct(oidlen: int, nops: int) -> struct.Struct:
-    """A whole MOSDOpReply v8 front without a redirect, of this shape: oid, the
-    reply head, the ops, retry_attempt, rvals, replay_version, user_version,
-    do_redirect (0), trace."""
-    st = _SHAPES.get(("reply", oidlen, nops))
-    if st is None:
-        st = _shape(("reply", oidlen, nops),
-                    f"<I{oidlen}s{_REPLY_HEAD.format[1:]}" + OSD_OP_FORMAT * nops
-                    + f"i{nops}i{_REPLAY.format[1:]}B{_TRACE_T}")
-    return st
-
-
-#: Most ops a reply decoded in one unpack may carry (a client's vectors are short).
-_WHOLE_REPLY_OPS = 16
-
-
-def _unpack_reply_v8(buf: memoryview) -> tuple[Any, ...] | None:
-    """A v8 front without a redirect, unpacked whole by :func:`reply_front_struct`
-    of its shape (the bytes are all checked present by the size); None for any
-    other shape (a redirect, trailing bytes, many ops, a short front, a pg_t
-    version other than 1): the field-by-field decoder reads or refuses those."""
-    end = len(buf)
-    if end < 4:
-        return None
-    (n,) = _U32.unpack_from(buf, 0)
-    at = n + _REPLY_HEAD.size  # num_ops: the head's last field, after u32 len + name
-    if at + 4 > end:
-        return None
-    (nops,) = _U32.unpack_from(buf, at)
-    if nops > _WHOLE_REPLY_OPS:
-        return None
-    st = reply_front_struct(n, nops)
-    if st.size != end or buf[end - 25]:  # do_redirect, before the 24-byte trace
-        return None
-    vals = st.unpack_from(buf)
-    return vals if vals[2] == 1 else None
-
-
 def _pull_ops(r: Reader, n: int) -> list[RawOp]:
     if n * OSD_OP_LEN > r.remaining:
         raise DecodeError(f"{n} ops need {n * OSD_OP_LEN} bytes, have {r.remaining}")
@@ -286,17 +203,6 @@ def _pull_ops(r: Reader, n: int) -> list[RawOp]:
 
 def _pull_snaps(r: Reader) -> list[int]:
     return r.pull_list(Reader.pull_u64, 8)
-
-
-def cpp_strerror(r: int) -> str:
-    """Ceph's ``cpp_strerror``: ``(2) No such file or directory``.
-
-    ``r`` is a C ``int`` there: negating INT_MIN leaves it negative, and a value
-    from a wider field wraps to 32 bits, as the C++ conversion does.
-    """
-    err = -r if r < 0 else r
-    err = ((err + 0x80000000) & 0xFFFFFFFF) - 0x80000000
-    return f"({err}) {os.strerror(err)}"
 
 
 @register_message
@@ -348,7 +254,7 @@ class MOSDOp(Message):
                  oloc: ObjectLocator = _NO_LOCATOR, oid: str = "",
                  ops: list[OSDOp] | None = None, snapid: int = CEPH_NOSNAP, snap_seq: int = 0,
                  snaps: list[int] | None = None, retry_attempt: int = -1, features: int = 0,
-                 reassert_version: EVersion = _NO_VERSION, seq: int = 0, tid: int = 0,
+                 reassert_version: EVersion = NO_VERSION, seq: int = 0, tid: int = 0,
                  priority: int = 0, version: int = 0, compat_version: int = 0,
                  data_off: int = 0, src: EntityName = NO_SRC, front: Buffer = b"",
                  middle: Buffer = b"", data: Buffer = b"",
@@ -440,10 +346,10 @@ class MOSDOp(Message):
         else:
             self.version = self.HEAD_VERSION
             self.front = self._encode_v8()
-            self.data = _concat([op.indata for op in self.ops])
+            self.data = concat_payloads([op.indata for op in self.ops])
             return
         self.front = w.getvalue()
-        self.data = _concat([op.indata for op in self.ops])
+        self.data = concat_payloads([op.indata for op in self.ops])
 
     def _encode_v8(self) -> bytes:
         """The v8 front: :func:`encode_v8_head`, :func:`encode_v8_mid`,
@@ -464,7 +370,7 @@ class MOSDOp(Message):
         self._push_ops_and_tail(w)
 
     def _push_ops_and_tail(self, w: Writer) -> None:
-        if len(self.ops) >= _MAX_OPS:
+        if len(self.ops) >= MAX_OPS:
             raise EncodeError(f"too many ops ({len(self.ops)})")
         w.push_u16(len(self.ops))
         for op in self.ops:
@@ -487,7 +393,7 @@ class MOSDOp(Message):
             if fast is not None:
                 return fast
             front = Reader(rest)
-        reassert = _NO_VERSION
+        reassert = NO_VERSION
         trace = NO_TRACE
         if v >= 8:
             pgid = pull_spg(front)
@@ -546,14 +452,14 @@ class MOSDOp(Message):
         if ol_v != 6 or not 3 <= ol_c <= 6 or ol_end > end:
             return None
         pos += _OLOC_HEAD.size
-        key, pos = _string_at(buf, pos, ol_end)
-        nspace, pos = _string_at(buf, pos, ol_end)
+        key, pos = string_at(buf, pos, ol_end)
+        nspace, pos = string_at(buf, pos, ol_end)
         if key is None or nspace is None or pos + 8 != ol_end:
             return None
         (ol_hash,) = _S64.unpack_from(buf, pos)
         if ol_hash != -1 and key:
             return None
-        oid, pos = _string_at(buf, ol_end, end)
+        oid, pos = string_at(buf, ol_end, end)
         if oid is None or pos + 2 > end:
             return None
         (nops,) = _U16.unpack_from(buf, pos)
@@ -614,333 +520,6 @@ class MOSDOp(Message):
         return (f"osd_op({self.effective_reqid()} {self.pgid} {self.hobj} "
                 f"{format_ops(self.ops)} snapc {snap_str(self.snap_seq)}=[{snaps}]{retry} "
                 f"{ceph_osd_flag_string(self.flags)} e{self.osdmap_epoch}) v{self.version}")
-
-
-def _string_at(buf: memoryview, pos: int, end: int) -> tuple[str | None, int]:
-    """A ``std::string`` at ``pos`` (None if it does not fit before ``end``)."""
-    if pos + 4 > end:
-        return None, pos
-    (n,) = _U32.unpack_from(buf, pos)
-    pos += 4
-    if pos + n > end:
-        return None, pos
-    return bytes(buf[pos:pos + n]).decode("utf-8", "surrogateescape"), pos + n
-
-
-# -- MOSDOpReply ---------------------------------------------------------------------------
-
-
-class RequestRedirect(NamedTuple):
-    """``request_redirect_t``: where the client should send the op instead."""
-
-    locator: ObjectLocator = ObjectLocator(-1)
-    oid: str = ""
-
-    @property
-    def empty(self) -> bool:
-        """``request_redirect_t::empty``: no pool and no object."""
-        return self.locator.pool == -1 and not self.oid
-
-    def __str__(self) -> str:
-        loc = self.locator
-        text = f"@{loc.pool}" + (f";{loc.nspace}" if loc.nspace else "")
-        text += f":{loc.key}" if loc.key else ""
-        return f"object {self.oid}, locator{{{text}}}"
-
-
-def pull_redirect(r: Reader) -> RequestRedirect:
-    """``request_redirect_t`` (v1): locator, object, then legacy instructions skipped."""
-    _, body = r.pull_versioned(1, "request_redirect_t")
-    loc = pull_object_locator(body)
-    oid = body.pull_string()
-    legacy = body.pull_u32()
-    body.pull_view(legacy)
-    return RequestRedirect(loc, oid)
-
-
-def push_redirect(w: Writer, red: RequestRedirect) -> None:
-    """``request_redirect_t`` (v1)."""
-    with w.versioned(1, 1):
-        push_object_locator(w, red.locator)
-        w.push_string(red.oid)
-        w.push_u32(0)
-
-
-_RVALS = [struct.Struct(f"<{n}i") for n in range(8)]
-
-
-def _rvals_struct(n: int) -> struct.Struct:
-    """``s32 rval[n]``."""
-    return _RVALS[n] if n < 8 else _shape(("rvals", n), f"<{n}i")
-
-
-def _pull_redirect_at(buf: memoryview, pos: int) -> tuple[RequestRedirect, int]:
-    """``request_redirect_t`` at ``pos`` of ``buf``; (it, the offset after it)."""
-    r = Reader(buf, pos)
-    red = pull_redirect(r)
-    return red, r.pos
-
-
-def pack_reply_front(oid: bytes, pgid: PG, flags: int, result: int, bad: EVersion,
-                     epoch: int, ops: Sequence[OSDOp], retry: int, replay: EVersion,
-                     user_version: int, trace: BlkinTrace = NO_TRACE) -> bytes:
-    """An MOSDOpReply v8 front without a redirect (what a Pacific OSD writes to a
-    Pacific client), packed by one cached struct of its shape. Raises EncodeError
-    for a field out of its range."""
-    nops = len(ops)
-    if nops >= _MAX_OPS:
-        raise EncodeError(f"too many ops ({nops})")
-    args: list[object] = [len(oid), oid, 1, pgid.pool, pgid.seed, -1, flags, result,
-                          bad.version, bad.epoch, epoch, nops]
-    for op in ops:
-        args += (op.op & 0xFFFF, op.flags & 0xFFFFFFFF, op.args, len(op.outdata))
-    args.append(retry)
-    args += [op.rval for op in ops]
-    args += (replay.version, replay.epoch, user_version, 0, trace[0], trace[1], trace[2])
-    try:
-        return reply_front_struct(len(oid), nops).pack(*args)
-    except struct.error as exc:
-        raise EncodeError(f"MOSDOpReply v8: a field out of range ({exc})") from None
-
-
-@register_message
-class MOSDOpReply(Message):
-    """``MOSDOpReply``: the result of an MOSDOp (same tid), each op's rval and output.
-
-    ``result`` is the first failing op's error (or a PG op's status, e.g. 1 when
-    a PGNLS finished its PG); ``user_version`` is the object's version after a
-    write. Each op's ``outdata`` is sent in the data segment.
-    """
-
-    TYPE = 43  # CEPH_MSG_OSD_OPREPLY
-    HEAD_VERSION = 8
-    COMPAT_VERSION = 2
-
-    oid: str
-    pgid: PG
-    flags: int
-    result: int
-    bad_replay_version: EVersion
-    osdmap_epoch: int
-    ops: list[OSDOp]
-    retry_attempt: int
-    replay_version: EVersion
-    user_version: int
-    redirect: RequestRedirect | None
-    trace: BlkinTrace
-
-    __slots__ = ("bad_replay_version", "flags", "oid", "ops", "osdmap_epoch", "pgid",
-                 "redirect", "replay_version", "result", "retry_attempt", "trace",
-                 "user_version")
-
-    def __init__(self, *, oid: str = "", pgid: PG = _NO_PG, flags: int = 0, result: int = 0,
-                 bad_replay_version: EVersion = _NO_VERSION, osdmap_epoch: int = 0,
-                 ops: list[OSDOp] | None = None, retry_attempt: int = -1,
-                 replay_version: EVersion = _NO_VERSION, user_version: int = 0,
-                 redirect: RequestRedirect | None = None, trace: BlkinTrace = NO_TRACE,
-                 seq: int = 0, tid: int = 0, priority: int = 0, version: int = 0,
-                 compat_version: int = 0, data_off: int = 0, src: EntityName = NO_SRC,
-                 front: Buffer = b"", middle: Buffer = b"", data: Buffer = b"",
-                 connection: Connection | None = None, recv_stamp: float = 0.0,
-                 throttle_stamp: float = 0.0, recv_complete_stamp: float = 0.0,
-                 dispatch_stamp: float = 0.0, send_stamp: float = 0.0,
-                 dispatch_throttle_size: int = 0,
-                 release_hook: Callable[[], None] | None = None) -> None:
-        # A hot class: Message's fields are set here, not by a call (test_messages
-        # checks that every field of every class is set).
-        self.seq = seq
-        self.tid = tid
-        self.priority = priority
-        self.version = version
-        self.compat_version = compat_version
-        self.data_off = data_off
-        self.src = src
-        self.front = front
-        self.middle = middle
-        self.data = data
-        self.connection = connection
-        self.recv_stamp = recv_stamp
-        self.throttle_stamp = throttle_stamp
-        self.recv_complete_stamp = recv_complete_stamp
-        self.dispatch_stamp = dispatch_stamp
-        self.send_stamp = send_stamp
-        self.dispatch_throttle_size = dispatch_throttle_size
-        self.release_hook = release_hook
-        self.oid = oid
-        self.pgid = pgid
-        self.flags = flags
-        self.result = result
-        self.bad_replay_version = bad_replay_version
-        self.osdmap_epoch = osdmap_epoch
-        self.ops = [] if ops is None else ops
-        self.retry_attempt = retry_attempt
-        self.replay_version = replay_version
-        self.user_version = user_version
-        self.redirect = redirect
-        self.trace = trace
-
-    @property
-    def is_ondisk(self) -> bool:
-        """The ONDISK ack flag."""
-        return bool(self.flags & OsdFlag.ONDISK)
-
-    def encode_payload(self, features: int) -> None:
-        """Front v8 (v6 for peers without NEW_OSDOPREPLY_ENCODING); data = outputs."""
-        if not has_feature(features, _PGID64):
-            raise EncodeError("MOSDOpReply v1 (peer without PGID64) is not supported")
-        if self.redirect is None and has_feature(features, _NEW_OSDOPREPLY_ENCODING):
-            self.version = self.HEAD_VERSION
-            try:
-                oid = self.oid.encode("utf-8", "surrogateescape")
-            except UnicodeEncodeError as exc:
-                raise EncodeError(f"string not encodable: {exc}") from exc
-            self.front = pack_reply_front(oid, self.pgid, self.flags, self.result,
-                                          self.bad_replay_version, self.osdmap_epoch,
-                                          self.ops, self.retry_attempt, self.replay_version,
-                                          self.user_version, self.trace)
-            self.data = _concat([op.outdata for op in self.ops])
-            return
-        w = Writer()
-        w.push_string(self.oid)
-        push_pg(w, self.pgid)
-        w.push_s64(self.flags)
-        w.push_s32(self.result)
-        push_eversion(w, self.bad_replay_version)
-        w.push_u32(self.osdmap_epoch)
-        w.push_u32(len(self.ops))
-        for op in self.ops:
-            push_osd_op(w, op, len(op.outdata))
-        w.push_s32(self.retry_attempt)
-        for op in self.ops:
-            w.push_s32(op.rval)
-        push_eversion(w, self.replay_version)
-        w.push_u64(self.user_version)
-        if not has_feature(features, _NEW_OSDOPREPLY_ENCODING):
-            self.version = 6
-            push_redirect(w, self.redirect or RequestRedirect())
-        else:
-            self.version = self.HEAD_VERSION
-            w.push_bool(self.redirect is not None)
-            if self.redirect is not None:
-                push_redirect(w, self.redirect)
-        push_trace(w, self.trace)
-        self.front = w.getvalue()
-        self.data = _concat([op.outdata for op in self.ops])
-
-    @classmethod
-    def decode_payload(
-        cls, header: MsgHeader, front: Reader, middle: memoryview, data: memoryview
-    ) -> Self:
-        """Parse v2-v8 and split the data segment into the ops' output (v4+).
-
-        Straight-line: one unpack for each fixed run of fields (a reply to a
-        client's op is decoded once per op), the Reader only for a redirect.
-        """
-        v = header.version
-        if v < 2:
-            raise IncompatibleEncoding(f"MOSDOpReply v{v} (pre-PGID64) is not supported")
-        buf = front.pull_rest()
-        vals = _unpack_reply_v8(buf) if v == 8 else None
-        if vals is not None:
-            oid = str(vals[1], "utf-8", "surrogateescape")
-            (_, pool, seed, _, flags, result, bad_ver, bad_epoch, epoch, nops) = vals[2:12]
-            p = 12 + 4 * nops
-            raw = cast(list[RawOp], [vals[i:i + 4] for i in range(12, p, 4)])
-            ops = split_payloads(raw, data, out=True, rvals=vals[p + 1:p + 1 + nops])
-            rv_ver, rv_epoch, user_version, _, t0, t1, t2 = vals[p + 1 + nops:]
-            trace = NO_TRACE if not (t0 or t1 or t2) else _tuple_new(BlkinTrace, (t0, t1, t2))
-            pgid = _tuple_new(PG, (pool, seed))
-            bad_replay = _tuple_new(EVersion, (bad_epoch, bad_ver))
-            replay = _tuple_new(EVersion, (rv_epoch, rv_ver))
-            if cls is MOSDOpReply:
-                return cast(Self, _new_reply(oid, pgid, flags, result, bad_replay, epoch, ops,
-                                             vals[p], replay, user_version, None, trace))
-            return cls(oid=oid, pgid=pgid, flags=flags, result=result,
-                       bad_replay_version=bad_replay, osdmap_epoch=epoch, ops=ops,
-                       retry_attempt=vals[p], replay_version=replay,
-                       user_version=user_version, trace=trace)
-        end = len(buf)
-        try:
-            oid_or_none, pos = _string_at(buf, 0, end)
-            if oid_or_none is None:
-                raise DecodeError(f"MOSDOpReply: object name does not fit in {end} bytes")
-            oid = oid_or_none
-            (pg_v, pool, seed, _, flags, result, bad_ver, bad_epoch, epoch,
-             nops) = _REPLY_HEAD.unpack_from(buf, pos)
-            if pg_v != 1:
-                raise DecodeError(f"pg_t: unknown version {pg_v}")
-            pos += _REPLY_HEAD.size
-            if nops >= _MAX_OPS:
-                raise DecodeError(f"MOSDOpReply: {nops} ops")
-            raw = unpack_osd_ops(buf, pos, nops)
-            pos += nops * OSD_OP_LEN
-            retry = -1
-            if v >= 3:
-                (retry,) = _S32.unpack_from(buf, pos)
-                pos += 4
-            if v >= 4:
-                rvals = _rvals_struct(nops).unpack_from(buf, pos)
-                pos += 4 * nops
-                ops = split_payloads(raw, data, out=True, rvals=rvals)
-            else:
-                # before v4 the output was not split (payload lengths ignored)
-                ops = split_payloads([(o, f, a, 0) for o, f, a, _ in raw], data, out=True)
-            bad_replay = _tuple_new(EVersion, (bad_epoch, bad_ver))
-            if v >= 5:
-                rv_ver, rv_epoch, user_version = _REPLAY.unpack_from(buf, pos)
-                pos += _REPLAY.size
-                replay = _tuple_new(EVersion, (rv_epoch, rv_ver))
-            else:
-                replay = bad_replay
-                user_version = bad_ver
-            redirect: RequestRedirect | None = None
-            if v == 6:
-                red, pos = _pull_redirect_at(buf, pos)
-                redirect = None if red.empty else red
-            elif v >= 7:
-                pos += 1
-                if buf[pos - 1]:
-                    redirect, pos = _pull_redirect_at(buf, pos)
-            trace = NO_TRACE
-            if v >= 8:
-                trace = _tuple_new(BlkinTrace, _TRACE.unpack_from(buf, pos))
-        except (struct.error, IndexError) as exc:
-            raise DecodeError(f"MOSDOpReply: front ends early ({exc})") from None
-        pgid = _tuple_new(PG, (pool, seed))
-        if cls is MOSDOpReply:
-            return cast(Self, _new_reply(oid, pgid, flags, result, bad_replay, epoch, ops,
-                                         retry, replay, user_version, redirect, trace))
-        return cls(oid=oid, pgid=pgid, flags=flags, result=result,
-                   bad_replay_version=bad_replay, osdmap_epoch=epoch, ops=ops,
-                   retry_attempt=retry, replay_version=replay, user_version=user_version,
-                   redirect=redirect, trace=trace)
-
-    def describe(self) -> str:
-        """As Ceph logs it: ``osd_op_reply(1 myobj [writefull 0~12] v8'1 uv1 ondisk
-        = 0) v8``; errors add ``(cpp_strerror)``."""
-        ack = (" ondisk" if self.flags & OsdFlag.ONDISK
-               else " onnvram" if self.flags & OsdFlag.ONNVRAM else " ack")
-        err = f" ({cpp_strerror(self.result)})" if self.result < 0 else ""
-        red = f" redirect: {{ {self.redirect} }}" if self.redirect is not None else ""
-        return (f"osd_op_reply({self.tid} {self.oid} {format_ops(self.ops)} "
-                f"v{self.replay_version} uv{self.user_version}{ack} = {self.result}"
-                f"{err}{red}) v{self.version}")
-
-
-#: MOSDOpReply from the fields its decoder sets (one per reply on the Objecter's path).
-_new_reply = positional_constructor(MOSDOpReply, (
-    "oid", "pgid", "flags", "result", "bad_replay_version", "osdmap_epoch", "ops",
-    "retry_attempt", "replay_version", "user_version", "redirect", "trace"))
-
-
-def _concat(parts: Sequence[Buffer]) -> Buffer:
-    """The ops' payloads back to back; a lone payload is passed on uncopied."""
-    present = [p for p in parts if len(p)]
-    if not present:
-        return b""
-    if len(present) == 1:
-        return present[0]
-    return b"".join(present)
 
 
 __all__ = [

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, Self
 
 from asyncmsgr.message import Message, MsgHeader, register_message
 from asyncmsgr.messages._encoding import STRING_MIN, ZERO_UUID, push_sorted_map
-from asyncmsgr.messages.osd_op import cpp_strerror
+from asyncmsgr.messages.osd_op_common import cpp_strerror
 from asyncmsgr.messages.paxos import (
     DEFAULT_PAXOS_HEADER,
     PaxosHeader,

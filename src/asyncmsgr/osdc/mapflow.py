@@ -9,6 +9,9 @@ whose OSD went down or moved are closed (their ops go homeless and are resent).
 Then the collected ops are sent again, in tid order, with the same tid; linger ops
 re-register; waiters for an epoch are released; and while the cluster is (or
 was) paused or full the next map is asked for.
+
+An op whose pool is not in our map (``_check_op_pool_dne``) waits for the newest
+epoch the monitor has, and fails with ENOENT only once our map is that new.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def handle_osd_map(o: Objecter, m: MOSDMap) -> None:
         if op.target.epoch < new.epoch and o._calc_target(op.target) \
                 == RecalcResult.POOL_DNE:
             del need_resend[tid]
-            o._check_op_pool_dne(op)
+            check_op_pool_dne(o, op)
     pausewr = new.pausewr or osdmap_full_flag(new, honor_full=honor) or has_pool_full(
         new, honor_full=honor)
     if was_pauserd or was_pausewr or new.pauserd or pausewr:
@@ -144,9 +147,48 @@ def scan_requests(o: Objecter, s: OSDSession, skipped_map: bool, cluster_full: b
             need_resend[op.tid] = op
             o._check_latest_map_ops.pop(op.tid, None)
         elif r == RecalcResult.POOL_DNE:
-            o._check_op_pool_dne(op)
+            check_op_pool_dne(o, op)
         else:
             o._fail_op(op, -errno.EIO)
 
 
-__all__ = ["handle_osd_map", "scan_requests"]
+# -- pool does not exist -------------------------------------------------------------
+
+
+def check_op_pool_dne(o: Objecter, op: Op) -> None:
+    """``_check_op_pool_dne``: ENOENT once our map is as new as the bound."""
+    if op.target.pool_ever_existed:
+        op.map_dne_bound = o.osdmap.epoch  # it existed and is gone: deleted
+    if op.map_dne_bound > 0:
+        if o.osdmap.epoch >= op.map_dne_bound:
+            o._fail_op(op, -errno.ENOENT)
+        else:
+            o._maybe_request_map()
+    else:
+        send_op_map_check(o, op)
+
+
+def send_op_map_check(o: Objecter, op: Op) -> None:
+    """``_send_op_map_check``: learn the newest epoch, then judge the pool."""
+    if op.tid in o._check_latest_map_ops:
+        return
+    o._check_latest_map_ops[op.tid] = op
+    task = o.loop.create_task(_op_map_latest(o, op))
+    o.mon_ops.track(task)
+
+
+async def _op_map_latest(o: Objecter, op: Op) -> None:
+    try:
+        newest, _ = await o.monc.get_version("osdmap")
+    except Exception as exc:
+        logger.debug("get_version failed: %s", exc)
+        o._check_latest_map_ops.pop(op.tid, None)
+        return
+    if o._check_latest_map_ops.pop(op.tid, None) is not op:
+        return
+    if op.map_dne_bound == 0:
+        op.map_dne_bound = newest
+    check_op_pool_dne(o, op)
+
+
+__all__ = ["check_op_pool_dne", "handle_osd_map", "scan_requests", "send_op_map_check"]

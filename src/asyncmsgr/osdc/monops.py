@@ -42,6 +42,32 @@ if TYPE_CHECKING:
 _RESEND_CHECK = 0.2
 
 
+class MonOpsHook:
+    """Where :class:`MonOps` plugs its reply handling into an Objecter (its
+    ``mon_ops``); the Objecter dispatches to it and shuts it down."""
+
+    def __init__(self) -> None:
+        self.handlers: list[Callable[[Message], bool]] = []
+        self.on_shutdown: list[Callable[[], None]] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def dispatch(self, m: Message) -> bool:
+        """Whether a handler took ``m``."""
+        return any(h(m) for h in self.handlers)
+
+    def track(self, task: asyncio.Task[None]) -> None:
+        """Keep ``task`` until it ends (cancelled at shutdown)."""
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def shutdown(self) -> None:
+        """Cancel the tracked tasks, then run the shutdown hooks."""
+        for task in list(self.tasks):
+            task.cancel()
+        for hook in self.on_shutdown:
+            hook()
+
+
 class MonOpError(Exception):
     """A mon request failed; ``result`` is a negative errno."""
 
@@ -193,4 +219,4 @@ class MonOps:
                 op.future.set_exception(MonOpError("objecter shut down", -errno.ESHUTDOWN))
 
 
-__all__ = ["MonOpError", "MonOps"]
+__all__ = ["MonOpError", "MonOps", "MonOpsHook"]

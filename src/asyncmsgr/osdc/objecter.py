@@ -24,7 +24,8 @@ MOSDOps and gets each one answered exactly once, as RADOS promises:
 * **Missing pools.** An op for a pool absent from our map waits for the latest map
   the monitor has (``_check_op_pool_dne``) and fails with ENOENT only then.
 
-Following the map is in :mod:`asyncmsgr.osdc.mapflow`, watch/notify (linger ops) in
+Following the map (and judging ops whose pool is missing) is in
+:mod:`asyncmsgr.osdc.mapflow`, watch/notify (linger ops) in
 :mod:`asyncmsgr.osdc.linger`, pool and statistics requests to the monitor in
 :mod:`asyncmsgr.osdc.monops`.
 
@@ -58,6 +59,7 @@ from . import linger as _linger
 from . import mapflow as _mapflow
 from .backoff import Backoff, contained_by
 from .budget import OpBudget
+from .monops import MonOpsHook
 from .op import (
     HotCounters,
     LingerOp,
@@ -128,7 +130,7 @@ class Objecter(Dispatcher):
         opts = self.options
         self.budget = OpBudget(max(0, opts.inflight_ops), max(0, opts.inflight_op_bytes))
         """``op_throttle_ops`` and ``op_throttle_bytes``."""
-        self.mon_ops = _MonOpsHook()
+        self.mon_ops = MonOpsHook()
         """Callbacks of :mod:`asyncmsgr.osdc.monops` (map epochs it waits for)."""
 
     # -- life cycle ----------------------------------------------------------------------
@@ -453,7 +455,7 @@ class Objecter(Dispatcher):
         else:
             self._send_op(op)
         if r == RecalcResult.POOL_DNE:
-            self._send_op_map_check(op)
+            _mapflow.send_op_map_check(self, op)
 
     def _send_op_account(self, op: Op) -> None:
         self._num_in_flight += 1
@@ -596,41 +598,6 @@ class Objecter(Dispatcher):
         self.hot.op_reply += 1
         self._finish_op(op)
         op.complete(OpResult(rc, m.ops, m.user_version, m.osdmap_epoch))
-
-    # -- pool does not exist -------------------------------------------------------------
-
-    def _send_op_map_check(self, op: Op) -> None:
-        """``_send_op_map_check``: learn the newest epoch, then judge the pool."""
-        if op.tid in self._check_latest_map_ops:
-            return
-        self._check_latest_map_ops[op.tid] = op
-        task = self.loop.create_task(self._op_map_latest(op))
-        self.mon_ops.track(task)
-
-    async def _op_map_latest(self, op: Op) -> None:
-        try:
-            newest, _ = await self.monc.get_version("osdmap")
-        except Exception as exc:
-            logger.debug("get_version failed: %s", exc)
-            self._check_latest_map_ops.pop(op.tid, None)
-            return
-        if self._check_latest_map_ops.pop(op.tid, None) is not op:
-            return
-        if op.map_dne_bound == 0:
-            op.map_dne_bound = newest
-        self._check_op_pool_dne(op)
-
-    def _check_op_pool_dne(self, op: Op) -> None:
-        """``_check_op_pool_dne``: ENOENT once our map is as new as the bound."""
-        if op.target.pool_ever_existed:
-            op.map_dne_bound = self.osdmap.epoch  # it existed and is gone: deleted
-        if op.map_dne_bound > 0:
-            if self.osdmap.epoch >= op.map_dne_bound:
-                self._fail_op(op, -errno.ENOENT)
-            else:
-                self._maybe_request_map()
-        else:
-            self._send_op_map_check(op)
 
     # -- backoffs --------------------------------------------------------------------------
 
@@ -796,28 +763,6 @@ class Objecter(Dispatcher):
         """A new linger id (also the watch/notify cookie)."""
         self._max_linger_id += 1
         return self._max_linger_id
-
-
-class _MonOpsHook:
-    """Where :mod:`asyncmsgr.osdc.monops` plugs its reply handling in."""
-
-    def __init__(self) -> None:
-        self.handlers: list[Callable[[Message], bool]] = []
-        self.on_shutdown: list[Callable[[], None]] = []
-        self.tasks: set[asyncio.Task[None]] = set()
-
-    def dispatch(self, m: Message) -> bool:
-        return any(h(m) for h in self.handlers)
-
-    def track(self, task: asyncio.Task[None]) -> None:
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    def shutdown(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        for hook in self.on_shutdown:
-            hook()
 
 
 __all__ = ["Objecter"]

@@ -28,6 +28,7 @@ from asyncmsgr.errors import (
     BadMessageCrc,
     BadSignature,
     FrameTooLarge,
+    MessageAborted,
     MessageDecodeError,
     UnknownMessageType,
     UnknownTag,
@@ -152,6 +153,8 @@ class ProtocolV1(ProtocolBase):
         self.hs = hs.HandshakeState()
 
     def _rx_wanted(self) -> int:
+        if self.held_step is not None:  # paused inside a step: its item was read
+            return 0
         connect = self.hs.connect
         if self._state is State.ACCEPTING_WAIT_CONNECT_MSG_AUTH and connect is not None:
             return max(0, connect.authorizer_len - self._rx.available)
@@ -202,13 +205,13 @@ class ProtocolV1(ProtocolBase):
                     return False
                 tag = rx.peek(1)[0]
                 if tag != _TAG_MSG:
-                    return self._read_control_item(tag, avail, now)
+                    return self._read_control_item(tag, avail)
                 self._state = _OPEN_MESSAGE_HEADER
                 rx.ensure_room(_MSG_HEAD_LEN)
                 return False
             raw = rx.peek(_MSG_HEAD_LEN)
             if raw[0] != _TAG_MSG:
-                return self._read_control_item(raw[0], avail, now)
+                return self._read_control_item(raw[0], avail)
             # tag + ceph_msg_header, parsed in place; the crc first, then the caps
             (_, seq, tid, mtype, prio, ver, flen, mlen, dlen, doff, stype, snum, compat,
              reserved, hcrc) = _HEAD_ITEM.unpack_from(raw)
@@ -278,7 +281,7 @@ class ProtocolV1(ProtocolBase):
         else:
             self._state = _READ_FOOTER_AND_DISPATCH
 
-    def _read_control_item(self, tag: int, avail: int, now: float) -> bool:
+    def _read_control_item(self, tag: int, avail: int) -> bool:
         item = _CONTROL_ITEMS.get(tag)
         if item is None:
             raise UnknownTag(f"unexpected msgr v1 tag {tag} ({v1_tag_name(tag)}) "
@@ -314,6 +317,9 @@ class ProtocolV1(ProtocolBase):
             sig = 0
         else:
             fc, mc, dc, sig, flags = _FOOTER.unpack_from(body, end)
+        if not flags & _COMPLETE:  # handle_message_footer: "ABORTED", _fault()
+            raise MessageAborted(f"message seq {hdr.seq} aborted by its sender "
+                                 "(footer without COMPLETE)")
         mv = memoryview(body)
         front: Buffer
         middle: Buffer

@@ -3,8 +3,8 @@
 :func:`make_reply` builds what ``MOSDOpReply(req, r, epoch, acktype)`` plus
 ``set_reply_versions`` gives on a Pacific OSD, already encoded (a RawMessage of
 type 43, v8/compat 2, priority 127): :func:`reply_front` writes the same bytes as
-:meth:`asyncmsgr.messages.osd_op.MOSDOpReply.encode_payload` for a Pacific peer
-(both pack with ``osd_op.pack_reply_front``). :func:`execute_pg_op`
+:meth:`asyncmsgr.messages.osd_op_reply.MOSDOpReply.encode_payload` for a Pacific peer
+(both pack with ``osd_op_reply.pack_reply_front``). :func:`execute_pg_op`
 answers PG ops (PGNLS).
 """
 
@@ -14,7 +14,8 @@ import errno
 
 from asyncmsgr.errors import DecodeError
 from asyncmsgr.message import CEPH_MSG_PRIO_DEFAULT, RawMessage
-from asyncmsgr.messages.osd_op import MOSDOp, MOSDOpReply, pack_reply_front
+from asyncmsgr.messages.osd_op import MOSDOp
+from asyncmsgr.messages.osd_op_reply import MOSDOpReply, pack_reply_front
 from asyncmsgr.osd.op_codes import OsdFlag, OsdOpCode
 from asyncmsgr.osd.op_data import (
     LIBRADOS_ALL_NSPACES,
@@ -44,7 +45,7 @@ def reply_front(oid: bytes, pool: int, seed: int, flags: int, result: int,
                 replay: EVersion, user_version: int) -> bytes:
     """An MOSDOpReply v8 front (the bytes ``MOSDOpReply.encode_payload`` writes for a
     Pacific peer, no redirect; ``bad`` is bad_replay_version as (epoch, version)),
-    by :func:`~asyncmsgr.messages.osd_op.pack_reply_front`."""
+    by :func:`~asyncmsgr.messages.osd_op_reply.pack_reply_front`."""
     return pack_reply_front(oid, PG(pool, seed), flags, result, EVersion(*bad), epoch, ops,
                             retry, replay, user_version)
 
@@ -54,7 +55,7 @@ def make_reply(m: MOSDOp, result: int, ops: list[OSDOp], flags: int, epoch: int,
     """``MOSDOpReply(req, r, epoch, acktype)`` + ``set_reply_versions``, encoded.
 
     The reply is sent as a ready-made MOSDOpReply v8 (compat 2): the same bytes
-    :class:`~asyncmsgr.messages.osd_op.MOSDOpReply` writes, without building it
+    :class:`~asyncmsgr.messages.osd_op_reply.MOSDOpReply` writes, without building it
     field by field; decode the front to inspect it.
     """
     bad = (replay.epoch, user_version) if user_version else replay

@@ -268,8 +268,10 @@ class CephxAuthServer:
             enc_ticket_key = old.session_key
         elif req.old_ticket.blob and not session.authenticated:
             return -errno.EINVAL, b"", None, b""  # superfluous ticket for a new id
-        elif session.authenticated and req.old_ticket.blob:
-            # renewal over MAuth: the old ticket must still be ours
+        elif session.authenticated:
+            # renewal over MAuth: the old ticket must be presented and still be ours
+            # (CephxServiceHandler::verify_old_ticket: once the global_id is no longer
+            # NEW_PENDING, a request without the old ticket is -EACCES)
             old = self._verify_old_ticket(session, req)
             if old is None:
                 return -errno.EACCES, b"", None, b""
