@@ -290,10 +290,6 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_RXB + r"xǁRxBufferǁbuffer_updated__mutmut_9",
      "'<=' for '<' against the max: at the max, _grow(min(2 * len, max)) asks for "
      "the current size and returns at once"),
-    (_RXB + r"xǁRxBufferǁget_buffer__mutmut_16",
-     "skipping the first allocation: an empty buffer is also 'full' (w == len == 0), "
-     "and _grow(0) allocates the initial size just the same; with storage, "
-     "_grow(initial) returns at once"),
     # -- auth ----------------------------------------------------------------------------
     (_CX + r"crypto\.x_challenge_key__mutmut_19",
      "range(0, len-8, 8) for range(0, len-7, 8): the blob is always 36 bytes (u32 length "

@@ -269,3 +269,15 @@ def test_borrowing_moves_only_the_unconsumed_bytes() -> None:
     assert len(view) == 58
     assert rx.window()[1:] == (0, 6)
     assert bytes(rx.peek(6)) == bytes(range(4, 10))
+
+
+def test_a_small_buffer_left_by_detach_is_reused_until_reads_fill_it() -> None:
+    rx = _own_exact(1000, 16, 6)
+    rx.consume(6)
+    view = rx.get_buffer()
+    assert len(view) == 6  # no new allocation for an emptied buffer
+    assert rx.capacity == 6
+    view[:6] = b"abcdef"
+    rx.buffer_updated(6)  # filled: it grows (to at least the initial size)
+    assert rx.capacity == 16
+    assert bytes(rx.peek(6)) == b"abcdef"
