@@ -183,9 +183,6 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_BASE + r"(xǁCountersǁinc__mutmut_1|xǁ_NoCountersǁinc__mutmut_1)",
      "the default count of Counters.inc (a typing.Protocol method, never run) or of "
      "_NoCounters.inc, whose body ignores it"),
-    (_BASE + r"xǁProtocolBaseǁ_accept_message__mutmut_(42|45|46)",
-     "changes only the arguments of the two-line 'missed message?' log call (its "
-     "second line does not look like a log call to LOG_ONLY)"),
     (_BASE + r"xǁProtocolBaseǁ_rx_wanted__mutmut_1",
      "the base hook's default: ProtocolV1 and ProtocolV2 both override _rx_wanted"),
     (_BASE + r"xǁProtocolBaseǁ__init____mutmut_(50|55|56)",
