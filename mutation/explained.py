@@ -73,8 +73,6 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
      r"(1|3|22|26|27|28)",
      "in_place variations (cryptography 51: decrypting into a new buffer either way) or "
      "memoryview() of a memoryview"),
-    (r"asyncmsgr\.frames\.v2\.x_decode_frame__mutmut_14",
-     "segments[1:5] for [1:4]: a frame has at most 4 segments"),
     (r"asyncmsgr\.frames\.assembler\.x__last_nonempty__mutmut_10",
      "the loop also visits index -1 (the last segment again) when every segment is "
      "empty, and still returns 1"),
@@ -176,9 +174,6 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
     (_V2 + r"x__reuse__mutmut_(3|4)",
      "the temporary connection gets a fresh FrameAssembler and is stopped on the next "
      "line; a stopped machine is never fed bytes again, so its assembler is never used"),
-    (_V2 + r"x_take_over__mutmut_(9|10)",
-     "_banner_len is only read while _banner_done is False; take_over sets it True and "
-     "the next reset sets _banner_len back to 0 before the banner is read again"),
     # -- protocol-core: base/v2/rxbuffer ------------------------------------------------
     (_BASE + r"(xǁCountersǁinc__mutmut_1|xǁ_NoCountersǁinc__mutmut_1)",
      "the default count of Counters.inc (a typing.Protocol method, never run) or of "

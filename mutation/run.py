@@ -340,6 +340,13 @@ def survivors_md(campaigns: list[Campaign]) -> str:
     return "\n".join(out) + "\n"
 
 
+def stale_explanations(campaigns: list[Campaign]) -> list[str]:
+    """Patterns of mutation/explained.py that match no survivor of ``campaigns``
+    (killed since, or their mutant changed): to be removed, not kept as noise."""
+    names = [n for c in campaigns for n in survivors(c)]
+    return [pat for pat, _ in EXPLAINED if not any(re.fullmatch(pat, n) for n in names)]
+
+
 def report(campaigns: list[Campaign], took: dict[str, float]) -> str:
     lines = ["| campaign | mutants | killed | survived | no tests | not run | score "
              "| explained equivalent | score of the rest |",
@@ -409,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.names:  # all campaigns: the files list every one of them
         SCORE.write_text("# Mutation score (mutation/run.py)\n\n" + text)
         SURVIVORS.write_text(survivors_md(campaigns))
+        for pat in stale_explanations(campaigns):
+            print(f"explained.py: {pat!r} matches no survivor (remove it)", file=sys.stderr)
     return 0
 
 
