@@ -197,6 +197,10 @@ def test_json_to_output_file(ceph_osd: CephCluster, tmp_path: pytest.TempPathFac
     assert _objects(ceph_osd, ns) == []
 
 
+#: The seconds of a bench run that ends on its own (max-objects, an error) first.
+SECONDS = "60"
+
+
 def test_seq_without_a_write_and_missing_objects(ceph_osd: CephCluster) -> None:
     ns = uniq("bench")
     for tool in (ours, real):
@@ -205,11 +209,16 @@ def test_seq_without_a_write_and_missing_objects(ceph_osd: CephCluster) -> None:
                                              "benchmark!\nerror during benchmark: (2) No "
                                              "such file or directory\nerror 2: (2) No such "
                                              "file or directory\n")
-    # metadata naming 3 writes, but read with 8 in flight: the 4th object is missing
-    _ok(real(ceph_osd, *_p(ns), "bench", "1", "write", "-b", "4096", "-t", "1",
+    # metadata naming 3 writes, but read with 8 in flight: the 4th object is missing.
+    # Each run below ends on its own event (the 3rd write, a missing or a wrong
+    # object); the seconds are only a bound, generous so that a loaded machine
+    # cannot end a run by time first (fewer writes, object1 never read).
+    _ok(real(ceph_osd, *_p(ns), "bench", SECONDS, "write", "-b", "4096", "-t", "1",
              "--max-objects", "3", "--no-cleanup"))
-    a = ours(ceph_osd, *_p(ns), "bench", "1", "seq", "-t", "8")
-    r = real(ceph_osd, *_p(ns), "bench", "1", "seq", "-t", "8")
+    assert _total(real(ceph_osd, *_p(ns), "bench", SECONDS, "seq", "-t", "1"),
+                  "Total reads made:") == 3
+    a = ours(ceph_osd, *_p(ns), "bench", SECONDS, "seq", "-t", "8")
+    r = real(ceph_osd, *_p(ns), "bench", SECONDS, "seq", "-t", "8")
     for run in (a, r):
         assert run.rc == 1
         assert "read got -2\n" in run.err_text
@@ -221,7 +230,7 @@ def test_seq_without_a_write_and_missing_objects(ceph_osd: CephCluster) -> None:
     victim = next(n for n in _objects(ceph_osd, ns) if n.endswith("_object1"))
     assert real(ceph_osd, *_p(ns), "put", victim, "-", stdin=b"x" * 4096).rc == 0
     for tool in (ours, real):
-        run = tool(ceph_osd, *_p(ns), "bench", "1", "seq", "-t", "1")
+        run = tool(ceph_osd, *_p(ns), "bench", SECONDS, "seq", "-t", "1")
         assert run.rc == 1
         assert f"{victim} is not correct!\n" in run.err_text
         assert run.err_text.endswith("error during benchmark: (5) Input/output error\n"
