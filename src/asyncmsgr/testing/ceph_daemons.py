@@ -114,7 +114,8 @@ def _port_free(port: int) -> bool:
 
 
 #: Lock files by which the test processes of this machine reserve mon ports
-#: (:func:`pick_ports`); one ``PORT.lock`` per port, held with ``flock``.
+#: (:func:`pick_ports`); one ``PORT.lock`` per port, held with ``flock``. Under
+#: the temp dir: processes run with different ``TMPDIR`` do not see each other's.
 PORT_LOCK_DIR = Path(tempfile.gettempdir()) / "asyncmsgr-ports"
 #: Reservations held by this process: port -> file descriptor of its locked file.
 _held_ports: dict[int, int] = {}
