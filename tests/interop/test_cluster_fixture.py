@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from ceph_cluster import CephCommandError, MonCluster, MonClusterFactory
 
+from asyncmsgr.testing import ceph_daemons
+
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(60)]
 
 
@@ -62,6 +64,10 @@ def test_kill_and_restart_one_of_two(ceph_mon_pair: MonCluster) -> None:
     ceph_mon_pair.kill("b")
     assert not ceph_mon_pair.is_running("b")
     assert ceph_mon_pair.is_running("a")
+    # while it is down its ports stay reserved: no other test process picks them
+    (spec,) = (m for m in ceph_mon_pair.mons if m.mon_id == "b")
+    for port in spec.ports:
+        assert port in ceph_daemons._held_ports
     ceph_mon_pair.restart("b")
     ceph_mon_pair.wait_ready(timeout=30)
     assert _status(ceph_mon_pair)["quorum_names"] == ["a", "b"]

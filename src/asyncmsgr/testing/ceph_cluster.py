@@ -77,6 +77,7 @@ from asyncmsgr.testing.ceph_daemons import (
     osd_uuid,
     pick_ports,
     port_listening,
+    release_ports,
 )
 from asyncmsgr.testing.ceph_mgr import (
     MGR_CAPS,
@@ -142,6 +143,8 @@ class CephCluster:
         self._dir: Path | None = None
         self._run_dir: Path | None = None
         self._mons: dict[str, MonSpec] = {}
+        #: The mon ports reserved by pick_ports, given back by stop().
+        self._reserved_ports: set[int] = set()
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._ready = False
         self.startup_seconds: float | None = None
@@ -312,7 +315,7 @@ class CephCluster:
             self._run_dir = self._dir / "run"
             if len(str(self._run_dir)) + _ASOK_EXPANSION > _UNIX_PATH_MAX:
                 self._run_dir = Path(tempfile.mkdtemp(prefix="asyncmsgr-run-"))
-            taken: set[int] = set()
+            taken = self._reserved_ports  # held until stop(), across restarts
             v1_ports = pick_ports("v1", self.num_mons, taken)
             v2_ports = (pick_ports("v2", self.num_mons, taken) if self.msgr == "v2+v1"
                         else [0] * self.num_mons)
@@ -632,6 +635,8 @@ class CephCluster:
         for name in [*first, *(d for d in self._procs if d not in first)]:
             self._signal_and_reap(name, signal.SIGTERM, grace=10.0)
         self._procs.clear()
+        release_ports(self._reserved_ports)
+        self._reserved_ports.clear()
         if self._dir is not None:
             if self._run_dir is not None and self._run_dir.parent != self._dir:
                 shutil.rmtree(self._run_dir, ignore_errors=True)

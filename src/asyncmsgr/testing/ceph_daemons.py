@@ -2,8 +2,9 @@
 
 * the fixed test identity: :data:`FSID`, :data:`MON_KEY`, :data:`ADMIN_KEY`,
   :func:`osd_key` and :func:`osd_uuid` (test-only secrets, wire-protocol.md §1);
-* where the Ceph programs are (:func:`ceph_binary`), free ports
-  (:func:`pick_ports`), a daemon's admin socket (:func:`admin_socket_command`),
+* where the Ceph programs are (:func:`ceph_binary`), free reserved ports
+  (:func:`pick_ports`, :func:`release_ports`), a daemon's admin socket
+  (:func:`admin_socket_command`),
   the parent-death signal prefix and the PID-reuse guard used to stop daemons;
 * :class:`MonSpec`, one monitor's id and ports; the errors.
 """
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -18,8 +20,9 @@ import random
 import shutil
 import socket
 import struct
+import tempfile
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -110,11 +113,56 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def pick_ports(kind: str, count: int, taken: set[int]) -> list[int]:
-    """``count`` free ports of the 3300 (``v2``) or 7600 (``v1``) range.
+#: Lock files by which the test processes of this machine reserve mon ports
+#: (:func:`pick_ports`); one ``PORT.lock`` per port, held with ``flock``. Under
+#: the temp dir: processes run with different ``TMPDIR`` do not see each other's.
+PORT_LOCK_DIR = Path(tempfile.gettempdir()) / "asyncmsgr-ports"
+#: Reservations held by this process: port -> file descriptor of its locked file.
+_held_ports: dict[int, int] = {}
 
-    The scan starts at a random offset so that parallel test sessions rarely
-    race for the same port; a port is free when it can be bound on 127.0.0.1.
+
+def _reserve(port: int) -> bool:
+    """Take the machine-wide reservation of ``port``; False when another holds it.
+
+    Without a usable lock directory (not writable) nothing is reserved and
+    True is returned: the bind check alone then decides, as before.
+    """
+    if port in _held_ports:
+        return False
+    try:
+        PORT_LOCK_DIR.mkdir(exist_ok=True)
+        fd = os.open(PORT_LOCK_DIR / f"{port}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False
+    _held_ports[port] = fd
+    return True
+
+
+def release_ports(ports: Iterable[int]) -> None:
+    """Give back the reservations :func:`pick_ports` took for ``ports`` (held
+    ones only; the others are ignored). A process's reservations also end
+    when it exits."""
+    for port in ports:
+        fd = _held_ports.pop(port, None)
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor drops the flock
+
+
+def pick_ports(kind: str, count: int, taken: set[int]) -> list[int]:
+    """``count`` free ports of the 3300 (``v2``) or 7600 (``v1``) range, reserved.
+
+    A port is picked when it can be bound on 127.0.0.1 and its machine-wide
+    reservation (a ``flock`` on ``PORT_LOCK_DIR/PORT.lock``) could be taken.
+    The reservation stays held until :func:`release_ports` (or the process
+    ends), so a daemon stopped and restarted on it does not lose it to another
+    test process picking ports meanwhile (the bind check alone sees a stopped
+    daemon's port as free). The scan starts at a random offset so that
+    parallel test sessions rarely contend for the same port.
     """
     low, high = _PORT_RANGES[kind]
     span = high - low + 1
@@ -122,11 +170,16 @@ def pick_ports(kind: str, count: int, taken: set[int]) -> list[int]:
     out: list[int] = []
     for i in range(span):
         port = low + (start + i) % span
-        if port not in taken and _port_free(port):
-            out.append(port)
-            taken.add(port)
-            if len(out) == count:
-                return out
+        if port in taken or not _reserve(port):
+            continue
+        if not _port_free(port):
+            release_ports([port])
+            continue
+        out.append(port)
+        taken.add(port)
+        if len(out) == count:
+            return out
+    release_ports(out)
     raise MonClusterError(f"no free {kind} ports in {low}-{high}")
 
 
@@ -231,6 +284,7 @@ __all__ = [
     "MON_KEY",
     "OSD_CAPS",
     "OSD_PORTS",
+    "PORT_LOCK_DIR",
     "CephClusterError",
     "CephCommandError",
     "MonClusterError",
@@ -247,4 +301,5 @@ __all__ = [
     "osd_uuid",
     "pick_ports",
     "port_listening",
+    "release_ports",
 ]

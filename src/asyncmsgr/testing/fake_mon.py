@@ -155,16 +155,36 @@ class FakeMon(Dispatcher):
         self.auth_server = messenger.auth_server
         self.messenger = messenger
 
-    def freeze(self) -> None:
-        """Stall the mon's worker thread (no reads, replies or keepalive acks)."""
+    def freeze(self, timeout: float = 10.0) -> None:
+        """Stall the mon's worker thread (no reads, replies or keepalive acks).
+
+        Returns once the worker is stalled, so nothing sent to the mon after
+        the call is read before :meth:`thaw` (the stall is a callback queued to
+        the worker, which may first serve I/O already readable).
+
+        Raises:
+            RuntimeError: the mon runs on the caller's thread (``threaded=False``).
+            TimeoutError: the worker did not stall within ``timeout`` seconds
+                (the mon is thawed again).
+        """
         assert self.messenger is not None
         self._thawed.clear()
+        stalled = threading.Semaphore(0)
 
         def stall() -> None:
+            stalled.release()
             self._thawed.wait()
 
-        for worker in self.messenger.workers:
-            worker.center.dispatch_event_external(stall)
+        workers = self.messenger.workers
+        for worker in workers:
+            if worker.center.in_thread():
+                raise RuntimeError("freeze() needs a threaded mon (start(threaded=True))")
+            if not worker.center.dispatch_event_external(stall):
+                raise RuntimeError("the mon's worker is stopped")
+        for _ in workers:
+            if not stalled.acquire(timeout=timeout):
+                self.thaw()
+                raise TimeoutError(f"the mon's worker did not stall within {timeout:g} s")
 
     def thaw(self) -> None:
         """Let a frozen mon run again."""
